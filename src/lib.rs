@@ -1,3 +1,37 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::cast_possible_truncation
+    )
+)]
+
+pub mod error;
+pub mod limits;
+
+mod handshake;
+mod identity;
+mod primitives;
+mod ratchet;
+mod secret;
+mod session;
+mod wire;
+
+pub use error::{
+    CryptoError, DecodeError, Error, LimitError, ProtocolError, Result, StateError, TrustError,
+};
+pub use handshake::{PreKeyBundle, PreKeyStore};
+pub use identity::{
+    IDENTITY_KEY_LEN, IdentityKey, IdentityKeyPair, PeerId, TrustPolicy, TrustStore,
+    VerificationMethod, VerifiedIdentity,
+};
+pub use secret::Plaintext;
+pub use session::{EncryptedMessage, Session};
+pub use wire::{
+    ENVELOPE_VERSION, Envelope, MessageId, MessageInfo, OutgoingMessage, ReceivedMessage,
+};

@@ -1,0 +1,243 @@
+//! One error type for the whole crate, grouped by category.
+//!
+//! Messages are fixed strings: no error ever carries key material, plaintext
+//! or a patient identifier. Decryption failures are deliberately coarse
+//! ([`CryptoError::DecryptFailed`] does not say whether the key, the tag or
+//! the associated data was wrong).
+
+use core::fmt;
+
+/// Every failure `bleep` reports.
+///
+/// Match on the category first; each category is `#[non_exhaustive]` so new
+/// detail can be added without breaking callers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// Bytes that do not parse: truncated, trailing data, unknown version.
+    Decode(DecodeError),
+    /// A signature, AEAD tag or Diffie-Hellman result was rejected.
+    Crypto(CryptoError),
+    /// Well-formed input that the protocol state does not allow.
+    Protocol(ProtocolError),
+    /// The trust policy has not accepted this identity.
+    Trust(TrustError),
+    /// A documented bound (see [`crate::limits`]) would be exceeded.
+    Limit(LimitError),
+    /// Sealed state at rest could not be opened.
+    State(StateError),
+}
+
+/// Malformed bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The input ended before the structure did.
+    Truncated,
+    /// Bytes were left over after the structure ended.
+    TrailingBytes,
+    /// The version byte names a format this build does not know.
+    UnknownVersion,
+    /// A kind or tag byte is not one the format defines.
+    UnknownKind,
+    /// A public key is not a valid encoding.
+    InvalidKey,
+    /// A length field is out of range for this format.
+    InvalidLength,
+    /// Reserved bits or padding bytes were not zero.
+    NonCanonical,
+}
+
+/// Rejected cryptography.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CryptoError {
+    /// An Ed25519 signature did not verify (strict verification).
+    BadSignature,
+    /// The message did not authenticate under any key this session holds.
+    DecryptFailed,
+    /// An X25519 exchange produced a non-contributory (low-order) result.
+    NonContributory,
+}
+
+/// Input the protocol state does not allow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// This message was already decrypted, or its key has been discarded.
+    DuplicateMessage,
+    /// The one-time prekey named by the message is unknown or already used.
+    UnknownOneTimePreKey,
+    /// The signed prekey named by the message is unknown (rotated out).
+    UnknownSignedPreKey,
+    /// A prekey message that does not belong to this session.
+    WrongSession,
+    /// The message's expiry time has passed.
+    Expired,
+    /// A normal message arrived where a prekey message was required.
+    NotPreKeyMessage,
+}
+
+/// The trust policy said no.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TrustError {
+    /// The identity has not been verified and the policy requires it.
+    Unverified,
+    /// The peer's identity key differs from the one on record.
+    KeyChanged,
+    /// The identity presented does not match the verified identity given.
+    IdentityMismatch,
+}
+
+/// A documented limit was reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LimitError {
+    /// The message skips more keys in one chain than [`crate::limits::MAX_SKIP_PER_CHAIN`].
+    TooManySkipped,
+    /// The plaintext is longer than [`crate::limits::MAX_BODY_LEN`].
+    MessageTooLarge,
+    /// A list holds more entries than its format allows.
+    TooManyEntries,
+    /// A chain counter would overflow.
+    CounterExhausted,
+    /// An identifier is longer than its format allows.
+    IdTooLong,
+}
+
+/// Sealed state could not be opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StateError {
+    /// The storage key is wrong or the sealed bytes were altered.
+    Unseal,
+    /// The sealed bytes hold a different type of state.
+    WrongType,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Decode(e) => write!(f, "decode error: {e}"),
+            Error::Crypto(e) => write!(f, "crypto error: {e}"),
+            Error::Protocol(e) => write!(f, "protocol error: {e}"),
+            Error::Trust(e) => write!(f, "trust error: {e}"),
+            Error::Limit(e) => write!(f, "limit reached: {e}"),
+            Error::State(e) => write!(f, "state error: {e}"),
+        }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DecodeError::Truncated => "input is truncated",
+            DecodeError::TrailingBytes => "unexpected trailing bytes",
+            DecodeError::UnknownVersion => "unknown format version",
+            DecodeError::UnknownKind => "unknown kind",
+            DecodeError::InvalidKey => "invalid public key encoding",
+            DecodeError::InvalidLength => "length out of range",
+            DecodeError::NonCanonical => "non-canonical encoding",
+        })
+    }
+}
+
+impl fmt::Display for CryptoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CryptoError::BadSignature => "signature verification failed",
+            CryptoError::DecryptFailed => "message failed to authenticate",
+            CryptoError::NonContributory => "non-contributory key exchange",
+        })
+    }
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ProtocolError::DuplicateMessage => "message already received or its key discarded",
+            ProtocolError::UnknownOneTimePreKey => "one-time prekey unknown or already used",
+            ProtocolError::UnknownSignedPreKey => "signed prekey unknown",
+            ProtocolError::WrongSession => "message belongs to another session",
+            ProtocolError::Expired => "message has expired",
+            ProtocolError::NotPreKeyMessage => "a prekey message was expected",
+        })
+    }
+}
+
+impl fmt::Display for TrustError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TrustError::Unverified => "identity not verified",
+            TrustError::KeyChanged => "identity key changed since it was verified",
+            TrustError::IdentityMismatch => "identity does not match the verified identity",
+        })
+    }
+}
+
+impl fmt::Display for LimitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LimitError::TooManySkipped => "too many skipped messages in one chain",
+            LimitError::MessageTooLarge => "message too large",
+            LimitError::TooManyEntries => "too many entries",
+            LimitError::CounterExhausted => "message counter exhausted",
+            LimitError::IdTooLong => "identifier too long",
+        })
+    }
+}
+
+impl fmt::Display for StateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StateError::Unseal => "sealed state failed to open",
+            StateError::WrongType => "sealed state is of another type",
+        })
+    }
+}
+
+impl std::error::Error for Error {}
+
+macro_rules! from_category {
+    ($($cat:ident => $variant:ident),* $(,)?) => {
+        $(impl From<$cat> for Error {
+            fn from(e: $cat) -> Self {
+                Error::$variant(e)
+            }
+        })*
+    };
+}
+
+from_category! {
+    DecodeError => Decode,
+    CryptoError => Crypto,
+    ProtocolError => Protocol,
+    TrustError => Trust,
+    LimitError => Limit,
+    StateError => State,
+}
+
+/// Shorthand for results in this crate.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_texts_are_fixed() {
+        assert_eq!(
+            Error::Crypto(CryptoError::DecryptFailed).to_string(),
+            "crypto error: message failed to authenticate"
+        );
+        assert_eq!(
+            Error::from(DecodeError::Truncated).to_string(),
+            "decode error: input is truncated"
+        );
+        assert_eq!(
+            Error::from(LimitError::TooManySkipped),
+            Error::Limit(LimitError::TooManySkipped)
+        );
+    }
+}

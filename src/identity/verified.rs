@@ -1,0 +1,41 @@
+//! The proof that the trust policy accepted an identity.
+//!
+//! [`VerifiedIdentity`] has no public constructor: the only way to get one
+//! is from [`crate::TrustStore`], which mints it when its policy accepts the
+//! peer's key. Every function that starts a session takes one, so "verify
+//! before you talk" is enforced by the compiler, not by convention.
+
+use crate::identity::IdentityKey;
+use crate::identity::trust::{PeerId, VerificationMethod};
+
+/// An identity the app's trust policy has accepted for a given peer.
+///
+/// Obtained from [`crate::TrustStore::check`]; consumed (by reference) by
+/// [`crate::Session::initiate`] and [`crate::Session::accept`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedIdentity {
+    peer: PeerId,
+    key: IdentityKey,
+    method: VerificationMethod,
+}
+
+impl VerifiedIdentity {
+    pub(crate) fn new(peer: PeerId, key: IdentityKey, method: VerificationMethod) -> Self {
+        VerifiedIdentity { peer, key, method }
+    }
+
+    /// The peer this identity belongs to.
+    pub fn peer(&self) -> &PeerId {
+        &self.peer
+    }
+
+    /// The accepted identity key.
+    pub fn identity_key(&self) -> &IdentityKey {
+        &self.key
+    }
+
+    /// How the identity was accepted.
+    pub fn method(&self) -> VerificationMethod {
+        self.method
+    }
+}

@@ -1,0 +1,54 @@
+//! Every bound `bleep` enforces, named once, with where its number comes from.
+//!
+//! Each limit is tested at the limit and one past it. Exceeding a limit is a
+//! typed [`crate::Error::Limit`] (or [`crate::Error::Decode`] for parsers),
+//! never a panic, and never changes state.
+
+/// Most message keys one incoming message may make a receiving chain skip.
+///
+/// A sender that is offline for a shift may queue many messages, and any of
+/// them may be lost; 1000 covers a day of busy ward traffic from one sender
+/// on one chain. The bound exists because each skipped key costs two
+/// HMAC-SHA256 calls (about 0.3 µs) and 40 bytes of state, and a forged
+/// counter must not buy unbounded work: the worst case is about 0.3 ms.
+///
+/// If a new ratchet key arrives whose `previous_counter` says more than this
+/// many messages of the old chain are missing, none of the old chain's
+/// missing keys are stored (those messages are reported as
+/// [`crate::ProtocolError::DuplicateMessage`] if they arrive later) and the
+/// new chain is used: the session keeps working rather than getting stuck.
+pub const MAX_SKIP_PER_CHAIN: u32 = 1000;
+
+/// Most skipped message keys one session stores, over all chains.
+///
+/// 2000 keys are about 80 KiB of state. When the total is reached the
+/// oldest stored keys are evicted (those messages are then lost), rather
+/// than refusing new messages.
+pub const MAX_SKIPPED_TOTAL: usize = 2000;
+
+/// Previous receiving ratchet keys a session remembers, so that a late or
+/// replayed message on a retired chain is reported as a duplicate instead
+/// of being tried as a new ratchet step.
+pub const MAX_RETIRED_CHAINS: usize = 8;
+
+/// Largest message body, in bytes, before padding (64 KiB).
+///
+/// Clinical messages are text; attachments are out of scope and belong in
+/// a separate encrypted blob. The bound keeps a hostile envelope from
+/// asking for a large allocation.
+pub const MAX_BODY_LEN: usize = 64 * 1024;
+
+/// Most one-time prekeys a published bundle may carry.
+///
+/// Matches the batch size a server is typically given per upload.
+pub const MAX_BUNDLE_ONE_TIME_PREKEYS: usize = 100;
+
+/// Most one-time prekeys a [`crate::PreKeyStore`] keeps at once.
+pub const MAX_STORED_ONE_TIME_PREKEYS: usize = 10_000;
+
+/// Signed prekeys kept after rotation (current included), so that a
+/// handshake begun from a bundle fetched just before a rotation completes.
+pub const MAX_SIGNED_PREKEYS: usize = 3;
+
+/// Longest peer id (an app's stable user id), in bytes.
+pub const MAX_PEER_ID_LEN: usize = 255;

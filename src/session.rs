@@ -1,0 +1,512 @@
+//! The 1:1 session an app holds for each conversation.
+//!
+//! A session starts only from a [`VerifiedIdentity`] (the trust store's
+//! proof), runs X3DH and then the Double Ratchet, and seals every message
+//! in the versioned [`Envelope`]. Every failed decrypt leaves the session
+//! exactly as it was; [`Session::state_digest`] lets tests and apps check.
+//!
+//! Order of operations that loses nothing: after [`Session::encrypt`] and
+//! after a successful [`Session::decrypt`], persist the session *before*
+//! the envelope leaves the app or the plaintext is acknowledged.
+
+use crate::error::{DecodeError, LimitError, ProtocolError, Result, TrustError};
+use crate::handshake::prekey::X25519KeyPair;
+use crate::handshake::x3dh::{self, AD_LEN};
+use crate::handshake::{PreKeyBundle, PreKeyStore};
+use crate::identity::{IdentityKey, IdentityKeyPair, VerifiedIdentity};
+use crate::limits::{MAX_RETIRED_CHAINS, MAX_SKIP_PER_CHAIN, MAX_SKIPPED_TOTAL};
+use crate::ratchet::chain_key::ChainKey;
+use crate::ratchet::message_key::{MessageKey, NONCE_LEN, TAG_LEN};
+use crate::ratchet::root_key::RootKey;
+use crate::ratchet::skipped::{SkippedChain, SkippedKeys};
+use crate::ratchet::{Ratchet, ReceivingChain, SendingChain};
+use crate::wire::codec::{Reader, len_u16};
+use crate::wire::envelope::{
+    ENVELOPE_VERSION, Envelope, KIND_MESSAGE, KIND_PREKEY, MAX_PREFIX_LEN, PreKeyPart,
+};
+use crate::wire::payload::{self, MessageId, OutgoingMessage, ReceivedMessage};
+use core::fmt;
+use rand_core::CryptoRngCore;
+use sha2::{Digest, Sha256};
+use std::collections::VecDeque;
+use x25519_dalek::PublicKey;
+use zeroize::Zeroizing;
+
+/// Version byte of the session state encoding.
+const STATE_VERSION: u8 = 1;
+
+/// An encrypted message ready to send.
+#[derive(Debug)]
+pub struct EncryptedMessage {
+    /// The id the receiver will see in [`crate::MessageInfo::id`].
+    pub id: MessageId,
+    /// The envelope bytes to hand to the transport.
+    pub envelope: Vec<u8>,
+}
+
+/// A Double Ratchet session with one peer.
+///
+/// ```
+/// use bleep::*;
+/// let mut rng = rand_core::OsRng;
+/// let (alice, bob) = (IdentityKeyPair::generate(&mut rng), IdentityKeyPair::generate(&mut rng));
+/// let mut bob_prekeys = PreKeyStore::new(&mut rng, &bob);
+/// bob_prekeys.generate_one_time_prekeys(&mut rng, 5)?;
+/// let bundle = PreKeyBundle::from_bytes(&bob_prekeys.bundle().to_bytes())?;
+///
+/// // Each side's trust store must accept the other before a session starts.
+/// let mut alice_trust = TrustStore::new(TrustPolicy::RequireVerified);
+/// let bob_id = PeerId::new("bob")?;
+/// alice_trust.mark_verified(&bob_id, bundle.identity(), VerificationMethod::QrCode, 0);
+/// let verified_bob = alice_trust.check(&bob_id, bundle.identity())?;
+/// let mut a = Session::initiate(&mut rng, &alice, &verified_bob, &bundle)?;
+/// let first = a.encrypt(&mut rng, OutgoingMessage::new(b"Can you see bed 7?", 100))?;
+///
+/// let envelope = Envelope::parse(&first.envelope)?;
+/// let mut bob_trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
+/// let verified_alice = bob_trust.check(&PeerId::new("alice")?, envelope.initiator_identity().unwrap())?;
+/// let (mut b, msg) = Session::accept(&bob, &mut bob_prekeys, &verified_alice, &envelope, 101)?;
+/// assert_eq!(msg.body.expose(), b"Can you see bed 7?");
+///
+/// let reply = b.encrypt(&mut rng, OutgoingMessage::new(b"On my way", 102))?;
+/// assert_eq!(a.decrypt(&reply.envelope, 103)?.body.expose(), b"On my way");
+/// # Ok::<(), bleep::Error>(())
+/// ```
+pub struct Session {
+    ad: [u8; AD_LEN],
+    peer: IdentityKey,
+    initiator: bool,
+    base_key: [u8; 32],
+    /// The initiator's handshake fields, sent on every message until the
+    /// first reply arrives.
+    pending: Option<PreKeyPart>,
+    ratchet: Ratchet,
+}
+
+impl Session {
+    /// Starts a session with the owner of `bundle`, who must be the
+    /// identity `peer` the trust store accepted. Draws from `rng` as
+    /// `docs/PROTOCOL.md` describes. The first messages sent are prekey
+    /// messages until the peer replies.
+    ///
+    /// Errors: [`TrustError::IdentityMismatch`] if the bundle belongs to
+    /// someone else; [`crate::CryptoError::NonContributory`] for a
+    /// low-order prekey.
+    pub fn initiate(
+        rng: &mut impl CryptoRngCore,
+        me: &IdentityKeyPair,
+        peer: &VerifiedIdentity,
+        bundle: &PreKeyBundle,
+    ) -> Result<Session> {
+        if bundle.identity() != peer.identity_key() {
+            return Err(TrustError::IdentityMismatch.into());
+        }
+        let init = x3dh::initiate(rng, me, bundle)?;
+        let ours = X25519KeyPair::generate(rng);
+        let ratchet = Ratchet::initiator(init.shared, ours, &bundle.signed_prekey().public)?;
+        let base_key = *init.base_key.public.as_bytes();
+        Ok(Session {
+            ad: x3dh::associated_data(me.public(), bundle.identity()),
+            peer: bundle.identity().clone(),
+            initiator: true,
+            base_key,
+            pending: Some(PreKeyPart {
+                identity: me.public().clone(),
+                base_key,
+                signed_prekey_id: bundle.signed_prekey_id(),
+                one_time_prekey_id: init.one_time_prekey_id,
+            }),
+            ratchet,
+        })
+    }
+
+    /// Accepts a prekey message from `peer` (whom the trust store accepted
+    /// for the identity in the envelope), returning the new session and the
+    /// first message. The one-time prekey used is removed from `prekeys`
+    /// only if the message decrypts; on any error nothing changes.
+    ///
+    /// Errors: [`ProtocolError::NotPreKeyMessage`],
+    /// [`TrustError::IdentityMismatch`], [`ProtocolError::UnknownSignedPreKey`],
+    /// [`ProtocolError::UnknownOneTimePreKey`] (including reuse), or any
+    /// decrypt error.
+    pub fn accept(
+        me: &IdentityKeyPair,
+        prekeys: &mut PreKeyStore,
+        peer: &VerifiedIdentity,
+        envelope: &Envelope<'_>,
+        now: u64,
+    ) -> Result<(Session, ReceivedMessage)> {
+        let pk = envelope
+            .prekey
+            .as_ref()
+            .ok_or(ProtocolError::NotPreKeyMessage)?;
+        if pk.identity != *peer.identity_key() {
+            return Err(TrustError::IdentityMismatch.into());
+        }
+        let spk = prekeys.signed_prekey(pk.signed_prekey_id)?;
+        let otpk = match pk.one_time_prekey_id {
+            Some(id) => Some(&prekeys.one_time_prekey(id)?.secret),
+            None => None,
+        };
+        let shared = x3dh::respond(
+            me,
+            &spk.pair.secret,
+            otpk,
+            &pk.identity,
+            &PublicKey::from(pk.base_key),
+        )?;
+        let mut session = Session {
+            ad: x3dh::associated_data(&pk.identity, me.public()),
+            peer: pk.identity.clone(),
+            initiator: false,
+            base_key: pk.base_key,
+            pending: None,
+            ratchet: Ratchet::responder(shared, spk.pair.duplicate()),
+        };
+        let msg = session.decrypt_envelope(envelope, now)?;
+        if let Some(id) = pk.one_time_prekey_id {
+            prekeys.consume_one_time_prekey(id);
+        }
+        Ok((session, msg))
+    }
+
+    /// The peer's identity.
+    pub fn peer_identity(&self) -> &IdentityKey {
+        &self.peer
+    }
+
+    /// Encrypts a message. Draws from `rng`: a new ratchet key (32 bytes)
+    /// when a DH ratchet step is due, then the nonce (24), then the message
+    /// id (16).
+    ///
+    /// Errors: [`LimitError::MessageTooLarge`] (state unchanged).
+    pub fn encrypt(
+        &mut self,
+        rng: &mut impl CryptoRngCore,
+        message: OutgoingMessage<'_>,
+    ) -> Result<EncryptedMessage> {
+        message.check()?;
+        let (header, key) = self.ratchet.next_sending_key(rng)?;
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill_bytes(&mut nonce);
+        let mut id = MessageId([0; 16]);
+        rng.fill_bytes(&mut id.0);
+
+        let prefix_len = 2
+            + self
+                .pending
+                .as_ref()
+                .map_or(0, |_| crate::wire::envelope::MAX_PREKEY_PART_LEN)
+            + 40;
+        let mut out = Vec::with_capacity(prefix_len + NONCE_LEN + message.padded_len() + TAG_LEN);
+        out.push(ENVELOPE_VERSION);
+        match &self.pending {
+            Some(pk) => {
+                out.push(KIND_PREKEY);
+                pk.write(&mut out);
+            }
+            None => out.push(KIND_MESSAGE),
+        }
+        header.write(&mut out);
+        let mut ad = [0u8; AD_LEN + MAX_PREFIX_LEN];
+        let ad_len = self.fill_ad(&mut ad, &out);
+        out.extend_from_slice(&nonce);
+        let ct_start = out.len();
+        message.write(&id, &mut out);
+        let tag = match (out.get_mut(ct_start..), ad.get(..ad_len)) {
+            (Some(body), Some(ad)) => key.seal(&nonce, ad, body),
+            _ => return Err(DecodeError::InvalidLength.into()),
+        };
+        out.extend_from_slice(&tag);
+        Ok(EncryptedMessage { id, envelope: out })
+    }
+
+    fn fill_ad(&self, buf: &mut [u8; AD_LEN + MAX_PREFIX_LEN], prefix: &[u8]) -> usize {
+        let len = AD_LEN + prefix.len().min(MAX_PREFIX_LEN);
+        let (a, b) = buf.split_at_mut(AD_LEN);
+        a.copy_from_slice(&self.ad);
+        if let (Some(dst), Some(src)) = (b.get_mut(..len - AD_LEN), prefix.get(..len - AD_LEN)) {
+            dst.copy_from_slice(src);
+        }
+        len
+    }
+
+    /// Decrypts an envelope from the peer. `now` (unix seconds) is checked
+    /// against the sender's expiry.
+    ///
+    /// On any error the session is unchanged. Errors:
+    /// [`crate::Error::Decode`] (malformed),
+    /// [`crate::CryptoError::DecryptFailed`] (tampered, or not for this
+    /// session), [`ProtocolError::DuplicateMessage`] (replayed),
+    /// [`ProtocolError::WrongSession`] (a prekey message of another
+    /// handshake), [`LimitError::TooManySkipped`], [`ProtocolError::Expired`].
+    pub fn decrypt(&mut self, envelope: &[u8], now: u64) -> Result<ReceivedMessage> {
+        let env = Envelope::parse(envelope)?;
+        self.decrypt_envelope(&env, now)
+    }
+
+    fn decrypt_envelope(&mut self, env: &Envelope<'_>, now: u64) -> Result<ReceivedMessage> {
+        if let Some(pk) = &env.prekey {
+            if self.initiator || pk.base_key != self.base_key || pk.identity != self.peer {
+                return Err(ProtocolError::WrongSession.into());
+            }
+        }
+        let mut ad = [0u8; AD_LEN + MAX_PREFIX_LEN];
+        let ad_len = self.fill_ad(&mut ad, env.authenticated);
+        let ad = ad.get(..ad_len).unwrap_or(&[]);
+        let msg = self.ratchet.receive(&env.header, |key: &MessageKey| {
+            let mut buf = Vec::with_capacity(env.ciphertext.len());
+            buf.extend_from_slice(env.ciphertext);
+            key.open(&env.nonce, ad, &mut buf, &env.tag)?;
+            let msg = payload::read(buf)?;
+            if msg.info.expires_at.is_some_and(|at| at <= now) {
+                return Err(ProtocolError::Expired.into());
+            }
+            Ok(msg)
+        })?;
+        self.pending = None;
+        Ok(msg)
+    }
+
+    /// SHA-256 of the session's encoded state: equal digests mean equal
+    /// state. For tests and consistency checks; reveals nothing useful.
+    pub fn state_digest(&self) -> [u8; 32] {
+        Sha256::digest(self.encode().as_slice()).into()
+    }
+
+    /// How many skipped message keys the session holds.
+    pub fn skipped_key_count(&self) -> usize {
+        self.ratchet.skipped.len()
+    }
+
+    /// Encodes the whole state (secret: seal it before it leaves memory).
+    pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let r = &self.ratchet;
+        let mut out = Zeroizing::new(Vec::with_capacity(512 + 36 * r.skipped.len()));
+        out.push(STATE_VERSION);
+        out.push(u8::from(self.initiator));
+        out.extend_from_slice(&self.ad);
+        out.extend_from_slice(&self.peer.to_bytes());
+        out.extend_from_slice(&self.base_key);
+        match &self.pending {
+            Some(pk) => {
+                out.push(1);
+                pk.write(&mut out);
+            }
+            None => out.push(0),
+        }
+        out.extend_from_slice(r.root.as_bytes());
+        out.extend_from_slice(&r.ours.secret.to_bytes());
+        match &r.sending {
+            Some(s) => {
+                out.push(1);
+                out.extend_from_slice(s.key.as_bytes());
+                out.extend_from_slice(&s.counter.to_be_bytes());
+            }
+            None => out.push(0),
+        }
+        out.extend_from_slice(&r.previous_counter.to_be_bytes());
+        match &r.receiving {
+            Some(c) => {
+                out.push(1);
+                out.extend_from_slice(&c.ratchet_key);
+                out.extend_from_slice(c.key.as_bytes());
+                out.extend_from_slice(&c.counter.to_be_bytes());
+            }
+            None => out.push(0),
+        }
+        out.extend_from_slice(&len_u16(r.skipped.chains.len()));
+        for chain in &r.skipped.chains {
+            out.extend_from_slice(&chain.ratchet_key);
+            out.extend_from_slice(&len_u16(chain.keys.len()));
+            for (n, mk) in &chain.keys {
+                out.extend_from_slice(&n.to_be_bytes());
+                out.extend_from_slice(mk.as_bytes());
+            }
+        }
+        out.push(u8::try_from(r.retired.len()).unwrap_or(u8::MAX));
+        for k in &r.retired {
+            out.extend_from_slice(k);
+        }
+        out
+    }
+
+    /// Decodes [`Session::encode`] output, checking every bound.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Session> {
+        let mut r = Reader::new(bytes);
+        if r.u8()? != STATE_VERSION {
+            return Err(DecodeError::UnknownVersion.into());
+        }
+        let initiator = match r.u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err(DecodeError::NonCanonical.into()),
+        };
+        let ad = r.array()?;
+        let peer = IdentityKey::read(&mut r)?;
+        let base_key = r.array()?;
+        let pending = match read_flag(&mut r)? {
+            true => Some(PreKeyPart::read(&mut r)?),
+            false => None,
+        };
+        let root = RootKey::from_bytes(r.array()?);
+        let ours = X25519KeyPair::from_secret_bytes(r.array()?);
+        let sending = match read_flag(&mut r)? {
+            true => Some(SendingChain {
+                key: ChainKey::from_bytes(r.array()?),
+                counter: r.u32()?,
+            }),
+            false => None,
+        };
+        let previous_counter = r.u32()?;
+        let receiving = match read_flag(&mut r)? {
+            true => Some(ReceivingChain {
+                ratchet_key: r.array()?,
+                key: ChainKey::from_bytes(r.array()?),
+                counter: r.u32()?,
+            }),
+            false => None,
+        };
+        let n_chains = r.count_u16(MAX_SKIPPED_TOTAL, 34)?;
+        let mut chains = VecDeque::with_capacity(n_chains);
+        let mut total = 0usize;
+        for _ in 0..n_chains {
+            let ratchet_key = r.array()?;
+            let n = r.count_u16(MAX_SKIPPED_TOTAL, 36)?;
+            total += n;
+            if total > MAX_SKIPPED_TOTAL || n == 0 {
+                return Err(DecodeError::InvalidLength.into());
+            }
+            let mut keys = VecDeque::with_capacity(n);
+            for _ in 0..n {
+                keys.push_back((r.u32()?, MessageKey::from_bytes(r.array()?)));
+            }
+            chains.push_back(SkippedChain { ratchet_key, keys });
+        }
+        let n_retired = r.count_u8(MAX_RETIRED_CHAINS)?;
+        let mut retired = VecDeque::with_capacity(n_retired);
+        for _ in 0..n_retired {
+            retired.push_back(r.array()?);
+        }
+        r.finish()?;
+        if pending.is_some() && !initiator {
+            return Err(DecodeError::NonCanonical.into());
+        }
+        let _ = MAX_SKIP_PER_CHAIN;
+        Ok(Session {
+            ad,
+            peer,
+            initiator,
+            base_key,
+            pending,
+            ratchet: Ratchet {
+                root,
+                ours,
+                sending,
+                previous_counter,
+                receiving,
+                skipped: SkippedKeys::from_chains(chains),
+                retired,
+            },
+        })
+    }
+}
+
+fn read_flag(r: &mut Reader<'_>) -> Result<bool> {
+    match r.u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(DecodeError::NonCanonical.into()),
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("peer", &self.peer)
+            .field("initiator", &self.initiator)
+            .field("awaiting_reply", &self.pending.is_some())
+            .field("skipped_keys", &self.ratchet.skipped.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_limits() -> LimitError {
+    LimitError::TooManySkipped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{CryptoError, Error};
+    use crate::{PeerId, TrustPolicy, TrustStore};
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    pub(crate) fn pair(seed: u64, one_time: usize) -> (Session, Session, ChaCha20Rng) {
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let alice = IdentityKeyPair::generate(&mut rng);
+        let bob = IdentityKeyPair::generate(&mut rng);
+        let mut store = PreKeyStore::new(&mut rng, &bob);
+        store.generate_one_time_prekeys(&mut rng, one_time).unwrap();
+        let mut trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
+        let vb = trust
+            .check(&PeerId::new("bob").unwrap(), bob.public())
+            .unwrap();
+        let va = trust
+            .check(&PeerId::new("alice").unwrap(), alice.public())
+            .unwrap();
+        let mut a = Session::initiate(&mut rng, &alice, &vb, &store.bundle()).unwrap();
+        let first = a.encrypt(&mut rng, OutgoingMessage::new(b"hi", 1)).unwrap();
+        let env = Envelope::parse(&first.envelope).unwrap();
+        let (b, m) = Session::accept(&bob, &mut store, &va, &env, 1).unwrap();
+        assert_eq!(m.body.expose(), b"hi");
+        assert_eq!(m.info.id, first.id);
+        (a, b, rng)
+    }
+
+    #[test]
+    fn encode_decode_round_trips() {
+        let (mut a, mut b, mut rng) = pair(1, 1);
+        let m1 = b.encrypt(&mut rng, OutgoingMessage::new(b"x", 2)).unwrap();
+        let _lost = b.encrypt(&mut rng, OutgoingMessage::new(b"y", 2)).unwrap();
+        let m3 = b.encrypt(&mut rng, OutgoingMessage::new(b"z", 2)).unwrap();
+        a.decrypt(&m3.envelope, 3).unwrap();
+        assert_eq!(a.skipped_key_count(), 2);
+        for s in [&a, &b] {
+            let bytes = s.encode();
+            let back = Session::decode(&bytes).unwrap();
+            assert_eq!(back.encode().as_slice(), bytes.as_slice());
+            for cut in 0..bytes.len() {
+                assert!(Session::decode(&bytes[..cut]).is_err());
+            }
+        }
+        let mut restored = Session::decode(&a.encode()).unwrap();
+        assert_eq!(
+            restored.decrypt(&m1.envelope, 3).unwrap().body.expose(),
+            b"x"
+        );
+    }
+
+    #[test]
+    fn tampering_leaves_state_unchanged() {
+        let (mut a, mut b, mut rng) = pair(2, 0);
+        let m = b
+            .encrypt(&mut rng, OutgoingMessage::new(b"obs stable", 2))
+            .unwrap();
+        let before = a.encode();
+        for i in 0..m.envelope.len() {
+            let mut x = m.envelope.clone();
+            x[i] ^= 0x01;
+            assert!(a.decrypt(&x, 3).is_err(), "byte {i}");
+            assert_eq!(a.encode().as_slice(), before.as_slice(), "byte {i}");
+        }
+        a.decrypt(&m.envelope, 3).unwrap();
+        assert_eq!(
+            a.decrypt(&m.envelope, 3).unwrap_err(),
+            Error::Protocol(ProtocolError::DuplicateMessage)
+        );
+        let _ = CryptoError::DecryptFailed;
+    }
+}
