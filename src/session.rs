@@ -9,12 +9,12 @@
 //! after a successful [`Session::decrypt`], persist the session *before*
 //! the envelope leaves the app or the plaintext is acknowledged.
 
-use crate::error::{DecodeError, LimitError, ProtocolError, Result, TrustError};
+use crate::error::{DecodeError, ProtocolError, Result, TrustError};
 use crate::handshake::prekey::X25519KeyPair;
 use crate::handshake::x3dh::{self, AD_LEN};
 use crate::handshake::{PreKeyBundle, PreKeyStore};
 use crate::identity::{IdentityKey, IdentityKeyPair, VerifiedIdentity};
-use crate::limits::{MAX_RETIRED_CHAINS, MAX_SKIP_PER_CHAIN, MAX_SKIPPED_TOTAL};
+use crate::limits::{MAX_RETIRED_CHAINS, MAX_SKIPPED_TOTAL};
 use crate::ratchet::chain_key::ChainKey;
 use crate::ratchet::message_key::{MessageKey, NONCE_LEN, TAG_LEN};
 use crate::ratchet::root_key::RootKey;
@@ -392,7 +392,6 @@ impl Session {
         if pending.is_some() && !initiator {
             return Err(DecodeError::NonCanonical.into());
         }
-        let _ = MAX_SKIP_PER_CHAIN;
         Ok(Session {
             ad,
             peer,
@@ -429,11 +428,6 @@ impl fmt::Debug for Session {
             .field("skipped_keys", &self.ratchet.skipped.len())
             .finish_non_exhaustive()
     }
-}
-
-#[allow(dead_code)]
-fn _assert_limits() -> LimitError {
-    LimitError::TooManySkipped
 }
 
 #[cfg(test)]
@@ -490,6 +484,36 @@ mod tests {
     }
 
     #[test]
+    fn post_compromise_recovery_after_one_round_trip() {
+        let (mut a, mut b, mut rng) = pair(3, 1);
+        let m = b
+            .encrypt(&mut rng, OutgoingMessage::new(b"before", 2))
+            .unwrap();
+        a.decrypt(&m.envelope, 2).unwrap();
+        // An attacker copies Alice's whole state.
+        let mut stolen = Session::decode(&a.encode()).unwrap();
+        // While the attacker's copy is current it reads Bob's next message.
+        let m = b
+            .encrypt(&mut rng, OutgoingMessage::new(b"still exposed", 2))
+            .unwrap();
+        assert!(stolen.decrypt(&m.envelope, 2).is_ok());
+        a.decrypt(&m.envelope, 2).unwrap();
+        // One DH round trip: Alice sends (fresh ratchet key), Bob replies.
+        let m = a
+            .encrypt(&mut rng, OutgoingMessage::new(b"ping", 3))
+            .unwrap();
+        b.decrypt(&m.envelope, 3).unwrap();
+        let m = b
+            .encrypt(&mut rng, OutgoingMessage::new(b"healed", 3))
+            .unwrap();
+        assert_eq!(
+            stolen.decrypt(&m.envelope, 3).unwrap_err(),
+            Error::Crypto(CryptoError::DecryptFailed)
+        );
+        assert_eq!(a.decrypt(&m.envelope, 3).unwrap().body.expose(), b"healed");
+    }
+
+    #[test]
     fn tampering_leaves_state_unchanged() {
         let (mut a, mut b, mut rng) = pair(2, 0);
         let m = b
@@ -507,6 +531,5 @@ mod tests {
             a.decrypt(&m.envelope, 3).unwrap_err(),
             Error::Protocol(ProtocolError::DuplicateMessage)
         );
-        let _ = CryptoError::DecryptFailed;
     }
 }
