@@ -22,6 +22,9 @@ mod secret;
 mod session;
 mod wire;
 
+#[cfg(test)]
+mod vectors;
+
 pub use error::{
     CryptoError, DecodeError, Error, LimitError, ProtocolError, Result, StateError, TrustError,
 };

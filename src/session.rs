@@ -73,14 +73,14 @@ pub struct EncryptedMessage {
 /// # Ok::<(), bleep::Error>(())
 /// ```
 pub struct Session {
-    ad: [u8; AD_LEN],
+    pub(crate) ad: [u8; AD_LEN],
     peer: IdentityKey,
     initiator: bool,
     base_key: [u8; 32],
     /// The initiator's handshake fields, sent on every message until the
     /// first reply arrives.
-    pending: Option<PreKeyPart>,
-    ratchet: Ratchet,
+    pub(crate) pending: Option<PreKeyPart>,
+    pub(crate) ratchet: Ratchet,
 }
 
 impl Session {

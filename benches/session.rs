@@ -1,0 +1,236 @@
+//! 1:1 session costs, each beside the floor of the primitives it must run.
+//!
+//! Read the ratio: `session/…` over `floor/…` in the same run on the same
+//! machine. Symmetric step: 2 HMAC-SHA256 + one AEAD call on 1 KiB.
+//! Ping-pong (one DH ratchet step per message, sent and received): one
+//! X25519 key generation + 2 X25519 + 2 HKDF (root KDF) + both symmetric
+//! floors.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use bleep::*;
+use chacha20poly1305::aead::AeadInPlace;
+use chacha20poly1305::{ChaCha20Poly1305, KeyInit};
+use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_group, criterion_main};
+use hmac::{Hmac, Mac};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use sha2::Sha256;
+use std::time::{Duration, Instant};
+use x25519_dalek::{PublicKey, StaticSecret};
+
+const BODY: [u8; 1024] = [0x61; 1024];
+
+struct Parties {
+    rng: ChaCha20Rng,
+    alice_id: IdentityKeyPair,
+    bob_id: IdentityKeyPair,
+    bob_prekeys: PreKeyStore,
+    vb: VerifiedIdentity,
+    va: VerifiedIdentity,
+}
+
+fn parties() -> Parties {
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let alice_id = IdentityKeyPair::generate(&mut rng);
+    let bob_id = IdentityKeyPair::generate(&mut rng);
+    let bob_prekeys = PreKeyStore::new(&mut rng, &bob_id);
+    let mut trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
+    let vb = trust
+        .check(&PeerId::new("bob").unwrap(), bob_id.public())
+        .unwrap();
+    let va = trust
+        .check(&PeerId::new("alice").unwrap(), alice_id.public())
+        .unwrap();
+    Parties {
+        rng,
+        alice_id,
+        bob_id,
+        bob_prekeys,
+        vb,
+        va,
+    }
+}
+
+fn sessions(p: &mut Parties) -> (Session, Session) {
+    let bundle = p.bob_prekeys.bundle();
+    let mut a = Session::initiate(&mut p.rng, &p.alice_id, &p.vb, &bundle).unwrap();
+    let first = a
+        .encrypt(&mut p.rng, OutgoingMessage::new(b"hi", 0))
+        .unwrap();
+    let env = Envelope::parse(&first.envelope).unwrap();
+    let (mut b, _) = Session::accept(&p.bob_id, &mut p.bob_prekeys, &p.va, &env, 0).unwrap();
+    // Settle into the steady state: both sides have sent and received.
+    let r = b
+        .encrypt(&mut p.rng, OutgoingMessage::new(b"ok", 0))
+        .unwrap();
+    a.decrypt(&r.envelope, 0).unwrap();
+    let r = a
+        .encrypt(&mut p.rng, OutgoingMessage::new(b"ok", 0))
+        .unwrap();
+    b.decrypt(&r.envelope, 0).unwrap();
+    (a, b)
+}
+
+fn hmac_step(ck: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(ck).unwrap();
+    m.update(&[1]);
+    let mk = m.finalize().into_bytes().into();
+    let mut c = <Hmac<Sha256> as Mac>::new_from_slice(ck).unwrap();
+    c.update(&[2]);
+    (mk, c.finalize().into_bytes().into())
+}
+
+fn floor_send(ck: &[u8; 32], buf: &mut [u8; 1024]) -> [u8; 16] {
+    let (mk, _next) = hmac_step(ck);
+    let aead = ChaCha20Poly1305::new(&mk.into());
+    aead.encrypt_in_place_detached(&[0u8; 12].into(), b"", buf)
+        .unwrap()
+        .into()
+}
+
+fn floor_receive(ck: &[u8; 32], ct: &[u8; 1024], tag: &[u8; 16]) -> [u8; 1024] {
+    let (mk, _next) = hmac_step(ck);
+    let aead = ChaCha20Poly1305::new(&mk.into());
+    let mut buf = *ct;
+    aead.decrypt_in_place_detached(&[0u8; 12].into(), b"", &mut buf, tag.into())
+        .unwrap();
+    buf
+}
+
+fn root_kdf(rk: &[u8; 32], dh: &[u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    hkdf::Hkdf::<Sha256>::new(Some(rk), dh)
+        .expand(b"root", &mut out)
+        .unwrap();
+    out
+}
+
+fn configured() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .sample_size(50)
+}
+
+fn handshake(c: &mut Criterion) {
+    let mut g = c.benchmark_group("handshake");
+    let mut p = parties();
+    let bundle = p.bob_prekeys.bundle();
+    g.bench_function("initiator (X3DH + first message)", |b| {
+        b.iter(|| {
+            let mut s = Session::initiate(&mut p.rng, &p.alice_id, &p.vb, &bundle).unwrap();
+            black_box(
+                s.encrypt(&mut p.rng, OutgoingMessage::new(b"hi", 0))
+                    .unwrap(),
+            )
+        })
+    });
+    g.bench_function("responder (parse + X3DH + first message)", |b| {
+        b.iter_batched(
+            || {
+                let mut s = Session::initiate(&mut p.rng, &p.alice_id, &p.vb, &bundle).unwrap();
+                s.encrypt(&mut p.rng, OutgoingMessage::new(b"hi", 0))
+                    .unwrap()
+                    .envelope
+            },
+            |env| {
+                let env = Envelope::parse(&env).unwrap();
+                black_box(Session::accept(&p.bob_id, &mut p.bob_prekeys, &p.va, &env, 0).unwrap())
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+fn symmetric(c: &mut Criterion) {
+    let mut g = c.benchmark_group("symmetric step 1 KiB");
+    g.throughput(Throughput::Bytes(1024));
+    let mut p = parties();
+    let (mut a, _) = sessions(&mut p);
+    let mut rng = ChaCha20Rng::seed_from_u64(2);
+    g.bench_function("session encrypt", |bch| {
+        bch.iter(|| black_box(a.encrypt(&mut rng, OutgoingMessage::new(&BODY, 0)).unwrap()))
+    });
+    // A fresh pair, so the receiver's chain is in step with the sender's.
+    let (mut a, mut b) = sessions(&mut p);
+    g.bench_function("session decrypt", |bch| {
+        bch.iter_custom(|iters| {
+            let envs: Vec<Vec<u8>> = (0..iters)
+                .map(|_| {
+                    a.encrypt(&mut rng, OutgoingMessage::new(&BODY, 0))
+                        .unwrap()
+                        .envelope
+                })
+                .collect();
+            let start = Instant::now();
+            for e in &envs {
+                black_box(b.decrypt(e, 0).unwrap());
+            }
+            start.elapsed()
+        })
+    });
+    let ck = [7u8; 32];
+    g.bench_function("floor send (2 HMAC + seal)", |bch| {
+        let mut buf = BODY;
+        bch.iter(|| black_box(floor_send(black_box(&ck), &mut buf)))
+    });
+    let mut ct = BODY;
+    let tag = floor_send(&ck, &mut ct);
+    g.bench_function("floor receive (2 HMAC + open)", |bch| {
+        bch.iter(|| black_box(floor_receive(black_box(&ck), &ct, &tag)))
+    });
+    g.finish();
+}
+
+fn ping_pong(c: &mut Criterion) {
+    let mut g = c.benchmark_group("ping-pong 1 KiB (DH step per message)");
+    let mut p = parties();
+    let (a, b) = sessions(&mut p);
+    let mut pair = [a, b];
+    let mut turn = 0usize;
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    g.bench_function("session send + receive", |bch| {
+        bch.iter(|| {
+            let (s, r) = if turn == 0 { (0, 1) } else { (1, 0) };
+            turn ^= 1;
+            let e = pair[s]
+                .encrypt(&mut rng, OutgoingMessage::new(&BODY, 0))
+                .unwrap();
+            black_box(pair[r].decrypt(&e.envelope, 0).unwrap())
+        })
+    });
+    let their = PublicKey::from(&StaticSecret::random_from_rng(&mut rng));
+    let mine = StaticSecret::random_from_rng(&mut rng);
+    let ck = [9u8; 32];
+    let rk = [5u8; 32];
+    g.bench_function(
+        "floor (keygen + 2 DH + 2 HKDF + symmetric send + receive)",
+        |bch| {
+            bch.iter(|| {
+                let fresh = StaticSecret::random_from_rng(&mut rng);
+                let fresh_pub = PublicKey::from(&fresh);
+                let d1 = fresh.diffie_hellman(&their);
+                let r1 = root_kdf(&rk, d1.as_bytes());
+                let d2 = mine.diffie_hellman(black_box(&fresh_pub));
+                let r2 = root_kdf(&rk, d2.as_bytes());
+                let mut buf = BODY;
+                let tag = floor_send(&ck, &mut buf);
+                black_box((r1, r2, floor_receive(&ck, &buf, &tag)))
+            })
+        },
+    );
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = configured();
+    targets = handshake, symmetric, ping_pong
+}
+criterion_main!(benches);
