@@ -1141,6 +1141,43 @@ mod tests {
     }
 
     #[test]
+    fn peer_limit_is_enforced_at_and_past_the_limit() {
+        let mut t = TrustStore::new(TrustPolicy::TrustOnFirstUse);
+        let k = key(1);
+        for i in 0..MAX_TRUSTED_PEERS - 1 {
+            t.peers.insert(
+                peer(&format!("p{i}")),
+                PeerRecord {
+                    key: k.clone(),
+                    verification: None,
+                    pending: None,
+                },
+            );
+        }
+        // The last free slot.
+        assert!(t.check_at(&peer("last"), &k, 1).is_ok());
+        assert_eq!(t.len(), MAX_TRUSTED_PEERS);
+        let before = t.len();
+        assert_eq!(
+            t.check_at(&peer("one-more"), &k, 1).unwrap_err(),
+            Error::Limit(LimitError::TooManyEntries)
+        );
+        let sn = SafetyNumber::new(&peer("me"), &key(2), &peer("one-more"), &k);
+        assert_eq!(
+            t.confirm_safety_number(&sn, 1).unwrap_err(),
+            Error::Limit(LimitError::TooManyEntries)
+        );
+        t.mark_verified(&peer("one-more"), &k, VerificationMethod::QrCode, 1);
+        assert_eq!(t.len(), before);
+        // Known peers can still be re-verified.
+        t.mark_verified(&peer("p0"), &k, VerificationMethod::QrCode, 2);
+        assert_eq!(
+            t.verification(&peer("p0")).unwrap().method(),
+            VerificationMethod::QrCode
+        );
+    }
+
+    #[test]
     fn peer_id_is_bounded() {
         assert!(PeerId::new("x".repeat(MAX_PEER_ID_LEN)).is_ok());
         assert!(PeerId::new("x".repeat(MAX_PEER_ID_LEN + 1)).is_err());
