@@ -35,8 +35,7 @@ fn main() -> Result<()> {
     // Both phones compute the same safety number; the colleague's phone
     // shows a QR code and mine scans it.
     let on_my_phone = SafetyNumber::new(&my_id, me.public(), &colleague_id, colleague.public());
-    let on_their_phone =
-        SafetyNumber::new(&colleague_id, colleague.public(), &my_id, me.public());
+    let on_their_phone = SafetyNumber::new(&colleague_id, colleague.public(), &my_id, me.public());
     println!("Safety number: {on_my_phone}");
     assert_eq!(on_my_phone.to_string(), on_their_phone.to_string());
 
@@ -47,7 +46,10 @@ fn main() -> Result<()> {
     let bundle = PreKeyBundle::from_bytes(&colleague_prekeys.bundle().to_bytes())?;
     let verified = my_trust.check_at(&colleague_id, bundle.identity(), now)?;
     let mut session = Session::initiate(&mut rng, &me, &verified, &bundle)?;
-    let msg = session.encrypt(&mut rng, OutgoingMessage::new(b"Can you review bed 4?", now))?;
+    let msg = session.encrypt(
+        &mut rng,
+        OutgoingMessage::new(b"Can you review bed 4?", now),
+    )?;
     println!(
         "Sent {} bytes to {} (verified by {:?})",
         msg.envelope.len(),
@@ -98,7 +100,11 @@ fn main() -> Result<()> {
         my_trust.verify_by_attestation(&registrar_id, bundle.identity(), &attestation, now)?;
     let mut session = Session::initiate(&mut rng, &me, &verified, &bundle)?;
     let msg = session.encrypt(&mut rng, OutgoingMessage::new(b"Resus 2 please", now))?;
-    println!("Sent {} bytes to {}", msg.envelope.len(), registrar_id.as_str());
+    println!(
+        "Sent {} bytes to {}",
+        msg.envelope.len(),
+        registrar_id.as_str()
+    );
 
     // If the organisation later revokes the attestation, my app stops
     // accepting the key as soon as it receives the signed list.
@@ -132,7 +138,10 @@ fn main() -> Result<()> {
     my_trust.verify_by_qr(&mine, &theirs.qr_payload().to_bytes(), now + 40)?;
     let verified = my_trust.check_at(&colleague_id, new_bundle.identity(), now + 41)?;
     let _session = Session::initiate(&mut rng, &me, &verified, &new_bundle)?;
-    println!("Verified again by {:?}; messaging resumed", verified.method());
+    println!(
+        "Verified again by {:?}; messaging resumed",
+        verified.method()
+    );
 
     // The trust store is saved as versioned bytes (seal them at rest).
     let saved = my_trust.to_bytes();
