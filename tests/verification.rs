@@ -152,13 +152,18 @@ fn safety_numbers_match_on_both_phones() {
     assert_eq!(v.method(), VerificationMethod::SafetyNumber);
 }
 
-#[test]
-fn qr_garbage_and_wrong_version_are_decode_errors() {
-    let mut rng = rng(3);
-    let mut alice = Phone::install(&mut rng, "alice", TrustPolicy::RequireVerified);
+fn qr_case(seed: u64) -> (Phone, SafetyNumber, [u8; QR_PAYLOAD_LEN]) {
+    let mut rng = rng(seed);
+    let alice = Phone::install(&mut rng, "alice", TrustPolicy::RequireVerified);
     let bob = Phone::install(&mut rng, "bob", TrustPolicy::RequireVerified);
     let mine = alice.safety_number_with(&bob);
-    let mut shown = bob.safety_number_with(&alice).qr_payload().to_bytes();
+    let shown = bob.safety_number_with(&alice).qr_payload().to_bytes();
+    (alice, mine, shown)
+}
+
+#[test]
+fn qr_garbage_is_a_decode_error() {
+    let (mut alice, mine, shown) = qr_case(30);
     assert_eq!(
         alice
             .trust
@@ -166,10 +171,41 @@ fn qr_garbage_and_wrong_version_are_decode_errors() {
             .unwrap_err(),
         Error::Decode(DecodeError::Truncated)
     );
+    assert_eq!(
+        alice
+            .trust
+            .verify_by_qr(&mine, b"https://example.com/not-a-safety-code", NOW)
+            .unwrap_err(),
+        Error::Decode(DecodeError::UnknownVersion)
+    );
+    assert!(alice.trust.is_empty());
+}
+
+#[test]
+fn qr_of_another_version_is_rejected() {
+    let (mut alice, mine, mut shown) = qr_case(31);
     shown[0] = QR_PAYLOAD_VERSION + 1;
     assert_eq!(
         alice.trust.verify_by_qr(&mine, &shown, NOW).unwrap_err(),
         Error::Decode(DecodeError::UnknownVersion)
+    );
+    assert!(alice.trust.is_empty());
+}
+
+#[test]
+fn qr_of_the_wrong_pair_is_rejected() {
+    let (mut alice, mine, _) = qr_case(32);
+    // Alice scans her own code by mistake.
+    let own = mine.qr_payload().to_bytes();
+    assert_eq!(
+        alice.trust.verify_by_qr(&mine, &own, NOW).unwrap_err(),
+        Error::Trust(TrustError::SafetyNumberMismatch)
+    );
+    // Or the code of someone else's pair.
+    let (_, _, other) = qr_case(33);
+    assert_eq!(
+        alice.trust.verify_by_qr(&mine, &other, NOW).unwrap_err(),
+        Error::Trust(TrustError::SafetyNumberMismatch)
     );
     assert!(alice.trust.is_empty());
 }
@@ -280,57 +316,112 @@ fn key_change_reverified_by_attestation() {
     talk(&mut rng, &mut alice, &mut bob, NOW + 6).unwrap();
 }
 
-#[test]
-fn attestation_rejections() {
-    let mut rng = rng(6);
+/// Alice (strict, trusting `org`) and Bob, with an attestation of Bob's key
+/// valid for a year from `NOW`.
+struct AttestationCase {
+    org: OrganisationKey,
+    alice: Phone,
+    bob: Phone,
+    att: Attestation,
+}
+
+fn attestation_case(seed: u64) -> AttestationCase {
+    let mut rng = rng(seed);
     let (org, details) = org_setup();
     let mut alice = Phone::install(&mut rng, "alice", TrustPolicy::RequireVerified);
+    alice.trust.trust_organisation(org.public_key()).unwrap();
     let bob = Phone::install(&mut rng, "bob", TrustPolicy::RequireVerified);
-    let bob_key = bob.identity.public();
-    let att = org.attest(7, bob_key, &details, NOW, NOW + YEAR).unwrap();
-
-    // Wrong organisation (none trusted yet, then another one trusted).
-    let other_org = OrganisationKey::from_seed_bytes([0x43; 32]);
-    alice
-        .trust
-        .trust_organisation(other_org.public_key())
+    let att = org
+        .attest(7, bob.identity.public(), &details, NOW, NOW + YEAR)
         .unwrap();
-    let before = alice.trust.clone();
+    AttestationCase {
+        org,
+        alice,
+        bob,
+        att,
+    }
+}
+
+impl AttestationCase {
+    /// Alice checks the attestation at `now`; on error her store must be
+    /// unchanged and hold nothing about Bob.
+    fn verify_at(&mut self, now: u64) -> Result<VerifiedIdentity> {
+        let before = self.alice.trust.clone();
+        let r = self.alice.trust.verify_by_attestation(
+            &self.bob.id,
+            self.bob.identity.public(),
+            &self.att,
+            now,
+        );
+        if r.is_err() {
+            assert_eq!(self.alice.trust, before);
+            assert!(self.alice.trust.identity(&self.bob.id).is_none());
+        }
+        r
+    }
+}
+
+#[test]
+fn valid_attestation_verifies_at_both_ends_of_its_period() {
+    let mut c = attestation_case(60);
     assert_eq!(
-        alice
-            .trust
-            .verify_by_attestation(&bob.id, bob_key, &att, NOW + 1)
-            .unwrap_err(),
+        c.verify_at(NOW).unwrap().method(),
+        VerificationMethod::Attestation
+    );
+    c.verify_at(NOW + YEAR).unwrap();
+}
+
+#[test]
+fn attestation_from_untrusted_organisation_is_rejected() {
+    let mut c = attestation_case(61);
+    c.alice.trust.distrust_organisation(&c.org.public_key());
+    let other = OrganisationKey::from_seed_bytes([0x43; 32]);
+    c.alice
+        .trust
+        .trust_organisation(other.public_key())
+        .unwrap();
+    assert_eq!(
+        c.verify_at(NOW + 1).unwrap_err(),
         Error::Trust(TrustError::UnknownOrganisation)
     );
-    alice.trust.trust_organisation(org.public_key()).unwrap();
+}
 
-    // Not yet valid, expired.
+#[test]
+fn attestation_not_yet_valid_is_rejected() {
+    let mut c = attestation_case(62);
     assert_eq!(
-        alice
-            .trust
-            .verify_by_attestation(&bob.id, bob_key, &att, NOW - 1)
-            .unwrap_err(),
+        c.verify_at(NOW - 1).unwrap_err(),
         Error::Trust(TrustError::AttestationNotYetValid)
     );
+}
+
+#[test]
+fn expired_attestation_is_rejected() {
+    let mut c = attestation_case(63);
     assert_eq!(
-        alice
-            .trust
-            .verify_by_attestation(&bob.id, bob_key, &att, NOW + YEAR + 1)
-            .unwrap_err(),
+        c.verify_at(NOW + YEAR + 1).unwrap_err(),
         Error::Trust(TrustError::AttestationExpired)
     );
-    // An attestation of someone else's key.
+}
+
+#[test]
+fn revoked_attestation_is_rejected() {
+    let mut c = attestation_case(64);
+    // The list travels as bytes too.
+    let list = c.org.revocation_list(1, NOW, &[3, 7]).unwrap();
+    let list = RevocationList::from_bytes(&list.to_bytes()).unwrap();
+    c.alice.trust.add_revocation_list(list).unwrap();
     assert_eq!(
-        alice
-            .trust
-            .verify_by_attestation(&bob.id, alice.identity.public(), &att, NOW + 1)
-            .unwrap_err(),
-        Error::Trust(TrustError::IdentityMismatch)
+        c.verify_at(NOW + 1).unwrap_err(),
+        Error::Trust(TrustError::AttestationRevoked)
     );
-    // Forged: another role written into the signed bytes; or signed by a
-    // key that claims to be the trusted organisation.
-    let bytes = att.to_bytes();
+}
+
+#[test]
+fn forged_attestation_is_rejected() {
+    let c = attestation_case(65);
+    // Another role written into the signed bytes.
+    let bytes = c.att.to_bytes();
     let at = bytes.windows(9).position(|w| w == b"Registrar").unwrap();
     let mut forged = bytes.clone();
     forged[at..at + 9].copy_from_slice(b"Consultnt");
@@ -338,42 +429,53 @@ fn attestation_rejections() {
         Attestation::from_bytes(&forged).unwrap_err(),
         Error::Crypto(CryptoError::BadSignature)
     );
-    let by_other = other_org
-        .attest(7, bob_key, &details, NOW, NOW + YEAR)
+    // Signed by another key but naming the trusted organisation as issuer.
+    let (_, details) = org_setup();
+    let mallory = OrganisationKey::from_seed_bytes([0x66; 32]);
+    let by_mallory = mallory
+        .attest(7, c.bob.identity.public(), &details, NOW, NOW + YEAR)
         .unwrap();
-    let mut claimed = by_other.to_bytes();
-    claimed[9..41].copy_from_slice(&org.public_key().to_bytes());
+    let mut claimed = by_mallory.to_bytes();
+    claimed[9..41].copy_from_slice(&c.org.public_key().to_bytes());
     assert_eq!(
         Attestation::from_bytes(&claimed).unwrap_err(),
         Error::Crypto(CryptoError::BadSignature)
     );
-    // Malformed and wrong version.
+}
+
+#[test]
+fn attestation_of_another_key_is_rejected() {
+    let mut c = attestation_case(66);
+    let alice_key = c.alice.identity.public().clone();
+    assert_eq!(
+        c.alice
+            .trust
+            .verify_by_attestation(&c.bob.id, &alice_key, &c.att, NOW + 1)
+            .unwrap_err(),
+        Error::Trust(TrustError::IdentityMismatch)
+    );
+}
+
+#[test]
+fn malformed_attestation_is_a_decode_error() {
+    let c = attestation_case(67);
+    let bytes = c.att.to_bytes();
     let mut v2 = bytes.clone();
     v2[0] = ATTESTATION_VERSION + 1;
     assert_eq!(
         Attestation::from_bytes(&v2).unwrap_err(),
         Error::Decode(DecodeError::UnknownVersion)
     );
-    // Revoked (the list travels as bytes too).
-    let list = org.revocation_list(1, NOW, &[3, 7]).unwrap();
-    let list = RevocationList::from_bytes(&list.to_bytes()).unwrap();
-    alice.trust.add_revocation_list(list).unwrap();
     assert_eq!(
-        alice
-            .trust
-            .verify_by_attestation(&bob.id, bob_key, &att, NOW + 1)
-            .unwrap_err(),
-        Error::Trust(TrustError::AttestationRevoked)
+        Attestation::from_bytes(&bytes[..bytes.len() - 1]).unwrap_err(),
+        Error::Decode(DecodeError::Truncated)
     );
-    // None of the rejections recorded anything about Bob.
-    assert!(alice.trust.identity(&bob.id).is_none());
-    assert!(before.identity(&bob.id).is_none());
-    // A fresh attestation with a new serial works.
-    let att2 = org.attest(8, bob_key, &details, NOW, NOW + YEAR).unwrap();
-    alice
-        .trust
-        .verify_by_attestation(&bob.id, bob_key, &att2, NOW + 1)
-        .unwrap();
+    let mut long = bytes.clone();
+    long.push(0);
+    assert_eq!(
+        Attestation::from_bytes(&long).unwrap_err(),
+        Error::Decode(DecodeError::TrailingBytes)
+    );
 }
 
 #[test]
