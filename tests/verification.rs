@@ -313,6 +313,18 @@ fn key_change_reverified_by_attestation() {
         .verify_by_attestation(&bob.id, bob.identity.public(), &received, NOW + 5)
         .unwrap();
     assert_eq!(v.method(), VerificationMethod::Attestation);
+    // The app can show who vouched for whom.
+    let shown = alice.trust.verification(&bob.id).unwrap();
+    let att = shown.attestation().unwrap();
+    assert_eq!(
+        (
+            att.display_name(),
+            att.ods_code(),
+            att.registration().number()
+        ),
+        ("Dr Bob Mensah", "RQM", "7123456")
+    );
+    assert_eq!(shown.verified_at(), NOW + 5);
     talk(&mut rng, &mut alice, &mut bob, NOW + 6).unwrap();
 }
 

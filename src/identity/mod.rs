@@ -24,7 +24,7 @@ pub use safety_number::{
     SAFETY_NUMBER_ITERATIONS, SafetyNumber, numeric_fingerprint,
 };
 pub use trust::{
-    AttestationRef, KeyChange, PeerId, TRUST_STORE_VERSION, TrustPolicy, TrustStore, Verification,
+    KeyChange, PeerId, TRUST_STORE_VERSION, TrustPolicy, TrustStore, Verification,
     VerificationMethod,
 };
 pub use verified::VerifiedIdentity;

@@ -32,6 +32,20 @@ pub const TRUST_STORE_VERSION: u8 = 1;
 const MAX_REVOCATION_LIST_BYTES: usize =
     1 + 32 + 8 + 8 + 4 + 8 * crate::limits::MAX_REVOKED_SERIALS + 64;
 
+/// Largest encoded attestation.
+const MAX_ATTESTATION_BYTES: usize = 1
+    + 8
+    + 32
+    + 32
+    + 8
+    + 8
+    + (1 + crate::limits::MAX_ODS_CODE_LEN)
+    + (1 + crate::limits::MAX_DISPLAY_NAME_LEN)
+    + (1 + crate::limits::MAX_ROLE_LEN)
+    + 1
+    + (1 + crate::limits::MAX_REGISTRATION_NUMBER_LEN)
+    + 64;
+
 /// Smallest encoded peer record: id length and one byte, identity key,
 /// verification tag, pending flag.
 const MIN_PEER_RECORD_LEN: usize = 1 + 1 + IDENTITY_KEY_LEN + 1 + 1;
@@ -92,38 +106,12 @@ impl VerificationMethod {
     }
 }
 
-/// The attestation a verification rests on, kept so that expiry,
-/// revocation and withdrawn organisation trust are checked on every use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AttestationRef {
-    issuer: OrganisationPublicKey,
-    serial: u64,
-    not_after: u64,
-}
-
-impl AttestationRef {
-    /// The organisation that signed the attestation.
-    pub fn issuer(&self) -> &OrganisationPublicKey {
-        &self.issuer
-    }
-
-    /// The attestation's serial.
-    pub fn serial(&self) -> u64 {
-        self.serial
-    }
-
-    /// Last second the attestation is valid (unix seconds).
-    pub fn not_after(&self) -> u64 {
-        self.not_after
-    }
-}
-
 /// How and when a peer's current key was accepted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verification {
     method: VerificationMethod,
     at: u64,
-    attestation: Option<AttestationRef>,
+    attestation: Option<Attestation>,
 }
 
 impl Verification {
@@ -138,8 +126,11 @@ impl Verification {
     }
 
     /// The attestation it rests on, for [`VerificationMethod::Attestation`]
-    /// through [`TrustStore::verify_by_attestation`].
-    pub fn attestation(&self) -> Option<&AttestationRef> {
+    /// through [`TrustStore::verify_by_attestation`]: who vouched, and the
+    /// name, role and registration the app can show. It is re-checked
+    /// (issuer trusted, not expired, not revoked) on every
+    /// [`TrustStore::check_at`].
+    pub fn attestation(&self) -> Option<&Attestation> {
         self.attestation.as_ref()
     }
 }
@@ -261,7 +252,7 @@ impl TrustStore {
             peer: peer.clone(),
             old_key: rec.key.clone(),
             new_key: new_key.clone(),
-            previous: rec.verification,
+            previous: rec.verification.clone(),
             detected_at: *detected_at,
         })
     }
@@ -290,6 +281,7 @@ impl TrustStore {
         key: &IdentityKey,
         verification: Verification,
     ) -> VerifiedIdentity {
+        let method = verification.method;
         self.peers.insert(
             peer.clone(),
             PeerRecord {
@@ -298,7 +290,7 @@ impl TrustStore {
                 pending: None,
             },
         );
-        VerifiedIdentity::new(peer.clone(), key.clone(), verification.method)
+        VerifiedIdentity::new(peer.clone(), key.clone(), method)
     }
 
     /// Records that `key` was verified for `peer` by `method` at `now`
@@ -472,11 +464,7 @@ impl TrustStore {
             Verification {
                 method: VerificationMethod::Attestation,
                 at: now,
-                attestation: Some(AttestationRef {
-                    issuer: *attestation.issuer(),
-                    serial: attestation.serial(),
-                    not_after: attestation.not_after(),
-                }),
+                attestation: Some(attestation.clone()),
             },
         ))
     }
@@ -522,6 +510,7 @@ impl TrustStore {
                     attestation: None,
                 }),
             };
+            let method = verification.as_ref().map(|v| v.method);
             self.peers.insert(
                 peer.clone(),
                 PeerRecord {
@@ -530,8 +519,8 @@ impl TrustStore {
                     pending: None,
                 },
             );
-            return match verification {
-                Some(v) => Ok(VerifiedIdentity::new(peer.clone(), key.clone(), v.method)),
+            return match method {
+                Some(m) => Ok(VerifiedIdentity::new(peer.clone(), key.clone(), m)),
                 None => Err(TrustError::Unverified.into()),
             };
         };
@@ -541,16 +530,21 @@ impl TrustStore {
             }
             return Err(TrustError::KeyChanged.into());
         }
-        match rec.verification {
+        match &rec.verification {
             Some(v) => {
-                if let Some(a) = v.attestation {
-                    if !self.organisations.contains_key(&a.issuer.to_bytes()) {
+                if let Some(a) = &v.attestation {
+                    let issuer = a.issuer();
+                    if !self.organisations.contains_key(&issuer.to_bytes()) {
                         return Err(TrustError::UnknownOrganisation.into());
                     }
-                    if now > a.not_after {
+                    if now > a.not_after() {
                         return Err(TrustError::AttestationExpired.into());
                     }
-                    if self.is_revoked(&a.issuer, a.serial) {
+                    if self
+                        .revocations
+                        .get(&issuer.to_bytes())
+                        .is_some_and(|l| l.is_revoked(a.serial()))
+                    {
                         return Err(TrustError::AttestationRevoked.into());
                     }
                 }
@@ -565,7 +559,11 @@ impl TrustStore {
                         attestation: None,
                     };
                     rec.verification = Some(v);
-                    Ok(VerifiedIdentity::new(peer.clone(), key.clone(), v.method))
+                    Ok(VerifiedIdentity::new(
+                        peer.clone(),
+                        key.clone(),
+                        VerificationMethod::FirstUse,
+                    ))
                 }
             },
         }
@@ -635,9 +633,7 @@ impl TrustStore {
                         match &v.attestation {
                             Some(a) => {
                                 out.push(1);
-                                out.extend_from_slice(&a.issuer.to_bytes());
-                                out.extend_from_slice(&a.serial.to_be_bytes());
-                                out.extend_from_slice(&a.not_after.to_be_bytes());
+                                put_bytes_u32(&mut out, &a.to_bytes());
                             }
                             None => out.push(0),
                         }
@@ -736,11 +732,14 @@ impl TrustStore {
                     let attestation = if method == VerificationMethod::Attestation {
                         match r.u8()? {
                             0 => None,
-                            1 => Some(AttestationRef {
-                                issuer: OrganisationPublicKey::read(&mut r)?,
-                                serial: r.u64()?,
-                                not_after: r.u64()?,
-                            }),
+                            1 => {
+                                let a =
+                                    Attestation::from_bytes(r.bytes_u32(MAX_ATTESTATION_BYTES)?)?;
+                                if !a.is_for(&key) {
+                                    return Err(DecodeError::NonCanonical.into());
+                                }
+                                Some(a)
+                            }
                             _ => return Err(DecodeError::UnknownKind.into()),
                         }
                     } else {
@@ -995,9 +994,10 @@ mod tests {
         let att = o.attest(11, &k, &details(), 100, 200).unwrap();
         let v = t.verify_by_attestation(&p, &k, &att, 150).unwrap();
         assert_eq!(v.method(), VerificationMethod::Attestation);
-        let r = *t.verification(&p).unwrap().attestation().unwrap();
+        let r = t.verification(&p).unwrap().attestation().unwrap();
         assert_eq!((r.serial(), r.not_after()), (11, 200));
         assert_eq!(r.issuer(), &o.public_key());
+        assert_eq!(r.display_name(), "Nurse Sam Lee");
         assert!(t.check_at(&p, &k, 200).is_ok());
         assert_eq!(
             t.check_at(&p, &k, 201).unwrap_err(),
