@@ -88,6 +88,21 @@ pub enum TrustError {
     KeyChanged,
     /// The identity presented does not match the verified identity given.
     IdentityMismatch,
+    /// The attestation's validity period has ended.
+    AttestationExpired,
+    /// The attestation's validity period has not begun.
+    AttestationNotYetValid,
+    /// The issuing organisation has revoked the attestation.
+    AttestationRevoked,
+    /// The attestation or revocation list was signed by an organisation key
+    /// the app has not configured as trusted.
+    UnknownOrganisation,
+    /// The scanned QR code is for a different pair of identities.
+    SafetyNumberMismatch,
+    /// Strict policy: a changed key must be verified again, not acknowledged.
+    ReverificationRequired,
+    /// A revocation list older than (or as old as) the one already held.
+    StaleRevocationList,
 }
 
 /// A documented limit was reached.
@@ -172,6 +187,13 @@ impl fmt::Display for TrustError {
             TrustError::Unverified => "identity not verified",
             TrustError::KeyChanged => "identity key changed since it was verified",
             TrustError::IdentityMismatch => "identity does not match the verified identity",
+            TrustError::AttestationExpired => "attestation has expired",
+            TrustError::AttestationNotYetValid => "attestation is not yet valid",
+            TrustError::AttestationRevoked => "attestation has been revoked",
+            TrustError::UnknownOrganisation => "signed by an organisation that is not trusted",
+            TrustError::SafetyNumberMismatch => "safety number does not match",
+            TrustError::ReverificationRequired => "changed identity key must be verified again",
+            TrustError::StaleRevocationList => "revocation list is not newer than the one held",
         })
     }
 }

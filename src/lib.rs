@@ -30,6 +30,12 @@ pub use error::{
 };
 pub use handshake::{PreKeyBundle, PreKeyStore};
 pub use identity::{
+    ATTESTATION_VERSION, Attestation, ClinicianDetails, FINGERPRINT_DIGITS, FINGERPRINT_VERSION,
+    KeyChange, OrganisationKey, OrganisationPublicKey, QR_PAYLOAD_LEN, QR_PAYLOAD_VERSION,
+    QrPayload, REVOCATION_LIST_VERSION, Registration, RegulatoryBody, RevocationList,
+    SAFETY_NUMBER_ITERATIONS, SafetyNumber, TRUST_STORE_VERSION, Verification, numeric_fingerprint,
+};
+pub use identity::{
     IDENTITY_KEY_LEN, IdentityKey, IdentityKeyPair, PeerId, TrustPolicy, TrustStore,
     VerificationMethod, VerifiedIdentity,
 };

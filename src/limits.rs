@@ -52,3 +52,43 @@ pub const MAX_SIGNED_PREKEYS: usize = 3;
 
 /// Longest peer id (an app's stable user id), in bytes.
 pub const MAX_PEER_ID_LEN: usize = 255;
+
+/// Most peers one [`crate::TrustStore`] records.
+///
+/// A large NHS trust employs around 20,000 staff; 100,000 leaves room for a
+/// national directory's worth of regular contacts while bounding a decoded
+/// store (each record is at least 133 bytes) to about 13 MB.
+pub const MAX_TRUSTED_PEERS: usize = 100_000;
+
+/// Most organisation keys one [`crate::TrustStore`] trusts.
+///
+/// There are about 220 NHS trusts in England plus national directories;
+/// 1024 covers the four nations with room to spare.
+pub const MAX_TRUSTED_ORGANISATIONS: usize = 1024;
+
+/// Most attestation serials one [`crate::RevocationList`] names.
+///
+/// An organisation revokes an attestation when a clinician leaves, changes
+/// role or loses a phone; 65,535 (the largest `u16` count) covers years of
+/// staff turnover at the largest trust, and bounds a list to about 512 KiB.
+pub const MAX_REVOKED_SERIALS: usize = 65_535;
+
+/// Longest display name in an [`crate::Attestation`], in bytes of UTF-8.
+///
+/// NHS directories allow names of up to about 100 characters; 128 bytes
+/// keeps every name that fits on a phone's screen.
+pub const MAX_DISPLAY_NAME_LEN: usize = 128;
+
+/// Longest role in an [`crate::Attestation`] (for example "Consultant
+/// Anaesthetist"), in bytes of UTF-8.
+pub const MAX_ROLE_LEN: usize = 64;
+
+/// Longest professional registration number, in bytes (GMC numbers are 7
+/// digits, NMC PINs 8 characters, HCPC numbers 2 letters and up to 6
+/// digits; 16 allows for other registers).
+pub const MAX_REGISTRATION_NUMBER_LEN: usize = 16;
+
+/// Longest ODS (Organisation Data Service) code, in bytes. ODS codes are
+/// 3 to 6 characters for organisations and up to 10 for sites; 12 leaves
+/// room for future formats.
+pub const MAX_ODS_CODE_LEN: usize = 12;

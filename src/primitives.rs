@@ -22,6 +22,10 @@ pub(crate) const LABEL_SIGNED_PREKEY: &[u8] = b"bleep v1 signed prekey";
 pub(crate) const LABEL_X3DH: &[u8] = b"bleep v1 x3dh";
 /// HKDF info of the root KDF.
 pub(crate) const LABEL_ROOT: &[u8] = b"bleep v1 root";
+/// Signature context of an organisation's attestation of an identity key.
+pub(crate) const LABEL_ATTESTATION: &[u8] = b"bleep v1 attestation";
+/// Signature context of an organisation's revocation list.
+pub(crate) const LABEL_REVOCATION_LIST: &[u8] = b"bleep v1 revocation list";
 
 /// X25519 with the contributory check: a low-order peer key (which makes
 /// the result independent of our secret) is rejected.
@@ -60,6 +64,12 @@ mod tests {
         assert_eq!(LABEL_ROOT, b"bleep v1 root");
         assert_eq!(LABEL_SIGNED_PREKEY, b"bleep v1 signed prekey");
         assert_eq!(LABEL_IDENTITY_BINDING, b"bleep v1 identity binding");
+    }
+
+    #[test]
+    fn verification_labels_are_pinned() {
+        assert_eq!(LABEL_ATTESTATION, b"bleep v1 attestation");
+        assert_eq!(LABEL_REVOCATION_LIST, b"bleep v1 revocation list");
     }
 
     #[test]

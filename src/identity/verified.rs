@@ -10,8 +10,33 @@ use crate::identity::trust::{PeerId, VerificationMethod};
 
 /// An identity the app's trust policy has accepted for a given peer.
 ///
-/// Obtained from [`crate::TrustStore::check`]; consumed (by reference) by
-/// [`crate::Session::initiate`] and [`crate::Session::accept`].
+/// Obtained from [`crate::TrustStore::check`] (or the `verify_by_*`
+/// methods); consumed (by reference) by [`crate::Session::initiate`] and
+/// [`crate::Session::accept`].
+///
+/// Code outside the crate cannot make one, so a session with an identity
+/// the policy has not accepted does not compile:
+///
+/// ```compile_fail
+/// use bleep::{IdentityKeyPair, PeerId, VerificationMethod, VerifiedIdentity};
+/// let key = IdentityKeyPair::generate(&mut rand_core::OsRng);
+/// // error: `new` is private (and so are the fields).
+/// let forged = VerifiedIdentity::new(
+///     PeerId::new("mallory").unwrap(),
+///     key.public().clone(),
+///     VerificationMethod::QrCode,
+/// );
+/// ```
+///
+/// ```compile_fail
+/// use bleep::{IdentityKeyPair, PeerId, VerificationMethod, VerifiedIdentity};
+/// let key = IdentityKeyPair::generate(&mut rand_core::OsRng);
+/// let forged = VerifiedIdentity {
+///     peer: PeerId::new("mallory").unwrap(),
+///     key: key.public().clone(),
+///     method: VerificationMethod::QrCode,
+/// };
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedIdentity {
     peer: PeerId,

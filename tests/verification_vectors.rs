@@ -1,0 +1,143 @@
+//! Fixed version-1 bytes of every verification format, kept so that a
+//! future build still loads what this one wrote.
+//!
+//! The vectors are deterministic (seeded identities and organisation keys;
+//! Ed25519 signatures are deterministic). `BLEEP_WRITE_VECTORS=1 cargo test
+//! --test verification_vectors` rewrites `tests/vectors/verification_v1.json`
+//! from the generator below; normally the test checks that the stored bytes
+//! parse, re-encode identically and equal what the generator makes now.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use bleep::*;
+use serde_json::{Value, json};
+
+const PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/vectors/verification_v1.json"
+);
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn generate() -> Value {
+    let alice = IdentityKeyPair::from_seed_bytes([0xA1; 32]);
+    let bob = IdentityKeyPair::from_seed_bytes([0xB0; 32]);
+    let (ai, bi) = (
+        PeerId::new("alice@rrk.nhs.uk").unwrap(),
+        PeerId::new("bob@rqm.nhs.uk").unwrap(),
+    );
+    let sn = SafetyNumber::new(&ai, alice.public(), &bi, bob.public());
+    let bob_qr = SafetyNumber::new(&bi, bob.public(), &ai, alice.public()).qr_payload();
+    let org = OrganisationKey::from_seed_bytes([0x0D; 32]);
+    let details = ClinicianDetails::new(
+        "Dr Bob Mensah",
+        "Registrar",
+        Registration::new(RegulatoryBody::Gmc, "7123456").unwrap(),
+        "RQM",
+    )
+    .unwrap();
+    let att = org
+        .attest(1001, bob.public(), &details, 1_700_000_000, 1_800_000_000)
+        .unwrap();
+    let list = org.revocation_list(3, 1_750_000_000, &[17, 99]).unwrap();
+    let mut store = TrustStore::new(TrustPolicy::RequireVerified);
+    store.trust_organisation(org.public_key()).unwrap();
+    store.add_revocation_list(list.clone()).unwrap();
+    store
+        .verify_by_attestation(&bi, bob.public(), &att, 1_750_000_100)
+        .unwrap();
+    let carol = IdentityKeyPair::from_seed_bytes([0xC0; 32]);
+    let ci = PeerId::new("carol@rrk.nhs.uk").unwrap();
+    let with_carol = SafetyNumber::new(&ai, alice.public(), &ci, carol.public());
+    store
+        .confirm_safety_number(&with_carol, 1_750_000_200)
+        .unwrap();
+    let carol_reinstalled = IdentityKeyPair::from_seed_bytes([0xC1; 32]);
+    let _ = store.check_at(&ci, carol_reinstalled.public(), 1_750_000_300);
+    json!({
+        "alice_identity": hex(&alice.public().to_bytes()),
+        "bob_identity": hex(&bob.public().to_bytes()),
+        "alice_id": ai.as_str(),
+        "bob_id": bi.as_str(),
+        "carol_identity": hex(&carol.public().to_bytes()),
+        "carol_id": ci.as_str(),
+        "safety_number": sn.to_string(),
+        "bob_qr_payload": hex(&bob_qr.to_bytes()),
+        "organisation_key": hex(&org.public_key().to_bytes()),
+        "attestation": hex(&att.to_bytes()),
+        "revocation_list": hex(&list.to_bytes()),
+        "trust_store": hex(&store.to_bytes()),
+    })
+}
+
+#[test]
+fn version_1_vectors_still_load() {
+    let now = generate();
+    if std::env::var_os("BLEEP_WRITE_VECTORS").is_some() {
+        std::fs::write(PATH, serde_json::to_string_pretty(&now).unwrap() + "\n").unwrap();
+    }
+    let stored: Value = serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap();
+    assert_eq!(
+        stored, now,
+        "the generator no longer produces the stored bytes"
+    );
+    let s = |k: &str| stored[k].as_str().unwrap().to_owned();
+
+    let alice = IdentityKey::from_bytes(&unhex(&s("alice_identity"))).unwrap();
+    let bob = IdentityKey::from_bytes(&unhex(&s("bob_identity"))).unwrap();
+    let (ai, bi) = (
+        PeerId::new(s("alice_id")).unwrap(),
+        PeerId::new(s("bob_id")).unwrap(),
+    );
+    let sn = SafetyNumber::new(&ai, &alice, &bi, &bob);
+    assert_eq!(sn.to_string(), s("safety_number"));
+    sn.check_scanned(&unhex(&s("bob_qr_payload"))).unwrap();
+
+    let att_bytes = unhex(&s("attestation"));
+    let att = Attestation::from_bytes(&att_bytes).unwrap();
+    assert_eq!(att.to_bytes(), att_bytes);
+    assert_eq!(
+        att.issuer().to_bytes().to_vec(),
+        unhex(&s("organisation_key"))
+    );
+    assert!(att.is_for(&bob));
+    assert_eq!(
+        (att.serial(), att.display_name(), att.ods_code()),
+        (1001, "Dr Bob Mensah", "RQM")
+    );
+
+    let list_bytes = unhex(&s("revocation_list"));
+    let list = RevocationList::from_bytes(&list_bytes).unwrap();
+    assert_eq!(list.to_bytes(), list_bytes);
+    assert_eq!((list.list_version(), list.serials()), (3, &[17u64, 99][..]));
+
+    let store_bytes = unhex(&s("trust_store"));
+    let mut store = TrustStore::from_bytes(&store_bytes).unwrap();
+    assert_eq!(store.to_bytes(), store_bytes);
+    assert_eq!(
+        store.check_at(&bi, &bob, 1_750_000_400).unwrap().method(),
+        VerificationMethod::Attestation
+    );
+    let carol = IdentityKey::from_bytes(&unhex(&s("carol_identity"))).unwrap();
+    let ci = PeerId::new(s("carol_id")).unwrap();
+    assert_eq!(
+        store.check_at(&ci, &carol, 1_750_000_400).unwrap().method(),
+        VerificationMethod::SafetyNumber
+    );
+    let change = store.key_change(&ci).unwrap();
+    assert_eq!(change.old_key(), &carol);
+    assert_eq!(change.detected_at(), 1_750_000_300);
+}
