@@ -25,13 +25,19 @@
 //! took it, the app simply sends a new message (the skipped counter is
 //! harmless to the receiver).
 //!
-//! Receiving: decrypt, insert the message into the [`crate::MessageVault`],
-//! **save the sealed vault, then the sealed session**, then acknowledge the
-//! envelope to the transport and show the message. A crash before the vault
-//! is saved leaves the envelope undelivered and the old session able to
-//! decrypt it again; a crash between the two saves makes the transport
-//! deliver it again, the old session decrypt it again, and the vault
-//! recognise its [`crate::MessageId`] as a duplicate, so it is shown once.
+//! Receiving: decrypt, insert the message into the [`crate::MessageVault`]
+//! and **save the sealed vault**, show the message if the vault says it is
+//! [`crate::Stored::New`], **then save the sealed session**, then
+//! acknowledge the envelope to the transport. A crash before the vault is
+//! saved leaves the envelope unacknowledged and the old session able to
+//! decrypt it again when the transport delivers it again; a crash between
+//! the two saves has the old session decrypt it again and the vault
+//! recognise its [`crate::MessageId`] as a [`crate::Stored::Duplicate`], so
+//! it is shown once; a crash after both saves makes the session report the
+//! re-delivery as [`crate::ProtocolError::DuplicateMessage`] (acknowledge
+//! it, show nothing). Saving the session *before* the vault would, on a
+//! crash between the saves, lose the message: no saved state could decrypt
+//! it again.
 //! [`Session::decrypt_and_seal`] returns both halves together.
 //!
 //! # Rollback

@@ -1,0 +1,16 @@
+//! Unseals arbitrary bytes as every state type under a fixed key: must
+//! return an error or a value, never panic, never allocate more than the
+//! input. Also seals under the same key and unseals, so the fuzzer reaches
+//! the decoders behind the AEAD through the first input byte's choice.
+#![no_main]
+
+use bleep::{IdentityKeyPair, MessageVault, PreKeyStore, Session, StorageKey};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let key = StorageKey::from_bytes([0x42; 32]);
+    let _ = key.unseal::<IdentityKeyPair>(data);
+    let _ = key.unseal::<PreKeyStore>(data);
+    let _ = key.unseal::<Session>(data);
+    let _ = key.unseal::<MessageVault>(data);
+});
