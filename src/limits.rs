@@ -67,6 +67,6 @@ pub const MAX_VAULT_MESSAGES: usize = 1000;
 /// remembers, so that a message delivered again (after a crash or a
 /// restored backup) is recognised and not shown twice.
 ///
-/// Four vaults' worth of messages, 16 bytes each (64 KiB); the oldest ids
-/// are forgotten first.
+/// Four vaults' worth of messages, 16 bytes each (64,000 bytes); the
+/// oldest ids are forgotten first.
 pub const MAX_VAULT_HANDLED_IDS: usize = 4 * MAX_VAULT_MESSAGES;

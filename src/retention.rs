@@ -373,7 +373,10 @@ mod tests {
     #[test]
     fn insert_dedups_and_refuses_expired() {
         let mut v = MessageVault::new();
-        assert_eq!(v.insert(msg(1, b"a", None, false), 100).unwrap(), Stored::New);
+        assert_eq!(
+            v.insert(msg(1, b"a", None, false), 100).unwrap(),
+            Stored::New
+        );
         assert_eq!(
             v.insert(msg(1, b"other", None, false), 101).unwrap(),
             Stored::Duplicate
@@ -433,7 +436,10 @@ mod tests {
         // The oldest was forgotten, the newest remembered.
         assert_eq!(v.handled.front().unwrap().0[7], 1);
         let bytes = v.encode();
-        assert_eq!(MessageVault::decode(&bytes).unwrap().encode().as_slice(), bytes.as_slice());
+        assert_eq!(
+            MessageVault::decode(&bytes).unwrap().encode().as_slice(),
+            bytes.as_slice()
+        );
     }
 
     #[test]
@@ -456,7 +462,10 @@ mod tests {
         assert!(!v.contains(&id));
         let again: core::result::Result<(), FileError<()>> = v.file_to_record(&id, |_, _| Ok(()));
         assert_eq!(again, Err(FileError::NotFound));
-        assert_eq!(FileError::<&str>::NotFound.to_string(), "message not in the vault");
+        assert_eq!(
+            FileError::<&str>::NotFound.to_string(),
+            "message not in the vault"
+        );
     }
 
     #[test]
@@ -534,7 +543,8 @@ mod tests {
     #[test]
     fn debug_shows_no_content() {
         let mut v = MessageVault::new();
-        v.insert(msg(1, b"NHS 943 476 5919", None, true), 1).unwrap();
+        v.insert(msg(1, b"NHS 943 476 5919", None, true), 1)
+            .unwrap();
         let s = format!("{v:?}");
         assert_eq!(s, "MessageVault { messages: 1, handled_ids: 0 }");
         let r = format!("{:?}", v.awaiting_filing(5));

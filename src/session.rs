@@ -180,6 +180,10 @@ impl Session {
     /// id (16).
     ///
     /// Errors: [`LimitError::MessageTooLarge`] (state unchanged).
+    ///
+    /// Save the advanced session (sealed) *before* the envelope leaves the
+    /// app; [`Session::encrypt_and_seal`] makes that the natural order (see
+    /// [`crate::state`]).
     pub fn encrypt(
         &mut self,
         rng: &mut impl CryptoRngCore,
@@ -240,6 +244,11 @@ impl Session {
     /// session), [`ProtocolError::DuplicateMessage`] (replayed),
     /// [`ProtocolError::WrongSession`] (a prekey message of another
     /// handshake), [`LimitError::TooManySkipped`], [`ProtocolError::Expired`].
+    ///
+    /// On success, store the message in the [`crate::MessageVault`] and
+    /// save it, then save the session (sealed), then acknowledge the
+    /// envelope; [`Session::decrypt_and_seal`] returns the sealed session
+    /// with the message (see [`crate::state`]).
     pub fn decrypt(&mut self, envelope: &[u8], now: u64) -> Result<ReceivedMessage> {
         let env = Envelope::parse(envelope)?;
         self.decrypt_envelope(&env, now)

@@ -52,7 +52,9 @@ fn pair(seed: u64) -> Pair {
         .unwrap();
     let (mut bob, m) = Session::accept(&bob_id, &mut bob_prekeys, &va, &env, 1).unwrap();
     assert_eq!(m.body.expose(), b"hello");
-    let reply = bob.encrypt(&mut rng, OutgoingMessage::new(b"hi", 2)).unwrap();
+    let reply = bob
+        .encrypt(&mut rng, OutgoingMessage::new(b"hi", 2))
+        .unwrap();
     alice.decrypt(&reply.envelope, 2).unwrap();
     Pair {
         alice,
@@ -85,7 +87,9 @@ fn every_type_seals_and_unseals() {
         .alice
         .encrypt(&mut p.rng, OutgoingMessage::new(b"obs", 3))
         .unwrap();
-    vault.insert(p.bob.decrypt(&m.envelope, 3).unwrap(), 3).unwrap();
+    vault
+        .insert(p.bob.decrypt(&m.envelope, 3).unwrap(), 3)
+        .unwrap();
     let v: MessageVault = k.unseal(&k.seal(&mut p.rng, &vault)).unwrap();
     assert_eq!(v.message(&m.id, 4).unwrap().1.expose(), b"obs");
     assert_eq!(v.awaiting_filing(4), vault.awaiting_filing(4));
@@ -110,7 +114,8 @@ fn wrong_key_tampered_truncated_wrong_type_unknown_version() {
         Error::State(StateError::Unseal)
     );
     assert_eq!(
-        k.unseal::<Session>(&sealed[..sealed.len() - 1]).unwrap_err(),
+        k.unseal::<Session>(&sealed[..sealed.len() - 1])
+            .unwrap_err(),
         Error::State(StateError::Unseal)
     );
     assert_eq!(
@@ -134,10 +139,7 @@ fn wrong_key_tampered_truncated_wrong_type_unknown_version() {
     assert_eq!(sealed[1], StateType::Session.tag());
     // Sealing changed nothing, and the state survives.
     assert_eq!(p.alice.state_digest(), before);
-    assert_eq!(
-        k.unseal::<Session>(&sealed).unwrap().state_digest(),
-        before
-    );
+    assert_eq!(k.unseal::<Session>(&sealed).unwrap().state_digest(), before);
 }
 
 // ------------------------------------------------------- crash on sending
@@ -251,7 +253,12 @@ fn crash_at_every_step_of_send_loses_nothing() {
             .encrypt(&mut p.rng, OutgoingMessage::new(b"ack", 7))
             .unwrap();
         assert_eq!(
-            alice.live.decrypt(&reply.envelope, 7).unwrap().body.expose(),
+            alice
+                .live
+                .decrypt(&reply.envelope, 7)
+                .unwrap()
+                .body
+                .expose(),
             b"ack",
             "{crash:?}"
         );
@@ -283,7 +290,10 @@ fn released_envelope_always_matches_saved_state() {
     let second = restored
         .encrypt(&mut p.rng, OutgoingMessage::new(b"two", 2))
         .unwrap();
-    assert_eq!(p.bob.decrypt(&first.envelope, 3).unwrap().body.expose(), b"one");
+    assert_eq!(
+        p.bob.decrypt(&first.envelope, 3).unwrap().body.expose(),
+        b"one"
+    );
     assert_eq!(
         p.bob.decrypt(&second.envelope, 3).unwrap().body.expose(),
         b"two"
@@ -431,7 +441,10 @@ fn saving_the_session_before_the_vault_would_lose_the_message() {
         .alice
         .encrypt(&mut p.rng, OutgoingMessage::new(b"call me", 1))
         .unwrap();
-    let (_msg, sealed) = p.bob.decrypt_and_seal(&mut p.rng, &k, &m.envelope, 2).unwrap();
+    let (_msg, sealed) = p
+        .bob
+        .decrypt_and_seal(&mut p.rng, &k, &m.envelope, 2)
+        .unwrap();
     let mut restored: Session = k.unseal(&sealed).unwrap();
     assert_eq!(
         restored.decrypt(&m.envelope, 3).unwrap_err(),
@@ -452,9 +465,7 @@ fn failed_decrypt_seals_nothing_and_changes_nothing() {
     let last = bad.len() - 1;
     bad[last] ^= 1;
     assert_eq!(
-        p.bob
-            .decrypt_and_seal(&mut p.rng, &k, &bad, 2)
-            .unwrap_err(),
+        p.bob.decrypt_and_seal(&mut p.rng, &k, &bad, 2).unwrap_err(),
         Error::Crypto(CryptoError::DecryptFailed)
     );
     assert_eq!(p.bob.state_digest(), before);
@@ -501,7 +512,10 @@ fn restoring_an_old_state_never_reuses_a_keystream() {
         b"Patient in bay 4 is stable".as_slice(),
         b"Patient in bay 9 is septic".as_slice(),
     );
-    let m1 = p.alice.encrypt(&mut p.rng, OutgoingMessage::new(b1, 30)).unwrap();
+    let m1 = p
+        .alice
+        .encrypt(&mut p.rng, OutgoingMessage::new(b1, 30))
+        .unwrap();
     let mut rolled_back: Session = k.unseal(&saved).unwrap();
     let m2 = rolled_back
         .encrypt(&mut p.rng, OutgoingMessage::new(b2, 30))
@@ -569,7 +583,11 @@ fn metadata_travels_inside_the_encryption() {
     assert!(r.info.contains_patient_data);
     // None of it is visible in the envelope.
     let w = |n: u64| n.to_be_bytes();
-    for needle in [w(1_700_000_000).to_vec(), w(1_700_086_400).to_vec(), m.id.0.to_vec()] {
+    for needle in [
+        w(1_700_000_000).to_vec(),
+        w(1_700_086_400).to_vec(),
+        m.id.0.to_vec(),
+    ] {
         assert!(!m.envelope.windows(needle.len()).any(|x| x == needle));
     }
     let plain = p
@@ -586,7 +604,10 @@ fn expired_message_is_refused_and_changes_nothing() {
     let mut p = pair(8);
     let m = p
         .alice
-        .encrypt(&mut p.rng, OutgoingMessage::new(b"theatre 3 free", 100).expires_at(200))
+        .encrypt(
+            &mut p.rng,
+            OutgoingMessage::new(b"theatre 3 free", 100).expires_at(200),
+        )
         .unwrap();
     let before = p.bob.state_digest();
     for now in [200, 201, u64::MAX] {
@@ -683,7 +704,10 @@ fn vault_files_purges_and_reports() {
     let mut old_bob: Session = k.unseal(&bob_before).unwrap();
     let again = old_bob.decrypt(&m.envelope, 3_001).unwrap();
     assert_eq!(vault.insert(again, 3_001).unwrap(), Stored::Duplicate);
-    assert_eq!(format!("{vault:?}"), "MessageVault { messages: 1, handled_ids: 3 }");
+    assert_eq!(
+        format!("{vault:?}"),
+        "MessageVault { messages: 1, handled_ids: 3 }"
+    );
 }
 
 // --------------------------------------------------------------- fixtures

@@ -10,9 +10,9 @@ use crate::handshake::bundle::{OneTimePreKeyPublic, PreKeyBundle, SignedPreKeyPu
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::limits::{MAX_BUNDLE_ONE_TIME_PREKEYS, MAX_SIGNED_PREKEYS, MAX_STORED_ONE_TIME_PREKEYS};
 use crate::primitives::LABEL_SIGNED_PREKEY;
+use crate::wire::codec::{Reader, len_u16};
 use core::fmt;
 use rand_core::CryptoRngCore;
-use crate::wire::codec::{Reader, len_u16};
 use std::collections::{BTreeMap, VecDeque};
 use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
