@@ -1,7 +1,7 @@
 //! Sealing and unsealing a session that holds the most skipped message
 //! keys allowed (`MAX_SKIPPED_TOTAL` = 2,000, over two chains since one
 //! message may skip at most `MAX_SKIP_PER_CHAIN` = 1,000).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use bleep::limits::{MAX_SKIP_PER_CHAIN, MAX_SKIPPED_TOTAL};
 use bleep::*;

@@ -291,7 +291,7 @@ impl Session {
     /// Encodes the whole state (secret: seal it before it leaves memory).
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
         let r = &self.ratchet;
-        let mut out = Zeroizing::new(Vec::with_capacity(512 + 36 * r.skipped.len()));
+        let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len_bound()));
         out.push(STATE_VERSION);
         out.push(u8::from(self.initiator));
         out.extend_from_slice(&self.ad);
@@ -338,6 +338,19 @@ impl Session {
             out.extend_from_slice(k);
         }
         out
+    }
+
+    /// An upper bound of the encoded length, so that [`Session::encode`]
+    /// allocates once and never leaves a stale copy of the state behind by
+    /// growing its buffer.
+    pub(crate) fn encoded_len_bound(&self) -> usize {
+        let r = &self.ratchet;
+        let fixed = 1 + 1 + AD_LEN + crate::identity::IDENTITY_KEY_LEN + 32;
+        let pending = 1 + crate::wire::envelope::MAX_PREKEY_PART_LEN;
+        let ratchet = 32 + 32 + (1 + 36) + 4 + (1 + 68);
+        let skipped = 2 + 34 * r.skipped.chains.len() + 36 * r.skipped.len();
+        let retired = 1 + 32 * r.retired.len();
+        fixed + pending + ratchet + skipped + retired
     }
 
     /// Decodes [`Session::encode`] output, checking every bound.
@@ -496,6 +509,34 @@ mod tests {
             restored.decrypt(&m1.envelope, 3).unwrap().body.expose(),
             b"x"
         );
+    }
+
+    #[test]
+    fn encode_allocates_once() {
+        let (mut a, mut b, mut rng) = pair(3, 0);
+        // `a` still awaits a reply (largest fixed part); give it retired
+        // chains and skipped keys on several chains.
+        for round in 0..4 {
+            let mut last = None;
+            for _ in 0..3 {
+                last = Some(b.encrypt(&mut rng, OutgoingMessage::new(b"x", 2)).unwrap());
+            }
+            a.decrypt(&last.unwrap().envelope, 3).unwrap();
+            if round < 3 {
+                let r = a.encrypt(&mut rng, OutgoingMessage::new(b"y", 3)).unwrap();
+                b.decrypt(&r.envelope, 3).unwrap();
+            }
+        }
+        assert!(a.ratchet.retired.len() >= 3);
+        assert!(a.skipped_key_count() >= 8);
+        let fresh = pair(4, 0).0;
+        assert!(fresh.pending.is_some());
+        for s in [&a, &b, &fresh] {
+            let bytes = s.encode();
+            assert!(bytes.len() <= s.encoded_len_bound());
+            // Had the buffer grown, its capacity would differ.
+            assert_eq!(bytes.capacity(), s.encoded_len_bound());
+        }
     }
 
     #[test]

@@ -808,3 +808,71 @@ fn version_1_fixtures_still_load() {
         b"hello"
     );
 }
+
+// --------------------------------------------------------------- proptest
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A vault holding the given messages (bodies, expiry, patient flag),
+    /// received one second apart.
+    fn vault_of(msgs: &[(Vec<u8>, Option<u64>, bool)], seed: u64) -> MessageVault {
+        let mut p = pair(seed);
+        let mut vault = MessageVault::new();
+        for (i, (body, exp, pd)) in msgs.iter().enumerate() {
+            let mut out = OutgoingMessage::new(body, 1).contains_patient_data(*pd);
+            if let Some(e) = exp {
+                out = out.expires_at(1_000 + e);
+            }
+            let m = p.alice.encrypt(&mut p.rng, out).unwrap();
+            let r = p.bob.decrypt(&m.envelope, 2).unwrap();
+            vault.insert(r, 2 + i as u64).unwrap();
+        }
+        vault
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// Sealing preserves every held message and its metadata, and any
+        /// single altered byte or truncation is a typed error.
+        #[test]
+        fn sealed_vault_round_trips_and_detects_damage(
+            msgs in proptest::collection::vec(
+                (proptest::collection::vec(any::<u8>(), 0..200), proptest::option::of(0u64..1_000), any::<bool>()),
+                0..6,
+            ),
+            at in any::<proptest::sample::Index>(),
+            flip in 1u8..=255,
+            cut in any::<proptest::sample::Index>(),
+        ) {
+            let vault = vault_of(&msgs, 300);
+            let mut rng = ChaCha20Rng::seed_from_u64(301);
+            let k = key(&mut rng);
+            let sealed = k.seal(&mut rng, &vault);
+            let back: MessageVault = k.unseal(&sealed).unwrap();
+            prop_assert_eq!(back.awaiting_filing(5), vault.awaiting_filing(5));
+            for a in vault.awaiting_filing(5) {
+                prop_assert!(back.message(&a.id, 5).unwrap().1 == vault.message(&a.id, 5).unwrap().1);
+            }
+            let mut bad = sealed.clone();
+            bad[at.index(sealed.len())] ^= flip;
+            prop_assert!(k.unseal::<MessageVault>(&bad).is_err());
+            prop_assert!(k.unseal::<MessageVault>(&sealed[..cut.index(sealed.len())]).is_err());
+        }
+
+        /// Arbitrary bytes never unseal, for any type, and never panic.
+        #[test]
+        fn arbitrary_bytes_never_unseal(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let k = StorageKey::from_bytes(FIXTURE_KEY);
+            prop_assert!(k.unseal::<IdentityKeyPair>(&bytes).is_err());
+            prop_assert!(k.unseal::<PreKeyStore>(&bytes).is_err());
+            prop_assert!(k.unseal::<Session>(&bytes).is_err());
+            prop_assert!(k.unseal::<MessageVault>(&bytes).is_err());
+            for ty in 0..4 {
+                let _ = bleep::fuzz_decode_state(ty, &bytes);
+            }
+        }
+    }
+}
