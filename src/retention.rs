@@ -164,7 +164,7 @@ impl MessageVault {
     pub fn message(&self, id: &MessageId, now: u64) -> Option<(&MessageInfo, &Plaintext)> {
         self.messages
             .get(id)
-            .filter(|e| !e.info.expires_at.is_some_and(|at| at <= now))
+            .filter(|e| e.info.expires_at.is_none_or(|at| at > now))
             .map(|e| (&e.info, &e.body))
     }
 

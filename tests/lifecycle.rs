@@ -732,7 +732,7 @@ fn regenerate_fixtures() {
     if std::env::var("BLEEP_REGENERATE_FIXTURES").as_deref() != Ok("1") {
         return;
     }
-    let mut rng = ChaCha20Rng::seed_from_u64(0x0b1e_e9);
+    let mut rng = ChaCha20Rng::seed_from_u64(0x000b_1ee9);
     let k = StorageKey::from_bytes(FIXTURE_KEY);
     let alice = IdentityKeyPair::from_seed_bytes([1; 32]);
     let bob = IdentityKeyPair::from_seed_bytes([2; 32]);
