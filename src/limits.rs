@@ -92,3 +92,21 @@ pub const MAX_REGISTRATION_NUMBER_LEN: usize = 16;
 /// 3 to 6 characters for organisations and up to 10 for sites; 12 leaves
 /// room for future formats.
 pub const MAX_ODS_CODE_LEN: usize = 12;
+
+/// Most received messages a [`crate::MessageVault`] holds unfiled.
+///
+/// A ward phone that receives a message a minute for a 12-hour shift
+/// without filing any reaches 720; 1000 leaves headroom while bounding the
+/// vault to about 64 MiB in the worst case (every body at
+/// [`MAX_BODY_LEN`]). When full, new messages are refused (never evicted:
+/// an unfiled clinical message must not vanish silently), so the app must
+/// file or erase some first.
+pub const MAX_VAULT_MESSAGES: usize = 1000;
+
+/// Ids of filed, erased or purged messages a [`crate::MessageVault`]
+/// remembers, so that a message delivered again (after a crash or a
+/// restored backup) is recognised and not shown twice.
+///
+/// Four vaults' worth of messages, 16 bytes each (64,000 bytes); the
+/// oldest ids are forgotten first.
+pub const MAX_VAULT_HANDLED_IDS: usize = 4 * MAX_VAULT_MESSAGES;

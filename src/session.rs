@@ -180,6 +180,10 @@ impl Session {
     /// id (16).
     ///
     /// Errors: [`LimitError::MessageTooLarge`] (state unchanged).
+    ///
+    /// Save the advanced session (sealed) *before* the envelope leaves the
+    /// app; [`Session::encrypt_and_seal`] makes that the natural order (see
+    /// [`crate::state`]).
     pub fn encrypt(
         &mut self,
         rng: &mut impl CryptoRngCore,
@@ -240,6 +244,11 @@ impl Session {
     /// session), [`ProtocolError::DuplicateMessage`] (replayed),
     /// [`ProtocolError::WrongSession`] (a prekey message of another
     /// handshake), [`LimitError::TooManySkipped`], [`ProtocolError::Expired`].
+    ///
+    /// On success, store the message in the [`crate::MessageVault`] and
+    /// save it, then save the session (sealed), then acknowledge the
+    /// envelope; [`Session::decrypt_and_seal`] returns the sealed session
+    /// with the message (see [`crate::state`]).
     pub fn decrypt(&mut self, envelope: &[u8], now: u64) -> Result<ReceivedMessage> {
         let env = Envelope::parse(envelope)?;
         self.decrypt_envelope(&env, now)
@@ -282,7 +291,7 @@ impl Session {
     /// Encodes the whole state (secret: seal it before it leaves memory).
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
         let r = &self.ratchet;
-        let mut out = Zeroizing::new(Vec::with_capacity(512 + 36 * r.skipped.len()));
+        let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len_bound()));
         out.push(STATE_VERSION);
         out.push(u8::from(self.initiator));
         out.extend_from_slice(&self.ad);
@@ -329,6 +338,19 @@ impl Session {
             out.extend_from_slice(k);
         }
         out
+    }
+
+    /// An upper bound of the encoded length, so that [`Session::encode`]
+    /// allocates once and never leaves a stale copy of the state behind by
+    /// growing its buffer.
+    pub(crate) fn encoded_len_bound(&self) -> usize {
+        let r = &self.ratchet;
+        let fixed = 1 + 1 + AD_LEN + crate::identity::IDENTITY_KEY_LEN + 32;
+        let pending = 1 + crate::wire::envelope::MAX_PREKEY_PART_LEN;
+        let ratchet = 32 + 32 + (1 + 36) + 4 + (1 + 68);
+        let skipped = 2 + 34 * r.skipped.chains.len() + 36 * r.skipped.len();
+        let retired = 1 + 32 * r.retired.len();
+        fixed + pending + ratchet + skipped + retired
     }
 
     /// Decodes [`Session::encode`] output, checking every bound.
@@ -511,6 +533,34 @@ mod tests {
             Error::Crypto(CryptoError::DecryptFailed)
         );
         assert_eq!(a.decrypt(&m.envelope, 3).unwrap().body.expose(), b"healed");
+    }
+
+    #[test]
+    fn encode_allocates_once() {
+        let (mut a, mut b, mut rng) = pair(3, 0);
+        // `a` still awaits a reply (largest fixed part); give it retired
+        // chains and skipped keys on several chains.
+        for round in 0..4 {
+            let mut last = None;
+            for _ in 0..3 {
+                last = Some(b.encrypt(&mut rng, OutgoingMessage::new(b"x", 2)).unwrap());
+            }
+            a.decrypt(&last.unwrap().envelope, 3).unwrap();
+            if round < 3 {
+                let r = a.encrypt(&mut rng, OutgoingMessage::new(b"y", 3)).unwrap();
+                b.decrypt(&r.envelope, 3).unwrap();
+            }
+        }
+        assert!(a.ratchet.retired.len() >= 3);
+        assert!(a.skipped_key_count() >= 8);
+        let fresh = pair(4, 0).0;
+        assert!(fresh.pending.is_some());
+        for s in [&a, &b, &fresh] {
+            let bytes = s.encode();
+            assert!(bytes.len() <= s.encoded_len_bound());
+            // Had the buffer grown, its capacity would differ.
+            assert_eq!(bytes.capacity(), s.encoded_len_bound());
+        }
     }
 
     #[test]

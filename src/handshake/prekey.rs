@@ -5,15 +5,20 @@
 //! one-time prekey is removed only when a handshake that used it has
 //! decrypted its first message, so a forged prekey message cannot burn one.
 
-use crate::error::{LimitError, ProtocolError, Result};
+use crate::error::{DecodeError, LimitError, ProtocolError, Result};
 use crate::handshake::bundle::{OneTimePreKeyPublic, PreKeyBundle, SignedPreKeyPublic};
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::limits::{MAX_BUNDLE_ONE_TIME_PREKEYS, MAX_SIGNED_PREKEYS, MAX_STORED_ONE_TIME_PREKEYS};
 use crate::primitives::LABEL_SIGNED_PREKEY;
+use crate::wire::codec::{Reader, len_u16};
 use core::fmt;
 use rand_core::CryptoRngCore;
 use std::collections::{BTreeMap, VecDeque};
 use x25519_dalek::{PublicKey, StaticSecret};
+use zeroize::Zeroizing;
+
+/// Version byte of the prekey store's state encoding.
+const PREKEY_STORE_VERSION: u8 = 1;
 
 /// An X25519 key pair whose public half is computed once.
 pub(crate) struct X25519KeyPair {
@@ -189,6 +194,82 @@ impl PreKeyStore {
     pub(crate) fn consume_one_time_prekey(&mut self, id: u32) {
         self.one_time.remove(&id);
     }
+
+    /// Encodes the whole store (secret: seal it before it leaves memory).
+    ///
+    /// `0x01 || identity (129) || next signed id (4) || next one-time id (4)
+    /// || signed count (1) || [id (4) || secret (32) || signature (64)]...
+    /// || one-time count (2) || [id (4) || secret (32)]...`, signed prekeys
+    /// oldest first, one-time prekeys by increasing id.
+    pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let len = 1 + 129 + 8 + 1 + 100 * self.signed.len() + 2 + 36 * self.one_time.len();
+        let mut out = Zeroizing::new(Vec::with_capacity(len));
+        out.push(PREKEY_STORE_VERSION);
+        out.extend_from_slice(&self.identity.to_bytes());
+        out.extend_from_slice(&self.next_signed_id.to_be_bytes());
+        out.extend_from_slice(&self.next_one_time_id.to_be_bytes());
+        out.push(u8::try_from(self.signed.len()).unwrap_or(u8::MAX));
+        for s in &self.signed {
+            out.extend_from_slice(&s.id.to_be_bytes());
+            out.extend_from_slice(Zeroizing::new(s.pair.secret.to_bytes()).as_slice());
+            out.extend_from_slice(&s.signature);
+        }
+        out.extend_from_slice(&len_u16(self.one_time.len()));
+        for (id, kp) in &self.one_time {
+            out.extend_from_slice(&id.to_be_bytes());
+            out.extend_from_slice(Zeroizing::new(kp.secret.to_bytes()).as_slice());
+        }
+        out
+    }
+
+    /// Decodes [`PreKeyStore::encode`] output, checking every bound: at
+    /// least one and at most [`MAX_SIGNED_PREKEYS`] signed prekeys, at most
+    /// [`MAX_STORED_ONE_TIME_PREKEYS`] one-time prekeys with strictly
+    /// increasing ids. Public keys are recomputed from the secrets.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<PreKeyStore> {
+        let mut r = Reader::new(bytes);
+        if r.u8()? != PREKEY_STORE_VERSION {
+            return Err(DecodeError::UnknownVersion.into());
+        }
+        let identity = IdentityKey::read(&mut r)?;
+        let next_signed_id = r.u32()?;
+        let next_one_time_id = r.u32()?;
+        let n_signed = r.count_u8(MAX_SIGNED_PREKEYS)?;
+        if n_signed == 0 {
+            return Err(DecodeError::InvalidLength.into());
+        }
+        let mut signed = VecDeque::with_capacity(n_signed);
+        for _ in 0..n_signed {
+            let id = r.u32()?;
+            let secret = Zeroizing::new(r.array::<32>()?);
+            let signature = r.array()?;
+            signed.push_back(SignedPreKey {
+                id,
+                pair: X25519KeyPair::from_secret_bytes(*secret),
+                signature,
+            });
+        }
+        let n_one_time = r.count_u16(MAX_STORED_ONE_TIME_PREKEYS, 36)?;
+        let mut one_time = BTreeMap::new();
+        let mut last = None;
+        for _ in 0..n_one_time {
+            let id = r.u32()?;
+            if last.is_some_and(|l| id <= l) {
+                return Err(DecodeError::NonCanonical.into());
+            }
+            last = Some(id);
+            let secret = Zeroizing::new(r.array::<32>()?);
+            one_time.insert(id, X25519KeyPair::from_secret_bytes(*secret));
+        }
+        r.finish()?;
+        Ok(PreKeyStore {
+            identity,
+            signed,
+            one_time,
+            next_signed_id,
+            next_one_time_id,
+        })
+    }
 }
 
 impl fmt::Debug for PreKeyStore {
@@ -223,6 +304,52 @@ mod tests {
         assert!(s.signed_prekey(6).is_ok());
         assert!(s.signed_prekey(4).is_ok());
         assert!(s.signed_prekey(3).is_err());
+    }
+
+    #[test]
+    fn encode_decode_round_trips_and_rejects_damage() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let id = IdentityKeyPair::generate(&mut rng);
+        let mut s = PreKeyStore::new(&mut rng, &id);
+        s.rotate_signed_prekey(&mut rng, &id);
+        s.generate_one_time_prekeys(&mut rng, 4).unwrap();
+        s.consume_one_time_prekey(2);
+        let bytes = s.encode();
+        let back = PreKeyStore::decode(&bytes).unwrap();
+        assert_eq!(back.encode().as_slice(), bytes.as_slice());
+        assert_eq!(back.bundle(), s.bundle());
+        assert_eq!(back.one_time_prekey_count(), 3);
+        for cut in 0..bytes.len() {
+            assert!(PreKeyStore::decode(&bytes[..cut]).is_err(), "cut {cut}");
+        }
+        let mut long = bytes.to_vec();
+        long.push(0);
+        assert_eq!(
+            PreKeyStore::decode(&long).unwrap_err(),
+            DecodeError::TrailingBytes.into()
+        );
+        let mut v = bytes.to_vec();
+        v[0] = 2;
+        assert_eq!(
+            PreKeyStore::decode(&v).unwrap_err(),
+            DecodeError::UnknownVersion.into()
+        );
+        // No signed prekey at all would leave `bundle` without a current key.
+        let signed_count_at = 1 + 129 + 8;
+        let mut none = bytes[..signed_count_at].to_vec();
+        none.extend_from_slice(&[0, 0, 0]);
+        assert_eq!(
+            PreKeyStore::decode(&none).unwrap_err(),
+            DecodeError::InvalidLength.into()
+        );
+        // One-time ids out of order are rejected.
+        let ot_start = signed_count_at + 1 + 2 * 100 + 2;
+        let mut swapped = bytes.to_vec();
+        swapped[ot_start..ot_start + 4].copy_from_slice(&9u32.to_be_bytes());
+        assert_eq!(
+            PreKeyStore::decode(&swapped).unwrap_err(),
+            DecodeError::NonCanonical.into()
+        );
     }
 
     #[test]

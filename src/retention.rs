@@ -1,0 +1,553 @@
+//! Received messages until they are filed to the medical record, then
+//! erased.
+//!
+//! NHS guidance asks that the original message be deleted once its content
+//! is in the medical record. A [`MessageVault`] holds each received
+//! plaintext in a zeroizing buffer, keyed by its [`MessageId`], until
+//! [`MessageVault::file_to_record`] has handed it to the app's record system
+//! (then it is erased), the sender's expiry passes
+//! ([`MessageVault::purge_expired`]) or the app erases it. It reports what
+//! is still waiting to be filed ([`MessageVault::awaiting_filing`]) without
+//! any content, so the app can remind the clinician. It remembers the ids
+//! of recently handled messages, so a message delivered again after a crash
+//! or a restored backup is recognised and not shown twice.
+//!
+//! Where it ends: erasing wipes this process's copy only. Copies the app
+//! made (a rendered screen, a notification, the record system itself) are
+//! the app's to manage, and a sealed vault saved earlier still holds the
+//! message until it is overwritten. Seal the vault at rest with
+//! [`crate::StorageKey::seal`].
+//!
+//! ```
+//! use bleep::*;
+//! # fn demo(received: ReceivedMessage) -> Result<()> {
+//! let mut vault = MessageVault::new();
+//! let id = received.info.id;
+//! assert_eq!(vault.insert(received, 1_700_000_100)?, Stored::New);
+//! assert_eq!(vault.awaiting_filing(1_700_000_400)[0].age_secs, 300);
+//! let filed = vault.file_to_record(&id, |info, body| {
+//!     // Write `body.expose()` into the patient's record here.
+//!     Ok::<_, ()>(body.len())
+//! });
+//! assert!(filed.is_ok());
+//! assert!(vault.awaiting_filing(1_700_000_500).is_empty());
+//! # Ok(()) }
+//! ```
+
+use crate::error::{DecodeError, LimitError, ProtocolError, Result};
+use crate::limits::{MAX_BODY_LEN, MAX_VAULT_HANDLED_IDS, MAX_VAULT_MESSAGES};
+use crate::secret::Plaintext;
+use crate::wire::codec::{Reader, len_u16, len_u32};
+use crate::wire::payload::{MessageId, MessageInfo, ReceivedMessage};
+use core::fmt;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use zeroize::Zeroizing;
+
+/// Version byte of the vault's state encoding.
+const VAULT_VERSION: u8 = 1;
+const FLAG_PATIENT_DATA: u8 = 0b01;
+const FLAG_EXPIRES: u8 = 0b10;
+/// Bytes of one stored message before its body.
+const ENTRY_HEADER_LEN: usize = 16 + 8 + 1 + 8 + 8 + 4;
+
+struct Entry {
+    info: MessageInfo,
+    body: Plaintext,
+    received_at: u64,
+}
+
+/// What [`MessageVault::insert`] did with a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Stored {
+    /// A new message: show it.
+    New,
+    /// Its id is already in the vault or was recently filed, erased or
+    /// purged: it was delivered before, so do not show it again. The copy
+    /// passed in has been erased.
+    Duplicate,
+}
+
+/// One message waiting to be filed: metadata only, never content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AwaitingFiling {
+    /// The message's id.
+    pub id: MessageId,
+    /// When it was received (unix seconds).
+    pub received_at: u64,
+    /// How long it has waited, in seconds, at the time of the report.
+    pub age_secs: u64,
+    /// When the sender sent it.
+    pub sent_at: u64,
+    /// When it expires, if the sender set an expiry.
+    pub expires_at: Option<u64>,
+    /// The sender flagged it as containing patient data.
+    pub contains_patient_data: bool,
+}
+
+/// Why [`MessageVault::file_to_record`] did not file a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileError<E> {
+    /// No message with this id is in the vault (already filed, erased,
+    /// purged, or never received).
+    NotFound,
+    /// The app's record system refused it; the message is still held.
+    Record(E),
+}
+
+impl<E: fmt::Display> fmt::Display for FileError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileError::NotFound => f.write_str("message not in the vault"),
+            FileError::Record(e) => write!(f, "record system refused the message: {e}"),
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for FileError<E> {}
+
+/// Received plaintexts awaiting filing, in zeroizing storage.
+///
+/// Bounded by [`MAX_VAULT_MESSAGES`] messages; the ids of the last
+/// [`MAX_VAULT_HANDLED_IDS`] handled messages are remembered for
+/// de-duplication. `Debug` prints only counts.
+#[derive(Default)]
+pub struct MessageVault {
+    messages: BTreeMap<MessageId, Entry>,
+    /// Filed, erased or purged ids, oldest first.
+    handled: VecDeque<MessageId>,
+}
+
+impl MessageVault {
+    /// An empty vault.
+    pub fn new() -> Self {
+        MessageVault::default()
+    }
+
+    /// Stores a received message at `now` (unix seconds).
+    ///
+    /// A message whose id is held or was recently handled is a
+    /// [`Stored::Duplicate`]: it is dropped (and erased), and the vault is
+    /// unchanged. Errors, with the vault unchanged:
+    /// [`ProtocolError::Expired`] if its expiry is at or before `now`;
+    /// [`LimitError::TooManyEntries`] if [`MAX_VAULT_MESSAGES`] are held
+    /// (file or erase some, then let the transport deliver it again).
+    pub fn insert(&mut self, message: ReceivedMessage, now: u64) -> Result<Stored> {
+        let id = message.info.id;
+        if self.messages.contains_key(&id) || self.handled.contains(&id) {
+            return Ok(Stored::Duplicate);
+        }
+        if message.info.expires_at.is_some_and(|at| at <= now) {
+            return Err(ProtocolError::Expired.into());
+        }
+        if self.messages.len() >= MAX_VAULT_MESSAGES {
+            return Err(LimitError::TooManyEntries.into());
+        }
+        self.messages.insert(
+            id,
+            Entry {
+                info: message.info,
+                body: message.body,
+                received_at: now,
+            },
+        );
+        Ok(Stored::New)
+    }
+
+    /// Whether a message with this id is held.
+    pub fn contains(&self, id: &MessageId) -> bool {
+        self.messages.contains_key(id)
+    }
+
+    /// A held message that has not expired at `now`, to show.
+    pub fn message(&self, id: &MessageId, now: u64) -> Option<(&MessageInfo, &Plaintext)> {
+        self.messages
+            .get(id)
+            .filter(|e| e.info.expires_at.is_none_or(|at| at > now))
+            .map(|e| (&e.info, &e.body))
+    }
+
+    /// How many messages are held.
+    pub fn len(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// Whether no message is held.
+    pub fn is_empty(&self) -> bool {
+        self.messages.is_empty()
+    }
+
+    /// Hands the message to the app's record system (`record`), and erases
+    /// it only if `record` succeeds. On failure the message stays held and
+    /// the app's error is returned in [`FileError::Record`].
+    pub fn file_to_record<T, E>(
+        &mut self,
+        id: &MessageId,
+        record: impl FnOnce(&MessageInfo, &Plaintext) -> core::result::Result<T, E>,
+    ) -> core::result::Result<T, FileError<E>> {
+        let entry = self.messages.get(id).ok_or(FileError::NotFound)?;
+        let out = record(&entry.info, &entry.body).map_err(FileError::Record)?;
+        self.forget(id);
+        Ok(out)
+    }
+
+    /// Erases a message without filing it (for example one the clinician
+    /// marked as not needing a record). Returns whether it was held.
+    pub fn erase(&mut self, id: &MessageId) -> bool {
+        self.forget(id)
+    }
+
+    /// Erases every message whose expiry is at or before `now`, returning
+    /// their ids.
+    pub fn purge_expired(&mut self, now: u64) -> Vec<MessageId> {
+        let expired: Vec<MessageId> = self
+            .messages
+            .iter()
+            .filter(|(_, e)| e.info.expires_at.is_some_and(|at| at <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &expired {
+            self.forget(id);
+        }
+        expired
+    }
+
+    /// The messages still waiting to be filed at `now`, oldest first:
+    /// ids, ages and flags, no content.
+    pub fn awaiting_filing(&self, now: u64) -> Vec<AwaitingFiling> {
+        let mut out: Vec<AwaitingFiling> = self
+            .messages
+            .iter()
+            .map(|(id, e)| AwaitingFiling {
+                id: *id,
+                received_at: e.received_at,
+                age_secs: now.saturating_sub(e.received_at),
+                sent_at: e.info.sent_at,
+                expires_at: e.info.expires_at,
+                contains_patient_data: e.info.contains_patient_data,
+            })
+            .collect();
+        out.sort_by_key(|a| (a.received_at, a.id));
+        out
+    }
+
+    /// Removes (erasing) a held message and remembers its id.
+    fn forget(&mut self, id: &MessageId) -> bool {
+        if self.messages.remove(id).is_none() {
+            return false;
+        }
+        self.handled.push_back(*id);
+        while self.handled.len() > MAX_VAULT_HANDLED_IDS {
+            self.handled.pop_front();
+        }
+        true
+    }
+
+    /// Encodes the vault (secret: seal it before it leaves memory).
+    ///
+    /// `0x01 || count (2) || [id (16) || received_at (8) || flags (1) ||
+    /// sent_at (8) || expires_at (8) || body length (4) || body]... ||
+    /// handled count (2) || [id (16)]...`; messages by increasing id,
+    /// handled ids oldest first. The buffer is sized exactly up front.
+    pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let len = 1
+            + 2
+            + self
+                .messages
+                .values()
+                .map(|e| ENTRY_HEADER_LEN + e.body.len())
+                .sum::<usize>()
+            + 2
+            + 16 * self.handled.len();
+        let mut out = Zeroizing::new(Vec::with_capacity(len));
+        out.push(VAULT_VERSION);
+        out.extend_from_slice(&len_u16(self.messages.len()));
+        for (id, e) in &self.messages {
+            let mut flags = 0;
+            if e.info.contains_patient_data {
+                flags |= FLAG_PATIENT_DATA;
+            }
+            if e.info.expires_at.is_some() {
+                flags |= FLAG_EXPIRES;
+            }
+            out.extend_from_slice(&id.0);
+            out.extend_from_slice(&e.received_at.to_be_bytes());
+            out.push(flags);
+            out.extend_from_slice(&e.info.sent_at.to_be_bytes());
+            out.extend_from_slice(&e.info.expires_at.unwrap_or(0).to_be_bytes());
+            out.extend_from_slice(&len_u32(e.body.len()));
+            out.extend_from_slice(e.body.expose());
+        }
+        out.extend_from_slice(&len_u16(self.handled.len()));
+        for id in &self.handled {
+            out.extend_from_slice(&id.0);
+        }
+        out
+    }
+
+    /// Decodes [`MessageVault::encode`] output, checking every bound and
+    /// that the encoding is canonical (ids increasing, no id both held and
+    /// handled or handled twice, flags and unused expiry zero).
+    pub(crate) fn decode(bytes: &[u8]) -> Result<MessageVault> {
+        let mut r = Reader::new(bytes);
+        if r.u8()? != VAULT_VERSION {
+            return Err(DecodeError::UnknownVersion.into());
+        }
+        let n = r.count_u16(MAX_VAULT_MESSAGES, ENTRY_HEADER_LEN)?;
+        let mut messages = BTreeMap::new();
+        let mut last: Option<MessageId> = None;
+        for _ in 0..n {
+            let id = MessageId(r.array()?);
+            if last.is_some_and(|l| id <= l) {
+                return Err(DecodeError::NonCanonical.into());
+            }
+            last = Some(id);
+            let received_at = r.u64()?;
+            let flags = r.u8()?;
+            if flags & !(FLAG_PATIENT_DATA | FLAG_EXPIRES) != 0 {
+                return Err(DecodeError::NonCanonical.into());
+            }
+            let sent_at = r.u64()?;
+            let expires = r.u64()?;
+            if flags & FLAG_EXPIRES == 0 && expires != 0 {
+                return Err(DecodeError::NonCanonical.into());
+            }
+            let body = Plaintext::from_slice(r.bytes_u32(MAX_BODY_LEN)?);
+            let info = MessageInfo {
+                id,
+                sent_at,
+                expires_at: (flags & FLAG_EXPIRES != 0).then_some(expires),
+                contains_patient_data: flags & FLAG_PATIENT_DATA != 0,
+            };
+            messages.insert(
+                id,
+                Entry {
+                    info,
+                    body,
+                    received_at,
+                },
+            );
+        }
+        let n_handled = r.count_u16(MAX_VAULT_HANDLED_IDS, 16)?;
+        let mut handled = VecDeque::with_capacity(n_handled);
+        let mut seen = BTreeSet::new();
+        for _ in 0..n_handled {
+            let id = MessageId(r.array()?);
+            if messages.contains_key(&id) || !seen.insert(id) {
+                return Err(DecodeError::NonCanonical.into());
+            }
+            handled.push_back(id);
+        }
+        r.finish()?;
+        Ok(MessageVault { messages, handled })
+    }
+}
+
+impl fmt::Debug for MessageVault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MessageVault")
+            .field("messages", &self.messages.len())
+            .field("handled_ids", &self.handled.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    fn msg(id: u8, body: &[u8], expires_at: Option<u64>, patient: bool) -> ReceivedMessage {
+        ReceivedMessage {
+            info: MessageInfo {
+                id: MessageId([id; 16]),
+                sent_at: 90,
+                expires_at,
+                contains_patient_data: patient,
+            },
+            body: Plaintext::from_slice(body),
+        }
+    }
+
+    #[test]
+    fn insert_dedups_and_refuses_expired() {
+        let mut v = MessageVault::new();
+        assert_eq!(
+            v.insert(msg(1, b"a", None, false), 100).unwrap(),
+            Stored::New
+        );
+        assert_eq!(
+            v.insert(msg(1, b"other", None, false), 101).unwrap(),
+            Stored::Duplicate
+        );
+        assert_eq!(
+            v.message(&MessageId([1; 16]), 102).unwrap().1.expose(),
+            b"a"
+        );
+        assert_eq!(
+            v.insert(msg(2, b"b", Some(100), false), 100).unwrap_err(),
+            Error::Protocol(ProtocolError::Expired)
+        );
+        assert_eq!(v.len(), 1);
+        // Handled ids are remembered.
+        assert!(v.erase(&MessageId([1; 16])));
+        assert!(!v.erase(&MessageId([1; 16])));
+        assert_eq!(
+            v.insert(msg(1, b"a", None, false), 103).unwrap(),
+            Stored::Duplicate
+        );
+        assert!(v.is_empty());
+    }
+
+    #[test]
+    fn size_is_bounded_at_the_limit() {
+        let mut v = MessageVault::new();
+        for i in 0..MAX_VAULT_MESSAGES {
+            let mut id = [0u8; 16];
+            id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            let mut m = msg(0, b"x", None, false);
+            m.info.id = MessageId(id);
+            assert_eq!(v.insert(m, 1).unwrap(), Stored::New);
+        }
+        assert_eq!(v.len(), MAX_VAULT_MESSAGES);
+        let before = v.encode();
+        assert_eq!(
+            v.insert(msg(0xff, b"y", None, false), 2).unwrap_err(),
+            Error::Limit(LimitError::TooManyEntries)
+        );
+        assert_eq!(v.encode().as_slice(), before.as_slice());
+        let back = MessageVault::decode(&before).unwrap();
+        assert_eq!(back.len(), MAX_VAULT_MESSAGES);
+    }
+
+    #[test]
+    fn handled_ids_are_bounded() {
+        let mut v = MessageVault::new();
+        for i in 0..=MAX_VAULT_HANDLED_IDS {
+            let mut id = [0u8; 16];
+            id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            let mut m = msg(0, b"x", None, false);
+            m.info.id = MessageId(id);
+            v.insert(m, 1).unwrap();
+            v.erase(&MessageId(id));
+        }
+        assert_eq!(v.handled.len(), MAX_VAULT_HANDLED_IDS);
+        // The oldest was forgotten, the newest remembered.
+        assert_eq!(v.handled.front().unwrap().0[7], 1);
+        let bytes = v.encode();
+        assert_eq!(
+            MessageVault::decode(&bytes).unwrap().encode().as_slice(),
+            bytes.as_slice()
+        );
+    }
+
+    #[test]
+    fn filing_erases_only_on_success() {
+        let mut v = MessageVault::new();
+        v.insert(msg(3, b"K+ 6.1", None, true), 10).unwrap();
+        let id = MessageId([3; 16]);
+        let r: core::result::Result<(), FileError<&str>> =
+            v.file_to_record(&id, |_, _| Err("record system offline"));
+        assert_eq!(r, Err(FileError::Record("record system offline")));
+        assert!(v.contains(&id));
+        let mut record = Vec::new();
+        let r: core::result::Result<usize, FileError<()>> = v.file_to_record(&id, |info, body| {
+            assert!(info.contains_patient_data);
+            record.extend_from_slice(body.expose());
+            Ok(body.len())
+        });
+        assert_eq!(r, Ok(6));
+        assert_eq!(record, b"K+ 6.1");
+        assert!(!v.contains(&id));
+        let again: core::result::Result<(), FileError<()>> = v.file_to_record(&id, |_, _| Ok(()));
+        assert_eq!(again, Err(FileError::NotFound));
+        assert_eq!(
+            FileError::<&str>::NotFound.to_string(),
+            "message not in the vault"
+        );
+    }
+
+    #[test]
+    fn purge_and_report() {
+        let mut v = MessageVault::new();
+        v.insert(msg(1, b"a", Some(200), true), 100).unwrap();
+        v.insert(msg(2, b"b", None, false), 50).unwrap();
+        v.insert(msg(3, b"c", Some(300), false), 150).unwrap();
+        let report = v.awaiting_filing(250);
+        assert_eq!(report.len(), 3);
+        assert_eq!(report[0].id, MessageId([2; 16]));
+        assert_eq!(report[0].age_secs, 200);
+        assert_eq!(report[1].id, MessageId([1; 16]));
+        assert!(report[1].contains_patient_data);
+        assert_eq!(report[1].expires_at, Some(200));
+        assert!(v.message(&MessageId([1; 16]), 200).is_none());
+        assert!(v.message(&MessageId([1; 16]), 199).is_some());
+        assert_eq!(v.purge_expired(199), Vec::<MessageId>::new());
+        assert_eq!(v.purge_expired(200), vec![MessageId([1; 16])]);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v.purge_expired(1000), vec![MessageId([3; 16])]);
+        assert_eq!(v.awaiting_filing(1000).len(), 1);
+    }
+
+    #[test]
+    fn encoding_round_trips_and_is_strict() {
+        let mut v = MessageVault::new();
+        v.insert(msg(1, b"NHS 943 476 5919", Some(500), true), 100)
+            .unwrap();
+        v.insert(msg(2, b"", None, false), 101).unwrap();
+        v.insert(msg(3, b"gone", None, false), 102).unwrap();
+        v.erase(&MessageId([3; 16]));
+        let bytes = v.encode();
+        assert_eq!(bytes.capacity(), bytes.len());
+        let back = MessageVault::decode(&bytes).unwrap();
+        assert_eq!(back.encode().as_slice(), bytes.as_slice());
+        assert_eq!(back.awaiting_filing(200), v.awaiting_filing(200));
+        for cut in 0..bytes.len() {
+            assert!(MessageVault::decode(&bytes[..cut]).is_err(), "cut {cut}");
+        }
+        let mut long = bytes.to_vec();
+        long.push(0);
+        assert_eq!(
+            MessageVault::decode(&long).unwrap_err(),
+            DecodeError::TrailingBytes.into()
+        );
+        let mut bad = bytes.to_vec();
+        bad[0] = 2;
+        assert_eq!(
+            MessageVault::decode(&bad).unwrap_err(),
+            DecodeError::UnknownVersion.into()
+        );
+        // Reserved flag bit.
+        let mut bad = bytes.to_vec();
+        bad[3 + 24] |= 0x80;
+        assert_eq!(
+            MessageVault::decode(&bad).unwrap_err(),
+            DecodeError::NonCanonical.into()
+        );
+        // A handled id that is also held.
+        let mut bad = bytes.to_vec();
+        let n = bad.len();
+        bad[n - 16..].copy_from_slice(&[1; 16]);
+        assert_eq!(
+            MessageVault::decode(&bad).unwrap_err(),
+            DecodeError::NonCanonical.into()
+        );
+        // A count promising more than the bytes hold.
+        assert_eq!(
+            MessageVault::decode(&[1, 0x03, 0xe8]).unwrap_err(),
+            DecodeError::Truncated.into()
+        );
+    }
+
+    #[test]
+    fn debug_shows_no_content() {
+        let mut v = MessageVault::new();
+        v.insert(msg(1, b"NHS 943 476 5919", None, true), 1)
+            .unwrap();
+        let s = format!("{v:?}");
+        assert_eq!(s, "MessageVault { messages: 1, handled_ids: 0 }");
+        let r = format!("{:?}", v.awaiting_filing(5));
+        assert!(!r.contains("943"));
+    }
+}
