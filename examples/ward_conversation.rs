@@ -8,7 +8,10 @@ use rand_core::OsRng;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn main() -> Result<()> {
@@ -30,34 +33,70 @@ fn main() -> Result<()> {
     // Verify before talking: they compared safety numbers on the ward.
     let nurse_id = PeerId::new("nurse.adeyemi@trust.example")?;
     let mut registrar_trust = TrustStore::new(TrustPolicy::RequireVerified);
-    registrar_trust.mark_verified(&nurse_id, bundle.identity(), VerificationMethod::SafetyNumber, now());
+    registrar_trust.mark_verified(
+        &nurse_id,
+        bundle.identity(),
+        VerificationMethod::SafetyNumber,
+        now(),
+    );
     let verified_nurse = registrar_trust.check(&nurse_id, bundle.identity())?;
 
     let mut registrar_session = Session::initiate(&mut rng, &registrar, &verified_nurse, &bundle)?;
     let first = registrar_session.encrypt(
         &mut rng,
-        OutgoingMessage::new(b"Bay 2 bed 4: please repeat obs at 14:30, call me if NEWS2 >= 5", now()),
+        OutgoingMessage::new(
+            b"Bay 2 bed 4: please repeat obs at 14:30, call me if NEWS2 >= 5",
+            now(),
+        ),
     )?;
-    println!("registrar sends a {}-byte prekey message (id {})", first.envelope.len(), first.id);
+    println!(
+        "registrar sends a {}-byte prekey message (id {})",
+        first.envelope.len(),
+        first.id
+    );
 
     // The nurse's phone sees a prekey message, asks its trust store, accepts.
     let envelope = Envelope::parse(&first.envelope)?;
-    let registrar_key = envelope.initiator_identity().expect("a prekey message names its sender");
+    let registrar_key = envelope
+        .initiator_identity()
+        .expect("a prekey message names its sender");
     let registrar_id = PeerId::new("dr.okafor@trust.example")?;
     let mut nurse_trust = TrustStore::new(TrustPolicy::RequireVerified);
-    nurse_trust.mark_verified(&registrar_id, registrar_key, VerificationMethod::SafetyNumber, now());
+    nurse_trust.mark_verified(
+        &registrar_id,
+        registrar_key,
+        VerificationMethod::SafetyNumber,
+        now(),
+    );
     let verified_registrar = nurse_trust.check(&registrar_id, registrar_key)?;
-    let (mut nurse_session, msg) =
-        Session::accept(&nurse, &mut nurse_prekeys, &verified_registrar, &envelope, now())?;
-    println!("nurse reads: {}", msg.body.expose_str().unwrap_or("<binary>"));
-    println!("one-time prekeys left: {}", nurse_prekeys.one_time_prekey_count());
+    let (mut nurse_session, msg) = Session::accept(
+        &nurse,
+        &mut nurse_prekeys,
+        &verified_registrar,
+        &envelope,
+        now(),
+    )?;
+    println!(
+        "nurse reads: {}",
+        msg.body.expose_str().unwrap_or("<binary>")
+    );
+    println!(
+        "one-time prekeys left: {}",
+        nurse_prekeys.one_time_prekey_count()
+    );
 
     // Replies arrive out of order; each is read exactly once.
     let r1 = nurse_session.encrypt(&mut rng, OutgoingMessage::new(b"Will do.", now()))?;
-    let r2 = nurse_session.encrypt(&mut rng, OutgoingMessage::new(b"14:30 obs: RR 22, HR 104, NEWS2 5.", now()))?;
+    let r2 = nurse_session.encrypt(
+        &mut rng,
+        OutgoingMessage::new(b"14:30 obs: RR 22, HR 104, NEWS2 5.", now()),
+    )?;
     for sent in [&r2, &r1] {
         let m = registrar_session.decrypt(&sent.envelope, now())?;
-        println!("registrar reads: {}", m.body.expose_str().unwrap_or("<binary>"));
+        println!(
+            "registrar reads: {}",
+            m.body.expose_str().unwrap_or("<binary>")
+        );
     }
     match registrar_session.decrypt(&r2.envelope, now()) {
         Err(e) => println!("a replayed message is refused: {e}"),

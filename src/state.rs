@@ -115,7 +115,7 @@ pub enum StateType {
     PreKeyStore = 2,
     /// A [`Session`].
     Session = 3,
-    /// The trust store (reserved for [`crate::TrustStore`]).
+    /// A [`crate::TrustStore`].
     TrustStore = 4,
     /// A group session (reserved).
     GroupSession = 5,
@@ -175,10 +175,7 @@ macro_rules! sealable {
 sealable!(PreKeyStore, StateType::PreKeyStore);
 sealable!(Session, StateType::Session);
 sealable!(MessageVault, StateType::MessageVault);
-// To seal the trust store and group sessions once they have
-// `encode`/`decode`:
-// sealable!(crate::TrustStore, StateType::TrustStore);
-// sealable!(crate::group::GroupSession, StateType::GroupSession);
+sealable!(crate::TrustStore, StateType::TrustStore);
 
 /// Version byte of the identity state encoding.
 const IDENTITY_STATE_VERSION: u8 = 1;

@@ -93,6 +93,12 @@ fn every_type_seals_and_unseals() {
     let v: MessageVault = k.unseal(&k.seal(&mut p.rng, &vault)).unwrap();
     assert_eq!(v.message(&m.id, 4).unwrap().1.expose(), b"obs");
     assert_eq!(v.awaiting_filing(4), vault.awaiting_filing(4));
+    let mut trust = TrustStore::new(TrustPolicy::RequireVerified);
+    let peer = PeerId::new("bob").unwrap();
+    trust.mark_verified(&peer, p.alice_id.public(), VerificationMethod::QrCode, 5);
+    let t: TrustStore = k.unseal(&k.seal(&mut p.rng, &trust)).unwrap();
+    assert_eq!(t.to_bytes().as_slice(), trust.to_bytes().as_slice());
+    assert!(k.unseal::<Session>(&k.seal(&mut p.rng, &trust)).is_err());
 }
 
 #[test]
