@@ -26,10 +26,6 @@ impl SkippedKeys {
         self.total
     }
 
-    pub(crate) fn is_empty(&self) -> bool {
-        self.total == 0
-    }
-
     fn find(&self, ratchet_key: &[u8; 32], counter: u32) -> Option<(usize, usize)> {
         let c = self
             .chains
