@@ -457,3 +457,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn post_compromise_a_stolen_state_stops_reading_after_one_round_trip() {
+    let mut p = pair(17);
+    let key = bleep::state::StorageKey::generate(&mut p.rng);
+    // An attacker takes a copy of Alice's whole state.
+    let mut stolen: Session = key.unseal(&key.seal(&mut p.rng, &p.alice)).unwrap();
+    let e = send(&mut p.rng, &mut p.bob, b"exposed");
+    assert_eq!(stolen.decrypt(&e, 0).unwrap().body.expose(), b"exposed");
+    p.alice.decrypt(&e, 0).unwrap();
+    // One DH ratchet round trip with fresh secrets the copy never saw.
+    let e = send(&mut p.rng, &mut p.alice, b"ping");
+    p.bob.decrypt(&e, 0).unwrap();
+    let e = send(&mut p.rng, &mut p.bob, b"healed");
+    assert_eq!(
+        stolen.decrypt(&e, 0).unwrap_err(),
+        Error::Crypto(CryptoError::DecryptFailed)
+    );
+    assert_eq!(p.alice.decrypt(&e, 0).unwrap().body.expose(), b"healed");
+}
