@@ -693,6 +693,52 @@ mod tests {
     }
 
     #[test]
+    fn used_keys_leave_the_state_and_late_chains_cannot_go_back() {
+        let mut f = group(3);
+        // Message keys 0..3 of member 0's chain, derived from its chain key.
+        let mut ck = f.sessions[0].own.key.duplicate();
+        let mut mks = Vec::new();
+        for _ in 0..3 {
+            let (mk, next) = ck.step();
+            mks.push(*mk.as_bytes());
+            ck = next;
+        }
+        let msgs: Vec<_> = (0..3)
+            .map(|_| {
+                f.sessions[0]
+                    .encrypt(&mut f.rng, OutgoingMessage::new(b"x", 1))
+                    .unwrap()
+            })
+            .collect();
+        let holds = |s: &GroupSession, k: &[u8; 32]| s.encode().windows(32).any(|w| w == k);
+        f.sessions[1].decrypt(&msgs[2].bytes, 1).unwrap();
+        assert!(!holds(&f.sessions[1], &mks[2]));
+        assert!(
+            holds(&f.sessions[1], &mks[0]),
+            "skipped key kept until used"
+        );
+        f.sessions[1].decrypt(&msgs[0].bytes, 1).unwrap();
+        assert!(!holds(&f.sessions[1], &mks[0]));
+        // Member 2 installs member 0's chain from its current position (as a
+        // newcomer would): the earlier messages are out of reach.
+        let late = f.sessions[0].distribution();
+        let from = f.ids[0].public().clone();
+        f.sessions[2].receivers.clear();
+        f.sessions[2]
+            .process_distribution(&from, late.as_bytes())
+            .unwrap();
+        for m in &msgs {
+            assert_eq!(
+                f.sessions[2].decrypt(&m.bytes, 1).unwrap_err(),
+                Error::Protocol(ProtocolError::DuplicateMessage)
+            );
+        }
+        for k in &mks {
+            assert!(!holds(&f.sessions[2], k));
+        }
+    }
+
+    #[test]
     fn diff_finds_changes() {
         let ids: Vec<_> = (0..5u8)
             .map(|i| IdentityKeyPair::from_seed_bytes([i + 1; 32]))
