@@ -161,7 +161,7 @@ fn group_vectors_follow_the_specification() {
     // id, counter, chain key, signing public key.
     let d = s("distribution");
     assert_eq!(d.len(), DISTRIBUTION_MESSAGE_LEN);
-    assert_eq!(&d[..2], &[1, 2]);
+    assert_eq!(&d[..2], &[1, 4]);
     assert_eq!(d[2..18], s("group_id"));
     assert_eq!(d[18..26], 1u64.to_be_bytes());
     assert_eq!(&d[26..58], coordinator.public().ed25519_bytes());
@@ -188,7 +188,7 @@ fn group_vectors_follow_the_specification() {
                 &ed25519_dalek::Signature::from_bytes(sig.try_into().unwrap()),
             )
             .unwrap();
-        assert_eq!(&signed[..2], &[1, 1]);
+        assert_eq!(&signed[..2], &[1, 3]);
         assert_eq!(
             signed[62..66],
             (m["counter"].as_u64().unwrap() as u32).to_be_bytes()

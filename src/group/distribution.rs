@@ -7,7 +7,7 @@
 //! encrypts it, authenticates the sender (the receiver checks the sender
 //! named here is the session's peer) and rejects replays.
 //!
-//! Layout (big-endian): `version (1) = 0x01 || kind (1) = 0x02 ||
+//! Layout (big-endian): `version (1) = 0x01 || kind (1) = 0x04 ||
 //! group id (16) || roster version (8) || sender Ed25519 key (32) ||
 //! chain id (4) || counter (4) || chain key (32) || signing public key (32)`.
 
@@ -23,7 +23,7 @@ use zeroize::Zeroizing;
 /// Version byte of group wire formats.
 pub(crate) const GROUP_WIRE_VERSION: u8 = 1;
 /// Kind byte of a distribution message.
-pub(crate) const KIND_DISTRIBUTION: u8 = 2;
+pub(crate) const KIND_DISTRIBUTION: u8 = 4;
 /// Length of a distribution message.
 pub const DISTRIBUTION_MESSAGE_LEN: usize = 1 + 1 + 16 + 8 + 32 + 4 + 4 + 32 + 32;
 

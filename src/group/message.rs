@@ -1,7 +1,7 @@
 //! The group message wire format (the fuzzed surface of groups).
 //!
 //! Layout (big-endian):
-//! `version (1) = 0x01 || kind (1) = 0x01 || group id (16) ||
+//! `version (1) = 0x01 || kind (1) = 0x03 || group id (16) ||
 //! roster version (8) || sender Ed25519 identity key (32) || chain id (4) ||
 //! counter (4) || nonce (24) || ciphertext (padded payload) || tag (16) ||
 //! signature (64)`.
@@ -18,7 +18,7 @@ use crate::wire::codec::Reader;
 use crate::wire::payload::{MIN_PADDED_LEN, max_padded_len, padded_len};
 
 /// Kind byte of a group message.
-pub(crate) const KIND_GROUP_MESSAGE: u8 = 1;
+pub(crate) const KIND_GROUP_MESSAGE: u8 = 3;
 /// Signature context of a group message.
 pub(crate) const LABEL_GROUP_MESSAGE: &[u8] = b"bleep v1 group message";
 /// Bytes before the nonce.
