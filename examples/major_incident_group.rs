@@ -177,8 +177,8 @@ fn main() -> Result<()> {
     );
     let mut old = groups[leaving].take().unwrap();
     let mut updates = Vec::new();
-    for i in 0..ids.len() {
-        if let Some(g) = groups[i].as_mut() {
+    for (i, g) in groups.iter_mut().enumerate() {
+        if let Some(g) = g.as_mut() {
             let u = g.apply_roster(&mut rng, next.clone())?;
             assert!(u.rotated && u.removed == vec![ids[leaving].public().clone()]);
             updates.push((i, u));

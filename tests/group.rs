@@ -5,7 +5,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
 )]
 
 use bleep::limits::{MAX_BODY_LEN, MAX_GROUP_MEMBERS, MAX_GROUP_SKIP};

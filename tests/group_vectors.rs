@@ -9,7 +9,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
 )]
 
 use bleep::*;
@@ -41,7 +42,7 @@ fn hmac(key: &[u8], input: u8) -> [u8; 32] {
 }
 
 fn generate() -> Value {
-    let mut rng = ChaCha20Rng::seed_from_u64(0x6772_6f75_70);
+    let mut rng = ChaCha20Rng::seed_from_u64(0x67_726f_7570);
     let mut coordinator_seed = [0u8; 32];
     rng.fill_bytes(&mut coordinator_seed);
     let mut member_seed = [0u8; 32];
