@@ -609,3 +609,56 @@ fn error_texts_and_debug_reveal_nothing() {
         "group error: group is full"
     );
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Whatever the delivery order and duplication, each message
+        /// decrypts exactly once to its own body; every other delivery and
+        /// every corrupted copy is refused with the state unchanged.
+        #[test]
+        fn any_order_exactly_once(
+            n in 1usize..24,
+            order in proptest::collection::vec(0usize..24, 1..48),
+            flip in (0usize..2000, 1u8..=255),
+        ) {
+            let (mut c, _) = crisis(2, 7);
+            let msgs: Vec<_> = (0..n)
+                .map(|i| {
+                    c.sessions[0]
+                        .as_mut()
+                        .unwrap()
+                        .encrypt(&mut c.rng, OutgoingMessage::new(format!("obs {i}").as_bytes(), 1))
+                        .unwrap()
+                })
+                .collect();
+            let rx = c.sessions[1].as_mut().unwrap();
+            let mut seen = vec![false; n];
+            for i in order.into_iter().map(|i| i % n) {
+                let mut corrupted = msgs[i].bytes.clone();
+                let at = flip.0 % corrupted.len();
+                corrupted[at] ^= flip.1;
+                let before = rx.state_digest();
+                prop_assert!(rx.decrypt(&corrupted, 2).is_err());
+                prop_assert_eq!(before, rx.state_digest());
+                match rx.decrypt(&msgs[i].bytes, 2) {
+                    Ok(got) => {
+                        prop_assert!(!seen[i]);
+                        seen[i] = true;
+                        let expected = format!("obs {i}");
+                        prop_assert_eq!(got.message.body.expose(), expected.as_bytes());
+                    }
+                    Err(e) => {
+                        prop_assert!(seen[i]);
+                        prop_assert_eq!(e, Error::Protocol(ProtocolError::DuplicateMessage));
+                        prop_assert_eq!(before, rx.state_digest());
+                    }
+                }
+            }
+        }
+    }
+}
