@@ -470,6 +470,14 @@ fn distribution_rejections() {
     let (mut c, roster) = crisis(3, 4);
     let rng = &mut c.rng;
     let plan = c.sessions[0].as_mut().unwrap().rotate(rng);
+    // The plan prints no key material.
+    let shown = format!("{plan:?}");
+    assert!(shown.contains("DistributionMessage(<redacted>)"));
+    let chain_key: String = plan.message.as_bytes()[66..98]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(!shown.contains(&chain_key));
     let b = c.sessions[1].as_mut().unwrap();
     let before = b.state_digest();
     let bytes = plan.message.as_bytes();
