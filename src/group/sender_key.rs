@@ -38,14 +38,14 @@ impl SenderChain {
     pub(crate) fn generate(rng: &mut impl CryptoRngCore) -> Self {
         let mut id = [0u8; 4];
         rng.fill_bytes(&mut id);
-        let mut ck = [0u8; 32];
-        rng.fill_bytes(&mut ck);
+        let mut ck = Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(ck.as_mut());
         let mut seed = Zeroizing::new([0u8; 32]);
         rng.fill_bytes(seed.as_mut());
         SenderChain {
             chain_id: u32::from_be_bytes(id),
             counter: 0,
-            key: ChainKey::from_bytes(ck),
+            key: ChainKey::from_bytes(*ck),
             signing: SigningKey::from_bytes(&seed),
         }
     }
