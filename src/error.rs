@@ -26,6 +26,8 @@ pub enum Error {
     Limit(LimitError),
     /// Sealed state at rest could not be opened.
     State(StateError),
+    /// A group message, distribution message or roster was refused.
+    Group(GroupError),
 }
 
 /// Malformed bytes.
@@ -131,6 +133,38 @@ pub enum StateError {
     WrongType,
 }
 
+/// A group message, distribution message or roster the group session
+/// refuses (see `docs/PROTOCOL.md` §9).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GroupError {
+    /// The message or roster names another group.
+    WrongGroup,
+    /// The message was bound to a roster version older than the current one.
+    StaleRoster,
+    /// The message was bound to a roster version this member has not
+    /// applied yet (apply the new roster first, then retry).
+    FutureRoster,
+    /// The identity is not a member of the group's roster.
+    UnknownMember,
+    /// No sender key is held for this sender's chain (its distribution
+    /// message has not arrived, or the chain was retired by a rotation).
+    MissingSenderKey,
+    /// The group would exceed [`crate::limits::MAX_GROUP_MEMBERS`].
+    GroupFull,
+    /// The identity is already a member of the roster.
+    DuplicateMember,
+    /// The roster is not newer than the one held.
+    RosterNotNewer,
+    /// The roster is signed by a coordinator other than the group's, or the
+    /// operation needs the coordinator's key.
+    NotCoordinator,
+    /// This member is not in the roster (it was removed).
+    NotAMember,
+    /// A member's own message was given to its own group session.
+    OwnMessage,
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -140,6 +174,7 @@ impl fmt::Display for Error {
             Error::Trust(e) => write!(f, "trust error: {e}"),
             Error::Limit(e) => write!(f, "limit reached: {e}"),
             Error::State(e) => write!(f, "state error: {e}"),
+            Error::Group(e) => write!(f, "group error: {e}"),
         }
     }
 }
@@ -219,6 +254,24 @@ impl fmt::Display for StateError {
     }
 }
 
+impl fmt::Display for GroupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            GroupError::WrongGroup => "message belongs to another group",
+            GroupError::StaleRoster => "message is bound to an older roster",
+            GroupError::FutureRoster => "message is bound to a roster not yet applied",
+            GroupError::UnknownMember => "not a member of the group",
+            GroupError::MissingSenderKey => "no sender key for this sender",
+            GroupError::GroupFull => "group is full",
+            GroupError::DuplicateMember => "already a member of the group",
+            GroupError::RosterNotNewer => "roster is not newer than the current one",
+            GroupError::NotCoordinator => "roster not signed by the group's coordinator",
+            GroupError::NotAMember => "this member is not in the roster",
+            GroupError::OwnMessage => "message was sent by this member",
+        })
+    }
+}
+
 impl std::error::Error for Error {}
 
 macro_rules! from_category {
@@ -238,6 +291,7 @@ from_category! {
     TrustError => Trust,
     LimitError => Limit,
     StateError => State,
+    GroupError => Group,
 }
 
 /// Shorthand for results in this crate.

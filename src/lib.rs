@@ -14,6 +14,7 @@
 pub mod error;
 pub mod limits;
 
+mod group;
 mod handshake;
 mod identity;
 mod primitives;
@@ -28,7 +29,13 @@ mod wire;
 mod vectors;
 
 pub use error::{
-    CryptoError, DecodeError, Error, LimitError, ProtocolError, Result, StateError, TrustError,
+    CryptoError, DecodeError, Error, GroupError, LimitError, ProtocolError, Result, StateError,
+    TrustError,
+};
+pub use group::{
+    DISTRIBUTION_MESSAGE_LEN, DistributionMessage, DistributionPlan, EncryptedGroupMessage,
+    GROUP_SAFETY_NUMBER_DIGITS, GroupId, GroupSafetyNumber, GroupSession, ReceivedGroupMessage,
+    Role, Roster, RosterMember, RosterUpdate,
 };
 pub use handshake::{PreKeyBundle, PreKeyStore};
 pub use identity::{

@@ -110,3 +110,23 @@ pub const MAX_VAULT_MESSAGES: usize = 1000;
 /// Four vaults' worth of messages, 16 bytes each (64,000 bytes); the
 /// oldest ids are forgotten first.
 pub const MAX_VAULT_HANDLED_IDS: usize = 4 * MAX_VAULT_MESSAGES;
+
+/// Most members a group roster may hold, the coordinator included.
+///
+/// A major incident brings in tens to hundreds of staff; 1000 leaves room
+/// for a whole site's response. Each member costs one receiving chain in
+/// every other member's state (about 110 bytes plus skipped keys), and a
+/// removal makes every remaining member send one distribution message to
+/// every other, so a removal costs O(n²) pairwise messages group-wide
+/// (about a million at this limit) — the bound keeps that finite.
+pub const MAX_GROUP_MEMBERS: usize = 1000;
+
+/// Most message keys one group message may make a sender's chain skip,
+/// and most skipped keys kept per sender (the oldest are evicted).
+///
+/// Group traffic from one sender is bursty but each member reads every
+/// sender, so the per-sender bound multiplies by the group size: at 256
+/// keys (36 bytes each in state) a 1000-member group holds at most about
+/// 9 MiB of skipped keys, and a forged counter buys at most 256 HMAC pairs
+/// (about 80 µs). Messages that fall outside are reported, not decrypted.
+pub const MAX_GROUP_SKIP: u32 = 256;

@@ -1,0 +1,809 @@
+//! The group session a member holds: its own sender chain, the other
+//! members' chains, and the roster they are bound to.
+
+use crate::error::{DecodeError, GroupError, ProtocolError, Result, TrustError};
+use crate::group::distribution::{Distribution, DistributionMessage};
+use crate::group::message::{GroupMessage, LABEL_GROUP_MESSAGE, SIGNATURE_LEN, write_header};
+use crate::group::roster::{GroupId, GroupSafetyNumber, Roster};
+use crate::group::sender_key::{ReceiverChain, SenderChain};
+use crate::identity::{IdentityKey, IdentityKeyPair};
+use crate::limits::MAX_GROUP_MEMBERS;
+use crate::ratchet::message_key::{NONCE_LEN, TAG_LEN};
+use crate::wire::codec::{Reader, len_u16, put_bytes_u32};
+use crate::wire::payload::{self, MessageId, OutgoingMessage, ReceivedMessage};
+use core::fmt;
+use rand_core::CryptoRngCore;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use zeroize::Zeroizing;
+
+/// Version byte of the group session state encoding.
+const GROUP_STATE_VERSION: u8 = 1;
+
+/// An encrypted group message, to send once to the group (the same bytes
+/// go to every member).
+#[derive(Debug)]
+pub struct EncryptedGroupMessage {
+    /// The id members will see in [`crate::MessageInfo::id`].
+    pub id: MessageId,
+    /// The bytes to hand to the transport.
+    pub bytes: Vec<u8>,
+}
+
+/// A decrypted group message and who sent it.
+#[derive(Debug)]
+pub struct ReceivedGroupMessage {
+    /// The sender's identity, as listed in the roster.
+    pub sender: IdentityKey,
+    /// The message (metadata and zeroizing body).
+    pub message: ReceivedMessage,
+}
+
+/// One distribution message and exactly the members who must receive it,
+/// each over their own pairwise [`crate::Session`].
+#[derive(Debug)]
+pub struct DistributionPlan {
+    /// The sender key to send (secret; only inside pairwise sessions).
+    pub message: DistributionMessage,
+    /// Who needs it.
+    pub recipients: Vec<IdentityKey>,
+}
+
+/// What applying a new roster changed, and what this member must send.
+///
+/// Every update changes the group safety number
+/// ([`GroupSession::safety_number`]): show the new one and let members
+/// compare it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct RosterUpdate {
+    /// The roster version before.
+    pub previous_version: u64,
+    /// The roster version now.
+    pub version: u64,
+    /// Members added.
+    pub added: Vec<IdentityKey>,
+    /// Members removed.
+    pub removed: Vec<IdentityKey>,
+    /// Whether our sender key was rotated (every removal rotates it, and
+    /// every other member's sender key was dropped until their new
+    /// distribution message arrives).
+    pub rotated: bool,
+    /// Our sender key and who must receive it: the new members after an
+    /// addition, every other member after a removal. `None` if nobody.
+    pub distribution: Option<DistributionPlan>,
+}
+
+/// A member's state in one group.
+///
+/// ```
+/// use bleep::*;
+/// let mut rng = rand_core::OsRng;
+/// let lead = IdentityKeyPair::generate(&mut rng);
+/// let nurse = IdentityKeyPair::generate(&mut rng);
+/// let roster = Roster::create(&lead, GroupId::random(&mut rng), &[nurse.public().clone()])?;
+///
+/// // Each member joins with the roster and the coordinator it expects.
+/// let (mut a, a_keys) = GroupSession::join(&mut rng, &lead, roster.clone(), lead.public())?;
+/// let (mut b, b_keys) = GroupSession::join(&mut rng, &nurse, roster, lead.public())?;
+/// // The distribution messages travel over each pair's 1:1 Session; here
+/// // they are handed over directly.
+/// b.process_distribution(lead.public(), a_keys.message.as_bytes())?;
+/// a.process_distribution(nurse.public(), b_keys.message.as_bytes())?;
+///
+/// let sent = a.encrypt(&mut rng, OutgoingMessage::new(b"Major incident declared", 100))?;
+/// let got = b.decrypt(&sent.bytes, 101)?;
+/// assert_eq!(got.message.body.expose(), b"Major incident declared");
+/// assert_eq!(&got.sender, lead.public());
+/// # Ok::<(), bleep::Error>(())
+/// ```
+pub struct GroupSession {
+    me: IdentityKey,
+    roster: Roster,
+    own: SenderChain,
+    /// Other members' chains, by their Ed25519 key.
+    receivers: BTreeMap<[u8; 32], ReceiverChain>,
+}
+
+impl GroupSession {
+    /// Joins the group described by `roster`, which must be signed by
+    /// `coordinator` (the identity the app expects, for example the peer
+    /// of the verified session the roster arrived on) and list `me`.
+    /// Returns the session and our sender key for every other member.
+    ///
+    /// Errors: [`GroupError::NotCoordinator`], [`GroupError::NotAMember`].
+    pub fn join(
+        rng: &mut impl CryptoRngCore,
+        me: &IdentityKeyPair,
+        roster: Roster,
+        coordinator: &IdentityKey,
+    ) -> Result<(GroupSession, DistributionPlan)> {
+        if roster.coordinator() != coordinator {
+            return Err(GroupError::NotCoordinator.into());
+        }
+        if !roster.contains(me.public()) {
+            return Err(GroupError::NotAMember.into());
+        }
+        let session = GroupSession {
+            me: me.public().clone(),
+            roster,
+            own: SenderChain::generate(rng),
+            receivers: BTreeMap::new(),
+        };
+        let plan = session.plan_for_all_others();
+        Ok((session, plan))
+    }
+
+    /// The current roster.
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
+    /// The group's id.
+    pub fn group_id(&self) -> GroupId {
+        self.roster.group_id()
+    }
+
+    /// The group safety number of the current roster.
+    pub fn safety_number(&self) -> GroupSafetyNumber {
+        self.roster.safety_number()
+    }
+
+    /// Members whose sender key we do not hold yet (we cannot read them
+    /// until their distribution message arrives).
+    pub fn missing_sender_keys(&self) -> Vec<IdentityKey> {
+        self.roster
+            .members()
+            .iter()
+            .map(|m| m.identity())
+            .filter(|id| *id != &self.me && !self.receivers.contains_key(id.ed25519_bytes()))
+            .cloned()
+            .collect()
+    }
+
+    /// The group id of a group message, to route it to its session.
+    ///
+    /// Errors: [`crate::Error::Decode`] if the bytes are not a group message.
+    pub fn group_id_of(message: &[u8]) -> Result<GroupId> {
+        Ok(GroupMessage::parse(message)?.group_id)
+    }
+
+    fn distribution(&self) -> DistributionMessage {
+        Distribution {
+            group_id: self.roster.group_id(),
+            roster_version: self.roster.version(),
+            sender: *self.me.ed25519_bytes(),
+            chain_id: self.own.chain_id,
+            counter: self.own.counter,
+            key: self.own.key.duplicate(),
+            verifying: self.own.signing.verifying_key(),
+        }
+        .to_message()
+    }
+
+    fn plan_for_all_others(&self) -> DistributionPlan {
+        DistributionPlan {
+            message: self.distribution(),
+            recipients: self
+                .roster
+                .members()
+                .iter()
+                .map(|m| m.identity())
+                .filter(|id| *id != &self.me)
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// Starts a fresh sender chain (for post-compromise recovery, or on a
+    /// schedule) and returns it for every other member. Messages already
+    /// sent on the old chain become unreadable to members who install the
+    /// new one before reading them.
+    pub fn rotate(&mut self, rng: &mut impl CryptoRngCore) -> DistributionPlan {
+        self.own = SenderChain::generate(rng);
+        self.plan_for_all_others()
+    }
+
+    /// Applies a newer roster from the group's coordinator.
+    ///
+    /// After an addition, our current sender key (from now on only) goes to
+    /// the new members. After a removal, we rotate to a fresh sender key
+    /// for every remaining member, and drop every other member's key: each
+    /// remaining member does the same when it applies this roster, so
+    /// nothing sent after the removal is readable with keys the removed
+    /// member held. On error nothing changes.
+    ///
+    /// Errors: [`GroupError::WrongGroup`], [`GroupError::NotCoordinator`]
+    /// (signed by someone else), [`GroupError::RosterNotNewer`],
+    /// [`GroupError::NotAMember`] (we were removed: discard the session).
+    pub fn apply_roster(
+        &mut self,
+        rng: &mut impl CryptoRngCore,
+        roster: Roster,
+    ) -> Result<RosterUpdate> {
+        if roster.group_id() != self.roster.group_id() {
+            return Err(GroupError::WrongGroup.into());
+        }
+        if roster.coordinator() != self.roster.coordinator() {
+            return Err(GroupError::NotCoordinator.into());
+        }
+        if roster.version() <= self.roster.version() {
+            return Err(GroupError::RosterNotNewer.into());
+        }
+        if !roster.contains(&self.me) {
+            return Err(GroupError::NotAMember.into());
+        }
+        let (added, removed) = diff(&self.roster, &roster);
+        let previous_version = self.roster.version();
+        let version = roster.version();
+        self.roster = roster;
+        let rotated = !removed.is_empty();
+        let distribution = if rotated {
+            self.own = SenderChain::generate(rng);
+            self.receivers.clear();
+            Some(self.plan_for_all_others())
+        } else if added.is_empty() {
+            None
+        } else {
+            Some(DistributionPlan {
+                message: self.distribution(),
+                recipients: added.clone(),
+            })
+        };
+        Ok(RosterUpdate {
+            previous_version,
+            version,
+            added,
+            removed,
+            rotated,
+            distribution,
+        })
+    }
+
+    /// Installs another member's sender key. `from` is the peer identity
+    /// of the pairwise [`crate::Session`] the bytes arrived on
+    /// ([`crate::Session::peer_identity`]). On error nothing changes.
+    ///
+    /// Errors: [`crate::Error::Decode`], [`GroupError::WrongGroup`],
+    /// [`GroupError::StaleRoster`] / [`GroupError::FutureRoster`] (apply
+    /// the newer roster first, then retry), [`TrustError::IdentityMismatch`]
+    /// (the key names someone other than the session's peer),
+    /// [`GroupError::UnknownMember`], [`GroupError::OwnMessage`],
+    /// [`ProtocolError::DuplicateMessage`] (this chain is already installed).
+    pub fn process_distribution(&mut self, from: &IdentityKey, bytes: &[u8]) -> Result<()> {
+        let d = Distribution::parse(bytes)?;
+        self.check_binding(&d.group_id, d.roster_version)?;
+        if d.sender != *from.ed25519_bytes() {
+            return Err(TrustError::IdentityMismatch.into());
+        }
+        if d.sender == *self.me.ed25519_bytes() {
+            return Err(GroupError::OwnMessage.into());
+        }
+        match self.roster.member(&d.sender) {
+            Some(m) if m.identity() == from => {}
+            _ => return Err(GroupError::UnknownMember.into()),
+        }
+        if self
+            .receivers
+            .get(&d.sender)
+            .is_some_and(|c| c.chain_id == d.chain_id)
+        {
+            return Err(ProtocolError::DuplicateMessage.into());
+        }
+        self.receivers.insert(
+            d.sender,
+            ReceiverChain::new(d.chain_id, d.counter, d.key, d.verifying),
+        );
+        Ok(())
+    }
+
+    fn check_binding(&self, group_id: &GroupId, roster_version: u64) -> Result<()> {
+        if *group_id != self.roster.group_id() {
+            return Err(GroupError::WrongGroup.into());
+        }
+        match roster_version.cmp(&self.roster.version()) {
+            core::cmp::Ordering::Less => Err(GroupError::StaleRoster.into()),
+            core::cmp::Ordering::Greater => Err(GroupError::FutureRoster.into()),
+            core::cmp::Ordering::Equal => Ok(()),
+        }
+    }
+
+    /// Encrypts a message for the whole group, bound to the group id and
+    /// current roster version, signed with our sender chain's key.
+    ///
+    /// Errors: [`crate::LimitError::MessageTooLarge`],
+    /// [`crate::LimitError::CounterExhausted`] (rotate). State unchanged on
+    /// error.
+    pub fn encrypt(
+        &mut self,
+        rng: &mut impl CryptoRngCore,
+        message: OutgoingMessage<'_>,
+    ) -> Result<EncryptedGroupMessage> {
+        message.check()?;
+        let (counter, key, next) = self.own.next_key()?;
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill_bytes(&mut nonce);
+        let mut id = MessageId([0; 16]);
+        rng.fill_bytes(&mut id.0);
+        let mut out = Vec::with_capacity(
+            crate::group::message::AD_LEN + message.padded_len() + TAG_LEN + SIGNATURE_LEN,
+        );
+        write_header(
+            &mut out,
+            &self.roster.group_id(),
+            self.roster.version(),
+            self.me.ed25519_bytes(),
+            self.own.chain_id,
+            counter,
+        );
+        out.extend_from_slice(&nonce);
+        let ad_len = out.len();
+        message.write(&id, &mut out);
+        let (ad, body) = out.split_at_mut(ad_len);
+        let tag = key.seal(&nonce, ad, body);
+        out.extend_from_slice(&tag);
+        let signature = self.own.sign(LABEL_GROUP_MESSAGE, &out);
+        out.extend_from_slice(&signature);
+        self.own.advance(next);
+        Ok(EncryptedGroupMessage { id, bytes: out })
+    }
+
+    /// Decrypts a group message. The signature is checked (strictly) before
+    /// anything else is done with the ciphertext; `now` (unix seconds) is
+    /// checked against the sender's expiry. On any error the session is
+    /// unchanged.
+    ///
+    /// Errors: [`crate::Error::Decode`] (malformed, or larger than any
+    /// valid message), [`GroupError::WrongGroup`],
+    /// [`GroupError::StaleRoster`], [`GroupError::FutureRoster`],
+    /// [`GroupError::UnknownMember`], [`GroupError::OwnMessage`],
+    /// [`GroupError::MissingSenderKey`], [`crate::CryptoError::BadSignature`]
+    /// (signed by anyone but the sender's chain),
+    /// [`ProtocolError::DuplicateMessage`] (replayed, or its key discarded),
+    /// [`crate::LimitError::TooManySkipped`],
+    /// [`crate::CryptoError::DecryptFailed`], [`ProtocolError::Expired`].
+    pub fn decrypt(&mut self, bytes: &[u8], now: u64) -> Result<ReceivedGroupMessage> {
+        let m = GroupMessage::parse(bytes)?;
+        self.check_binding(&m.group_id, m.roster_version)?;
+        if m.sender == *self.me.ed25519_bytes() {
+            return Err(GroupError::OwnMessage.into());
+        }
+        let sender = self
+            .roster
+            .member(&m.sender)
+            .ok_or(GroupError::UnknownMember)?
+            .identity()
+            .clone();
+        let chain = self
+            .receivers
+            .get_mut(&m.sender)
+            .filter(|c| c.chain_id == m.chain_id)
+            .ok_or(GroupError::MissingSenderKey)?;
+        chain.verify(LABEL_GROUP_MESSAGE, m.signed, &m.signature)?;
+        let (key, advance) = chain.key_for(m.counter)?;
+        let mut buf = Vec::with_capacity(m.ciphertext.len());
+        buf.extend_from_slice(m.ciphertext);
+        key.open(&m.nonce, m.ad, &mut buf, &m.tag)?;
+        let message = payload::read(buf)?;
+        if message.info.expires_at.is_some_and(|at| at <= now) {
+            return Err(ProtocolError::Expired.into());
+        }
+        chain.commit(advance);
+        Ok(ReceivedGroupMessage { sender, message })
+    }
+
+    /// SHA-256 of the encoded state: equal digests mean equal state. For
+    /// tests and consistency checks.
+    pub fn state_digest(&self) -> [u8; 32] {
+        Sha256::digest(self.encode().as_slice()).into()
+    }
+
+    /// Encodes the whole state (secret: seal it before it leaves memory):
+    /// `0x01 || our identity key (129) || roster length (4) || roster ||
+    /// own chain (72) || count (2) || count × (member Ed25519 key (32) ||
+    /// receiver chain)`. See `docs/PROTOCOL.md` §9.7.
+    pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let roster = self.roster.to_bytes();
+        let mut out = Zeroizing::new(Vec::with_capacity(
+            1 + 129 + 4 + roster.len() + 72 + 2 + self.receivers.len() * 110,
+        ));
+        out.push(GROUP_STATE_VERSION);
+        out.extend_from_slice(&self.me.to_bytes());
+        put_bytes_u32(&mut out, &roster);
+        self.own.write(&mut out);
+        out.extend_from_slice(&len_u16(self.receivers.len()));
+        for (member, chain) in &self.receivers {
+            out.extend_from_slice(member);
+            chain.write(&mut out);
+        }
+        out
+    }
+
+    /// Decodes [`GroupSession::encode`] output, checking every bound and
+    /// that every chain belongs to another member of the roster.
+    // Used by sealed state at rest (another module) and the tests.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn decode(bytes: &[u8]) -> Result<GroupSession> {
+        let mut r = Reader::new(bytes);
+        if r.u8()? != GROUP_STATE_VERSION {
+            return Err(DecodeError::UnknownVersion.into());
+        }
+        let me = IdentityKey::read(&mut r)?;
+        let roster = Roster::from_bytes(r.bytes_u32(usize::MAX)?)?;
+        if !roster.contains(&me) {
+            return Err(DecodeError::NonCanonical.into());
+        }
+        let own = SenderChain::read(&mut r)?;
+        let n = r.count_u16(MAX_GROUP_MEMBERS, 32 + 4 + 4 + 32 + 32 + 2)?;
+        let mut receivers = BTreeMap::new();
+        let mut last: Option<[u8; 32]> = None;
+        for _ in 0..n {
+            let member: [u8; 32] = r.array()?;
+            if last.is_some_and(|l| l >= member)
+                || member == *me.ed25519_bytes()
+                || roster.member(&member).is_none()
+            {
+                return Err(DecodeError::NonCanonical.into());
+            }
+            last = Some(member);
+            receivers.insert(member, ReceiverChain::read(&mut r)?);
+        }
+        r.finish()?;
+        Ok(GroupSession {
+            me,
+            roster,
+            own,
+            receivers,
+        })
+    }
+}
+
+/// Members in `new` but not `old`, and in `old` but not `new`, by a merge
+/// of the two sorted lists (linear in the group size).
+fn diff(old: &Roster, new: &Roster) -> (Vec<IdentityKey>, Vec<IdentityKey>) {
+    let (mut added, mut removed) = (Vec::new(), Vec::new());
+    let mut a = old.members().iter().peekable();
+    let mut b = new.members().iter().peekable();
+    loop {
+        match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => {
+                match x
+                    .identity()
+                    .ed25519_bytes()
+                    .cmp(y.identity().ed25519_bytes())
+                {
+                    core::cmp::Ordering::Less => {
+                        removed.push(x.identity().clone());
+                        a.next();
+                    }
+                    core::cmp::Ordering::Greater => {
+                        added.push(y.identity().clone());
+                        b.next();
+                    }
+                    core::cmp::Ordering::Equal => {
+                        a.next();
+                        b.next();
+                    }
+                }
+            }
+            (Some(x), None) => {
+                removed.push(x.identity().clone());
+                a.next();
+            }
+            (None, Some(y)) => {
+                added.push(y.identity().clone());
+                b.next();
+            }
+            (None, None) => break,
+        }
+    }
+    (added, removed)
+}
+
+impl fmt::Debug for GroupSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupSession")
+            .field("group_id", &self.roster.group_id())
+            .field("roster_version", &self.roster.version())
+            .field("members", &self.roster.len())
+            .field("sender_keys_held", &self.receivers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{CryptoError, Error, LimitError};
+    use crate::limits::MAX_BODY_LEN;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    struct Fixture {
+        rng: ChaCha20Rng,
+        ids: Vec<IdentityKeyPair>,
+        sessions: Vec<GroupSession>,
+    }
+
+    /// `n` members, all joined and with every sender key installed.
+    fn group(n: u8) -> Fixture {
+        let mut rng = ChaCha20Rng::seed_from_u64(u64::from(n));
+        let ids: Vec<_> = (0..n)
+            .map(|i| IdentityKeyPair::from_seed_bytes([i + 1; 32]))
+            .collect();
+        let others: Vec<_> = ids[1..].iter().map(|k| k.public().clone()).collect();
+        let roster = Roster::create(&ids[0], GroupId([7; 16]), &others).unwrap();
+        let mut sessions = Vec::new();
+        let mut plans = Vec::new();
+        for id in &ids {
+            let (s, p) = GroupSession::join(&mut rng, id, roster.clone(), ids[0].public()).unwrap();
+            sessions.push(s);
+            plans.push(p);
+        }
+        deliver(
+            &ids,
+            &mut sessions,
+            0,
+            &plans.into_iter().enumerate().collect::<Vec<_>>(),
+        );
+        Fixture { rng, ids, sessions }
+    }
+
+    fn deliver(
+        ids: &[IdentityKeyPair],
+        sessions: &mut [GroupSession],
+        _round: u8,
+        plans: &[(usize, DistributionPlan)],
+    ) {
+        for (from, plan) in plans {
+            for to in &plan.recipients {
+                let j = ids.iter().position(|k| k.public() == to).unwrap();
+                sessions[j]
+                    .process_distribution(ids[*from].public(), plan.message.as_bytes())
+                    .unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn messages_flow_out_of_order_and_reject_replays() {
+        let mut f = group(4);
+        let msgs: Vec<_> = (0..5)
+            .map(|i| {
+                f.sessions[1]
+                    .encrypt(
+                        &mut f.rng,
+                        OutgoingMessage::new(format!("m{i}").as_bytes(), 10),
+                    )
+                    .unwrap()
+            })
+            .collect();
+        for &i in &[4usize, 0, 2, 1, 3] {
+            let got = f.sessions[2].decrypt(&msgs[i].bytes, 11).unwrap();
+            assert_eq!(got.message.body.expose(), format!("m{i}").as_bytes());
+            assert_eq!(&got.sender, f.ids[1].public());
+            assert_eq!(got.message.info.id, msgs[i].id);
+            let before = f.sessions[2].state_digest();
+            assert_eq!(
+                f.sessions[2].decrypt(&msgs[i].bytes, 11).unwrap_err(),
+                Error::Protocol(ProtocolError::DuplicateMessage)
+            );
+            assert_eq!(before, f.sessions[2].state_digest());
+        }
+        assert_eq!(
+            f.sessions[1].decrypt(&msgs[0].bytes, 11).unwrap_err(),
+            Error::Group(GroupError::OwnMessage)
+        );
+    }
+
+    #[test]
+    fn forged_and_tampered_messages_leave_state_unchanged() {
+        let mut f = group(3);
+        let m = f.sessions[0]
+            .encrypt(&mut f.rng, OutgoingMessage::new(b"hello", 1))
+            .unwrap();
+        let before = f.sessions[1].encode();
+        // Flip every byte in turn: each is rejected, state unchanged.
+        for i in 0..m.bytes.len() {
+            let mut bad = m.bytes.clone();
+            bad[i] ^= 0x20;
+            assert!(f.sessions[1].decrypt(&bad, 2).is_err(), "byte {i}");
+        }
+        assert_eq!(f.sessions[1].encode(), before);
+        // Member 2 re-signs member 0's message with its own chain key: the
+        // claimed sender's key does not verify it.
+        let mut forged = m.bytes[..m.bytes.len() - 64].to_vec();
+        let sig = f.sessions[2].own.sign(LABEL_GROUP_MESSAGE, &forged);
+        forged.extend_from_slice(&sig);
+        assert_eq!(
+            f.sessions[1].decrypt(&forged, 2).unwrap_err(),
+            Error::Crypto(CryptoError::BadSignature)
+        );
+        assert_eq!(f.sessions[1].encode(), before);
+        f.sessions[1].decrypt(&m.bytes, 2).unwrap();
+    }
+
+    #[test]
+    fn limits_and_expiry() {
+        let mut f = group(2);
+        let before = f.sessions[0].encode();
+        let big = vec![0u8; MAX_BODY_LEN + 1];
+        assert_eq!(
+            f.sessions[0]
+                .encrypt(&mut f.rng, OutgoingMessage::new(&big, 1))
+                .unwrap_err(),
+            Error::Limit(LimitError::MessageTooLarge)
+        );
+        assert_eq!(f.sessions[0].encode(), before);
+        let max = vec![1u8; MAX_BODY_LEN];
+        let m = f.sessions[0]
+            .encrypt(&mut f.rng, OutgoingMessage::new(&max, 1))
+            .unwrap();
+        assert_eq!(
+            f.sessions[1]
+                .decrypt(&m.bytes, 2)
+                .unwrap()
+                .message
+                .body
+                .len(),
+            MAX_BODY_LEN
+        );
+        let m = f.sessions[0]
+            .encrypt(&mut f.rng, OutgoingMessage::new(b"x", 1).expires_at(5))
+            .unwrap();
+        let before = f.sessions[1].encode();
+        assert_eq!(
+            f.sessions[1].decrypt(&m.bytes, 5).unwrap_err(),
+            Error::Protocol(ProtocolError::Expired)
+        );
+        assert_eq!(f.sessions[1].encode(), before);
+        f.sessions[1].decrypt(&m.bytes, 4).unwrap();
+    }
+
+    #[test]
+    fn state_round_trips_and_rejects_garbage() {
+        let mut f = group(3);
+        let m0 = f.sessions[0]
+            .encrypt(&mut f.rng, OutgoingMessage::new(b"a", 1))
+            .unwrap();
+        let m1 = f.sessions[0]
+            .encrypt(&mut f.rng, OutgoingMessage::new(b"b", 1))
+            .unwrap();
+        f.sessions[1].decrypt(&m1.bytes, 1).unwrap();
+        let bytes = f.sessions[1].encode();
+        let mut back = GroupSession::decode(&bytes).unwrap();
+        assert_eq!(back.encode().as_slice(), bytes.as_slice());
+        assert_eq!(
+            back.decrypt(&m0.bytes, 1).unwrap().message.body.expose(),
+            b"a"
+        );
+        let mut bad = bytes.to_vec();
+        bad[0] = 9;
+        assert_eq!(
+            GroupSession::decode(&bad).unwrap_err(),
+            Error::Decode(DecodeError::UnknownVersion)
+        );
+        for n in [0, 1, 100, bytes.len() - 1] {
+            assert!(GroupSession::decode(&bytes[..n]).is_err());
+        }
+        let mut long = bytes.to_vec();
+        long.push(0);
+        assert!(GroupSession::decode(&long).is_err());
+        assert!(!format!("{back:?}").contains("key:"));
+    }
+
+    #[test]
+    fn used_keys_leave_the_state_and_late_chains_cannot_go_back() {
+        let mut f = group(3);
+        // Message keys 0..3 of member 0's chain, derived from its chain key.
+        let mut ck = f.sessions[0].own.key.duplicate();
+        let mut mks = Vec::new();
+        for _ in 0..3 {
+            let (mk, next) = ck.step();
+            mks.push(*mk.as_bytes());
+            ck = next;
+        }
+        let msgs: Vec<_> = (0..3)
+            .map(|_| {
+                f.sessions[0]
+                    .encrypt(&mut f.rng, OutgoingMessage::new(b"x", 1))
+                    .unwrap()
+            })
+            .collect();
+        let holds = |s: &GroupSession, k: &[u8; 32]| s.encode().windows(32).any(|w| w == k);
+        f.sessions[1].decrypt(&msgs[2].bytes, 1).unwrap();
+        assert!(!holds(&f.sessions[1], &mks[2]));
+        assert!(
+            holds(&f.sessions[1], &mks[0]),
+            "skipped key kept until used"
+        );
+        f.sessions[1].decrypt(&msgs[0].bytes, 1).unwrap();
+        assert!(!holds(&f.sessions[1], &mks[0]));
+        // Member 2 installs member 0's chain from its current position (as a
+        // newcomer would): the earlier messages are out of reach.
+        let late = f.sessions[0].distribution();
+        let from = f.ids[0].public().clone();
+        f.sessions[2].receivers.clear();
+        f.sessions[2]
+            .process_distribution(&from, late.as_bytes())
+            .unwrap();
+        for m in &msgs {
+            assert_eq!(
+                f.sessions[2].decrypt(&m.bytes, 1).unwrap_err(),
+                Error::Protocol(ProtocolError::DuplicateMessage)
+            );
+        }
+        for k in &mks {
+            assert!(!holds(&f.sessions[2], k));
+        }
+    }
+
+    /// The v1 state format stays loadable: a fixture written by this test
+    /// (`BLEEP_REGENERATE_VECTORS=1` rewrites it) must decode, re-encode to
+    /// the same bytes, and still read the message it holds a skipped key for.
+    #[test]
+    fn state_v1_fixture_still_loads() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/vectors/group_state_v1.hex"
+        );
+        let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+        let unhex = |s: &str| {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect::<Vec<u8>>()
+        };
+        let mut f = group(3);
+        let pending = f.sessions[0]
+            .encrypt(&mut f.rng, OutgoingMessage::new(b"held back", 1))
+            .unwrap();
+        let later = f.sessions[0]
+            .encrypt(&mut f.rng, OutgoingMessage::new(b"read", 1))
+            .unwrap();
+        f.sessions[1].decrypt(&later.bytes, 1).unwrap();
+        let generated = format!(
+            "{}\n{}\n",
+            hex(&f.sessions[1].encode()),
+            hex(&pending.bytes)
+        );
+        if std::env::var("BLEEP_REGENERATE_VECTORS").as_deref() == Ok("1") {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let stored = std::fs::read_to_string(path).unwrap();
+        assert_eq!(stored, generated);
+        let mut lines = stored.lines();
+        let state = unhex(lines.next().unwrap());
+        let message = unhex(lines.next().unwrap());
+        let mut s = GroupSession::decode(&state).unwrap();
+        assert_eq!(s.encode().as_slice(), state.as_slice());
+        assert_eq!(
+            s.decrypt(&message, 1).unwrap().message.body.expose(),
+            b"held back"
+        );
+    }
+
+    #[test]
+    fn diff_finds_changes() {
+        let ids: Vec<_> = (0..5u8)
+            .map(|i| IdentityKeyPair::from_seed_bytes([i + 1; 32]))
+            .collect();
+        let r1 = Roster::create(
+            &ids[0],
+            GroupId([1; 16]),
+            &[ids[1].public().clone(), ids[2].public().clone()],
+        )
+        .unwrap();
+        let r2 = r1
+            .next(
+                &ids[0],
+                &[ids[3].public().clone(), ids[4].public().clone()],
+                &[ids[1].public().clone()],
+            )
+            .unwrap();
+        let (added, removed) = diff(&r1, &r2);
+        assert_eq!(added.len(), 2);
+        assert!(added.contains(ids[3].public()) && added.contains(ids[4].public()));
+        assert_eq!(removed, vec![ids[1].public().clone()]);
+    }
+}
