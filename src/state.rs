@@ -117,7 +117,7 @@ pub enum StateType {
     Session = 3,
     /// A [`crate::TrustStore`].
     TrustStore = 4,
-    /// A group session (reserved).
+    /// A [`crate::GroupSession`].
     GroupSession = 5,
     /// A [`MessageVault`].
     MessageVault = 6,
@@ -176,6 +176,7 @@ sealable!(PreKeyStore, StateType::PreKeyStore);
 sealable!(Session, StateType::Session);
 sealable!(MessageVault, StateType::MessageVault);
 sealable!(crate::TrustStore, StateType::TrustStore);
+sealable!(crate::group::GroupSession, StateType::GroupSession);
 
 /// Version byte of the identity state encoding.
 const IDENTITY_STATE_VERSION: u8 = 1;

@@ -670,3 +670,23 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn group_state_seals_at_rest_and_keeps_working() {
+    let (mut c, _) = crisis(4, 7);
+    let key = bleep::state::StorageKey::generate(&mut c.rng);
+    let sealed = key.seal(&mut c.rng, c.sessions[2].as_ref().unwrap());
+    let mut restored: GroupSession = key.unseal(&sealed).unwrap();
+    assert_eq!(
+        restored.state_digest(),
+        c.sessions[2].as_ref().unwrap().state_digest()
+    );
+    assert!(key.unseal::<Session>(&sealed).is_err());
+    let sent = c.sessions[1]
+        .as_mut()
+        .unwrap()
+        .encrypt(&mut c.rng, OutgoingMessage::new(b"triage at door B", 5))
+        .unwrap();
+    let got = restored.decrypt(&sent.bytes, 6).unwrap();
+    assert_eq!(got.message.body.expose(), b"triage at door B");
+}
