@@ -179,7 +179,7 @@ impl Session {
     /// when a DH ratchet step is due, then the nonce (24), then the message
     /// id (16).
     ///
-    /// Errors: [`LimitError::MessageTooLarge`] (state unchanged).
+    /// Errors: [`crate::LimitError::MessageTooLarge`] (state unchanged).
     ///
     /// Save the advanced session (sealed) *before* the envelope leaves the
     /// app; [`Session::encrypt_and_seal`] makes that the natural order (see
@@ -243,7 +243,7 @@ impl Session {
     /// [`crate::CryptoError::DecryptFailed`] (tampered, or not for this
     /// session), [`ProtocolError::DuplicateMessage`] (replayed),
     /// [`ProtocolError::WrongSession`] (a prekey message of another
-    /// handshake), [`LimitError::TooManySkipped`], [`ProtocolError::Expired`].
+    /// handshake), [`crate::LimitError::TooManySkipped`], [`ProtocolError::Expired`].
     ///
     /// On success, store the message in the [`crate::MessageVault`] and
     /// save it, then save the session (sealed), then acknowledge the
