@@ -24,8 +24,9 @@
 //!    - a word of it is on the app's staff list
 //!      ([`ScannerBuilder::staff_name`](crate::redact::ScannerBuilder::staff_name)), or
 //!    - the word before the title places it in a clinical team: `under`,
-//!      `consultant`, `cons`, `surgeon`, `surgical`, `refer`, `referred`,
-//!      `referral`, `cc`, `per`, `registrar`, `reg`, `team`, `firm`, or
+//!      `consultant`, `cons`, `surgeon`, `surgical`, `cc`, `per`,
+//!      `registrar`, `reg`, `team`, `firm` (not `to` or `refer`: "refer
+//!      Mrs X to Mr Y" names a patient first), or
 //!    - the word after it does: `Mr Shah's list`, `Ms Adeyemi (consultant)`,
 //!      `Miss Grant, registrar` — one of `team`, `list`, `firm`, `clinic`,
 //!      `theatre`, `registrar`, `reg`, `secretary`, `consultant`, `cons`,
@@ -406,6 +407,29 @@ fn stop_word(w: &[u8]) -> bool {
             | b"ward's"
             | b"unit"
             | b"team"
+            | b"bleep"
+            | b"ext"
+            | b"na"
+            | b"k"
+            | b"hb"
+            | b"wcc"
+            | b"crp"
+            | b"bm"
+            | b"inr"
+            | b"ph"
+            | b"ecg"
+            | b"ct"
+            | b"mri"
+            | b"cxr"
+            | b"egfr"
+            | b"ck"
+            | b"alt"
+            | b"trop"
+            | b"troponin"
+            | b"lactate"
+            | b"news"
+            | b"mews"
+            | b"urgent"
             | b"x"
             | b"y"
             | b"o"
@@ -444,9 +468,6 @@ fn staff_context_word(w: &[u8]) -> bool {
             | b"cons"
             | b"surgeon"
             | b"surgical"
-            | b"refer"
-            | b"referred"
-            | b"referral"
             | b"cc"
             | b"per"
             | b"registrar"
@@ -480,7 +501,33 @@ fn staff_follow_word(w: &[u8]) -> bool {
 fn place_word(w: &[u8]) -> bool {
     matches!(
         w,
-        b"ward" | b"unit" | b"wing" | b"suite" | b"house" | b"centre" | b"building" | b"hospital"
+        b"ward" | b"unit" | b"wing" | b"suite" | b"house" | b"centre" | b"building"
+    )
+}
+
+/// Names of diseases, signs and scales (without the possessive).
+fn eponym(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"parkinson"
+            | b"crohn"
+            | b"addison"
+            | b"cushing"
+            | b"hodgkin"
+            | b"hartmann"
+            | b"whipple"
+            | b"alzheimer"
+            | b"glasgow"
+            | b"guillain"
+            | b"mallory"
+            | b"raynaud"
+            | b"kawasaki"
+            | b"huntington"
+            | b"wernicke"
+            | b"korsakoff"
+            | b"virchow"
+            | b"kussmaul"
+            | b"cheyne"
     )
 }
 
@@ -507,6 +554,15 @@ fn lower<'a>(b: &[u8], s: usize, e: usize, buf: &'a mut [u8; 16]) -> Option<&'a 
 /// The next word after `p` (skipping one `'s`, a comma, spaces and a `(`),
 /// lowercased.
 fn next_word<'a>(text: &str, mut p: usize, buf: &'a mut [u8; 16]) -> Option<&'a [u8]> {
+    let b = text.as_bytes();
+    p += space_at(b, p)?;
+    let e = word_end(text, p);
+    lower(b, p, e, buf)
+}
+
+/// Like [`next_word`], but also past a possessive, a comma or a `(`:
+/// `Shah's list`, `Grant, registrar`, `Adeyemi (consultant)`.
+fn next_role_word<'a>(text: &str, mut p: usize, buf: &'a mut [u8; 16]) -> Option<&'a [u8]> {
     let b = text.as_bytes();
     p = skip_possessive(b, p);
     if byte(b, p) == b',' {
@@ -549,6 +605,9 @@ pub(crate) fn name_at(
     let start = p;
     let mut p = p;
     let mut end = None;
+    // The end before the last token, if the last token is an initial: a
+    // name cannot end in an initial ("H&C", "D.O.B").
+    let mut before_initial = None;
     for _ in 0..max {
         let c = char_at(text, p)?;
         if !c.is_alphabetic() || !(c.is_uppercase() || lowercase_ok) {
@@ -568,10 +627,16 @@ pub(crate) fn name_at(
             }
         }
         let mut buf = [0u8; 16];
-        if lower(b, p, te, &mut buf).is_some_and(stop_word) {
+        if lower(b, p, te, &mut buf).is_some_and(|w| {
+            stop_word(w) || date::cue_word(w).is_some() || hospital::cue_end(w, b, te).is_some()
+        }) {
             break;
         }
         if patient_title(tok).is_some() || staff_title(tok).is_some() {
+            break;
+        }
+        // "Mr Pike Parkinson's": after the first token, an eponym is clinical.
+        if end.is_some() && lower(b, p, te, &mut buf).is_some_and(eponym) {
             break;
         }
         if tok.chars().count() == 1 {
@@ -581,6 +646,9 @@ pub(crate) fn name_at(
             if byte(b, te) == b'.' {
                 te += 1;
             }
+            before_initial = Some(end);
+        } else {
+            before_initial = None;
         }
         end = Some(te);
         if possessive {
@@ -590,6 +658,9 @@ pub(crate) fn name_at(
             Some(n) => p = te + n,
             None => break,
         }
+    }
+    if let Some(prev) = before_initial {
+        end = prev;
     }
     let end = end?;
     let mut buf = [0u8; 16];
@@ -764,7 +835,8 @@ pub(crate) fn word(
             }
             return p.max(e);
         }
-        st.staff_context = staff_context_word(w);
+        // Only a title one space after the word is in its context.
+        st.staff_context = staff_context_word(w) && byte(b, e) == b' ';
     } else {
         st.staff_context = false;
     }
@@ -813,7 +885,7 @@ fn title(
     if byte(b, p) == b'.' {
         p += 1;
     }
-    let context = st.staff_context;
+    let context = st.staff_context && byte(b, e.saturating_sub(1)) != 0;
     st.staff_context = false;
     let Some(n) = space_at(b, p) else {
         return p;
@@ -824,8 +896,8 @@ fn title(
     let mut buf = [0u8; 16];
     let staff = !always_patient
         && (context
-            || is_staff(sc, text, ns, ne)
-            || next_word(text, ne, &mut buf).is_some_and(staff_follow_word));
+            || (entry_of(sc, text, ns, ne).is_none() && is_staff(sc, text, ns, ne))
+            || next_role_word(text, ne, &mut buf).is_some_and(staff_follow_word));
     if staff {
         return ne;
     }
@@ -875,7 +947,7 @@ mod tests {
             "Sister Lee on ward 7",
             "ask the reg",
             "under Mr Shah",
-            "referral Ms Adeyemi",
+            "cc Ms Adeyemi",
             "Mr Shah's list tomorrow",
             "Ms Adeyemi (consultant) agrees",
             "Miss Grant, registrar, aware",
