@@ -7,7 +7,9 @@
 //! * the domain is two or more labels of ASCII letters, digits and `-`
 //!   joined by single dots, the last label being two or more letters.
 //!
-//! A trailing full stop is not part of the address. Internationalised
+//! A trailing full stop is not part of the address, and the address ends
+//! where the last label stops being letters (`a@example.com-ward` ends at
+//! `com`). Internationalised
 //! addresses (non-ASCII local parts or domains) are not recognised.
 
 use super::byte;
@@ -30,28 +32,35 @@ pub(crate) fn at(b: &[u8], s: usize) -> Option<usize> {
     }
     p += 1;
     let mut labels = 0;
-    let mut end = 0;
-    let mut last_alpha = false;
+    let mut best = None;
     loop {
         let ls = p;
-        let mut alpha = true;
         while byte(b, p).is_ascii_alphanumeric() || byte(b, p) == b'-' {
-            alpha &= byte(b, p).is_ascii_alphabetic();
             p += 1;
         }
         if p == ls {
             break;
         }
         labels += 1;
-        end = p;
-        last_alpha = alpha && p - ls >= 2;
+        // The top-level domain is the letters at the start of a label, up
+        // to something that cannot continue a word ("example.com-AB").
+        let mut q = ls;
+        while byte(b, q).is_ascii_alphabetic() {
+            q += 1;
+        }
+        if labels >= 2 && q - ls >= 2 && !byte(b, q).is_ascii_alphanumeric() {
+            best = Some(q);
+        }
+        if q < p {
+            break;
+        }
         if byte(b, p) == b'.' && byte(b, p + 1).is_ascii_alphanumeric() {
             p += 1;
         } else {
             break;
         }
     }
-    (labels >= 2 && last_alpha).then_some(end)
+    best
 }
 
 #[cfg(test)]
@@ -78,6 +87,7 @@ mod tests {
             vec!["a_b+c@mail.example.co.uk"]
         );
         assert_eq!(spans("son: 07a@x-y.org"), vec!["07a@x-y.org"]);
+        assert_eq!(spans("a.b@example.com-AB x"), vec!["a.b@example.com"]);
     }
 
     #[test]

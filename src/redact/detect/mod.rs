@@ -248,7 +248,7 @@ pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
         match c {
             b'@' => i += 1,
             b'+' => {
-                if let Some(end) = phone::international(b, i).filter(|_| !word_before(text, i)) {
+                if let Some(end) = phone::international(b, i) {
                     push(
                         out,
                         &mut st,
