@@ -197,10 +197,9 @@ fn named(text: &str, run: &Run) -> Option<Date> {
             ye += 1;
         }
         if !byte(b, ye).is_ascii_alphanumeric() {
-            let v = b
-                .get(ys..ye)?
-                .iter()
-                .fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+            let v = b.get(ys..ye)?.iter().fold(0u32, |v, d| {
+                v.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+            });
             if let Some(year) = year_of(v, ye - ys) {
                 return Some(Date {
                     end: ye,
@@ -263,6 +262,7 @@ mod tests {
         assert!(found("teaching 14/03/2026 in the seminar room").is_empty());
         assert!(found("on call 12/03/2026, rota attached").is_empty());
         assert!(found("review on 4 Nov").is_empty());
+        assert!(found("died 12th March 5400000000 ").len() == 1);
     }
 
     #[test]

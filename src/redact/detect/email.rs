@@ -51,9 +51,6 @@ pub(crate) fn at(b: &[u8], s: usize) -> Option<usize> {
         if labels >= 2 && q - ls >= 2 && !byte(b, q).is_ascii_alphanumeric() {
             best = Some(q);
         }
-        if q < p {
-            break;
-        }
         if byte(b, p) == b'.' && byte(b, p + 1).is_ascii_alphanumeric() {
             p += 1;
         } else {
