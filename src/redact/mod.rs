@@ -276,8 +276,8 @@ impl Finding {
 ///
 /// [`Scanner::new`] uses only the built-in rules; [`Scanner::builder`] adds
 /// the app's patient list, staff list and hospital-number patterns.
-#[derive(Default)]
 pub struct Scanner {
+    filter: detect::WordFilter,
     patients: NameList,
     staff: NameList,
     patterns: Vec<HospitalPattern>,
@@ -298,6 +298,15 @@ impl Scanner {
     /// A scanner with the built-in rules only.
     pub fn new() -> Self {
         Scanner::default()
+    }
+
+    pub(crate) fn filter(&self) -> &detect::WordFilter {
+        &self.filter
+    }
+
+    #[cfg(test)]
+    pub(crate) fn set_filter(&mut self, f: detect::WordFilter) {
+        self.filter = f;
     }
 
     /// Start configuring a scanner.
@@ -347,6 +356,17 @@ impl Scanner {
     }
 }
 
+impl Default for Scanner {
+    fn default() -> Self {
+        Scanner {
+            filter: detect::WordFilter::builtin(),
+            patients: NameList::default(),
+            staff: NameList::default(),
+            patterns: Vec::new(),
+        }
+    }
+}
+
 /// Configures a [`Scanner`].
 #[derive(Default)]
 pub struct ScannerBuilder {
@@ -365,14 +385,16 @@ impl ScannerBuilder {
     /// found anywhere in a message, in any case, unless it follows a staff
     /// title, is a staff name, or names a ward ("Thornton Ward").
     pub fn patient_name(mut self, name: &str) -> Self {
-        self.inner.patients.add(name);
+        self.inner.patients.add(name, &mut self.inner.filter);
         self
     }
 
     /// Add a staff member's name (the clinicians in the conversation). Staff
     /// names are never reported, even after "Mr" or "Ms".
     pub fn staff_name(mut self, name: &str) -> Self {
-        self.inner.staff.add(name);
+        self.inner
+            .staff
+            .add(name, &mut detect::WordFilter::builtin());
         self
     }
 

@@ -218,6 +218,171 @@ pub(crate) struct State {
     pub(crate) staff_context: bool,
 }
 
+/// Every word the word handler treats specially (cues, titles, the `d` of
+/// `d.o.b` and `d/c`), lowercase. A word whose filter bit is clear is an
+/// ordinary word and is skipped without classification; a proptest checks
+/// that skipping never changes the findings.
+const SPECIAL_WORDS: &[&str] = &[
+    // date cues (date.rs)
+    "dob",
+    "born",
+    "birth",
+    "admitted",
+    "adm",
+    "admission",
+    "surgery",
+    "op",
+    "operation",
+    "operated",
+    "died",
+    "death",
+    "dod",
+    "deceased",
+    "rip",
+    "discharged",
+    "rota",
+    "teaching",
+    "meeting",
+    "shift",
+    "shifts",
+    "clinic",
+    "session",
+    "training",
+    "induction",
+    "audit",
+    "mdt",
+    "call",
+    "leave",
+    "exam",
+    "deadline",
+    "d",
+    // hospital-number cues (hospital.rs)
+    "mrn",
+    "crn",
+    "hosp",
+    "hospital",
+    "unit",
+    "case",
+    // titles and name cues (name.rs)
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "master",
+    "dr",
+    "doctor",
+    "prof",
+    "professor",
+    "sister",
+    "sr",
+    "nurse",
+    "matron",
+    "midwife",
+    "pt",
+    "patient",
+    "name",
+    "nok",
+    "kin",
+    "wife",
+    "husband",
+    "partner",
+    "daughter",
+    "son",
+    "mother",
+    "mum",
+    "father",
+    "dad",
+    "brother",
+    "carer",
+    "relative",
+    "niece",
+    "nephew",
+    "grandson",
+    "granddaughter",
+    "guardian",
+    // staff context (name.rs)
+    "under",
+    "consultant",
+    "cons",
+    "surgeon",
+    "surgical",
+    "cc",
+    "per",
+    "registrar",
+    "reg",
+    "team",
+    "firm",
+];
+
+/// A 4096-bit filter over (length, first two letters, last letter) of the
+/// special words and the app's patient-list words, so that most words cost
+/// one bit test.
+#[derive(Clone)]
+pub(crate) struct WordFilter([u64; 64]);
+
+impl WordFilter {
+    pub(crate) fn builtin() -> Self {
+        let mut f = WordFilter([0; 64]);
+        for w in SPECIAL_WORDS {
+            f.insert(w.as_bytes());
+        }
+        f
+    }
+
+    #[cfg(test)]
+    pub(crate) fn everything() -> Self {
+        WordFilter([u64::MAX; 64])
+    }
+
+    fn key(len: usize, first: u8, second: u8, last: u8) -> usize {
+        let h = (u32::from(first.to_ascii_lowercase()) << 16)
+            ^ (u32::from(second.to_ascii_lowercase()) << 8)
+            ^ u32::from(last.to_ascii_lowercase())
+            ^ (u32::from(u8::try_from(len.min(255)).unwrap_or(255)) << 24);
+        usize::try_from(h.wrapping_mul(0x9E37_79B1) >> 20).unwrap_or(0)
+    }
+
+    /// Add a word (its bytes as they will appear lowercased).
+    pub(crate) fn insert(&mut self, w: &[u8]) {
+        let (Some(&first), Some(&last)) = (w.first(), w.last()) else {
+            return;
+        };
+        let k = Self::key(w.len(), first, w.get(1).copied().unwrap_or(0), last);
+        if let Some(x) = self.0.get_mut(k / 64) {
+            *x |= 1 << (k % 64);
+        }
+    }
+
+    /// Might the ASCII word `b[s..e]` be special?
+    #[inline]
+    pub(crate) fn may_contain(&self, b: &[u8], s: usize, e: usize) -> bool {
+        let second = if e > s + 1 { byte(b, s + 1) } else { 0 };
+        let k = Self::key(e - s, byte(b, s), second, byte(b, e.wrapping_sub(1)));
+        self.0.get(k / 64).is_some_and(|x| x & (1 << (k % 64)) != 0)
+    }
+}
+
+/// The fast path for an ASCII word at a token start: returns its end if it
+/// is an ordinary word that no detector or cue can use.
+#[inline]
+fn ordinary_word(sc: &Scanner, b: &[u8], s: usize) -> Option<usize> {
+    let mut e = s + 1;
+    while byte(b, e).is_ascii_alphabetic() {
+        e += 1;
+    }
+    let next = byte(b, e);
+    let after = byte(b, e + 1);
+    let plain_end = match next {
+        b'0'..=b'9' | b'@' | b'_' | b'+' | b'%' | 0x80..=0xFF => false,
+        b'.' | b'-' => !after.is_ascii_alphanumeric(),
+        b'\'' => !after.is_ascii_alphabetic(),
+        b' ' => !(e == s + 2 && after.is_ascii_digit()),
+        _ => true,
+    };
+    (plain_end && sc.patterns().is_empty() && !sc.filter().may_contain(b, s, e)).then_some(e)
+}
+
 /// Scan `text` with the scanner's configuration, appending findings to `out`.
 pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
     let b = text.as_bytes();
@@ -233,6 +398,13 @@ pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
                 // Inside a word whose digits were already skipped ("84F").
                 i = name::word_end(text, i);
                 continue;
+            }
+            if c.is_ascii_alphabetic() {
+                if let Some(end) = ordinary_word(sc, b, i) {
+                    st.staff_context = false;
+                    i = end;
+                    continue;
+                }
             }
             if let Some(end) = token_start(sc, text, i, &mut st, out) {
                 i = end.max(i + 1);
@@ -428,6 +600,41 @@ pub(crate) fn placeholder(b: &[u8], i: usize) -> Option<(usize, Option<Kind>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_special_word_passes_the_filter() {
+        let f = WordFilter::builtin();
+        for w in SPECIAL_WORDS {
+            let up = w.to_ascii_uppercase();
+            assert!(f.may_contain(w.as_bytes(), 0, w.len()), "{w}");
+            assert!(f.may_contain(up.as_bytes(), 0, w.len()), "{w}");
+        }
+    }
+
+    use proptest::prelude::*;
+
+    proptest::proptest! {
+        /// The fast path never changes what is found.
+        #[test]
+        fn filter_is_only_a_shortcut(words in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(SPECIAL_WORDS.to_vec()).prop_map(str::to_string),
+                proptest::sample::select(vec![
+                    "Smith", "jones", "12/03/1954", "12", "Mar", "1954", "943 476 5919", "K123456",
+                    "00123456", "no", "number", "'s", "list", "(consultant)", ":", ".", "o.b", "/c",
+                    "Thornton", "Ward", "AB", "12 34 56 C", "SW1A", "1AA", "x@example.com",
+                ]).prop_map(str::to_string),
+                "[A-Za-z]{1,6}",
+            ], 0..24),
+            seps in proptest::collection::vec(proptest::sample::select(vec![" ", "", ", ", ": ", ". ", "\n"]), 24),
+        ) {
+            let text: String = words.iter().zip(seps.iter()).map(|(w, s)| format!("{w}{s}")).collect();
+            let fast = Scanner::builder().patient_name("Margaret Thornton").build();
+            let mut slow = Scanner::builder().patient_name("Margaret Thornton").build();
+            slow.set_filter(WordFilter::everything());
+            proptest::prop_assert_eq!(fast.scan(&text), slow.scan(&text), "{:?}", text);
+        }
+    }
 
     #[test]
     fn runs_split_on_single_separators() {

@@ -86,7 +86,7 @@ fn fold(word: &str) -> Zeroizing<String> {
 
 impl NameList {
     /// Add a full name; each token of two or more letters is looked up alone.
-    pub(crate) fn add(&mut self, name: &str) {
+    pub(crate) fn add(&mut self, name: &str, filter: &mut super::WordFilter) {
         let Ok(entry) = u32::try_from(self.entries.len()) else {
             return;
         };
@@ -100,6 +100,7 @@ impl NameList {
                 continue;
             }
             any = true;
+            filter.insert(tok.as_bytes());
             let key: Box<[u8]> = tok.as_bytes().into();
             let bit = bloom_bit(&key);
             if let Some(w) = self.bloom.get_mut(bit / 64) {
