@@ -383,6 +383,27 @@ fn ordinary_word(sc: &Scanner, b: &[u8], s: usize) -> Option<usize> {
     (plain_end && sc.patterns().is_empty() && !sc.filter().may_contain(b, s, e)).then_some(e)
 }
 
+/// ASCII bytes that neither start a token nor change the scan's state.
+#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)] // const loop: c < 128
+static PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        t[c] = !(b.is_ascii_alphanumeric()
+            || matches!(b, b'+' | b'[' | b'.' | b'\n' | b';' | b'!' | b'?'));
+        c += 1;
+    }
+    t
+};
+
+/// Is `c` a byte the scan can skip?
+#[inline]
+#[allow(clippy::indexing_slicing)] // a u8 always indexes a 256-entry table
+fn plain(c: u8) -> bool {
+    PLAIN[usize::from(c)]
+}
+
 /// Scan `text` with the scanner's configuration, appending findings to `out`.
 pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
     let b = text.as_bytes();
@@ -392,7 +413,14 @@ pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
     };
     let mut i = 0;
     while i < b.len() {
+        // Bytes with no meaning to any detector are skipped in a tight loop.
+        while b.get(i).is_some_and(|&c| plain(c)) {
+            i += 1;
+        }
         let c = byte(b, i);
+        if i >= b.len() {
+            break;
+        }
         if c.is_ascii_alphanumeric() {
             if i > 0 && byte(b, i - 1).is_ascii_alphanumeric() {
                 // Inside a word whose digits were already skipped ("84F").
@@ -418,7 +446,6 @@ pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
             continue;
         }
         match c {
-            b'@' => i += 1,
             b'+' => {
                 if let Some(end) = phone::international(b, i) {
                     push(
