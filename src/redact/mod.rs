@@ -220,7 +220,7 @@ impl Rule {
 ///
 /// A finding holds a byte span into the scanned text, not the text itself,
 /// so it carries no patient data and can be logged.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Finding {
     kind: Kind,
     start: usize,
@@ -229,6 +229,16 @@ pub struct Finding {
     /// Index into the app's patient list when the name came from it, so every
     /// part of one listed name pseudonymises the same way.
     entry: Option<u32>,
+}
+
+impl core::fmt::Debug for Finding {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Finding")
+            .field("kind", &self.kind)
+            .field("span", &(self.start..self.end))
+            .field("rule", &self.rule)
+            .finish()
+    }
 }
 
 impl Finding {
@@ -264,6 +274,10 @@ impl Finding {
 
     pub(crate) fn entry(&self) -> Option<u32> {
         self.entry
+    }
+
+    pub(crate) fn set_entry(&mut self, entry: Option<u32>) {
+        self.entry = entry;
     }
 
     pub(crate) fn set_end(&mut self, end: usize) {

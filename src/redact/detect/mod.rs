@@ -506,10 +506,15 @@ pub(crate) fn push(out: &mut Vec<Finding>, st: &mut State, f: Finding) {
             && f.kind() == Kind::PersonName
             && last.rule() == Rule::NamePatientList
             && f.rule() == Rule::NamePatientList
-            && last.entry() == f.entry()
             && last.span().end + 1 == f.span().start
         {
+            // "Peter" (one listed person) + "Thornton" (shared by two) is Peter.
+            let entry = match (last.entry(), f.entry()) {
+                (Some(a), Some(b)) if a != b => None,
+                (a, b) => a.or(b),
+            };
             last.set_end(f.span().end);
+            last.set_entry(entry);
             return;
         }
     }

@@ -58,6 +58,9 @@ use zeroize::{Zeroize, Zeroizing};
 use super::{DateCue, State, byte, char_at, date, hospital, ni, postcode, push, space_at};
 use crate::redact::{Finding, Kind, Rule, Scanner};
 
+/// The entry recorded for a word that more than one listed name contains.
+pub(crate) const AMBIGUOUS: u32 = u32::MAX;
+
 /// Names supplied by the app, folded to lowercase, with a cheap prefilter so
 /// that most words cost one bit test.
 #[derive(Default)]
@@ -106,7 +109,16 @@ impl NameList {
             if let Some(w) = self.bloom.get_mut(bit / 64) {
                 *w |= 1 << (bit % 64);
             }
-            self.tokens.entry(key).or_insert(entry);
+            // A word shared by two listed names ("Thornton") matches but
+            // does not say which person it is.
+            self.tokens
+                .entry(key)
+                .and_modify(|e| {
+                    if *e != entry {
+                        *e = AMBIGUOUS;
+                    }
+                })
+                .or_insert(entry);
         }
         if any {
             let joined: String = canonical.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -130,7 +142,18 @@ impl NameList {
             .map(|s| s.as_str())
     }
 
-    /// The entry a word belongs to, if any.
+    /// The entry whose canonical form is exactly this (folded) name.
+    pub(crate) fn exact(&self, name: &str) -> Option<u32> {
+        let f = fold(name);
+        let joined: Zeroizing<String> =
+            Zeroizing::new(f.split_whitespace().collect::<Vec<_>>().join(" "));
+        self.entries
+            .iter()
+            .position(|e| e.as_str() == joined.as_str())
+            .and_then(|i| u32::try_from(i).ok())
+    }
+
+    /// The entry a word belongs to, if any ([`AMBIGUOUS`] if several).
     pub(crate) fn lookup(&self, word: &str) -> Option<u32> {
         if self.entries.is_empty() || word.is_empty() {
             return None;
@@ -707,11 +730,25 @@ fn name_cue(w: &[u8], word: &str) -> Option<bool> {
     }
 }
 
+/// Which listed person a name found by a cue is: the entry it spells out in
+/// full, else the one entry all its unambiguous listed words agree on.
 fn entry_of(sc: &Scanner, text: &str, s: usize, e: usize) -> Option<u32> {
     let name = text.get(s..e)?;
-    name.split_whitespace()
-        .rev()
-        .find_map(|t| sc.patients().lookup(t.trim_end_matches('.')))
+    if sc.patients().is_empty() {
+        return None;
+    }
+    if let Some(x) = sc.patients().exact(name) {
+        return Some(x);
+    }
+    let mut found = None;
+    for t in name.split_whitespace() {
+        match sc.patients().lookup(t.trim_end_matches('.')) {
+            Some(AMBIGUOUS) | None => {}
+            Some(x) if found.is_none() || found == Some(x) => found = Some(x),
+            Some(_) => return None,
+        }
+    }
+    found
 }
 
 fn is_staff(sc: &Scanner, text: &str, s: usize, e: usize) -> bool {
@@ -853,7 +890,7 @@ pub(crate) fn word(
                     out,
                     st,
                     Finding::new(Kind::PersonName, s, me, Rule::NamePatientList)
-                        .with_entry(Some(entry)),
+                        .with_entry((entry != AMBIGUOUS).then_some(entry)),
                 );
                 return e;
             }
