@@ -403,8 +403,10 @@ impl ScannerBuilder {
         self
     }
 
-    /// Add a staff member's name (the clinicians in the conversation). Staff
-    /// names are never reported, even after "Mr" or "Ms".
+    /// Add a staff member's name (the clinicians in the conversation). A name
+    /// after a title ("Mr", "Ms", "Miss") with a word on this list is staff
+    /// and survives, unless that word is also on the patient list; staff
+    /// words are never reported on their own.
     pub fn staff_name(mut self, name: &str) -> Self {
         self.inner
             .staff
