@@ -206,7 +206,10 @@ fn normalise(sc: &Scanner, f: &Finding, value: &str) -> Zeroizing<Vec<u8>> {
     let mut v = Zeroizing::new(Vec::with_capacity(value.len() + 1));
     match f.kind() {
         Kind::PersonName => {
-            if let Some(e) = f.entry().and_then(|e| sc.patients().entry(e)) {
+            let entry = f
+                .entry()
+                .or_else(|| super::detect::name::entry_of(sc, value));
+            if let Some(e) = entry.and_then(|e| sc.patients().entry(e)) {
                 v.extend_from_slice(e.as_bytes());
             } else {
                 let mut first = true;

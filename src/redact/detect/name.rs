@@ -730,10 +730,19 @@ fn name_cue(w: &[u8], word: &str) -> Option<bool> {
     }
 }
 
-/// Which listed person a name found by a cue is: the entry it spells out in
-/// full, else the one entry all its unambiguous listed words agree on.
-fn entry_of(sc: &Scanner, text: &str, s: usize, e: usize) -> Option<u32> {
-    let name = text.get(s..e)?;
+/// Is any word of the name on the patient list?
+fn listed(sc: &Scanner, text: &str, s: usize, e: usize) -> bool {
+    !sc.patients().is_empty()
+        && text.get(s..e).is_some_and(|n| {
+            n.split_whitespace()
+                .any(|t| sc.patients().lookup(t.trim_end_matches('.')).is_some())
+        })
+}
+
+/// Which listed person a name is: the entry it spells out in full, else the
+/// one entry all its unambiguous listed words agree on. Only pseudonyms need
+/// this, so it is resolved when redacting, not while scanning.
+pub(crate) fn entry_of(sc: &Scanner, name: &str) -> Option<u32> {
     if sc.patients().is_empty() {
         return None;
     }
@@ -863,12 +872,7 @@ pub(crate) fn word(
                 } else {
                     Rule::NameAfterPatientCue
                 };
-                let entry = entry_of(sc, text, ns, ne);
-                push(
-                    out,
-                    st,
-                    Finding::new(Kind::PersonName, ns, ne, rule).with_entry(entry),
-                );
+                push(out, st, Finding::new(Kind::PersonName, ns, ne, rule));
                 return ne;
             }
             return p.max(e);
@@ -934,16 +938,15 @@ fn title(
     let mut buf = [0u8; 16];
     let staff = !always_patient
         && (context
-            || (entry_of(sc, text, ns, ne).is_none() && is_staff(sc, text, ns, ne))
+            || (is_staff(sc, text, ns, ne) && !listed(sc, text, ns, ne))
             || next_role_word(text, ne, &mut buf).is_some_and(staff_follow_word));
     if staff {
         return ne;
     }
-    let entry = entry_of(sc, text, ns, ne);
     push(
         out,
         st,
-        Finding::new(Kind::PersonName, ns, ne, Rule::NameAfterTitle).with_entry(entry),
+        Finding::new(Kind::PersonName, ns, ne, Rule::NameAfterTitle),
     );
     ne
 }
@@ -1016,6 +1019,9 @@ mod tests {
         let f = sc.scan("Margaret Thornton");
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].entry(), Some(0));
+        assert_eq!(entry_of(&sc, "margaret  THORNTON"), Some(0));
+        assert_eq!(entry_of(&sc, "Siân"), Some(1));
+        assert_eq!(entry_of(&sc, "Jean Harris"), None);
     }
 
     #[test]
