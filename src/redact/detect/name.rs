@@ -58,6 +58,33 @@ use zeroize::{Zeroize, Zeroizing};
 use super::{DateCue, State, byte, char_at, date, hospital, ni, postcode, push, space_at};
 use crate::redact::{Finding, Kind, Rule, Scanner};
 
+/// FNV-1a: the token map is keyed by names the app supplied, not by
+/// attacker-chosen input, so a fast unkeyed hash is enough; lookups happen
+/// for every word that passes the filter.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Fnv;
+
+/// The running FNV-1a state.
+pub(crate) struct FnvHasher(u64);
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = FnvHasher;
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
 /// The entry recorded for a word that more than one listed name contains.
 pub(crate) const AMBIGUOUS: u32 = u32::MAX;
 
@@ -65,7 +92,7 @@ pub(crate) const AMBIGUOUS: u32 = u32::MAX;
 /// that most words cost one bit test.
 #[derive(Default)]
 pub(crate) struct NameList {
-    tokens: HashMap<Box<[u8]>, u32>,
+    tokens: HashMap<Box<[u8]>, u32, Fnv>,
     entries: Vec<Zeroizing<String>>,
     bloom: [u64; 16],
 }
