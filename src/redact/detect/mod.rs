@@ -479,7 +479,12 @@ pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
                 st.date_cue = DateCue::None;
                 i += 1;
             }
-            0x80..=0xFF => {
+            // Emoji and other 4-byte characters, and the punctuation and
+            // symbols at U+2000–U+2FFF, never start a word: skip them
+            // without a Unicode table lookup.
+            0xF0..=0xFF => i += 4.min(b.len() - i),
+            0xE2 => i += 3.min(b.len() - i),
+            0x80..=0xEF => {
                 let ch = char_at(text, i);
                 let n = ch.map_or(1, char::len_utf8);
                 if ch.is_some_and(char::is_alphabetic) && !word_before(text, i) {
