@@ -7,8 +7,8 @@
 )]
 
 use bleep::redact::{
-    Action, Finding, Kind, LockScreenPreview, PreviewPolicy, PseudonymKey, RedactError, Rule,
-    Scanner,
+    Action, Finding, Kind, LockScreenPreview, PreviewPolicy, PseudonymKey, RedactError, Redacted,
+    Rule, Scanner,
 };
 use proptest::prelude::*;
 
@@ -222,6 +222,36 @@ fn lock_screen_previews_carry_no_content() {
         LockScreenPreview::nothing().title(),
         LockScreenPreview::ANONYMOUS_TITLE
     );
+}
+
+#[test]
+fn public_types_are_thread_safe() {
+    fn check<T: Send + Sync>() {}
+    check::<Scanner>();
+    check::<Redacted>();
+    check::<Finding>();
+    check::<PseudonymKey>();
+    check::<LockScreenPreview>();
+}
+
+#[test]
+fn dates_in_every_typed_format() {
+    let sc = Scanner::new();
+    for (t, kind) in [
+        ("DOB 12/03/1954", Kind::DateOfBirth),
+        ("dob 12.3.54", Kind::DateOfBirth),
+        ("DOB 12 Mar 1954", Kind::DateOfBirth),
+        ("DOB 12th March 1954", Kind::DateOfBirth),
+        ("DOB 1954-03-12", Kind::DateOfBirth),
+        ("DOB 12/03/54", Kind::DateOfBirth),
+        ("12/03/1954", Kind::DateOfBirth),
+        ("died 02/11/2026", Kind::CareDate),
+        ("surgery 5 Nov", Kind::CareDate),
+    ] {
+        let f = sc.scan(t);
+        assert_eq!(f.len(), 1, "{t}");
+        assert_eq!(f[0].kind(), kind, "{t}");
+    }
 }
 
 // ---- property tests ----
