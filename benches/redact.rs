@@ -89,6 +89,28 @@ fn bench(c: &mut Criterion) {
         })
         .collect::<Vec<_>>()
         .join("\n");
+    // One corpus message per four lines of chatter: closer to a ward's
+    // message stream than the dense mix above.
+    let dense: Vec<&str> = text.lines().step_by(2).collect();
+    let chat: Vec<&str> = plain.lines().collect();
+    let mut typical = String::new();
+    let mut k = 0;
+    while typical.len() < 64 * 1024 {
+        typical.push_str(dense[k % dense.len()]);
+        typical.push('\n');
+        for j in 0..4 {
+            typical.push_str(chat[(k * 4 + j) % chat.len()]);
+            typical.push('\n');
+        }
+        k += 1;
+    }
+    g.throughput(Throughput::Bytes(typical.len() as u64));
+    g.bench_function("scan_typical_64k", |b| {
+        b.iter(|| black_box(scanner.scan(black_box(&typical))))
+    });
+    g.bench_function("redact_mask_typical_64k", |b| {
+        b.iter(|| black_box(scanner.redact(black_box(&typical), &Action::Mask)))
+    });
     g.throughput(Throughput::Bytes(plain.len() as u64));
     g.bench_function("scan_chatter_only", |b| {
         b.iter(|| black_box(scanner.scan(black_box(&plain))))
