@@ -315,6 +315,10 @@ const SPECIAL_WORDS: &[&str] = &[
     "firm",
 ];
 
+/// The filter over the special words alone.
+pub(crate) static BUILTIN_FILTER: std::sync::LazyLock<WordFilter> =
+    std::sync::LazyLock::new(WordFilter::builtin);
+
 /// A 4096-bit filter over (length, first two letters, last letter) of the
 /// special words and the app's patient-list words, so that most words cost
 /// one bit test.

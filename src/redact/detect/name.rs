@@ -840,7 +840,10 @@ pub(crate) fn word(
         return e.max(s + 1);
     };
     let mut buf = [0u8; 16];
-    if let Some(w) = lower(b, s, e, &mut buf) {
+    // Words that cannot be cue words (most often names from the patient
+    // list) go straight to the list lookup.
+    let special = super::BUILTIN_FILTER.may_contain(b, s, e);
+    if let Some(w) = lower(b, s, e, &mut buf).filter(|_| special) {
         if w == b"d" {
             let l = |i: usize| byte(b, i).to_ascii_lowercase();
             if (l(e), l(e + 1), l(e + 2), l(e + 3)) == (b'.', b'o', b'.', b'b')
