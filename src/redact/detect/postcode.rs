@@ -34,6 +34,38 @@ const AREAS: &[&[u8]] = &[
     b"WN", b"WR", b"WS", b"WV", b"YO", b"ZE",
 ];
 
+/// Areas as a bitmap indexed by `(first − 'A') * 27 + (second − 'A')`, with
+/// 26 for a one-letter area, so the check is one bit test.
+// Evaluated at compile time: an out-of-bounds index fails the build.
+#[allow(clippy::indexing_slicing)]
+static AREA_BITS: [u64; 12] = {
+    let mut bits = [0u64; 12];
+    let mut k = 0;
+    while k < AREAS.len() {
+        let a = AREAS[k];
+        let second = if a.len() == 2 { a[1] - b'A' } else { 26 };
+        let idx = (a[0] - b'A') as usize * 27 + second as usize;
+        bits[idx / 64] |= 1 << (idx % 64);
+        k += 1;
+    }
+    bits
+};
+
+fn is_area(first: u8, second: Option<u8>) -> bool {
+    if !first.is_ascii_uppercase() {
+        return false;
+    }
+    let s = match second {
+        Some(c) if c.is_ascii_uppercase() => c - b'A',
+        Some(_) => return false,
+        None => 26,
+    };
+    let idx = usize::from(first - b'A') * 27 + usize::from(s);
+    AREA_BITS
+        .get(idx / 64)
+        .is_some_and(|w| w & (1 << (idx % 64)) != 0)
+}
+
 fn upper(b: &[u8], i: usize) -> u8 {
     byte(b, i).to_ascii_uppercase()
 }
@@ -59,8 +91,7 @@ pub(crate) fn at(b: &[u8], s: usize) -> Option<usize> {
     }
     let two = upper(b, s + 1).is_ascii_uppercase();
     let area_len = if two { 2 } else { 1 };
-    let area = [l1, upper(b, s + 1)];
-    if !AREAS.iter().any(|a| Some(*a) == area.get(..area_len)) {
+    if !is_area(l1, two.then(|| upper(b, s + 1))) {
         return None;
     }
     let d = s + area_len;
@@ -127,6 +158,18 @@ mod tests {
         ] {
             let t = format!("lives at {p}, lift access");
             assert_eq!(spans(&t), vec![p], "{p}");
+        }
+    }
+
+    #[test]
+    fn area_bitmap_matches_the_list() {
+        for a in b'A'..=b'Z' {
+            let one = [a];
+            assert_eq!(super::is_area(a, None), super::AREAS.contains(&&one[..]));
+            for c in b'A'..=b'Z' {
+                let two = [a, c];
+                assert_eq!(super::is_area(a, Some(c)), super::AREAS.contains(&&two[..]));
+            }
         }
     }
 
