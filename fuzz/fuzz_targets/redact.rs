@@ -28,7 +28,10 @@ fuzz_target!(|data: &[u8]| {
     for action in [
         Action::Mask,
         Action::PartialMask,
-        Action::Pseudonymise { key: &key, conversation: b"fuzz" },
+        Action::Pseudonymise {
+            key: &key,
+            conversation: b"fuzz",
+        },
     ] {
         let once = scanner.redact(text, &action);
         let twice = scanner.redact(once.expose(), &action);
