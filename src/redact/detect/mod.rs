@@ -334,6 +334,10 @@ impl WordFilter {
         f
     }
 
+    pub(crate) fn empty() -> Self {
+        WordFilter([0; 64])
+    }
+
     #[cfg(test)]
     pub(crate) fn everything() -> Self {
         WordFilter([u64::MAX; 64])

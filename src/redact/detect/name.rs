@@ -260,231 +260,243 @@ pub(crate) fn word_end(text: &str, s: usize) -> usize {
     }
 }
 
-/// Words that end or refuse a name.
+/// Words that end or refuse a name (lowercase).
+const STOP_WORDS: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "is",
+    "was",
+    "has",
+    "had",
+    "have",
+    "in",
+    "on",
+    "at",
+    "to",
+    "for",
+    "with",
+    "and",
+    "or",
+    "of",
+    "from",
+    "by",
+    "bed",
+    "bay",
+    "side",
+    "room",
+    "ward",
+    "he",
+    "she",
+    "they",
+    "his",
+    "her",
+    "their",
+    "its",
+    "it",
+    "this",
+    "that",
+    "not",
+    "no",
+    "now",
+    "still",
+    "needs",
+    "need",
+    "being",
+    "been",
+    "be",
+    "will",
+    "can",
+    "may",
+    "might",
+    "should",
+    "would",
+    "seen",
+    "awaiting",
+    "waiting",
+    "stable",
+    "unwell",
+    "known",
+    "aware",
+    "requires",
+    "pending",
+    "today",
+    "tonight",
+    "tomorrow",
+    "yesterday",
+    "overnight",
+    "please",
+    "thanks",
+    "ok",
+    "also",
+    "already",
+    "who",
+    "which",
+    "if",
+    "as",
+    "but",
+    "so",
+    "very",
+    "more",
+    "less",
+    "than",
+    "then",
+    "there",
+    "here",
+    "via",
+    "re",
+    "nhs",
+    "dob",
+    "mrn",
+    "hosp",
+    "age",
+    "aged",
+    "yo",
+    "male",
+    "female",
+    "bp",
+    "hr",
+    "rr",
+    "gcs",
+    "sats",
+    "temp",
+    "are",
+    "were",
+    "lives",
+    "said",
+    "says",
+    "called",
+    "rang",
+    "phoned",
+    "visiting",
+    "present",
+    "informed",
+    "updated",
+    "happy",
+    "wants",
+    "coming",
+    "came",
+    "alone",
+    "name",
+    "pt",
+    "patient",
+    "nok",
+    "wife",
+    "husband",
+    "partner",
+    "daughter",
+    "son",
+    "mother",
+    "mum",
+    "father",
+    "dad",
+    "brother",
+    "sister",
+    "carer",
+    "carers",
+    "relative",
+    "relatives",
+    "niece",
+    "nephew",
+    "grandson",
+    "granddaughter",
+    "guardian",
+    "next",
+    "kin",
+    "number",
+    "details",
+    "transfer",
+    "transport",
+    "list",
+    "flow",
+    "safety",
+    "notes",
+    "ed",
+    "ae",
+    "icu",
+    "itu",
+    "hdu",
+    "amu",
+    "sdec",
+    "ccu",
+    "confused",
+    "improving",
+    "deteriorating",
+    "reviewed",
+    "admitted",
+    "discharged",
+    "died",
+    "declined",
+    "refused",
+    "did",
+    "does",
+    "do",
+    "i",
+    "we",
+    "you",
+    "my",
+    "our",
+    "your",
+    "him",
+    "them",
+    "me",
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "nurse",
+    "prof",
+    "reg",
+    "sho",
+    "fy1",
+    "fy2",
+    "cons",
+    "consultant",
+    "ward's",
+    "unit",
+    "team",
+    "bleep",
+    "ext",
+    "na",
+    "k",
+    "hb",
+    "wcc",
+    "crp",
+    "bm",
+    "inr",
+    "ph",
+    "ecg",
+    "ct",
+    "mri",
+    "cxr",
+    "egfr",
+    "ck",
+    "alt",
+    "trop",
+    "troponin",
+    "lactate",
+    "news",
+    "mews",
+    "urgent",
+    "x",
+    "y",
+    "o",
+];
+
+/// The stop words as a filter, so most name tokens skip the list.
+static STOP_FILTER: std::sync::LazyLock<super::WordFilter> = std::sync::LazyLock::new(|| {
+    let mut f = super::WordFilter::empty();
+    for w in STOP_WORDS {
+        f.insert(w.as_bytes());
+    }
+    f
+});
+
+/// Is the lowercase word a stop word?
 fn stop_word(w: &[u8]) -> bool {
-    matches!(
-        w,
-        b"a" | b"an"
-            | b"the"
-            | b"is"
-            | b"was"
-            | b"has"
-            | b"had"
-            | b"have"
-            | b"in"
-            | b"on"
-            | b"at"
-            | b"to"
-            | b"for"
-            | b"with"
-            | b"and"
-            | b"or"
-            | b"of"
-            | b"from"
-            | b"by"
-            | b"bed"
-            | b"bay"
-            | b"side"
-            | b"room"
-            | b"ward"
-            | b"he"
-            | b"she"
-            | b"they"
-            | b"his"
-            | b"her"
-            | b"their"
-            | b"its"
-            | b"it"
-            | b"this"
-            | b"that"
-            | b"not"
-            | b"no"
-            | b"now"
-            | b"still"
-            | b"needs"
-            | b"need"
-            | b"being"
-            | b"been"
-            | b"be"
-            | b"will"
-            | b"can"
-            | b"may"
-            | b"might"
-            | b"should"
-            | b"would"
-            | b"seen"
-            | b"awaiting"
-            | b"waiting"
-            | b"stable"
-            | b"unwell"
-            | b"known"
-            | b"aware"
-            | b"requires"
-            | b"pending"
-            | b"today"
-            | b"tonight"
-            | b"tomorrow"
-            | b"yesterday"
-            | b"overnight"
-            | b"please"
-            | b"thanks"
-            | b"ok"
-            | b"also"
-            | b"already"
-            | b"who"
-            | b"which"
-            | b"if"
-            | b"as"
-            | b"but"
-            | b"so"
-            | b"very"
-            | b"more"
-            | b"less"
-            | b"than"
-            | b"then"
-            | b"there"
-            | b"here"
-            | b"via"
-            | b"re"
-            | b"nhs"
-            | b"dob"
-            | b"mrn"
-            | b"hosp"
-            | b"age"
-            | b"aged"
-            | b"yo"
-            | b"male"
-            | b"female"
-            | b"bp"
-            | b"hr"
-            | b"rr"
-            | b"gcs"
-            | b"sats"
-            | b"temp"
-            | b"are"
-            | b"were"
-            | b"lives"
-            | b"said"
-            | b"says"
-            | b"called"
-            | b"rang"
-            | b"phoned"
-            | b"visiting"
-            | b"present"
-            | b"informed"
-            | b"updated"
-            | b"happy"
-            | b"wants"
-            | b"coming"
-            | b"came"
-            | b"alone"
-            | b"name"
-            | b"pt"
-            | b"patient"
-            | b"nok"
-            | b"wife"
-            | b"husband"
-            | b"partner"
-            | b"daughter"
-            | b"son"
-            | b"mother"
-            | b"mum"
-            | b"father"
-            | b"dad"
-            | b"brother"
-            | b"sister"
-            | b"carer"
-            | b"carers"
-            | b"relative"
-            | b"relatives"
-            | b"niece"
-            | b"nephew"
-            | b"grandson"
-            | b"granddaughter"
-            | b"guardian"
-            | b"next"
-            | b"kin"
-            | b"number"
-            | b"details"
-            | b"transfer"
-            | b"transport"
-            | b"list"
-            | b"flow"
-            | b"safety"
-            | b"notes"
-            | b"ed"
-            | b"ae"
-            | b"icu"
-            | b"itu"
-            | b"hdu"
-            | b"amu"
-            | b"sdec"
-            | b"ccu"
-            | b"confused"
-            | b"improving"
-            | b"deteriorating"
-            | b"reviewed"
-            | b"admitted"
-            | b"discharged"
-            | b"died"
-            | b"declined"
-            | b"refused"
-            | b"did"
-            | b"does"
-            | b"do"
-            | b"i"
-            | b"we"
-            | b"you"
-            | b"my"
-            | b"our"
-            | b"your"
-            | b"him"
-            | b"them"
-            | b"me"
-            | b"dr"
-            | b"mr"
-            | b"mrs"
-            | b"ms"
-            | b"miss"
-            | b"mx"
-            | b"nurse"
-            | b"prof"
-            | b"reg"
-            | b"sho"
-            | b"fy1"
-            | b"fy2"
-            | b"cons"
-            | b"consultant"
-            | b"ward's"
-            | b"unit"
-            | b"team"
-            | b"bleep"
-            | b"ext"
-            | b"na"
-            | b"k"
-            | b"hb"
-            | b"wcc"
-            | b"crp"
-            | b"bm"
-            | b"inr"
-            | b"ph"
-            | b"ecg"
-            | b"ct"
-            | b"mri"
-            | b"cxr"
-            | b"egfr"
-            | b"ck"
-            | b"alt"
-            | b"trop"
-            | b"troponin"
-            | b"lactate"
-            | b"news"
-            | b"mews"
-            | b"urgent"
-            | b"x"
-            | b"y"
-            | b"o"
-    )
+    STOP_FILTER.may_contain(w, 0, w.len()) && STOP_WORDS.iter().any(|s| s.as_bytes() == w)
 }
 
 /// Staff titles: the name after one is a colleague.
@@ -678,12 +690,15 @@ pub(crate) fn name_at(
             }
         }
         let mut buf = [0u8; 16];
+        let special = super::BUILTIN_FILTER.may_contain(b, p, te);
         if lower(b, p, te, &mut buf).is_some_and(|w| {
-            stop_word(w) || date::cue_word(w).is_some() || hospital::cue_end(w, b, te).is_some()
+            stop_word(w)
+                || (special
+                    && (date::cue_word(w).is_some() || hospital::cue_end(w, b, te).is_some()))
         }) {
             break;
         }
-        if patient_title(tok).is_some() || staff_title(tok).is_some() {
+        if special && (patient_title(tok).is_some() || staff_title(tok).is_some()) {
             break;
         }
         // "Mr Pike Parkinson's": after the first token, an eponym is clinical.
