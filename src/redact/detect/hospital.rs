@@ -5,7 +5,9 @@
 //!   `hosp no`, `hospital no`/`number`, `unit no`, `case no`, `CRN` (any case,
 //!   optional `.`, `:`, `#`, `-` and spaces between cue and number), the next
 //!   token of 5–12 ASCII letters and digits with at least four digits:
-//!   `MRN 00123456`, `hosp no K123456`, `Hospital Number: RXH1234567`;
+//!   `MRN 00123456`, `hosp no K123456`, `Hospital Number: RXH1234567`
+//!   (a ten-digit number passing the NHS/CHI/H&C check is reported as that
+//!   instead);
 //! * **prefix and digits** ([`Rule::HospitalPrefixDigits`](crate::redact::Rule)):
 //!   one to three capital letters followed directly by six to ten digits, as
 //!   a whole token: `K123456`, `RXH1234567`, `MRN00123456`. Clinical
@@ -155,6 +157,7 @@ mod tests {
                 Rule::HospitalAfterCue,
             ),
             ("mrn#99887766", "99887766", Rule::HospitalAfterCue),
+            ("MRN 9434765918", "9434765918", Rule::HospitalAfterCue),
             (
                 "ref K123456 in notes",
                 "K123456",
@@ -164,6 +167,13 @@ mod tests {
         ] {
             assert_eq!(found(&sc, t), vec![(rule, want.to_string())], "{t}");
         }
+    }
+
+    #[test]
+    fn checked_health_numbers_win_over_the_cue() {
+        let f = Scanner::new().scan("MRN 943 476 5919");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].kind(), Kind::NhsNumber);
     }
 
     #[test]

@@ -672,7 +672,9 @@ pub(crate) fn name_at(
     // name cannot end in an initial ("H&C", "D.O.B").
     let mut before_initial = None;
     for _ in 0..max {
-        let c = char_at(text, p)?;
+        let Some(c) = char_at(text, p) else {
+            break;
+        };
         if !c.is_alphabetic() || !(c.is_uppercase() || lowercase_ok) {
             break;
         }
@@ -882,6 +884,13 @@ pub(crate) fn word(
         if let Some(ce) = hospital::cue_end(w, b, e) {
             st.staff_context = false;
             if let Some((hs, he)) = hospital::after_cue(b, ce) {
+                // A checked NHS, CHI or H&C number is that, whatever the cue.
+                if byte(b, hs).is_ascii_digit() {
+                    if let Some((end, kind, rule)) = super::nhs::at(b, &super::Run::read(b, hs)) {
+                        push(out, st, Finding::new(kind, hs, end, rule));
+                        return end;
+                    }
+                }
                 push(
                     out,
                     st,
@@ -1023,6 +1032,9 @@ mod tests {
         assert_eq!(names(&sc, "NOK Mrs Ada Lovelace"), ["Ada Lovelace"]);
         assert_eq!(names(&sc, "her sister Priya is visiting"), ["Priya"]);
         assert_eq!(names(&sc, "Master J. Brown, 6"), ["J. Brown"]);
+        // A name may end the message, with or without trailing space.
+        assert_eq!(names(&sc, "Mrs\u{a0}AF Margaret "), ["AF Margaret"]);
+        assert_eq!(names(&sc, "Mrs Jane Smith"), ["Jane Smith"]);
     }
 
     #[test]
