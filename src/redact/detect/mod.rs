@@ -513,24 +513,6 @@ pub(crate) fn push(out: &mut Vec<Finding>, st: &mut State, f: Finding) {
     if matches!(f.kind(), Kind::DateOfBirth | Kind::CareDate) {
         st.date_cue = DateCue::None;
     }
-    // Adjacent parts of one listed name become one finding.
-    if let Some(last) = out.last_mut() {
-        if last.kind() == Kind::PersonName
-            && f.kind() == Kind::PersonName
-            && last.rule() == Rule::NamePatientList
-            && f.rule() == Rule::NamePatientList
-            && last.span().end + 1 == f.span().start
-        {
-            // "Peter" (one listed person) + "Thornton" (shared by two) is Peter.
-            let entry = match (last.entry(), f.entry()) {
-                (Some(a), Some(b)) if a != b => None,
-                (a, b) => a.or(b),
-            };
-            last.set_end(f.span().end);
-            last.set_entry(entry);
-            return;
-        }
-    }
     out.push(f);
 }
 

@@ -944,11 +944,31 @@ pub(crate) fn word(
             let place = next.is_some_and(place_word);
             let eponym = me < e && next.is_some_and(eponym_word);
             if !place && !eponym {
+                let entry = (entry != AMBIGUOUS).then_some(entry);
+                // Parts of one listed name joined by a single ASCII space
+                // become one finding; any other gap (a newline, which ends a
+                // sentence) keeps them apart so redaction keeps the gap.
+                if let Some(last) = out.last_mut() {
+                    if last.kind() == Kind::PersonName
+                        && last.rule() == Rule::NamePatientList
+                        && last.span().end + 1 == s
+                        && byte(b, last.span().end) == b' '
+                    {
+                        // "Peter" (one listed person) + "Thornton" (shared) is Peter.
+                        let merged = match (last.entry(), entry) {
+                            (Some(x), Some(y)) if x != y => None,
+                            (x, y) => x.or(y),
+                        };
+                        last.set_end(me);
+                        last.set_entry(merged);
+                        st.staff_context = false;
+                        return e;
+                    }
+                }
                 push(
                     out,
                     st,
-                    Finding::new(Kind::PersonName, s, me, Rule::NamePatientList)
-                        .with_entry((entry != AMBIGUOUS).then_some(entry)),
+                    Finding::new(Kind::PersonName, s, me, Rule::NamePatientList).with_entry(entry),
                 );
                 return e;
             }
