@@ -13,6 +13,7 @@
 
 pub mod error;
 pub mod limits;
+pub mod redact;
 
 mod group;
 mod handshake;

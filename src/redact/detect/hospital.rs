@@ -1,0 +1,218 @@
+//! Hospital (medical record) numbers.
+//!
+//! Trusts number their patients in many shapes, so three rules apply:
+//! * **cue** ([`Rule::HospitalAfterCue`](crate::redact::Rule)): after `MRN`,
+//!   `hosp no`, `hospital no`/`number`, `unit no`, `case no`, `CRN` (any case,
+//!   optional `.`, `:`, `#`, `-` and spaces between cue and number), the next
+//!   token of 5–12 ASCII letters and digits with at least four digits:
+//!   `MRN 00123456`, `hosp no K123456`, `Hospital Number: RXH1234567`
+//!   (a ten-digit number passing the NHS/CHI/H&C check is reported as that
+//!   instead);
+//! * **prefix and digits** ([`Rule::HospitalPrefixDigits`](crate::redact::Rule)):
+//!   one to three capital letters followed directly by six to ten digits, as
+//!   a whole token: `K123456`, `RXH1234567`, `MRN00123456`. Clinical
+//!   shorthand has fewer digits (`SpO2`, `B12`, `T4`, `GCS14`);
+//! * **app pattern** ([`Rule::HospitalAppPattern`](crate::redact::Rule)):
+//!   patterns the app registers with
+//!   [`ScannerBuilder::hospital_pattern`](crate::redact::ScannerBuilder::hospital_pattern),
+//!   in which `#` is a digit, `@` a letter and anything else matches itself
+//!   (letters in any case), as a whole token.
+
+use super::byte;
+use crate::redact::RedactError;
+
+/// The longest app-supplied pattern accepted, in bytes. Real hospital numbers
+/// are under 16 characters; the bound keeps per-token matching cheap.
+pub const MAX_PATTERN_LEN: usize = 32;
+
+/// The fewest `#` a pattern must have, so it cannot match ordinary words.
+const MIN_PATTERN_DIGITS: usize = 4;
+
+/// An app-supplied hospital-number pattern.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct HospitalPattern {
+    bytes: Vec<u8>,
+}
+
+impl HospitalPattern {
+    pub(crate) fn new(p: &str) -> Result<Self, RedactError> {
+        if p.is_empty() {
+            return Err(RedactError::EmptyPattern);
+        }
+        if p.len() > MAX_PATTERN_LEN {
+            return Err(RedactError::PatternTooLong);
+        }
+        if !p.bytes().all(|c| c.is_ascii_graphic()) {
+            return Err(RedactError::PatternNotPrintableAscii);
+        }
+        if p.bytes().filter(|&c| c == b'#').count() < MIN_PATTERN_DIGITS {
+            return Err(RedactError::PatternTooWeak);
+        }
+        Ok(HospitalPattern {
+            bytes: p.bytes().map(|c| c.to_ascii_uppercase()).collect(),
+        })
+    }
+
+    /// Does the pattern match a whole token at `s`? Returns its end.
+    pub(crate) fn matches_at(&self, b: &[u8], s: usize) -> Option<usize> {
+        for (k, &p) in self.bytes.iter().enumerate() {
+            let c = byte(b, s + k);
+            let ok = match p {
+                b'#' => c.is_ascii_digit(),
+                b'@' => c.is_ascii_alphabetic(),
+                _ => c.to_ascii_uppercase() == p,
+            };
+            if !ok {
+                return None;
+            }
+        }
+        let end = s + self.bytes.len();
+        (!byte(b, end).is_ascii_alphanumeric()).then_some(end)
+    }
+}
+
+/// One to three capitals then six to ten digits, as a whole token at `s`.
+pub(crate) fn prefix_digits(b: &[u8], s: usize) -> Option<usize> {
+    let mut p = s;
+    while byte(b, p).is_ascii_uppercase() && p - s < 4 {
+        p += 1;
+    }
+    if !(1..=3).contains(&(p - s)) {
+        return None;
+    }
+    let d = p;
+    while byte(b, p).is_ascii_digit() {
+        p += 1;
+    }
+    ((6..=10).contains(&(p - d)) && !byte(b, p).is_ascii_alphanumeric()).then_some(p)
+}
+
+/// Does the lowercase word start a hospital-number cue? Returns where the
+/// cue ends (after "no"/"number" when the word needs one). `e` is the end of
+/// the word in `b`.
+pub(crate) fn cue_end(w: &[u8], b: &[u8], e: usize) -> Option<usize> {
+    match w {
+        b"mrn" | b"crn" => Some(e),
+        b"hosp" | b"hospital" | b"unit" | b"case" => {
+            let mut p = e;
+            if byte(b, p) == b'.' {
+                p += 1;
+            }
+            if byte(b, p) != b' ' {
+                return None;
+            }
+            p += 1;
+            let ws = p;
+            while byte(b, p).is_ascii_alphabetic() {
+                p += 1;
+            }
+            let word = b.get(ws..p)?;
+            [&b"no"[..], b"number", b"num", b"nr"]
+                .iter()
+                .any(|x| word.eq_ignore_ascii_case(x))
+                .then_some(p)
+        }
+        _ => None,
+    }
+}
+
+/// The identifier after a cue ending at `p`: returns its `(start, end)`.
+pub(crate) fn after_cue(b: &[u8], mut p: usize) -> Option<(usize, usize)> {
+    let limit = p + 4;
+    while matches!(byte(b, p), b'.' | b':' | b'#' | b'-' | b' ') && p < limit {
+        p += 1;
+    }
+    let s = p;
+    let mut digits = 0;
+    while byte(b, p).is_ascii_alphanumeric() {
+        digits += usize::from(byte(b, p).is_ascii_digit());
+        p += 1;
+    }
+    ((5..=12).contains(&(p - s)) && digits >= 4).then_some((s, p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::{Kind, Rule, Scanner};
+
+    fn found(sc: &Scanner, t: &str) -> Vec<(Rule, String)> {
+        sc.scan(t)
+            .iter()
+            .filter(|f| f.kind() == Kind::HospitalNumber)
+            .map(|f| (f.rule(), t[f.span()].to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn cues_and_shapes() {
+        let sc = Scanner::new();
+        for (t, want, rule) in [
+            ("MRN 00123456", "00123456", Rule::HospitalAfterCue),
+            ("hosp no K123456", "K123456", Rule::HospitalAfterCue),
+            ("Hosp. No: 1234567", "1234567", Rule::HospitalAfterCue),
+            (
+                "Hospital Number: RXH1234567",
+                "RXH1234567",
+                Rule::HospitalAfterCue,
+            ),
+            ("mrn#99887766", "99887766", Rule::HospitalAfterCue),
+            ("MRN 9434765918", "9434765918", Rule::HospitalAfterCue),
+            (
+                "ref K123456 in notes",
+                "K123456",
+                Rule::HospitalPrefixDigits,
+            ),
+            ("RXH1234567", "RXH1234567", Rule::HospitalPrefixDigits),
+        ] {
+            assert_eq!(found(&sc, t), vec![(rule, want.to_string())], "{t}");
+        }
+    }
+
+    #[test]
+    fn checked_health_numbers_win_over_the_cue() {
+        let f = Scanner::new().scan("MRN 943 476 5919");
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].kind(), Kind::NhsNumber);
+    }
+
+    #[test]
+    fn clinical_shorthand_survives() {
+        let sc = Scanner::new();
+        for t in [
+            "SpO2 94%",
+            "B12",
+            "T4 12",
+            "GCS14",
+            "hospital at night",
+            "unit 4",
+            "K+ 5.9",
+            "MRN pending",
+        ] {
+            assert!(found(&sc, t).is_empty(), "{t}");
+        }
+    }
+
+    #[test]
+    fn app_patterns() {
+        let sc = Scanner::builder()
+            .hospital_pattern("RQ#-####-@")
+            .unwrap()
+            .build();
+        assert_eq!(found(&sc, "see RQ1-2345-x today").len(), 1);
+        assert!(found(&sc, "see RQ1-2345-xy today").is_empty());
+        assert_eq!(HospitalPattern::new(""), Err(RedactError::EmptyPattern));
+        assert_eq!(
+            HospitalPattern::new("AB###"),
+            Err(RedactError::PatternTooWeak)
+        );
+        assert_eq!(
+            HospitalPattern::new("A B####"),
+            Err(RedactError::PatternNotPrintableAscii)
+        );
+        assert_eq!(
+            HospitalPattern::new(&"#".repeat(33)),
+            Err(RedactError::PatternTooLong)
+        );
+    }
+}

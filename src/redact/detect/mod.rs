@@ -1,0 +1,706 @@
+//! The detectors and the single-pass scanner that drives them.
+//!
+//! The scanner walks the text once, left to right. At each token start it
+//! looks at the first byte and hands over to at most a few detectors:
+//!
+//! * a digit starts a *digit run* (digit groups joined by single separators:
+//!   space, no-break and thin spaces, `-`, en and em dashes, `/`, `.`), which
+//!   is tried as a date ([`date`]), an NHS/CHI/H&C number ([`nhs`]) or a phone
+//!   number ([`phone`]); if none matches at the first group, the next group is
+//!   tried, so "ref 1 943 476 5919" still finds the NHS number;
+//! * a letter starts a *word*, which is tried as an NI number ([`ni`]), a
+//!   postcode ([`postcode`]) or a hospital number ([`hospital`]) when its shape
+//!   allows, and otherwise classified as a cue ("DOB", "MRN", "pt", "Mrs",
+//!   "Dr", "NOK", …) or looked up in the app's patient list ([`name`]);
+//! * `+` starts an international phone number; a word followed by `@`, `.`,
+//!   `_`, `+`, `%` or `-` is tried as an email address ([`email`]);
+//! * `[` may start a placeholder this module wrote (`[NHS number]`,
+//!   `[patient 7f3a1c]`), which is skipped whole so that redacting twice
+//!   equals redacting once.
+//!
+//! Cues change a little state as the scan goes: a date cue applies to the
+//! first date after it in the same sentence (a sentence ends at `.` followed
+//! by whitespace, a newline, `;`, `!` or `?`); a hospital-number cue and a name
+//! cue look ahead at the next token only. Each detector is bounded: no step
+//! looks more than a few dozen bytes ahead, so the scan is linear in the
+//! input.
+//!
+//! Findings are produced in order and never overlap: every detector returns
+//! the end of what it consumed and the scan resumes there.
+
+pub mod date;
+pub mod email;
+pub mod hospital;
+pub mod name;
+pub mod nhs;
+pub mod ni;
+pub mod phone;
+pub mod postcode;
+
+use super::{Finding, Kind, Rule, Scanner};
+
+/// The byte at `i`, or 0 past the end (0 is never part of a token).
+#[inline]
+pub(crate) fn byte(b: &[u8], i: usize) -> u8 {
+    b.get(i).copied().unwrap_or(0)
+}
+
+/// Is the char ending at `i` a letter or digit (so `i` is inside a word)?
+pub(crate) fn word_before(text: &str, i: usize) -> bool {
+    let b = text.as_bytes();
+    let c = byte(b, i.wrapping_sub(1));
+    if c < 0x80 {
+        return i > 0 && c.is_ascii_alphanumeric();
+    }
+    text.get(..i)
+        .and_then(|s| s.chars().next_back())
+        .is_some_and(char::is_alphanumeric)
+}
+
+/// Is the char starting at `i` a letter or digit?
+pub(crate) fn word_after(text: &str, i: usize) -> bool {
+    let c = byte(text.as_bytes(), i);
+    if c < 0x80 {
+        return c.is_ascii_alphanumeric();
+    }
+    text.get(i..)
+        .and_then(|s| s.chars().next())
+        .is_some_and(char::is_alphanumeric)
+}
+
+/// The char starting at `i`, if `i` is a boundary inside the text.
+pub(crate) fn char_at(text: &str, i: usize) -> Option<char> {
+    text.get(i..).and_then(|s| s.chars().next())
+}
+
+/// A separator inside a digit run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sep {
+    /// Space, no-break space, narrow no-break, thin, figure or hair space.
+    Space,
+    /// Hyphen-minus, hyphen, non-breaking hyphen, figure dash, en and em dash, minus sign.
+    Dash,
+    /// `/`.
+    Slash,
+    /// `.`.
+    Dot,
+}
+
+/// The separator at `i` and its length in bytes.
+pub(crate) fn sep_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
+    match byte(b, i) {
+        b' ' => Some((Sep::Space, 1)),
+        b'-' => Some((Sep::Dash, 1)),
+        b'/' => Some((Sep::Slash, 1)),
+        b'.' => Some((Sep::Dot, 1)),
+        0xC2 if byte(b, i + 1) == 0xA0 => Some((Sep::Space, 2)),
+        0xE2 => match (byte(b, i + 1), byte(b, i + 2)) {
+            (0x80, 0x87 | 0x89 | 0x8A | 0xAF) => Some((Sep::Space, 3)),
+            (0x80, 0x90..=0x94) | (0x88, 0x92) => Some((Sep::Dash, 3)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A space-like separator (used between words: names, postcodes).
+pub(crate) fn space_at(b: &[u8], i: usize) -> Option<usize> {
+    match sep_at(b, i) {
+        Some((Sep::Space, n)) => Some(n),
+        _ => None,
+    }
+}
+
+/// The most digit groups a run holds; no identifier needs more than five.
+pub(crate) const MAX_GROUPS: usize = 6;
+
+/// Digit groups joined by single separators, starting at a token start.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Run {
+    /// `(start, end)` of each group.
+    pub(crate) groups: [(usize, usize); MAX_GROUPS],
+    /// `seps[k]` joins group `k` to group `k + 1`.
+    pub(crate) seps: [Sep; MAX_GROUPS],
+    /// How many groups are filled.
+    pub(crate) len: usize,
+}
+
+impl Run {
+    /// Read a run starting at the digit at `i`.
+    pub(crate) fn read(b: &[u8], mut i: usize) -> Run {
+        let mut run = Run {
+            groups: [(0, 0); MAX_GROUPS],
+            seps: [Sep::Space; MAX_GROUPS],
+            len: 0,
+        };
+        for k in 0..MAX_GROUPS {
+            let s = i;
+            while byte(b, i).is_ascii_digit() {
+                i += 1;
+            }
+            if let Some(g) = run.groups.get_mut(k) {
+                *g = (s, i);
+            }
+            run.len = k + 1;
+            match sep_at(b, i) {
+                Some((sep, n)) if byte(b, i + n).is_ascii_digit() => {
+                    if let Some(x) = run.seps.get_mut(k) {
+                        *x = sep;
+                    }
+                    i += n;
+                }
+                _ => break,
+            }
+        }
+        run
+    }
+
+    /// Group `k` as `(start, end)`, or an empty group past the end.
+    pub(crate) fn group(&self, k: usize) -> (usize, usize) {
+        if k < self.len {
+            self.groups.get(k).copied().unwrap_or((0, 0))
+        } else {
+            (0, 0)
+        }
+    }
+
+    /// Digit count of group `k` (0 past the end).
+    pub(crate) fn glen(&self, k: usize) -> usize {
+        let (s, e) = self.group(k);
+        e - s
+    }
+
+    /// The separator after group `k`.
+    pub(crate) fn sep(&self, k: usize) -> Option<Sep> {
+        if k + 1 < self.len {
+            self.seps.get(k).copied()
+        } else {
+            None
+        }
+    }
+
+    /// The value of group `k` (saturating; only used for short groups).
+    pub(crate) fn value(&self, b: &[u8], k: usize) -> u32 {
+        let (s, e) = self.group(k);
+        b.get(s..e).unwrap_or(&[]).iter().fold(0u32, |v, d| {
+            v.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+        })
+    }
+
+    /// The run with its first group dropped.
+    pub(crate) fn tail(&self) -> Run {
+        let mut r = *self;
+        if r.len > 1 {
+            r.groups.rotate_left(1);
+            r.seps.rotate_left(1);
+            r.len -= 1;
+        } else {
+            r.len = 0;
+        }
+        r
+    }
+}
+
+/// A cue that makes the next date in the sentence a patient date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DateCue {
+    None,
+    Birth,
+    Event,
+}
+
+/// The little state the scan carries from token to token.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) date_cue: DateCue,
+    /// The previous word puts a following "Mr"/"Ms" name in staff context
+    /// ("under Mr Shah", "referred to Ms Adeyemi").
+    pub(crate) staff_context: bool,
+}
+
+/// Every word the word handler treats specially (cues, titles, the `d` of
+/// `d.o.b` and `d/c`), lowercase. A word whose filter bit is clear is an
+/// ordinary word and is skipped without classification; a proptest checks
+/// that skipping never changes the findings.
+const SPECIAL_WORDS: &[&str] = &[
+    // date cues (date.rs)
+    "dob",
+    "born",
+    "birth",
+    "admitted",
+    "adm",
+    "admission",
+    "surgery",
+    "op",
+    "operation",
+    "operated",
+    "died",
+    "death",
+    "dod",
+    "deceased",
+    "rip",
+    "discharged",
+    "rota",
+    "teaching",
+    "meeting",
+    "shift",
+    "shifts",
+    "clinic",
+    "session",
+    "training",
+    "induction",
+    "audit",
+    "mdt",
+    "call",
+    "leave",
+    "exam",
+    "deadline",
+    "d",
+    // hospital-number cues (hospital.rs)
+    "mrn",
+    "crn",
+    "hosp",
+    "hospital",
+    "unit",
+    "case",
+    // titles and name cues (name.rs)
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "master",
+    "dr",
+    "doctor",
+    "prof",
+    "professor",
+    "sister",
+    "sr",
+    "nurse",
+    "matron",
+    "midwife",
+    "pt",
+    "patient",
+    "name",
+    "nok",
+    "kin",
+    "wife",
+    "husband",
+    "partner",
+    "daughter",
+    "son",
+    "mother",
+    "mum",
+    "father",
+    "dad",
+    "brother",
+    "carer",
+    "relative",
+    "niece",
+    "nephew",
+    "grandson",
+    "granddaughter",
+    "guardian",
+    // staff context (name.rs)
+    "under",
+    "consultant",
+    "cons",
+    "surgeon",
+    "surgical",
+    "cc",
+    "per",
+    "registrar",
+    "reg",
+    "team",
+    "firm",
+];
+
+/// The filter over the special words alone.
+pub(crate) static BUILTIN_FILTER: std::sync::LazyLock<WordFilter> =
+    std::sync::LazyLock::new(WordFilter::builtin);
+
+/// A 4096-bit filter over (length, first two letters, last letter) of the
+/// special words and the app's patient-list words, so that most words cost
+/// one bit test.
+#[derive(Clone)]
+pub(crate) struct WordFilter([u64; 64]);
+
+impl WordFilter {
+    pub(crate) fn builtin() -> Self {
+        let mut f = WordFilter([0; 64]);
+        for w in SPECIAL_WORDS {
+            f.insert(w.as_bytes());
+        }
+        f
+    }
+
+    pub(crate) fn empty() -> Self {
+        WordFilter([0; 64])
+    }
+
+    #[cfg(test)]
+    pub(crate) fn everything() -> Self {
+        WordFilter([u64::MAX; 64])
+    }
+
+    fn key(len: usize, first: u8, second: u8, last: u8) -> usize {
+        let h = (u32::from(first.to_ascii_lowercase()) << 16)
+            ^ (u32::from(second.to_ascii_lowercase()) << 8)
+            ^ u32::from(last.to_ascii_lowercase())
+            ^ (u32::from(u8::try_from(len.min(255)).unwrap_or(255)) << 24);
+        usize::try_from(h.wrapping_mul(0x9E37_79B1) >> 20).unwrap_or(0)
+    }
+
+    /// Add a word (its bytes as they will appear lowercased).
+    pub(crate) fn insert(&mut self, w: &[u8]) {
+        let (Some(&first), Some(&last)) = (w.first(), w.last()) else {
+            return;
+        };
+        let k = Self::key(w.len(), first, w.get(1).copied().unwrap_or(0), last);
+        if let Some(x) = self.0.get_mut(k / 64) {
+            *x |= 1 << (k % 64);
+        }
+    }
+
+    /// Might the ASCII word `b[s..e]` be special?
+    #[inline]
+    pub(crate) fn may_contain(&self, b: &[u8], s: usize, e: usize) -> bool {
+        let second = if e > s + 1 { byte(b, s + 1) } else { 0 };
+        let k = Self::key(e - s, byte(b, s), second, byte(b, e.wrapping_sub(1)));
+        self.0.get(k / 64).is_some_and(|x| x & (1 << (k % 64)) != 0)
+    }
+}
+
+/// The fast path for an ASCII word at a token start: returns its end if it
+/// is an ordinary word that no detector or cue can use.
+#[inline]
+fn ordinary_word(sc: &Scanner, b: &[u8], s: usize) -> Option<usize> {
+    let mut e = s + 1;
+    while byte(b, e).is_ascii_alphabetic() {
+        e += 1;
+    }
+    let next = byte(b, e);
+    let after = byte(b, e + 1);
+    let plain_end = match next {
+        b'0'..=b'9' | b'@' | b'_' | b'+' | b'%' | 0x80..=0xFF => false,
+        b'.' | b'-' => !after.is_ascii_alphanumeric(),
+        b'\'' => !after.is_ascii_alphabetic(),
+        b' ' => !(e == s + 2 && after.is_ascii_digit()),
+        _ => true,
+    };
+    (plain_end && sc.patterns().is_empty() && !sc.filter().may_contain(b, s, e)).then_some(e)
+}
+
+/// ASCII bytes that neither start a token nor change the scan's state.
+#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)] // const loop: c < 128
+static PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 128 {
+        let b = c as u8;
+        t[c] = !(b.is_ascii_alphanumeric()
+            || matches!(b, b'+' | b'[' | b'.' | b'\n' | b';' | b'!' | b'?'));
+        c += 1;
+    }
+    t
+};
+
+/// Is `c` a byte the scan can skip?
+#[inline]
+#[allow(clippy::indexing_slicing)] // a u8 always indexes a 256-entry table
+fn plain(c: u8) -> bool {
+    PLAIN[usize::from(c)]
+}
+
+/// Scan `text` with the scanner's configuration, appending findings to `out`.
+pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
+    let b = text.as_bytes();
+    let mut st = State {
+        date_cue: DateCue::None,
+        staff_context: false,
+    };
+    let mut i = 0;
+    while i < b.len() {
+        // Bytes with no meaning to any detector are skipped in a tight loop.
+        while b.get(i).is_some_and(|&c| plain(c)) {
+            i += 1;
+        }
+        let c = byte(b, i);
+        if i >= b.len() {
+            break;
+        }
+        if c.is_ascii_alphanumeric() {
+            if i > 0 && byte(b, i - 1).is_ascii_alphanumeric() {
+                // Inside a word whose digits were already skipped ("84F").
+                i = name::word_end(text, i);
+                continue;
+            }
+            if c.is_ascii_alphabetic() {
+                if let Some(end) = ordinary_word(sc, b, i) {
+                    st.staff_context = false;
+                    i = end;
+                    continue;
+                }
+            }
+            if let Some(end) = token_start(sc, text, i, &mut st, out) {
+                i = end.max(i + 1);
+                continue;
+            }
+            i = if c.is_ascii_digit() {
+                digits(sc, text, i, &mut st, out)
+            } else {
+                name::word(sc, text, i, &mut st, out)
+            };
+            continue;
+        }
+        match c {
+            b'+' => {
+                if let Some(end) = phone::international(b, i) {
+                    push(
+                        out,
+                        &mut st,
+                        Finding::new(Kind::Phone, i, end, Rule::PhoneInternational),
+                    );
+                    i = end;
+                } else {
+                    i += 1;
+                }
+            }
+            b'[' => {
+                if let Some((end, kind)) = placeholder(b, i) {
+                    st.staff_context = false;
+                    if matches!(kind, Some(Kind::DateOfBirth | Kind::CareDate)) {
+                        st.date_cue = DateCue::None;
+                    }
+                    i = end;
+                } else {
+                    i += 1;
+                }
+            }
+            b'.' => {
+                if matches!(byte(b, i + 1), 0 | b' ' | b'\n' | b'\r' | b'\t') {
+                    st.date_cue = DateCue::None;
+                }
+                i += 1;
+            }
+            b'\n' | b';' | b'!' | b'?' => {
+                st.date_cue = DateCue::None;
+                i += 1;
+            }
+            // Emoji and other 4-byte characters, and the punctuation and
+            // symbols at U+2000–U+2FFF, never start a word: skip them
+            // without a Unicode table lookup.
+            0xF0..=0xFF => i += 4.min(b.len() - i),
+            0xE2 => i += 3.min(b.len() - i),
+            0x80..=0xEF => {
+                let ch = char_at(text, i);
+                let n = ch.map_or(1, char::len_utf8);
+                if ch.is_some_and(char::is_alphabetic) && !word_before(text, i) {
+                    i = name::word(sc, text, i, &mut st, out).max(i + n);
+                } else {
+                    i += n;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+/// Record a finding; any finding ends staff context and consumes a date cue
+/// if it is a date.
+pub(crate) fn push(out: &mut Vec<Finding>, st: &mut State, f: Finding) {
+    st.staff_context = false;
+    if matches!(f.kind(), Kind::DateOfBirth | Kind::CareDate) {
+        st.date_cue = DateCue::None;
+    }
+    out.push(f);
+}
+
+/// Detectors that apply at any token start, before the digit/word split:
+/// app patterns and email addresses.
+fn token_start(
+    sc: &Scanner,
+    text: &str,
+    i: usize,
+    st: &mut State,
+    out: &mut Vec<Finding>,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    for p in sc.patterns() {
+        if let Some(end) = p.matches_at(b, i) {
+            push(
+                out,
+                st,
+                Finding::new(Kind::HospitalNumber, i, end, Rule::HospitalAppPattern),
+            );
+            return Some(end);
+        }
+    }
+    // Cheap gate: an email's local part must reach a byte that words do not
+    // contain; skip the full check for ordinary words.
+    let mut j = i;
+    while byte(b, j).is_ascii_alphanumeric() {
+        j += 1;
+    }
+    if matches!(byte(b, j), b'@' | b'.' | b'_' | b'+' | b'%' | b'-') {
+        if let Some(end) = email::at(b, i) {
+            push(out, st, Finding::new(Kind::Email, i, end, Rule::EmailShape));
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// A digit at a token start: dates, NHS/CHI/H&C numbers, phone numbers.
+/// Returns where the scan resumes.
+fn digits(sc: &Scanner, text: &str, i: usize, st: &mut State, out: &mut Vec<Finding>) -> usize {
+    let _ = sc;
+    let b = text.as_bytes();
+    let mut run = Run::read(b, i);
+    while run.len > 0 {
+        let (s, _) = run.group(0);
+        if let Some(d) = date::at(text, &run) {
+            if let Some((kind, rule)) = date::classify(st.date_cue, d.year) {
+                push(out, st, Finding::new(kind, s, d.end, rule));
+                return d.end;
+            }
+        }
+        if let Some((end, kind, rule)) = nhs::at(b, &run) {
+            push(out, st, Finding::new(kind, s, end, rule));
+            return end;
+        }
+        if let Some(end) = phone::national(b, &run) {
+            push(
+                out,
+                st,
+                Finding::new(Kind::Phone, s, end, Rule::PhoneNational),
+            );
+            return end;
+        }
+        if run.len == 1 {
+            break;
+        }
+        run = run.tail();
+    }
+    // Nothing here: skip the first digit group and whatever word it starts.
+    let mut j = i;
+    while byte(b, j).is_ascii_digit() {
+        j += 1;
+    }
+    j
+}
+
+/// A placeholder this module writes: `[label]`, `[label ending 123]` or
+/// `[label 0123ab]`. Returns its end and kind (`None` for `patient`).
+pub(crate) fn placeholder(b: &[u8], i: usize) -> Option<(usize, Option<Kind>)> {
+    let rest = b.get(i + 1..)?;
+    let labels = Kind::ALL
+        .iter()
+        .map(|k| (k.label(), Some(*k)))
+        .chain(core::iter::once((super::action::PATIENT_LABEL, None)));
+    for (label, kind) in labels {
+        let Some(after) = rest.strip_prefix(label.as_bytes()) else {
+            continue;
+        };
+        if after.first() == Some(&b']') {
+            return Some((i + 2 + label.len(), kind));
+        }
+        if let Some(tail) = after.strip_prefix(b" ending ") {
+            let n = tail.iter().take_while(|c| c.is_ascii_digit()).count();
+            if (1..=3).contains(&n) && tail.get(n) == Some(&b']') {
+                return Some((i + 1 + label.len() + 8 + n + 1, kind));
+            }
+        }
+        if let Some(tail) = after.strip_prefix(b" ") {
+            let n = tail
+                .iter()
+                .take_while(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+                .count();
+            if n == super::action::PSEUDONYM_HEX_LEN && tail.get(n) == Some(&b']') {
+                return Some((i + 1 + label.len() + 1 + n + 1, kind));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_special_word_passes_the_filter() {
+        let f = WordFilter::builtin();
+        for w in SPECIAL_WORDS {
+            let up = w.to_ascii_uppercase();
+            assert!(f.may_contain(w.as_bytes(), 0, w.len()), "{w}");
+            assert!(f.may_contain(up.as_bytes(), 0, w.len()), "{w}");
+        }
+    }
+
+    use proptest::prelude::*;
+
+    proptest::proptest! {
+        /// The fast path never changes what is found.
+        #[test]
+        fn filter_is_only_a_shortcut(words in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(SPECIAL_WORDS.to_vec()).prop_map(str::to_string),
+                proptest::sample::select(vec![
+                    "Smith", "jones", "12/03/1954", "12", "Mar", "1954", "943 476 5919", "K123456",
+                    "00123456", "no", "number", "'s", "list", "(consultant)", ":", ".", "o.b", "/c",
+                    "Thornton", "Ward", "AB", "12 34 56 C", "SW1A", "1AA", "x@example.com",
+                ]).prop_map(str::to_string),
+                "[A-Za-z]{1,6}",
+            ], 0..24),
+            seps in proptest::collection::vec(proptest::sample::select(vec![" ", "", ", ", ": ", ". ", "\n"]), 24),
+        ) {
+            let text: String = words.iter().zip(seps.iter()).map(|(w, s)| format!("{w}{s}")).collect();
+            let fast = Scanner::builder().patient_name("Margaret Thornton").build();
+            let mut slow = Scanner::builder().patient_name("Margaret Thornton").build();
+            slow.set_filter(WordFilter::everything());
+            proptest::prop_assert_eq!(fast.scan(&text), slow.scan(&text), "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn runs_split_on_single_separators() {
+        let t = "943\u{a0}476\u{2013}5919 x";
+        let r = Run::read(t.as_bytes(), 0);
+        assert_eq!(r.len, 3);
+        assert_eq!(r.glen(0), 3);
+        assert_eq!(r.sep(0), Some(Sep::Space));
+        assert_eq!(r.sep(1), Some(Sep::Dash));
+        assert_eq!(r.glen(2), 4);
+        assert_eq!(r.tail().glen(0), 3);
+    }
+
+    #[test]
+    fn double_separator_ends_a_run() {
+        let r = Run::read(b"12  34", 0);
+        assert_eq!(r.len, 1);
+    }
+
+    #[test]
+    fn placeholders_are_recognised() {
+        assert_eq!(
+            placeholder(b"[NHS number] x", 0),
+            Some((12, Some(Kind::NhsNumber)))
+        );
+        assert_eq!(
+            placeholder(b"[phone ending 123]", 0),
+            Some((18, Some(Kind::Phone)))
+        );
+        assert_eq!(placeholder(b"[patient 7f3a1c]", 0), Some((16, None)));
+        assert_eq!(placeholder(b"[patient 7f3a1]", 0), None);
+        assert_eq!(placeholder(b"[bed 4]", 0), None);
+    }
+
+    #[test]
+    fn word_boundaries_handle_non_ascii() {
+        let t = "é1";
+        assert!(word_before(t, 2));
+        assert!(!word_before("—1", 3));
+        assert!(word_after("Zoë", 2));
+    }
+}

@@ -1,0 +1,157 @@
+//! NHS numbers, CHI numbers and Health and Care numbers.
+//!
+//! # Rules
+//! * Ten digits, written plain (`9434765919`) or grouped 3-3-4 with any
+//!   single space-like or dash-like separator between groups (space, no-break
+//!   space, narrow no-break space, thin space, `-`, en dash, em dash, minus
+//!   sign), e.g. `943 476 5919`, `943-476-5919`, `943 476–5919`.
+//! * The digit after the number must not be joined to it (no letter or digit
+//!   directly after), and the number must start a token.
+//! * The modulus 11 check must pass: weights 10 down to 2 on the first nine
+//!   digits, check = 11 − (sum mod 11), 11 becomes 0, 10 is never valid. A
+//!   ten-digit number that fails the check is *not* reported as an NHS number
+//!   (it may still be a phone number).
+//! * Which scheme, where the number says so:
+//!   - **CHI** (Scotland): the first six digits are a date `DDMMYY`
+//!     (day 01–31, month 01–12), which puts it in 010 101 0000–311 299 9999;
+//!   - **H&C** (Northern Ireland): 320 000 0000–399 999 9999;
+//!   - **NHS** (England, Wales, Isle of Man): any other number that does not
+//!     start with 0. A number starting with 0 that is not a valid CHI is not
+//!     reported here (it is usually a phone number).
+//!
+//! CHI and NHS ranges are disjoint (CHI ≤ 311…, NHS numbers start 4–9), so
+//! the scheme is decided by range, not by context.
+
+use super::{Run, Sep, byte};
+use crate::redact::{Kind, Rule};
+
+/// Does a ten-digit number pass the modulus 11 check?
+pub(crate) fn mod11_valid(d: &[u8; 10]) -> bool {
+    let mut sum = 0u32;
+    for (x, w) in d.iter().take(9).zip((2..=10u32).rev()) {
+        sum += u32::from(*x) * w;
+    }
+    let check = match 11 - (sum % 11) {
+        11 => 0,
+        10 => return false,
+        c => c,
+    };
+    u32::from(d[9]) == check
+}
+
+/// Which scheme a valid ten-digit number belongs to.
+pub(crate) fn classify(d: &[u8; 10]) -> Option<(Kind, Rule)> {
+    if !mod11_valid(d) {
+        return None;
+    }
+    let day = d[0] * 10 + d[1];
+    let month = d[2] * 10 + d[3];
+    let prefix = u32::from(d[0]) * 100 + u32::from(d[1]) * 10 + u32::from(d[2]);
+    if (1..=31).contains(&day) && (1..=12).contains(&month) {
+        Some((Kind::ChiNumber, Rule::ChiModulus11))
+    } else if (320..=399).contains(&prefix) {
+        Some((Kind::HealthAndCareNumber, Rule::HealthAndCareModulus11))
+    } else if d[0] == 0 {
+        None
+    } else {
+        Some((Kind::NhsNumber, Rule::NhsModulus11))
+    }
+}
+
+/// Try the run's first groups as a ten-digit health number.
+/// Returns `(end, kind, rule)`.
+pub(crate) fn at(b: &[u8], run: &Run) -> Option<(usize, Kind, Rule)> {
+    let end = if run.glen(0) == 10 {
+        run.group(0).1
+    } else if run.glen(0) == 3
+        && run.glen(1) == 3
+        && run.glen(2) == 4
+        && matches!(run.sep(0), Some(Sep::Space | Sep::Dash))
+        && matches!(run.sep(1), Some(Sep::Space | Sep::Dash))
+    {
+        run.group(2).1
+    } else {
+        return None;
+    };
+    if byte(b, end).is_ascii_alphanumeric() {
+        return None;
+    }
+    let mut d = [0u8; 10];
+    let mut n = 0;
+    let start = run.group(0).0;
+    for c in b.get(start..end)?.iter().filter(|c| c.is_ascii_digit()) {
+        *d.get_mut(n)? = c - b'0';
+        n += 1;
+    }
+    if n != 10 {
+        return None;
+    }
+    classify(&d).map(|(k, r)| (end, k, r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::redact::Scanner;
+
+    fn digits(s: &str) -> [u8; 10] {
+        let mut d = [0u8; 10];
+        for (x, c) in d.iter_mut().zip(s.bytes()) {
+            *x = c - b'0';
+        }
+        d
+    }
+
+    fn kinds(t: &str) -> Vec<Kind> {
+        Scanner::new().scan(t).iter().map(|f| f.kind()).collect()
+    }
+
+    #[test]
+    fn modulus_11() {
+        assert!(mod11_valid(&digits("9434765919")));
+        assert!(!mod11_valid(&digits("9434765918")));
+        assert!(mod11_valid(&digits("4010232137")));
+        // 000000006: sum 12, 11 - 1 = 10: no check digit is valid.
+        for last in 0..10u8 {
+            let mut d = digits("0000000060");
+            d[9] = last;
+            assert!(!mod11_valid(&d));
+        }
+    }
+
+    #[test]
+    fn nhs_forms() {
+        for t in [
+            "9434765919",
+            "943 476 5919",
+            "943-476-5919",
+            "943\u{a0}476\u{a0}5919",
+            "943\u{202f}476\u{202f}5919",
+            "943\u{2013}476\u{2013}5919",
+            "NHS no: 943 476 5919.",
+        ] {
+            assert_eq!(kinds(t), vec![Kind::NhsNumber], "{t}");
+        }
+    }
+
+    #[test]
+    fn failed_check_digit_is_not_reported() {
+        assert!(kinds("9434765918").is_empty());
+        assert!(kinds("943 476 5918").is_empty());
+    }
+
+    #[test]
+    fn joined_or_odd_groupings_are_not_reported() {
+        assert!(kinds("x9434765919").is_empty());
+        assert!(kinds("9434765919x").is_empty());
+        assert!(kinds("94347659190").is_empty());
+        assert!(kinds("9434 765 919").is_empty());
+    }
+
+    #[test]
+    fn chi_and_hc_are_distinguished() {
+        // 120354 (12 Mar 1954) + 123 + check digit.
+        assert_eq!(kinds("1203541236"), vec![Kind::ChiNumber]);
+        assert_eq!(kinds("320 000 0015"), vec![Kind::HealthAndCareNumber]);
+    }
+}

@@ -1,0 +1,434 @@
+//! Redaction: find patient identifiers in a draft message, then mask or
+//! pseudonymise them, and build lock-screen previews that carry no content.
+//!
+//! # What this protects
+//! NHS guidance asks clinicians to put as little patient data in a message as
+//! possible and to keep it off the lock screen. This module gives an app the
+//! tools for both:
+//!
+//! * [`Scanner::scan`] is the pre-send check: it returns every [`Finding`]
+//!   (its [`Kind`], byte span and the [`Rule`] that fired) without rewriting
+//!   anything, so the app can ask "this message contains an NHS number — send
+//!   anyway?".
+//! * [`Scanner::redact`] rewrites the text with an [`Action`]: a typed
+//!   placeholder (`[NHS number]`), a partial mask that keeps the last three
+//!   digits, or a keyed pseudonym (`[patient 7f3a1c]`) that is stable within a
+//!   conversation. The output lives in [`Redacted`], which zeroizes on drop and
+//!   never prints its text in `Debug`.
+//! * [`LockScreenPreview`] builds notification text from the sender and group
+//!   only; none of its constructors takes a message body.
+//!
+//! The detectors and their exact rules are documented in each file under
+//! `detect/` and summarised in `docs/REDACTION.md`. The scanner makes one
+//! pass over the bytes; cues ("DOB", "MRN", "pt", "Mrs") are tracked as it
+//! goes rather than by separate passes per identifier kind.
+//!
+//! # Where the protection ends
+//! Detection is heuristic. It finds identifiers in the shapes clinicians type
+//! and names the app supplies or that follow a cue; it cannot find a name
+//! written with no cue that the app did not supply ("saw Margaret earlier"),
+//! free-text descriptions that identify someone ("the retired headteacher in
+//! bed 4"), or identifiers in images and attachments. A scan with no findings
+//! is not proof that a message is anonymous: the app should keep the
+//! clinician in the loop. [`Finding`]s hold spans, not text, so they carry no
+//! patient data themselves; the text they point into is the caller's.
+//!
+//! # Example
+//! ```
+//! use bleep::redact::{Action, Kind, Scanner};
+//!
+//! let scanner = Scanner::builder().patient_name("Margaret Thornton").build();
+//! let draft = "Mrs Thornton, NHS 943 476 5919, DOB 12/03/1954, bay 4 bed 2. K+ 5.9";
+//!
+//! // Pre-send check: report, do not rewrite.
+//! let findings = scanner.scan(draft);
+//! assert!(findings.iter().any(|f| f.kind() == Kind::NhsNumber));
+//!
+//! // Redact with typed placeholders.
+//! let redacted = scanner.redact(draft, &Action::Mask);
+//! assert_eq!(
+//!     redacted.expose(),
+//!     "Mrs [name], NHS [NHS number], DOB [date of birth], bay 4 bed 2. K+ 5.9"
+//! );
+//! ```
+
+mod action;
+pub mod detect;
+mod error;
+mod preview;
+
+pub use action::{Action, PseudonymKey, Redacted};
+pub use error::RedactError;
+pub use preview::{LockScreenPreview, PreviewPolicy};
+
+use detect::hospital::HospitalPattern;
+use detect::name::NameList;
+
+/// The kind of identifier a [`Finding`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Kind {
+    /// An NHS number (England, Wales, Isle of Man): ten digits, modulus 11.
+    NhsNumber,
+    /// A CHI number (Scotland): ten digits starting with the date of birth
+    /// `DDMMYY`, modulus 11.
+    ChiNumber,
+    /// A Health and Care number (Northern Ireland): ten digits in the range
+    /// 320 000 0000 to 399 999 9999, modulus 11.
+    HealthAndCareNumber,
+    /// A date of birth.
+    DateOfBirth,
+    /// The date of an event in a patient's care (admission, surgery, death,
+    /// discharge).
+    CareDate,
+    /// A UK postcode.
+    Postcode,
+    /// A UK phone number (mobile or landline).
+    Phone,
+    /// An email address.
+    Email,
+    /// A National Insurance number.
+    NiNumber,
+    /// A hospital (medical record) number.
+    HospitalNumber,
+    /// The name of a patient or of someone tied to a patient (next of kin,
+    /// relative, carer).
+    PersonName,
+}
+
+impl Kind {
+    /// Every kind, in declaration order.
+    pub const ALL: [Kind; 11] = [
+        Kind::NhsNumber,
+        Kind::ChiNumber,
+        Kind::HealthAndCareNumber,
+        Kind::DateOfBirth,
+        Kind::CareDate,
+        Kind::Postcode,
+        Kind::Phone,
+        Kind::Email,
+        Kind::NiNumber,
+        Kind::HospitalNumber,
+        Kind::PersonName,
+    ];
+
+    /// The label used in placeholders, e.g. `NHS number` in `[NHS number]`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::NhsNumber => "NHS number",
+            Kind::ChiNumber => "CHI number",
+            Kind::HealthAndCareNumber => "H&C number",
+            Kind::DateOfBirth => "date of birth",
+            Kind::CareDate => "date",
+            Kind::Postcode => "postcode",
+            Kind::Phone => "phone",
+            Kind::Email => "email",
+            Kind::NiNumber => "NI number",
+            Kind::HospitalNumber => "hospital number",
+            Kind::PersonName => "name",
+        }
+    }
+
+    /// A short stable identifier, e.g. `nhs`, used in reports and in the
+    /// pseudonym input.
+    pub fn id(self) -> &'static str {
+        match self {
+            Kind::NhsNumber => "nhs",
+            Kind::ChiNumber => "chi",
+            Kind::HealthAndCareNumber => "hc",
+            Kind::DateOfBirth => "dob",
+            Kind::CareDate => "date",
+            Kind::Postcode => "postcode",
+            Kind::Phone => "phone",
+            Kind::Email => "email",
+            Kind::NiNumber => "ni",
+            Kind::HospitalNumber => "hospital",
+            Kind::PersonName => "name",
+        }
+    }
+}
+
+/// The rule that produced a [`Finding`]; each is documented in its detector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Rule {
+    /// Ten digits (plain or 3-3-4) with a valid modulus 11 check digit.
+    NhsModulus11,
+    /// Ten digits, `DDMMYY` prefix, valid modulus 11 check digit.
+    ChiModulus11,
+    /// Ten digits in 320–399 with a valid modulus 11 check digit.
+    HealthAndCareModulus11,
+    /// A date after a birth cue ("DOB", "D.O.B", "born", "birth").
+    DateAfterBirthCue,
+    /// A date after a care-event cue ("admitted", "surgery", "died", …).
+    DateAfterEventCue,
+    /// A full date whose year is before 2000, with no other cue.
+    DateHistoricYear,
+    /// A postcode in one of the six outward shapes with a known area.
+    PostcodeShape,
+    /// A UK phone number in national (`0…`) form.
+    PhoneNational,
+    /// A UK phone number in international (`+44…`, `0044…`) form.
+    PhoneInternational,
+    /// `local@domain.tld`.
+    EmailShape,
+    /// Two prefix letters, six digits, a suffix A–D.
+    NiShape,
+    /// An identifier after a hospital-number cue ("MRN", "hosp no").
+    HospitalAfterCue,
+    /// One to three capitals followed by six to ten digits.
+    HospitalPrefixDigits,
+    /// A pattern supplied by the app.
+    HospitalAppPattern,
+    /// A name (or part of one) from the app's patient list.
+    NamePatientList,
+    /// A name after a title (Mr, Mrs, Ms, Miss, Mx, Master) with no staff context.
+    NameAfterTitle,
+    /// A name after a clinical cue ("pt", "patient", "name:").
+    NameAfterPatientCue,
+    /// A name after a relation cue ("NOK", "wife", "son", "carer", …).
+    NameAfterRelationCue,
+}
+
+impl Rule {
+    /// A short stable identifier for the rule, e.g. `nhs.mod11`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::NhsModulus11 => "nhs.mod11",
+            Rule::ChiModulus11 => "chi.mod11",
+            Rule::HealthAndCareModulus11 => "hc.mod11",
+            Rule::DateAfterBirthCue => "date.birth-cue",
+            Rule::DateAfterEventCue => "date.event-cue",
+            Rule::DateHistoricYear => "date.historic-year",
+            Rule::PostcodeShape => "postcode.shape",
+            Rule::PhoneNational => "phone.national",
+            Rule::PhoneInternational => "phone.international",
+            Rule::EmailShape => "email.shape",
+            Rule::NiShape => "ni.shape",
+            Rule::HospitalAfterCue => "hospital.cue",
+            Rule::HospitalPrefixDigits => "hospital.prefix-digits",
+            Rule::HospitalAppPattern => "hospital.app-pattern",
+            Rule::NamePatientList => "name.patient-list",
+            Rule::NameAfterTitle => "name.title",
+            Rule::NameAfterPatientCue => "name.patient-cue",
+            Rule::NameAfterRelationCue => "name.relation-cue",
+        }
+    }
+}
+
+/// One identifier found in a text: what it is, where it is, and why.
+///
+/// A finding holds a byte span into the scanned text, not the text itself,
+/// so it carries no patient data and can be logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Finding {
+    kind: Kind,
+    start: usize,
+    end: usize,
+    rule: Rule,
+    /// Index into the app's patient list when the name came from it, so every
+    /// part of one listed name pseudonymises the same way.
+    entry: Option<u32>,
+}
+
+impl core::fmt::Debug for Finding {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Finding")
+            .field("kind", &self.kind)
+            .field("span", &(self.start..self.end))
+            .field("rule", &self.rule)
+            .finish()
+    }
+}
+
+impl Finding {
+    pub(crate) fn new(kind: Kind, start: usize, end: usize, rule: Rule) -> Self {
+        Finding {
+            kind,
+            start,
+            end,
+            rule,
+            entry: None,
+        }
+    }
+
+    pub(crate) fn with_entry(mut self, entry: Option<u32>) -> Self {
+        self.entry = entry;
+        self
+    }
+
+    /// What kind of identifier this is.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The byte range in the scanned text; always on `char` boundaries.
+    pub fn span(&self) -> core::ops::Range<usize> {
+        self.start..self.end
+    }
+
+    /// The rule that fired.
+    pub fn rule(&self) -> Rule {
+        self.rule
+    }
+
+    pub(crate) fn entry(&self) -> Option<u32> {
+        self.entry
+    }
+
+    pub(crate) fn set_entry(&mut self, entry: Option<u32>) {
+        self.entry = entry;
+    }
+
+    pub(crate) fn set_end(&mut self, end: usize) {
+        self.end = end;
+    }
+}
+
+/// A configured detector set: build once per conversation (or per app), scan
+/// many messages.
+///
+/// [`Scanner::new`] uses only the built-in rules; [`Scanner::builder`] adds
+/// the app's patient list, staff list and hospital-number patterns.
+pub struct Scanner {
+    filter: detect::WordFilter,
+    patients: NameList,
+    staff: NameList,
+    patterns: Vec<HospitalPattern>,
+}
+
+impl core::fmt::Debug for Scanner {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // The patient list is patient data: print only its size.
+        f.debug_struct("Scanner")
+            .field("patient_names", &self.patients.len())
+            .field("staff_names", &self.staff.len())
+            .field("hospital_patterns", &self.patterns.len())
+            .finish()
+    }
+}
+
+impl Scanner {
+    /// A scanner with the built-in rules only.
+    pub fn new() -> Self {
+        Scanner::default()
+    }
+
+    pub(crate) fn filter(&self) -> &detect::WordFilter {
+        &self.filter
+    }
+
+    #[cfg(test)]
+    pub(crate) fn set_filter(&mut self, f: detect::WordFilter) {
+        self.filter = f;
+    }
+
+    /// Start configuring a scanner.
+    pub fn builder() -> ScannerBuilder {
+        ScannerBuilder::default()
+    }
+
+    /// The pre-send check: every finding in `text`, sorted by position and
+    /// non-overlapping, without rewriting anything.
+    ///
+    /// ```
+    /// use bleep::redact::{Kind, Scanner};
+    /// let findings = Scanner::new().scan("call 07700 900123 re bed 4");
+    /// assert_eq!(findings.len(), 1);
+    /// assert_eq!(findings[0].kind(), Kind::Phone);
+    /// assert_eq!(findings[0].span(), 5..17);
+    /// ```
+    pub fn scan(&self, text: &str) -> Vec<Finding> {
+        let mut out = Vec::new();
+        detect::scan(self, text, &mut out);
+        out
+    }
+
+    /// Scan `text` and rewrite every finding with `action`.
+    ///
+    /// ```
+    /// use bleep::redact::{Action, Scanner};
+    /// let r = Scanner::new().redact("NOK: jane doe 07700 900123", &Action::PartialMask);
+    /// assert_eq!(r.expose(), "NOK: [name] [phone ending 123]");
+    /// assert_eq!(r.findings().len(), 2);
+    /// ```
+    pub fn redact(&self, text: &str, action: &Action<'_>) -> Redacted {
+        let findings = self.scan(text);
+        action::apply(self, text, findings, action)
+    }
+
+    pub(crate) fn patients(&self) -> &NameList {
+        &self.patients
+    }
+
+    pub(crate) fn staff(&self) -> &NameList {
+        &self.staff
+    }
+
+    pub(crate) fn patterns(&self) -> &[HospitalPattern] {
+        &self.patterns
+    }
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Scanner {
+            filter: detect::WordFilter::builtin(),
+            patients: NameList::default(),
+            staff: NameList::default(),
+            patterns: Vec::new(),
+        }
+    }
+}
+
+/// Configures a [`Scanner`].
+#[derive(Default)]
+pub struct ScannerBuilder {
+    inner: Scanner,
+}
+
+impl core::fmt::Debug for ScannerBuilder {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("ScannerBuilder").field(&self.inner).finish()
+    }
+}
+
+impl ScannerBuilder {
+    /// Add a patient's name, or the name of someone tied to a patient (next of
+    /// kin, relative, carer). Every word of two or more letters in it is then
+    /// found anywhere in a message, in any case, unless it follows a staff
+    /// title, is a staff name, or names a ward ("Thornton Ward").
+    pub fn patient_name(mut self, name: &str) -> Self {
+        self.inner.patients.add(name, &mut self.inner.filter);
+        self
+    }
+
+    /// Add a staff member's name (the clinicians in the conversation). A name
+    /// after a title ("Mr", "Ms", "Miss") with a word on this list is staff
+    /// and survives, unless that word is also on the patient list; staff
+    /// words are never reported on their own.
+    pub fn staff_name(mut self, name: &str) -> Self {
+        self.inner
+            .staff
+            .add(name, &mut detect::WordFilter::builtin());
+        self
+    }
+
+    /// Add a hospital-number pattern: `#` is an ASCII digit, `@` an ASCII
+    /// letter (any case), and any other ASCII character matches itself
+    /// (letters case-insensitively). For example `RXH#######`.
+    ///
+    /// # Errors
+    /// [`RedactError`] if the pattern is empty, longer than
+    /// [`detect::hospital::MAX_PATTERN_LEN`], not ASCII, contains whitespace,
+    /// or has fewer than four `#`.
+    pub fn hospital_pattern(mut self, pattern: &str) -> Result<Self, RedactError> {
+        self.inner.patterns.push(HospitalPattern::new(pattern)?);
+        Ok(self)
+    }
+
+    /// Finish.
+    pub fn build(self) -> Scanner {
+        self.inner
+    }
+}
