@@ -33,9 +33,12 @@ use std::cell::RefCell;
 /// The clock every target decrypts at (unix seconds).
 pub(crate) const NOW: u64 = 1_700_000_000;
 
+/// A fuzz entry point: returns whether the input was accepted.
+pub(crate) type Target = fn(&[u8]) -> bool;
+
 /// Every target in this file, by its `fuzz/Cargo.toml` name.
 /// Each returns whether the input was accepted (parsed, decrypted).
-pub(crate) const TARGETS: &[(&str, fn(&[u8]) -> bool)] = &[
+pub(crate) const TARGETS: &[(&str, Target)] = &[
     ("envelope", envelope),
     ("bundle", bundle),
     ("identity_key", identity_key),
@@ -156,10 +159,7 @@ pub(crate) fn bundle(data: &[u8]) -> bool {
     // Layout: version, identity, signed prekey id, key, signature, count.
     let fixed = 1 + IDENTITY_KEY_LEN + 4 + 32 + 64;
     assert_eq!(data.len(), fixed + 2 + 36 * n);
-    assert_eq!(
-        &b.identity().to_bytes()[..],
-        &data[1..1 + IDENTITY_KEY_LEN]
-    );
+    assert_eq!(&b.identity().to_bytes()[..], &data[1..1 + IDENTITY_KEY_LEN]);
     let none = b.with_one_time_prekey(None).unwrap();
     assert_eq!(none.one_time_prekey_count(), 0);
     assert_eq!(PreKeyBundle::from_bytes(&none.to_bytes()).unwrap(), none);
@@ -228,8 +228,20 @@ pub(crate) fn decrypt_fixture() -> DecryptFixture {
     let mut genuine = vec![late];
     genuine.push(send(&mut b, &mut rng, b"obs stable, bed 4", None, false));
     genuine.push(send(&mut b, &mut rng, b"patient data, odd", None, false));
-    genuine.push(send(&mut b, &mut rng, b"expires later", Some(NOW + 600), false));
-    genuine.push(send(&mut b, &mut rng, b"already expired", Some(NOW - 1), false));
+    genuine.push(send(
+        &mut b,
+        &mut rng,
+        b"expires later",
+        Some(NOW + 600),
+        false,
+    ));
+    genuine.push(send(
+        &mut b,
+        &mut rng,
+        b"already expired",
+        Some(NOW - 1),
+        false,
+    ));
     genuine.push(send(&mut b, &mut rng, &[0x42; 3000], None, false));
     let digest = a.state_digest();
     DecryptFixture {
@@ -312,9 +324,21 @@ pub(crate) fn accept_fixture() -> AcceptFixture {
         (0xD0, old, false),
     ] {
         let mut s = Session::initiate(&mut rng, &identity(tag), &vb, &bundle).unwrap();
-        genuine.push(send(&mut s, &mut rng, b"can you review bed 7", None, one_time));
+        genuine.push(send(
+            &mut s,
+            &mut rng,
+            b"can you review bed 7",
+            None,
+            one_time,
+        ));
         // The initiator's second message is a prekey message too.
-        genuine.push(send(&mut s, &mut rng, b"second, before any reply", None, one_time));
+        genuine.push(send(
+            &mut s,
+            &mut rng,
+            b"second, before any reply",
+            None,
+            one_time,
+        ));
     }
     let mut s = Session::initiate(&mut rng, &identity(0xE0), &vb, &stale).unwrap();
     let mut too_late = send(&mut s, &mut rng, b"too late", None, false);
@@ -418,8 +442,8 @@ fn sessions_for_conversation(rng: &mut ChaCha20Rng) -> [Session; 4] {
         let peer = identity(tag);
         let mut store = PreKeyStore::new(rng, &peer);
         store.generate_one_time_prekeys(rng, 1).unwrap();
-        let mut a = Session::initiate(rng, &alice, &trusted(name, peer.public()), &store.bundle())
-            .unwrap();
+        let mut a =
+            Session::initiate(rng, &alice, &trusted(name, peer.public()), &store.bundle()).unwrap();
         let hello = send(&mut a, rng, b"hello", None, true);
         let env = Envelope::parse(&hello.envelope).unwrap();
         let (p, msg) = Session::accept(
@@ -442,7 +466,10 @@ fn sessions_for_conversation(rng: &mut ChaCha20Rng) -> [Session; 4] {
 /// session unchanged.
 fn expect_rejected(sessions: &mut [Session; 4], to: usize, envelope: &[u8], what: &str) {
     let before = sessions[to].state_digest();
-    assert!(sessions[to].decrypt(envelope, NOW).is_err(), "{what} accepted");
+    assert!(
+        sessions[to].decrypt(envelope, NOW).is_err(),
+        "{what} accepted"
+    );
     assert_eq!(sessions[to].state_digest(), before, "{what} changed state");
 }
 
@@ -514,7 +541,9 @@ pub(crate) fn conversation(data: &[u8]) -> bool {
             }
             4 => {
                 // Deliver a copy with one bit flipped.
-                let Some(i) = pick(&pending, input.byte()) else { continue };
+                let Some(i) = pick(&pending, input.byte()) else {
+                    continue;
+                };
                 let (hi, lo, bit) = (input.byte(), input.byte(), input.byte() % 8);
                 let s = &sent[i];
                 let mut env = s.genuine.envelope.clone();
@@ -524,7 +553,9 @@ pub(crate) fn conversation(data: &[u8]) -> bool {
             }
             5 => {
                 // Deliver a truncated or extended copy.
-                let Some(i) = pick(&pending, input.byte()) else { continue };
+                let Some(i) = pick(&pending, input.byte()) else {
+                    continue;
+                };
                 let cut = usize::from(input.byte());
                 let s = &sent[i];
                 let mut env = s.genuine.envelope.clone();
@@ -533,11 +564,18 @@ pub(crate) fn conversation(data: &[u8]) -> bool {
                 } else {
                     env.extend(std::iter::repeat_n(0, 1 + cut / 2));
                 }
-                expect_rejected(&mut sessions, RECEIVER[s.channel], &env, "a resized envelope");
+                expect_rejected(
+                    &mut sessions,
+                    RECEIVER[s.channel],
+                    &env,
+                    "a resized envelope",
+                );
             }
             _ => {
                 // Deliver to a session it was not meant for.
-                let Some(i) = pick(&pending, input.byte()) else { continue };
+                let Some(i) = pick(&pending, input.byte()) else {
+                    continue;
+                };
                 let s = &sent[i];
                 let to = (RECEIVER[s.channel] + 1 + usize::from(input.byte() % 3)) % 4;
                 expect_rejected(&mut sessions, to, &s.genuine.envelope, "a misdelivery");
@@ -603,7 +641,10 @@ pub(crate) fn seed_corpus() -> Vec<Seed> {
         seeds.push(("envelope", format!("genuine-{i}"), g.envelope.clone()));
     }
 
-    for (target, genuine) in [("session_decrypt", &d.genuine), ("handshake_accept", &a.genuine)] {
+    for (target, genuine) in [
+        ("session_decrypt", &d.genuine),
+        ("handshake_accept", &a.genuine),
+    ] {
         for (i, g) in genuine.iter().enumerate() {
             let i8 = u8::try_from(i).unwrap();
             let state = if g.valid_now { "genuine" } else { "rejected" };
@@ -627,11 +668,20 @@ pub(crate) fn seed_corpus() -> Vec<Seed> {
     // Conversation scripts: op, then its argument bytes (see `conversation`).
     let scripts: [(&str, &[u8]); 4] = [
         // Send on each channel, deliver everything in order.
-        ("in-order", &[0, 0, 3, 0, 1, 9, 0, 2, 1, 0, 3, 30, 1, 0, 1, 0, 1, 0, 1, 0]),
+        (
+            "in-order",
+            &[0, 0, 3, 0, 1, 9, 0, 2, 1, 0, 3, 30, 1, 0, 1, 0, 1, 0, 1, 0],
+        ),
         // Send several, duplicate, drop, deliver out of order.
-        ("reorder", &[0, 1, 0, 0, 1, 2, 0, 0, 1, 2, 0, 3, 1, 1, 2, 1, 1, 0, 1, 0]),
+        (
+            "reorder",
+            &[0, 1, 0, 0, 1, 2, 0, 0, 1, 2, 0, 3, 1, 1, 2, 1, 1, 0, 1, 0],
+        ),
         // Tamper: flip, resize, misdeliver, then the real thing.
-        ("tamper", &[0, 0, 5, 4, 0, 0, 50, 3, 5, 0, 4, 6, 0, 1, 1, 0, 1, 0]),
+        (
+            "tamper",
+            &[0, 0, 5, 4, 0, 0, 50, 3, 5, 0, 4, 6, 0, 1, 1, 0, 1, 0],
+        ),
         // A long back and forth with a lost message on each side.
         (
             "ping-pong",

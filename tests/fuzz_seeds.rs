@@ -26,7 +26,7 @@ fn seeds_dir(target: &str) -> PathBuf {
         .join(target)
 }
 
-fn run(target: &str) -> fn(&[u8]) -> bool {
+fn run(target: &str) -> harness::Target {
     harness::TARGETS
         .iter()
         .find(|(name, _)| *name == target)

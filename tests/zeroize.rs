@@ -209,7 +209,10 @@ fn register_identity_secrets(me: &IdentityKeyPair) {
     let ed = derive(b"bleep v1 identity ed25519");
     let x = derive(b"bleep v1 identity x25519");
     let signing = ed25519_dalek::SigningKey::from_bytes(&ed);
-    assert_eq!(signing.verifying_key().as_bytes(), me.public().ed25519_bytes());
+    assert_eq!(
+        signing.verifying_key().as_bytes(),
+        me.public().ed25519_bytes()
+    );
     let dh = x25519_dalek::StaticSecret::from(*x);
     assert_eq!(
         x25519_dalek::PublicKey::from(&dh).as_bytes(),
@@ -262,7 +265,10 @@ fn lifetime() {
     let env = Envelope::parse(&first.envelope).unwrap();
     let mut bob_trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
     let verified_alice = bob_trust
-        .check(&PeerId::new("alice").unwrap(), env.initiator_identity().unwrap())
+        .check(
+            &PeerId::new("alice").unwrap(),
+            env.initiator_identity().unwrap(),
+        )
         .unwrap();
     let (b, msg) = Session::accept(&bob, &mut prekeys, &verified_alice, &env, now).unwrap();
     let mut b = Box::new(b);
@@ -274,9 +280,15 @@ fn lifetime() {
     // order and one lost, so skipped keys and retired chains build up.
     for round in 0..12 {
         let text = body(&format!("round {round}: "), 100 + 40 * round);
-        let m1 = b.encrypt(&mut rng, OutgoingMessage::new(&text, now)).unwrap();
-        let m2 = b.encrypt(&mut rng, OutgoingMessage::new(&text, now)).unwrap();
-        let _lost = b.encrypt(&mut rng, OutgoingMessage::new(&text, now)).unwrap();
+        let m1 = b
+            .encrypt(&mut rng, OutgoingMessage::new(&text, now))
+            .unwrap();
+        let m2 = b
+            .encrypt(&mut rng, OutgoingMessage::new(&text, now))
+            .unwrap();
+        let _lost = b
+            .encrypt(&mut rng, OutgoingMessage::new(&text, now))
+            .unwrap();
         let got = a.decrypt(&m2.envelope, now).unwrap();
         assert_eq!(got.body.expose(), &text[..]);
         drop(got);
@@ -289,7 +301,9 @@ fn lifetime() {
         let last = bad.len() - 1;
         bad[last] ^= 1;
         assert!(a.decrypt(&bad, now).is_err());
-        let reply = a.encrypt(&mut rng, OutgoingMessage::new(&text, now)).unwrap();
+        let reply = a
+            .encrypt(&mut rng, OutgoingMessage::new(&text, now))
+            .unwrap();
         let got = b.decrypt(&reply.envelope, now).unwrap();
         assert_eq!(got.body.expose(), &text[..]);
     }
@@ -303,7 +317,9 @@ fn lifetime() {
     phase(6);
     // The growth case: a body near the limit, canaries all through it.
     let large = body("discharge summary: ", 60 * 1024);
-    let big = a.encrypt(&mut rng, OutgoingMessage::new(&large, now)).unwrap();
+    let big = a
+        .encrypt(&mut rng, OutgoingMessage::new(&large, now))
+        .unwrap();
     let got = b.decrypt(&big.envelope, now).unwrap();
     assert_eq!(got.body.len(), large.len());
     assert!(got.body.expose() == &large[..]);
@@ -345,10 +361,7 @@ fn no_freed_block_holds_a_secret() {
                 if kind == 1 { "freed" } else { "reallocated" }
             ),
         };
-        report.push_str(&format!(
-            "\n  during {}: {what} of {size} bytes",
-            PHASES[p]
-        ));
+        report.push_str(&format!("\n  during {}: {what} of {size} bytes", PHASES[p]));
     }
     assert_eq!(n, 0, "{n} blocks still held a secret:{report}");
 }
