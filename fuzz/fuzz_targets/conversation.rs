@@ -5,4 +5,6 @@
 #[path = "../harness.rs"]
 mod harness;
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::conversation(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _accepted = harness::conversation(data);
+});
