@@ -413,8 +413,8 @@ const RECEIVER: [usize; 4] = [1, 0, 3, 2];
 
 /// Most operations and sends per input, far inside every limit in
 /// `bleep::limits` so that each genuine message stays decryptable.
-const MAX_OPS: usize = 256;
-const MAX_SENDS: usize = 96;
+const MAX_OPS: usize = 128;
+const MAX_SENDS: usize = 64;
 
 struct Sent {
     channel: usize,
@@ -436,30 +436,36 @@ impl Bytes<'_> {
     }
 }
 
+thread_local! {
+    /// Alice, bob and carol, derived once per thread.
+    static PEOPLE: [IdentityKeyPair; 3] = [identity(0xA1), identity(0xB0), identity(0xC0)];
+}
+
 fn sessions_for_conversation(rng: &mut ChaCha20Rng) -> [Session; 4] {
-    let alice = identity(0xA1);
-    let mut pair = |tag: u8, name: &str| {
-        let peer = identity(tag);
-        let mut store = PreKeyStore::new(rng, &peer);
-        store.generate_one_time_prekeys(rng, 1).unwrap();
-        let mut a =
-            Session::initiate(rng, &alice, &trusted(name, peer.public()), &store.bundle()).unwrap();
-        let hello = send(&mut a, rng, b"hello", None, true);
-        let env = Envelope::parse(&hello.envelope).unwrap();
-        let (p, msg) = Session::accept(
-            &peer,
-            &mut store,
-            &trusted("alice", alice.public()),
-            &env,
-            NOW,
-        )
-        .unwrap();
-        assert_eq!(msg.body.expose(), b"hello");
-        (a, p)
-    };
-    let (ab, b) = pair(0xB0, "bob");
-    let (ac, c) = pair(0xC0, "carol");
-    [ab, b, ac, c]
+    PEOPLE.with(|[alice, bob, carol]| {
+        let mut pair = |peer: &IdentityKeyPair, name: &str| {
+            let mut store = PreKeyStore::new(rng, peer);
+            store.generate_one_time_prekeys(rng, 1).unwrap();
+            let bundle = store.bundle();
+            let mut a =
+                Session::initiate(rng, alice, &trusted(name, peer.public()), &bundle).unwrap();
+            let hello = send(&mut a, rng, b"hello", None, true);
+            let env = Envelope::parse(&hello.envelope).unwrap();
+            let (p, msg) = Session::accept(
+                peer,
+                &mut store,
+                &trusted("alice", alice.public()),
+                &env,
+                NOW,
+            )
+            .unwrap();
+            assert_eq!(msg.body.expose(), b"hello");
+            (a, p)
+        };
+        let (ab, b) = pair(bob, "bob");
+        let (ac, c) = pair(carol, "carol");
+        [ab, b, ac, c]
+    })
 }
 
 /// Delivers `envelope` to session `to`, expecting rejection with the
