@@ -1,0 +1,10 @@
+//! `bleep::Envelope::parse` on arbitrary bytes.
+//! The checks live in `fuzz/harness.rs`, shared with `tests/fuzz_seeds.rs`.
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _accepted = harness::envelope(data);
+});

@@ -1,0 +1,10 @@
+//! Arbitrary (or masked genuine) prekey messages to `Session::accept`: a rejection leaves the prekey store unchanged.
+//! The checks live in `fuzz/harness.rs`, shared with `tests/fuzz_seeds.rs`.
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _accepted = harness::handshake_accept(data);
+});
