@@ -80,7 +80,8 @@ pub struct Session {
     /// The initiator's handshake fields, sent on every message until the
     /// first reply arrives.
     pub(crate) pending: Option<PreKeyPart>,
-    pub(crate) ratchet: Ratchet,
+    /// Boxed so that moving a `Session` moves a pointer, not its keys.
+    pub(crate) ratchet: Box<Ratchet>,
 }
 
 impl Session {
@@ -116,7 +117,7 @@ impl Session {
                 signed_prekey_id: bundle.signed_prekey_id(),
                 one_time_prekey_id: init.one_time_prekey_id,
             }),
-            ratchet,
+            ratchet: Box::new(ratchet),
         })
     }
 
@@ -161,7 +162,7 @@ impl Session {
             initiator: false,
             base_key: pk.base_key,
             pending: None,
-            ratchet: Ratchet::responder(shared, spk.pair.duplicate()),
+            ratchet: Box::new(Ratchet::responder(shared, spk.pair.duplicate())),
         };
         let msg = session.decrypt_envelope(envelope, now)?;
         if let Some(id) = pk.one_time_prekey_id {
@@ -401,7 +402,7 @@ impl Session {
             }
             let mut keys = VecDeque::with_capacity(n);
             for _ in 0..n {
-                keys.push_back((r.u32()?, MessageKey::from_bytes(r.array()?)));
+                keys.push_back((r.u32()?, Box::new(MessageKey::from_bytes(r.array()?))));
             }
             chains.push_back(SkippedChain { ratchet_key, keys });
         }
@@ -420,7 +421,7 @@ impl Session {
             initiator,
             base_key,
             pending,
-            ratchet: Ratchet {
+            ratchet: Box::new(Ratchet {
                 root,
                 ours,
                 sending,
@@ -428,7 +429,7 @@ impl Session {
                 receiving,
                 skipped: SkippedKeys::from_chains(chains),
                 retired,
-            },
+            }),
         })
     }
 }

@@ -116,7 +116,8 @@ pub(crate) struct ReceiverChain {
     pub(crate) verifying: VerifyingKey,
     /// Keys of skipped messages, ascending by counter, at most
     /// [`MAX_GROUP_SKIP`].
-    pub(crate) skipped: VecDeque<(u32, MessageKey)>,
+    /// Boxed so that growing the queue leaves no key copy in freed memory.
+    pub(crate) skipped: VecDeque<(u32, Box<MessageKey>)>,
 }
 
 /// What receiving one message would change, computed on copies.
@@ -127,7 +128,7 @@ pub(crate) enum Advance {
     /// The message was at or ahead of the chain: new skipped keys, the
     /// chain key after the message, and the next counter.
     Ahead {
-        skipped: Vec<(u32, MessageKey)>,
+        skipped: Vec<(u32, Box<MessageKey>)>,
         key: ChainKey,
         counter: u32,
     },
@@ -182,7 +183,7 @@ impl ReceiverChain {
         let mut ck = self.key.duplicate();
         for n in self.counter..counter {
             let (mk, next) = ck.step();
-            skipped.push((n, mk));
+            skipped.push((n, Box::new(mk)));
             ck = next;
         }
         let (mk, next) = ck.step();
@@ -241,13 +242,13 @@ impl ReceiverChain {
         let verifying = read_verifying_key(r)?;
         let max = usize::try_from(MAX_GROUP_SKIP).unwrap_or(usize::MAX);
         let n = r.count_u16(max, SKIPPED_ENTRY_LEN)?;
-        let mut skipped: VecDeque<(u32, MessageKey)> = VecDeque::with_capacity(n);
+        let mut skipped: VecDeque<(u32, Box<MessageKey>)> = VecDeque::with_capacity(n);
         for _ in 0..n {
             let c = r.u32()?;
             if c >= counter || skipped.back().is_some_and(|(p, _)| *p >= c) {
                 return Err(DecodeError::NonCanonical.into());
             }
-            skipped.push_back((c, MessageKey::from_bytes(r.array()?)));
+            skipped.push_back((c, Box::new(MessageKey::from_bytes(r.array()?))));
         }
         Ok(ReceiverChain {
             chain_id,

@@ -100,9 +100,11 @@ pub struct RosterUpdate {
 pub struct GroupSession {
     me: IdentityKey,
     roster: Roster,
-    own: SenderChain,
+    /// Boxed so that moving a `GroupSession` moves a pointer, not its keys.
+    own: Box<SenderChain>,
     /// Other members' chains, by their Ed25519 key.
-    receivers: BTreeMap<[u8; 32], ReceiverChain>,
+    /// Boxed so that the map's node splits move pointers, not chain keys.
+    receivers: BTreeMap<[u8; 32], Box<ReceiverChain>>,
 }
 
 impl GroupSession {
@@ -127,7 +129,7 @@ impl GroupSession {
         let session = GroupSession {
             me: me.public().clone(),
             roster,
-            own: SenderChain::generate(rng),
+            own: Box::new(SenderChain::generate(rng)),
             receivers: BTreeMap::new(),
         };
         let plan = session.plan_for_all_others();
@@ -200,7 +202,7 @@ impl GroupSession {
     /// sent on the old chain become unreadable to members who install the
     /// new one before reading them.
     pub fn rotate(&mut self, rng: &mut impl CryptoRngCore) -> DistributionPlan {
-        self.own = SenderChain::generate(rng);
+        *self.own = SenderChain::generate(rng);
         self.plan_for_all_others()
     }
 
@@ -239,7 +241,7 @@ impl GroupSession {
         self.roster = roster;
         let rotated = !removed.is_empty();
         let distribution = if rotated {
-            self.own = SenderChain::generate(rng);
+            *self.own = SenderChain::generate(rng);
             self.receivers.clear();
             Some(self.plan_for_all_others())
         } else if added.is_empty() {
@@ -292,7 +294,12 @@ impl GroupSession {
         }
         self.receivers.insert(
             d.sender,
-            ReceiverChain::new(d.chain_id, d.counter, d.key, d.verifying),
+            Box::new(ReceiverChain::new(
+                d.chain_id,
+                d.counter,
+                d.key,
+                d.verifying,
+            )),
         );
         Ok(())
     }
@@ -433,7 +440,7 @@ impl GroupSession {
         if !roster.contains(&me) {
             return Err(DecodeError::NonCanonical.into());
         }
-        let own = SenderChain::read(&mut r)?;
+        let own = Box::new(SenderChain::read(&mut r)?);
         let n = r.count_u16(MAX_GROUP_MEMBERS, 32 + 4 + 4 + 32 + 32 + 2)?;
         let mut receivers = BTreeMap::new();
         let mut last: Option<[u8; 32]> = None;
@@ -446,7 +453,7 @@ impl GroupSession {
                 return Err(DecodeError::NonCanonical.into());
             }
             last = Some(member);
-            receivers.insert(member, ReceiverChain::read(&mut r)?);
+            receivers.insert(member, Box::new(ReceiverChain::read(&mut r)?));
         }
         r.finish()?;
         Ok(GroupSession {

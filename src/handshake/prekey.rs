@@ -77,8 +77,8 @@ pub(crate) fn signed_prekey_message(id: u32, public: &[u8; 32]) -> [u8; 36] {
 pub struct PreKeyStore {
     identity: IdentityKey,
     /// Oldest first; the last is current.
-    pub(crate) signed: VecDeque<SignedPreKey>,
-    pub(crate) one_time: BTreeMap<u32, X25519KeyPair>,
+    pub(crate) signed: VecDeque<Box<SignedPreKey>>,
+    pub(crate) one_time: BTreeMap<u32, Box<X25519KeyPair>>,
     next_signed_id: u32,
     next_one_time_id: u32,
 }
@@ -114,11 +114,11 @@ impl PreKeyStore {
             )
             .to_bytes();
         self.identity = identity.public().clone();
-        self.signed.push_back(SignedPreKey {
+        self.signed.push_back(Box::new(SignedPreKey {
             id,
             pair,
             signature,
-        });
+        }));
         while self.signed.len() > MAX_SIGNED_PREKEYS {
             self.signed.pop_front();
         }
@@ -139,7 +139,8 @@ impl PreKeyStore {
         for _ in 0..count {
             let id = self.next_one_time_id;
             self.next_one_time_id = self.next_one_time_id.wrapping_add(1).max(1);
-            self.one_time.insert(id, X25519KeyPair::generate(rng));
+            self.one_time
+                .insert(id, Box::new(X25519KeyPair::generate(rng)));
         }
         Ok(())
     }
@@ -181,12 +182,14 @@ impl PreKeyStore {
         self.signed
             .iter()
             .find(|s| s.id == id)
+            .map(|s| &**s)
             .ok_or_else(|| ProtocolError::UnknownSignedPreKey.into())
     }
 
     pub(crate) fn one_time_prekey(&self, id: u32) -> Result<&X25519KeyPair> {
         self.one_time
             .get(&id)
+            .map(|k| &**k)
             .ok_or_else(|| ProtocolError::UnknownOneTimePreKey.into())
     }
 
@@ -243,11 +246,11 @@ impl PreKeyStore {
             let id = r.u32()?;
             let secret = Zeroizing::new(r.array::<32>()?);
             let signature = r.array()?;
-            signed.push_back(SignedPreKey {
+            signed.push_back(Box::new(SignedPreKey {
                 id,
                 pair: X25519KeyPair::from_secret_bytes(*secret),
                 signature,
-            });
+            }));
         }
         let n_one_time = r.count_u16(MAX_STORED_ONE_TIME_PREKEYS, 36)?;
         let mut one_time = BTreeMap::new();
@@ -259,7 +262,7 @@ impl PreKeyStore {
             }
             last = Some(id);
             let secret = Zeroizing::new(r.array::<32>()?);
-            one_time.insert(id, X25519KeyPair::from_secret_bytes(*secret));
+            one_time.insert(id, Box::new(X25519KeyPair::from_secret_bytes(*secret)));
         }
         r.finish()?;
         Ok(PreKeyStore {

@@ -62,12 +62,12 @@ pub(crate) struct Ratchet {
 
 /// Derives the keys `from..to` of a chain (at most `MAX_SKIP_PER_CHAIN`),
 /// returning them with the chain key at `to`.
-fn skip(key: &ChainKey, from: u32, to: u32) -> (Vec<(u32, MessageKey)>, ChainKey) {
+fn skip(key: &ChainKey, from: u32, to: u32) -> (Vec<(u32, Box<MessageKey>)>, ChainKey) {
     let mut ck = key.duplicate();
     let mut keys = Vec::with_capacity(usize::try_from(to.saturating_sub(from)).unwrap_or(0));
     for n in from..to {
         let (mk, next) = ck.step();
-        keys.push((n, mk));
+        keys.push((n, Box::new(mk)));
         ck = next;
     }
     (keys, ck)

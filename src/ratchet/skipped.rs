@@ -11,8 +11,9 @@ use std::collections::VecDeque;
 
 pub(crate) struct SkippedChain {
     pub(crate) ratchet_key: [u8; 32],
-    /// Increasing counters.
-    pub(crate) keys: VecDeque<(u32, MessageKey)>,
+    /// Increasing counters. Boxed so that growing the queue moves only
+    /// pointers and leaves no copy of a key in freed memory.
+    pub(crate) keys: VecDeque<(u32, Box<MessageKey>)>,
 }
 
 #[derive(Default)]
@@ -42,7 +43,7 @@ impl SkippedKeys {
     /// The stored key for `(ratchet_key, counter)`, if any.
     pub(crate) fn get(&self, ratchet_key: &[u8; 32], counter: u32) -> Option<&MessageKey> {
         let (c, k) = self.find(ratchet_key, counter)?;
-        self.chains.get(c)?.keys.get(k).map(|(_, mk)| mk)
+        self.chains.get(c)?.keys.get(k).map(|(_, mk)| &**mk)
     }
 
     /// Removes (and so zeroizes) the key for `(ratchet_key, counter)`.
@@ -60,7 +61,7 @@ impl SkippedKeys {
 
     /// Appends keys derived in order for `ratchet_key`, then evicts the
     /// oldest keys while over the bound.
-    pub(crate) fn extend(&mut self, ratchet_key: [u8; 32], keys: Vec<(u32, MessageKey)>) {
+    pub(crate) fn extend(&mut self, ratchet_key: [u8; 32], keys: Vec<(u32, Box<MessageKey>)>) {
         if keys.is_empty() {
             return;
         }
@@ -101,9 +102,9 @@ impl SkippedKeys {
 mod tests {
     use super::*;
 
-    fn keys(range: core::ops::Range<u32>) -> Vec<(u32, MessageKey)> {
+    fn keys(range: core::ops::Range<u32>) -> Vec<(u32, Box<MessageKey>)> {
         range
-            .map(|n| (n, MessageKey::from_bytes([n as u8; 32])))
+            .map(|n| (n, Box::new(MessageKey::from_bytes([n as u8; 32]))))
             .collect()
     }
 
