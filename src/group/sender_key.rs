@@ -82,7 +82,6 @@ impl SenderChain {
         out.extend_from_slice(seed.as_ref());
     }
 
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self> {
         let chain_id = r.u32()?;
         let counter = r.u32()?;
@@ -234,7 +233,6 @@ impl ReceiverChain {
         }
     }
 
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self> {
         let chain_id = r.u32()?;
         let counter = r.u32()?;

@@ -428,8 +428,7 @@ impl GroupSession {
 
     /// Decodes [`GroupSession::encode`] output, checking every bound and
     /// that every chain belongs to another member of the roster.
-    // Used by sealed state at rest (another module) and the tests.
-    #[cfg_attr(not(test), allow(dead_code))]
+    // Used by sealed state at rest.
     pub(crate) fn decode(bytes: &[u8]) -> Result<GroupSession> {
         let mut r = Reader::new(bytes);
         if r.u8()? != GROUP_STATE_VERSION {

@@ -653,7 +653,6 @@ impl TrustStore {
     }
 
     /// The encoding in a buffer wiped on drop, for sealing at rest.
-    #[allow(dead_code)] // the sealed state at rest calls it
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
         Zeroizing::new(self.to_bytes())
     }
