@@ -71,7 +71,7 @@ for t in $targets; do
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
     corp=$(sed -n 's/.* corp: \([^ ]*\).*/\1/p' <<<"$last")
-    seeds=$(find "fuzz/seeds/$t" -type f 2>/dev/null | wc -l)
+    seeds=$( (find "fuzz/seeds/$t" -type f 2>/dev/null || true) | wc -l)
     summary+=("$(printf '%-18s %-5s execs=%-10s cov=%-6s ft=%-6s corpus=%-12s seeds=%s' \
         "$t" "$status" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$seeds")")
 done
