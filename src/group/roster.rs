@@ -61,10 +61,7 @@ impl fmt::Debug for GroupId {
 
 impl fmt::Display for GroupId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        crate::wire::codec::write_hex(f, &self.0)
     }
 }
 

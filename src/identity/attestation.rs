@@ -193,9 +193,7 @@ impl OrganisationPublicKey {
 impl fmt::Debug for OrganisationPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "OrganisationPublicKey(")?;
-        for b in self.0.as_bytes().iter().take(8) {
-            write!(f, "{b:02x}")?;
-        }
+        crate::wire::codec::write_hex(f, self.0.as_bytes().get(..8).unwrap_or_default())?;
         write!(f, "…)")
     }
 }

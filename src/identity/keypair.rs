@@ -221,9 +221,7 @@ impl Eq for IdentityKey {}
 impl fmt::Debug for IdentityKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "IdentityKey(")?;
-        for b in self.signing.as_bytes().iter().take(8) {
-            write!(f, "{b:02x}")?;
-        }
+        crate::wire::codec::write_hex(f, self.signing.as_bytes().get(..8).unwrap_or_default())?;
         write!(f, "…)")
     }
 }

@@ -127,6 +127,12 @@ pub(crate) fn put_bytes_u32(out: &mut Vec<u8>, bytes: &[u8]) {
     out.extend_from_slice(bytes);
 }
 
+/// Writes `bytes` as lowercase hex (for public identifiers in `Debug`
+/// and `Display`; never for secrets).
+pub(crate) fn write_hex(f: &mut core::fmt::Formatter<'_>, bytes: &[u8]) -> core::fmt::Result {
+    bytes.iter().try_for_each(|b| write!(f, "{b:02x}"))
+}
+
 /// A length as `u16`, saturating (callers bound their lists far below).
 pub(crate) fn len_u16(n: usize) -> [u8; 2] {
     u16::try_from(n).unwrap_or(u16::MAX).to_be_bytes()

@@ -55,10 +55,7 @@ impl fmt::Debug for MessageId {
 
 impl fmt::Display for MessageId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.0 {
-            write!(f, "{b:02x}")?;
-        }
-        Ok(())
+        crate::wire::codec::write_hex(f, &self.0)
     }
 }
 
