@@ -45,6 +45,39 @@ pub(crate) fn byte(b: &[u8], i: usize) -> u8 {
     b.get(i).copied().unwrap_or(0)
 }
 
+/// Bit 7 of each byte of the result is set where that byte of `x` is not an
+/// ASCII letter (SWAR: eight bytes tested in a dozen instructions).
+#[inline]
+fn non_letters(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x80 * ONES;
+    // Fold case and clear bit 7, so each byte is at most 0x7F and the
+    // additions below cannot carry into the next byte.
+    let y = (x | 0x20 * ONES) & 0x7F * ONES;
+    let at_least_a = y.wrapping_add(0x1F * ONES) & HIGH; // y >= b'a'
+    let past_z = y.wrapping_add(0x05 * ONES) & HIGH; // y >= b'z' + 1
+    !(at_least_a & !past_z & !(x & HIGH)) & HIGH
+}
+
+/// The end of the run of ASCII letters starting at `e`.
+#[inline]
+pub(crate) fn letters_end(b: &[u8], mut e: usize) -> usize {
+    while let Some(chunk) = b.get(e..e + 8) {
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let m = non_letters(u64::from_le_bytes(bytes));
+        if m != 0 {
+            return e + usize::try_from(m.trailing_zeros() / 8).unwrap_or(0);
+        }
+        e += 8;
+    }
+    while byte(b, e).is_ascii_alphabetic() {
+        e += 1;
+    }
+    e
+}
+
 /// Is the char ending at `i` a letter or digit (so `i` is inside a word)?
 pub(crate) fn word_before(text: &str, i: usize) -> bool {
     let b = text.as_bytes();
@@ -375,10 +408,7 @@ impl WordFilter {
 /// is an ordinary word that no detector or cue can use.
 #[inline]
 fn ordinary_word(sc: &Scanner, b: &[u8], s: usize) -> Option<usize> {
-    let mut e = s + 1;
-    while byte(b, e).is_ascii_alphabetic() {
-        e += 1;
-    }
+    let e = letters_end(b, s + 1);
     let next = byte(b, e);
     let after = byte(b, e + 1);
     let plain_end = match next {
@@ -660,6 +690,27 @@ mod tests {
             let mut slow = Scanner::builder().patient_name("Margaret Thornton").build();
             slow.set_filter(WordFilter::everything());
             proptest::prop_assert_eq!(fast.scan(&text), slow.scan(&text), "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn letters_end_matches_a_byte_loop() {
+        let slow = |b: &[u8], mut e: usize| {
+            while byte(b, e).is_ascii_alphabetic() {
+                e += 1;
+            }
+            e
+        };
+        for c in 0..=255u8 {
+            for pos in 0..12 {
+                let mut t = b"abcdefghijklMNOPQRSTuvwxyz".to_vec();
+                if let Some(x) = t.get_mut(pos) {
+                    *x = c;
+                }
+                for s in 0..t.len() {
+                    assert_eq!(letters_end(&t, s), slow(&t, s), "{c} at {pos} from {s}");
+                }
+            }
         }
     }
 

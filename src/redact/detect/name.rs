@@ -90,11 +90,22 @@ pub(crate) const AMBIGUOUS: u32 = u32::MAX;
 
 /// Names supplied by the app, folded to lowercase, with a cheap prefilter so
 /// that most words cost one bit test.
-#[derive(Default)]
 pub(crate) struct NameList {
     tokens: HashMap<Box<[u8]>, u32, Fnv>,
     entries: Vec<Zeroizing<String>>,
-    bloom: [u64; 16],
+    /// One bit per (length, first two bytes, last byte) of a folded token,
+    /// set in [`NameList::add`], so most words are refused without hashing.
+    bloom: [u64; 64],
+}
+
+impl Default for NameList {
+    fn default() -> Self {
+        NameList {
+            tokens: HashMap::default(),
+            entries: Vec::new(),
+            bloom: [0; 64],
+        }
+    }
 }
 
 impl Drop for NameList {
@@ -106,7 +117,24 @@ impl Drop for NameList {
 }
 
 fn bloom_bit(folded: &[u8]) -> usize {
-    (usize::from(folded.first().copied().unwrap_or(0)) * 37 + folded.len().min(63)) & 1023
+    let first = u32::from(folded.first().copied().unwrap_or(0));
+    let second = u32::from(folded.get(1).copied().unwrap_or(0));
+    let last = u32::from(folded.last().copied().unwrap_or(0));
+    let len = u32::try_from(folded.len().min(255)).unwrap_or(255);
+    let h = (len << 24) ^ (first << 16) ^ (second << 8) ^ last;
+    usize::try_from(h.wrapping_mul(0x9E37_79B1) >> 20).unwrap_or(0)
+}
+
+/// Lowercase a non-ASCII word into `buf` as [`fold`] would, without
+/// allocating; `None` if it does not fit.
+fn fold_into<'a>(word: &str, buf: &'a mut [u8; 64]) -> Option<&'a [u8]> {
+    let mut n = 0;
+    for c in word.chars().flat_map(char::to_lowercase) {
+        let dst = buf.get_mut(n..n + c.len_utf8())?;
+        c.encode_utf8(dst);
+        n += c.len_utf8();
+    }
+    buf.get(..n)
 }
 
 /// Lowercase a word for list lookup.
@@ -190,18 +218,30 @@ impl NameList {
             let w = buf.get_mut(..word.len())?;
             w.copy_from_slice(word.as_bytes());
             w.make_ascii_lowercase();
-            if !self.bloom_has(w) {
-                return None;
-            }
-            let r = self.tokens.get(&*w).copied();
-            buf.zeroize();
+            let r = if self.bloom_has(w) {
+                self.tokens.get(&*w).copied()
+            } else {
+                None
+            };
+            // Only the word's bytes were written.
+            w.zeroize();
             r
         } else {
-            let f = fold(word);
-            if !self.bloom_has(f.as_bytes()) {
-                return None;
-            }
-            self.tokens.get(f.as_bytes()).copied()
+            let mut buf = [0u8; 64];
+            let r = match fold_into(word, &mut buf) {
+                Some(f) if !self.bloom_has(f) => None,
+                Some(f) => self.tokens.get(f).copied(),
+                None => {
+                    let f = fold(word);
+                    if self.bloom_has(f.as_bytes()) {
+                        self.tokens.get(f.as_bytes()).copied()
+                    } else {
+                        None
+                    }
+                }
+            };
+            buf.zeroize();
+            r
         }
     }
 
@@ -224,6 +264,7 @@ pub(crate) fn word_end(text: &str, s: usize) -> usize {
     let b = text.as_bytes();
     let mut p = s;
     loop {
+        p = super::letters_end(b, p);
         let c = byte(b, p);
         if c.is_ascii_alphanumeric() {
             p += 1;
@@ -494,9 +535,17 @@ static STOP_FILTER: std::sync::LazyLock<super::WordFilter> = std::sync::LazyLock
     f
 });
 
+/// The stop words sorted, for a binary search when the filter passes a word
+/// (a linear scan of the list cost over a thousand instructions per word).
+static STOP_SORTED: std::sync::LazyLock<Vec<&'static [u8]>> = std::sync::LazyLock::new(|| {
+    let mut v: Vec<&'static [u8]> = STOP_WORDS.iter().map(|w| w.as_bytes()).collect();
+    v.sort_unstable();
+    v
+});
+
 /// Is the lowercase word a stop word?
 fn stop_word(w: &[u8]) -> bool {
-    STOP_FILTER.may_contain(w, 0, w.len()) && STOP_WORDS.iter().any(|s| s.as_bytes() == w)
+    STOP_FILTER.may_contain(w, 0, w.len()) && STOP_SORTED.binary_search(&w).is_ok()
 }
 
 /// Staff titles: the name after one is a colleague.
