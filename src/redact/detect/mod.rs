@@ -377,9 +377,11 @@ impl WordFilter {
     }
 
     fn key(len: usize, first: u8, second: u8, last: u8) -> usize {
-        let h = (u32::from(first.to_ascii_lowercase()) << 16)
-            ^ (u32::from(second.to_ascii_lowercase()) << 8)
-            ^ u32::from(last.to_ascii_lowercase())
+        // `x | 0x20` folds ASCII case as `to_ascii_lowercase` does for this
+        // purpose: a byte and its lowercase always have the same image.
+        let h = (u32::from(first | 0x20) << 16)
+            ^ (u32::from(second | 0x20) << 8)
+            ^ u32::from(last | 0x20)
             ^ (u32::from(u8::try_from(len.min(255)).unwrap_or(255)) << 24);
         usize::try_from(h.wrapping_mul(0x9E37_79B1) >> 20).unwrap_or(0)
     }
@@ -411,12 +413,16 @@ fn ordinary_word(sc: &Scanner, b: &[u8], s: usize) -> Option<usize> {
     let e = letters_end(b, s + 1);
     let next = byte(b, e);
     let after = byte(b, e + 1);
-    let plain_end = match next {
-        b'0'..=b'9' | b'@' | b'_' | b'+' | b'%' | 0x80..=0xFF => false,
-        b'.' | b'-' => !after.is_ascii_alphanumeric(),
-        b'\'' => !after.is_ascii_alphabetic(),
-        b' ' => !(e == s + 2 && after.is_ascii_digit()),
-        _ => true,
+    // A space is by far the most common end: test it before the table.
+    let plain_end = if next == b' ' {
+        !(e == s + 2 && after.is_ascii_digit())
+    } else {
+        match next {
+            b'0'..=b'9' | b'@' | b'_' | b'+' | b'%' | 0x80..=0xFF => false,
+            b'.' | b'-' => !after.is_ascii_alphanumeric(),
+            b'\'' => !after.is_ascii_alphabetic(),
+            _ => true,
+        }
     };
     (plain_end && sc.patterns().is_empty() && !sc.filter().may_contain(b, s, e)).then_some(e)
 }

@@ -117,10 +117,18 @@ impl Drop for NameList {
 }
 
 fn bloom_bit(folded: &[u8]) -> usize {
-    let first = u32::from(folded.first().copied().unwrap_or(0));
-    let second = u32::from(folded.get(1).copied().unwrap_or(0));
-    let last = u32::from(folded.last().copied().unwrap_or(0));
-    let len = u32::try_from(folded.len().min(255)).unwrap_or(255);
+    bloom_bit_parts(
+        folded.len(),
+        [folded.first(), folded.get(1), folded.last()].map(Option::<&u8>::copied),
+    )
+}
+
+/// [`bloom_bit`] from the length and the first, second and last bytes.
+fn bloom_bit_parts(len: usize, [first, second, last]: [Option<u8>; 3]) -> usize {
+    let first = u32::from(first.unwrap_or(0));
+    let second = u32::from(second.unwrap_or(0));
+    let last = u32::from(last.unwrap_or(0));
+    let len = u32::try_from(len.min(255)).unwrap_or(255);
     let h = (len << 24) ^ (first << 16) ^ (second << 8) ^ last;
     usize::try_from(h.wrapping_mul(0x9E37_79B1) >> 20).unwrap_or(0)
 }
@@ -214,6 +222,13 @@ impl NameList {
             return None;
         }
         if word.is_ascii() {
+            // The prefilter needs only the length and three bytes, folded:
+            // refuse most words before copying anything.
+            let wb = word.as_bytes();
+            let ends = [wb.first(), wb.get(1), wb.last()].map(|c| c.map(u8::to_ascii_lowercase));
+            if !self.bloom_has_parts(wb.len(), ends) {
+                return None;
+            }
             let mut buf = [0u8; 40];
             let w = buf.get_mut(..word.len())?;
             w.copy_from_slice(word.as_bytes());
@@ -243,6 +258,13 @@ impl NameList {
             buf.zeroize();
             r
         }
+    }
+
+    fn bloom_has_parts(&self, len: usize, ends: [Option<u8>; 3]) -> bool {
+        let bit = bloom_bit_parts(len, ends);
+        self.bloom
+            .get(bit / 64)
+            .is_some_and(|w| w & (1 << (bit % 64)) != 0)
     }
 
     fn bloom_has(&self, folded: &[u8]) -> bool {
