@@ -352,8 +352,8 @@ const SPECIAL_WORDS: &[&str] = &[
 pub(crate) static BUILTIN_FILTER: std::sync::LazyLock<WordFilter> =
     std::sync::LazyLock::new(WordFilter::builtin);
 
-/// A 4096-bit filter over (length, first two letters, last letter) of the
-/// special words and the app's patient-list words, so that most words cost
+/// A 4096-bit filter over (length, first two letters, last two letters) of
+/// the special words and the app's patient-list words, so that most words cost
 /// one bit test.
 #[derive(Clone)]
 pub(crate) struct WordFilter([u64; 64]);
@@ -376,12 +376,13 @@ impl WordFilter {
         WordFilter([u64::MAX; 64])
     }
 
-    fn key(len: usize, first: u8, second: u8, last: u8) -> usize {
+    fn key(len: usize, first: u8, second: u8, penult: u8, last: u8) -> usize {
         // `x | 0x20` folds ASCII case as `to_ascii_lowercase` does for this
         // purpose: a byte and its lowercase always have the same image.
         let h = (u32::from(first | 0x20) << 16)
             ^ (u32::from(second | 0x20) << 8)
             ^ u32::from(last | 0x20)
+            ^ (u32::from(penult | 0x20) << 4)
             ^ (u32::from(u8::try_from(len.min(255)).unwrap_or(255)) << 24);
         usize::try_from(h.wrapping_mul(0x9E37_79B1) >> 20).unwrap_or(0)
     }
@@ -391,7 +392,14 @@ impl WordFilter {
         let (Some(&first), Some(&last)) = (w.first(), w.last()) else {
             return;
         };
-        let k = Self::key(w.len(), first, w.get(1).copied().unwrap_or(0), last);
+        let penult = w.len().checked_sub(2).and_then(|i| w.get(i)).copied();
+        let k = Self::key(
+            w.len(),
+            first,
+            w.get(1).copied().unwrap_or(0),
+            penult.unwrap_or(0),
+            last,
+        );
         if let Some(x) = self.0.get_mut(k / 64) {
             *x |= 1 << (k % 64);
         }
@@ -400,14 +408,28 @@ impl WordFilter {
     /// Might the ASCII word `b[s..e]` be special?
     #[inline]
     pub(crate) fn may_contain(&self, b: &[u8], s: usize, e: usize) -> bool {
-        let second = if e > s + 1 { byte(b, s + 1) } else { 0 };
-        let k = Self::key(e - s, byte(b, s), second, byte(b, e.wrapping_sub(1)));
+        let (second, penult) = if e > s + 1 {
+            (byte(b, s + 1), byte(b, e - 2))
+        } else {
+            (0, 0)
+        };
+        let k = Self::key(
+            e - s,
+            byte(b, s),
+            second,
+            penult,
+            byte(b, e.wrapping_sub(1)),
+        );
         self.0.get(k / 64).is_some_and(|x| x & (1 << (k % 64)) != 0)
     }
 }
 
 /// The fast path for an ASCII word at a token start: returns its end if it
 /// is an ordinary word that no detector or cue can use.
+///
+/// It follows [`name::word_end`] across `'` and `-` between ASCII letters
+/// (`it's`, `follow-up`), and settles a two-letter word before a digit
+/// ("at 4") by trying it as an NI number here, as [`name::word`] would.
 #[inline]
 fn ordinary_word(sc: &Scanner, b: &[u8], s: usize) -> Option<usize> {
     let e = letters_end(b, s + 1);
@@ -415,16 +437,48 @@ fn ordinary_word(sc: &Scanner, b: &[u8], s: usize) -> Option<usize> {
     let after = byte(b, e + 1);
     // A space is by far the most common end: test it before the table.
     let plain_end = if next == b' ' {
-        !(e == s + 2 && after.is_ascii_digit())
+        !(e == s + 2 && after.is_ascii_digit()) || !ni_before_digit(b, s)
     } else {
         match next {
             b'0'..=b'9' | b'@' | b'_' | b'+' | b'%' | 0x80..=0xFF => false,
+            b'\'' | b'-' if after.is_ascii_alphabetic() => return joined_word(sc, b, s, e),
             b'.' | b'-' => !after.is_ascii_alphanumeric(),
-            b'\'' => !after.is_ascii_alphabetic(),
             _ => true,
         }
     };
     (plain_end && sc.patterns().is_empty() && !sc.filter().may_contain(b, s, e)).then_some(e)
+}
+
+/// Is the two-letter word at `s` (before a space and a digit) the start of
+/// an NI number? Out of line: it is rare and keeps the hot loop small.
+#[inline(never)]
+fn ni_before_digit(b: &[u8], s: usize) -> bool {
+    ni::at(b, s).is_some()
+}
+
+/// [`ordinary_word`] for a word that goes on across `'` or `-` at `e`
+/// (`it's`, `follow-up`), following [`name::word_end`].
+#[inline(never)]
+fn joined_word(sc: &Scanner, b: &[u8], s: usize, mut e: usize) -> Option<usize> {
+    loop {
+        let next = byte(b, e);
+        let after = byte(b, e + 1);
+        match next {
+            b'\'' | b'-' if after.is_ascii_alphabetic() => e = letters_end(b, e + 2),
+            b'0'..=b'9' | b'@' | b'_' | b'+' | b'%' | 0x80..=0xFF => return None,
+            b'.' | b'-' if after.is_ascii_alphanumeric() => return None,
+            _ => break,
+        }
+    }
+    if !sc.patterns().is_empty() || sc.filter().may_contain(b, s, e) {
+        return None;
+    }
+    // The patient list is looked up without a possessive `'s`.
+    let possessive = byte(b, e - 2) == b'\'' && matches!(byte(b, e - 1), b's' | b'S');
+    if possessive && sc.filter().may_contain(b, s, e - 2) {
+        return None;
+    }
+    Some(e)
 }
 
 /// ASCII bytes that neither start a token nor change the scan's state.
@@ -717,6 +771,41 @@ mod tests {
                     assert_eq!(letters_end(&t, s), slow(&t, s), "{c} at {pos} from {s}");
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The fast path for joined words (`it's`, `follow-up`), possessives
+        /// of listed names and short words before digits finds exactly what
+        /// the full word handler finds.
+        #[test]
+        fn joined_words_fast_path_is_only_a_shortcut(words in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(SPECIAL_WORDS.to_vec()).prop_map(str::to_string),
+                proptest::sample::select(vec![
+                    "it's", "It'S", "follow-up", "X-ray", "post-op", "co-amoxiclav", "O'Brien",
+                    "o'brien's", "Smith-Jones", "smith-jones's", "rock'n'roll", "Thornton's",
+                    "THORNTON'S", "d'Arcy", "at", "AB", "ab", "in", "QQ", "4", "12", "123456",
+                    "12 34 56 C", "AB 12 34 56 C", "ab123456c", "care", "case", "carer",
+                    "café", "Zoë", "post-2", "a-", "'", "-", "Mrs", "pt", "NOK", "Ward",
+                    "disease", "x@example.com", "Dr", "under", "Mr", "Shah",
+                ]).prop_map(str::to_string),
+                "[A-Za-z]{1,4}(['-][A-Za-z]{1,4}){0,2}",
+                "[A-Za-z]{2}",
+            ], 0..24),
+            seps in proptest::collection::vec(proptest::sample::select(vec![" ", "", ", ", ": ", ". ", "\n", "-", "'"]), 24),
+        ) {
+            let text: String = words.iter().zip(seps.iter()).map(|(w, s)| format!("{w}{s}")).collect();
+            let build = || Scanner::builder()
+                .patient_name("Mary O'Brien")
+                .patient_name("Ann Smith-Jones")
+                .patient_name("Margaret Thornton")
+                .staff_name("Raj Shah")
+                .build();
+            let fast = build();
+            let mut slow = build();
+            slow.set_filter(WordFilter::everything());
+            proptest::prop_assert_eq!(fast.scan(&text), slow.scan(&text), "{:?}", text);
         }
     }
 
