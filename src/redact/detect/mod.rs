@@ -352,15 +352,15 @@ const SPECIAL_WORDS: &[&str] = &[
 pub(crate) static BUILTIN_FILTER: std::sync::LazyLock<WordFilter> =
     std::sync::LazyLock::new(WordFilter::builtin);
 
-/// A 4096-bit filter over (length, first two letters, last two letters) of
+/// A 16384-bit filter (2 KiB, in L1) over (length, first two letters, last two letters) of
 /// the special words and the app's patient-list words, so that most words cost
 /// one bit test.
 #[derive(Clone)]
-pub(crate) struct WordFilter([u64; 64]);
+pub(crate) struct WordFilter([u64; 256]);
 
 impl WordFilter {
     pub(crate) fn builtin() -> Self {
-        let mut f = WordFilter([0; 64]);
+        let mut f = WordFilter([0; 256]);
         for w in SPECIAL_WORDS {
             f.insert(w.as_bytes());
         }
@@ -368,12 +368,12 @@ impl WordFilter {
     }
 
     pub(crate) fn empty() -> Self {
-        WordFilter([0; 64])
+        WordFilter([0; 256])
     }
 
     #[cfg(test)]
     pub(crate) fn everything() -> Self {
-        WordFilter([u64::MAX; 64])
+        WordFilter([u64::MAX; 256])
     }
 
     fn key(len: usize, first: u8, second: u8, penult: u8, last: u8) -> usize {
@@ -384,7 +384,7 @@ impl WordFilter {
             ^ u32::from(last | 0x20)
             ^ (u32::from(penult | 0x20) << 4)
             ^ (u32::from(u8::try_from(len.min(255)).unwrap_or(255)) << 24);
-        usize::try_from(h.wrapping_mul(0x9E37_79B1) >> 20).unwrap_or(0)
+        usize::try_from(h.wrapping_mul(0x9E37_79B1) >> 18).unwrap_or(0)
     }
 
     /// Add a word (its bytes as they will appear lowercased).
