@@ -408,18 +408,11 @@ impl WordFilter {
     /// Might the ASCII word `b[s..e]` be special?
     #[inline]
     pub(crate) fn may_contain(&self, b: &[u8], s: usize, e: usize) -> bool {
-        let (second, penult) = if e > s + 1 {
-            (byte(b, s + 1), byte(b, e - 2))
-        } else {
-            (0, 0)
-        };
-        let k = Self::key(
-            e - s,
-            byte(b, s),
-            second,
-            penult,
-            byte(b, e.wrapping_sub(1)),
-        );
+        let w = b.get(s..e).unwrap_or(&[]);
+        let at = |i: usize| w.get(i).copied().unwrap_or(0);
+        let n = w.len();
+        let (second, penult) = if n > 1 { (at(1), at(n - 2)) } else { (0, 0) };
+        let k = Self::key(n, at(0), second, penult, at(n.wrapping_sub(1)));
         self.0.get(k / 64).is_some_and(|x| x & (1 << (k % 64)) != 0)
     }
 }
@@ -495,6 +488,25 @@ static PLAIN: [bool; 256] = {
     t
 };
 
+/// ASCII letters and digits, as a table: one load instead of two range tests.
+#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)] // const loop: c < 256
+static ALNUM: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = (c as u8).is_ascii_alphanumeric();
+        c += 1;
+    }
+    t
+};
+
+/// Is `c` an ASCII letter or digit?
+#[inline]
+#[allow(clippy::indexing_slicing)] // a u8 always indexes a 256-entry table
+fn alnum(c: u8) -> bool {
+    ALNUM[usize::from(c)]
+}
+
 /// Is `c` a byte the scan can skip?
 #[inline]
 #[allow(clippy::indexing_slicing)] // a u8 always indexes a 256-entry table
@@ -519,8 +531,8 @@ pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
         if i >= b.len() {
             break;
         }
-        if c.is_ascii_alphanumeric() {
-            if i > 0 && byte(b, i - 1).is_ascii_alphanumeric() {
+        if alnum(c) {
+            if i > 0 && alnum(byte(b, i - 1)) {
                 // Inside a word whose digits were already skipped ("84F").
                 i = name::word_end(text, i);
                 continue;
