@@ -503,7 +503,7 @@ static ALNUM: [bool; 256] = {
 /// Is `c` an ASCII letter or digit?
 #[inline]
 #[allow(clippy::indexing_slicing)] // a u8 always indexes a 256-entry table
-fn alnum(c: u8) -> bool {
+pub(crate) fn alnum(c: u8) -> bool {
     ALNUM[usize::from(c)]
 }
 
@@ -641,7 +641,7 @@ fn token_start(
     // Cheap gate: an email's local part must reach a byte that words do not
     // contain; skip the full check for ordinary words.
     let mut j = i;
-    while byte(b, j).is_ascii_alphanumeric() {
+    while alnum(byte(b, j)) {
         j += 1;
     }
     if matches!(byte(b, j), b'@' | b'.' | b'_' | b'+' | b'%' | b'-') {

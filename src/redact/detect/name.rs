@@ -288,7 +288,7 @@ pub(crate) fn word_end(text: &str, s: usize) -> usize {
     loop {
         p = super::letters_end(b, p);
         let c = byte(b, p);
-        if c.is_ascii_alphanumeric() {
+        if super::alnum(c) {
             p += 1;
             continue;
         }
@@ -298,12 +298,22 @@ pub(crate) fn word_end(text: &str, s: usize) -> usize {
             _ => 0,
         };
         if joiner > 0 {
+            // ASCII neighbours (the usual case) need no char decoding.
+            let prev = byte(b, p.wrapping_sub(1));
             let before = p > s
-                && text
-                    .get(..p)
-                    .and_then(|t| t.chars().next_back())
-                    .is_some_and(char::is_alphabetic);
-            let after = char_at(text, p + joiner).is_some_and(char::is_alphabetic);
+                && if prev < 0x80 {
+                    prev.is_ascii_alphabetic()
+                } else {
+                    text.get(..p)
+                        .and_then(|t| t.chars().next_back())
+                        .is_some_and(char::is_alphabetic)
+                };
+            let next = byte(b, p + joiner);
+            let after = if next < 0x80 {
+                next.is_ascii_alphabetic()
+            } else {
+                char_at(text, p + joiner).is_some_and(char::is_alphabetic)
+            };
             if before && after {
                 p += joiner;
                 continue;
