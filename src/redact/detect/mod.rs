@@ -53,7 +53,7 @@ fn non_letters(x: u64) -> u64 {
     const HIGH: u64 = 0x80 * ONES;
     // Fold case and clear bit 7, so each byte is at most 0x7F and the
     // additions below cannot carry into the next byte.
-    let y = (x | 0x20 * ONES) & 0x7F * ONES;
+    let y = (x | (0x20 * ONES)) & (0x7F * ONES);
     let at_least_a = y.wrapping_add(0x1F * ONES) & HIGH; // y >= b'a'
     let past_z = y.wrapping_add(0x05 * ONES) & HIGH; // y >= b'z' + 1
     !(at_least_a & !past_z & !(x & HIGH)) & HIGH
@@ -430,7 +430,7 @@ fn ordinary_word(sc: &Scanner, b: &[u8], s: usize) -> Option<usize> {
     let after = byte(b, e + 1);
     // A space is by far the most common end: test it before the table.
     let plain_end = if next == b' ' {
-        !(e == s + 2 && after.is_ascii_digit()) || !ni_before_digit(b, s)
+        !(e == s + 2 && after.is_ascii_digit() && ni_before_digit(b, s))
     } else {
         match next {
             b'0'..=b'9' | b'@' | b'_' | b'+' | b'%' | 0x80..=0xFF => false,
