@@ -658,6 +658,9 @@ fn token_start(
 fn digits(sc: &Scanner, text: &str, i: usize, st: &mut State, out: &mut Vec<Finding>) -> usize {
     let _ = sc;
     let b = text.as_bytes();
+    if let Some(end) = quiet_digits(b, i) {
+        return end;
+    }
     let mut run = Run::read(b, i);
     while run.len > 0 {
         let (s, _) = run.group(0);
@@ -690,6 +693,31 @@ fn digits(sc: &Scanner, text: &str, i: usize, st: &mut State, out: &mut Vec<Find
         j += 1;
     }
     j
+}
+
+/// A digit group at `i` that no digit detector can use: returns its end.
+///
+/// It is a run of one group (no separator followed by a digit), so it is
+/// not a numeric date, a 3-3-4 number or a spaced phone number; with fewer
+/// than ten digits it is not a plain NHS or phone number; and with three or
+/// more digits, or one or two not followed by a letter (an ordinal suffix)
+/// or a separator (before a month name), it is not a day of a named date.
+/// Short numbers ("15:00", "HR 110") are common, and this spares them the
+/// full run.
+#[inline]
+fn quiet_digits(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i;
+    while byte(b, j).is_ascii_digit() {
+        j += 1;
+    }
+    let n = j - i;
+    let next = byte(b, j);
+    let quiet = if n <= 2 {
+        !next.is_ascii_alphabetic() && !matches!(next, b' ' | b'-' | b'/' | b'.' | 0xC2 | 0xE2)
+    } else {
+        n < 10 && sep_at(b, j).is_none_or(|(_, k)| !byte(b, j + k).is_ascii_digit())
+    };
+    quiet.then_some(j)
 }
 
 /// A placeholder this module writes: `[label]`, `[label ending 123]` or
@@ -818,6 +846,25 @@ mod tests {
             let mut slow = build();
             slow.set_filter(WordFilter::everything());
             proptest::prop_assert_eq!(fast.scan(&text), slow.scan(&text), "{:?}", text);
+        }
+    }
+
+    proptest::proptest! {
+        /// A group `quiet_digits` skips is one that no digit detector takes,
+        /// under any date cue.
+        #[test]
+        fn quiet_digits_are_never_identifiers(
+            text in "[0-9]{1,12}([ ./:,-]|\u{a0}|\u{2013}|st|th|nd| of)?([0-9]{1,4}|[A-Za-z]{1,9})?([ ./-][0-9]{1,4})?[ ,.]?",
+        ) {
+            let b = text.as_bytes();
+            if let Some(end) = quiet_digits(b, 0) {
+                let run = Run::read(b, 0);
+                proptest::prop_assert_eq!(run.len, 1);
+                proptest::prop_assert_eq!(run.group(0).1, end);
+                proptest::prop_assert!(date::at(&text, &run).is_none(), "{:?}", text);
+                proptest::prop_assert!(nhs::at(b, &run).is_none(), "{:?}", text);
+                proptest::prop_assert!(phone::national(b, &run).is_none(), "{:?}", text);
+            }
         }
     }
 
