@@ -78,6 +78,16 @@ pub(crate) fn letters_end(b: &[u8], mut e: usize) -> usize {
     e
 }
 
+/// `char::is_alphabetic`, with the Latin-1 letters (`é`, `ü`, `ñ`, …)
+/// answered without a Unicode table search.
+#[inline]
+pub(crate) fn alphabetic(c: char) -> bool {
+    match c {
+        '\u{C0}'..='\u{FF}' => c != '\u{D7}' && c != '\u{F7}',
+        _ => c.is_alphabetic(),
+    }
+}
+
 /// Is the char ending at `i` a letter or digit (so `i` is inside a word)?
 pub(crate) fn word_before(text: &str, i: usize) -> bool {
     let b = text.as_bytes();
@@ -597,7 +607,7 @@ pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
             0x80..=0xEF => {
                 let ch = char_at(text, i);
                 let n = ch.map_or(1, char::len_utf8);
-                if ch.is_some_and(char::is_alphabetic) && !word_before(text, i) {
+                if ch.is_some_and(alphabetic) && !word_before(text, i) {
                     i = name::word(sc, text, i, &mut st, out).max(i + n);
                 } else {
                     i += n;
@@ -865,6 +875,13 @@ mod tests {
                 proptest::prop_assert!(nhs::at(b, &run).is_none(), "{:?}", text);
                 proptest::prop_assert!(phone::national(b, &run).is_none(), "{:?}", text);
             }
+        }
+    }
+
+    #[test]
+    fn latin1_shortcut_agrees_with_unicode() {
+        for c in '\u{0}'..='\u{2FF}' {
+            assert_eq!(alphabetic(c), c.is_alphabetic(), "{c:?}");
         }
     }
 

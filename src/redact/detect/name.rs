@@ -277,7 +277,7 @@ impl NameList {
 
 /// Is this char part of a word?
 fn word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || (!c.is_ascii() && c.is_alphabetic())
+    c.is_ascii_alphanumeric() || (!c.is_ascii() && super::alphabetic(c))
 }
 
 /// The end of the word starting at `s`: letters, digits, and `'`, `’`, `-`
@@ -312,7 +312,7 @@ pub(crate) fn word_end(text: &str, s: usize) -> usize {
             let after = if next < 0x80 {
                 next.is_ascii_alphabetic()
             } else {
-                char_at(text, p + joiner).is_some_and(char::is_alphabetic)
+                char_at(text, p + joiner).is_some_and(super::alphabetic)
             };
             if before && after {
                 p += joiner;
