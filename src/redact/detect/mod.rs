@@ -393,7 +393,7 @@ impl WordFilter {
             ^ (u32::from(second | 0x20) << 8)
             ^ u32::from(last | 0x20)
             ^ (u32::from(penult | 0x20) << 4)
-            ^ (u32::from(u8::try_from(len.min(255)).unwrap_or(255)) << 24);
+            ^ (u32::from(len.to_le_bytes()[0]) << 24);
         usize::try_from(h.wrapping_mul(0x9E37_79B1) >> 18).unwrap_or(0)
     }
 
