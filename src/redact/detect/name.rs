@@ -134,15 +134,15 @@ fn bloom_bit_parts(len: usize, [first, second, last]: [Option<u8>; 3]) -> usize 
 }
 
 /// Lowercase a non-ASCII word into `buf` as [`fold`] would, without
-/// allocating; `None` if it does not fit.
-fn fold_into<'a>(word: &str, buf: &'a mut [u8; 64]) -> Option<&'a [u8]> {
+/// allocating; returns its length, or `None` if it does not fit.
+fn fold_into(word: &str, buf: &mut [u8; 64]) -> Option<usize> {
     let mut n = 0;
     for c in word.chars().flat_map(char::to_lowercase) {
         let dst = buf.get_mut(n..n + c.len_utf8())?;
         c.encode_utf8(dst);
         n += c.len_utf8();
     }
-    buf.get(..n)
+    Some(n)
 }
 
 /// Lowercase a word for list lookup.
@@ -243,10 +243,20 @@ impl NameList {
             r
         } else {
             let mut buf = [0u8; 64];
-            let r = match fold_into(word, &mut buf) {
-                Some(f) if !self.bloom_has(f) => None,
-                Some(f) => self.tokens.get(f).copied(),
+            match fold_into(word, &mut buf) {
+                Some(n) => {
+                    let f = buf.get_mut(..n)?;
+                    let r = if self.bloom_has(f) {
+                        self.tokens.get(&*f).copied()
+                    } else {
+                        None
+                    };
+                    // Only the folded word's bytes were written.
+                    f.zeroize();
+                    r
+                }
                 None => {
+                    buf.zeroize();
                     let f = fold(word);
                     if self.bloom_has(f.as_bytes()) {
                         self.tokens.get(f.as_bytes()).copied()
@@ -254,9 +264,7 @@ impl NameList {
                         None
                     }
                 }
-            };
-            buf.zeroize();
-            r
+            }
         }
     }
 
