@@ -45,6 +45,49 @@ pub(crate) fn byte(b: &[u8], i: usize) -> u8 {
     b.get(i).copied().unwrap_or(0)
 }
 
+/// Bit 7 of each byte of the result is set where that byte of `x` is not an
+/// ASCII letter (SWAR: eight bytes tested in a dozen instructions).
+#[inline]
+fn non_letters(x: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x80 * ONES;
+    // Fold case and clear bit 7, so each byte is at most 0x7F and the
+    // additions below cannot carry into the next byte.
+    let y = (x | (0x20 * ONES)) & (0x7F * ONES);
+    let at_least_a = y.wrapping_add(0x1F * ONES) & HIGH; // y >= b'a'
+    let past_z = y.wrapping_add(0x05 * ONES) & HIGH; // y >= b'z' + 1
+    !(at_least_a & !past_z & !(x & HIGH)) & HIGH
+}
+
+/// The end of the run of ASCII letters starting at `e`.
+#[inline]
+pub(crate) fn letters_end(b: &[u8], mut e: usize) -> usize {
+    while let Some(chunk) = b.get(e..e + 8) {
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let m = non_letters(u64::from_le_bytes(bytes));
+        if m != 0 {
+            return e + usize::try_from(m.trailing_zeros() / 8).unwrap_or(0);
+        }
+        e += 8;
+    }
+    while byte(b, e).is_ascii_alphabetic() {
+        e += 1;
+    }
+    e
+}
+
+/// `char::is_alphabetic`, with the Latin-1 letters (`é`, `ü`, `ñ`, …)
+/// answered without a Unicode table search.
+#[inline]
+pub(crate) fn alphabetic(c: char) -> bool {
+    match c {
+        '\u{C0}'..='\u{FF}' => c != '\u{D7}' && c != '\u{F7}',
+        _ => c.is_alphabetic(),
+    }
+}
+
 /// Is the char ending at `i` a letter or digit (so `i` is inside a word)?
 pub(crate) fn word_before(text: &str, i: usize) -> bool {
     let b = text.as_bytes();
@@ -319,15 +362,15 @@ const SPECIAL_WORDS: &[&str] = &[
 pub(crate) static BUILTIN_FILTER: std::sync::LazyLock<WordFilter> =
     std::sync::LazyLock::new(WordFilter::builtin);
 
-/// A 4096-bit filter over (length, first two letters, last letter) of the
-/// special words and the app's patient-list words, so that most words cost
+/// A 16384-bit filter (2 KiB, in L1) over (length, first two letters, last two letters) of
+/// the special words and the app's patient-list words, so that most words cost
 /// one bit test.
 #[derive(Clone)]
-pub(crate) struct WordFilter([u64; 64]);
+pub(crate) struct WordFilter([u64; 256]);
 
 impl WordFilter {
     pub(crate) fn builtin() -> Self {
-        let mut f = WordFilter([0; 64]);
+        let mut f = WordFilter([0; 256]);
         for w in SPECIAL_WORDS {
             f.insert(w.as_bytes());
         }
@@ -335,20 +378,23 @@ impl WordFilter {
     }
 
     pub(crate) fn empty() -> Self {
-        WordFilter([0; 64])
+        WordFilter([0; 256])
     }
 
     #[cfg(test)]
     pub(crate) fn everything() -> Self {
-        WordFilter([u64::MAX; 64])
+        WordFilter([u64::MAX; 256])
     }
 
-    fn key(len: usize, first: u8, second: u8, last: u8) -> usize {
-        let h = (u32::from(first.to_ascii_lowercase()) << 16)
-            ^ (u32::from(second.to_ascii_lowercase()) << 8)
-            ^ u32::from(last.to_ascii_lowercase())
-            ^ (u32::from(u8::try_from(len.min(255)).unwrap_or(255)) << 24);
-        usize::try_from(h.wrapping_mul(0x9E37_79B1) >> 20).unwrap_or(0)
+    fn key(len: usize, first: u8, second: u8, penult: u8, last: u8) -> usize {
+        // `x | 0x20` folds ASCII case as `to_ascii_lowercase` does for this
+        // purpose: a byte and its lowercase always have the same image.
+        let h = (u32::from(first | 0x20) << 16)
+            ^ (u32::from(second | 0x20) << 8)
+            ^ u32::from(last | 0x20)
+            ^ (u32::from(penult | 0x20) << 4)
+            ^ (u32::from(len.to_le_bytes()[0]) << 24);
+        usize::try_from(h.wrapping_mul(0x9E37_79B1) >> 18).unwrap_or(0)
     }
 
     /// Add a word (its bytes as they will appear lowercased).
@@ -356,7 +402,14 @@ impl WordFilter {
         let (Some(&first), Some(&last)) = (w.first(), w.last()) else {
             return;
         };
-        let k = Self::key(w.len(), first, w.get(1).copied().unwrap_or(0), last);
+        let penult = w.len().checked_sub(2).and_then(|i| w.get(i)).copied();
+        let k = Self::key(
+            w.len(),
+            first,
+            w.get(1).copied().unwrap_or(0),
+            penult.unwrap_or(0),
+            last,
+        );
         if let Some(x) = self.0.get_mut(k / 64) {
             *x |= 1 << (k % 64);
         }
@@ -365,30 +418,70 @@ impl WordFilter {
     /// Might the ASCII word `b[s..e]` be special?
     #[inline]
     pub(crate) fn may_contain(&self, b: &[u8], s: usize, e: usize) -> bool {
-        let second = if e > s + 1 { byte(b, s + 1) } else { 0 };
-        let k = Self::key(e - s, byte(b, s), second, byte(b, e.wrapping_sub(1)));
+        let w = b.get(s..e).unwrap_or(&[]);
+        let at = |i: usize| w.get(i).copied().unwrap_or(0);
+        let n = w.len();
+        let (second, penult) = if n > 1 { (at(1), at(n - 2)) } else { (0, 0) };
+        let k = Self::key(n, at(0), second, penult, at(n.wrapping_sub(1)));
         self.0.get(k / 64).is_some_and(|x| x & (1 << (k % 64)) != 0)
     }
 }
 
 /// The fast path for an ASCII word at a token start: returns its end if it
 /// is an ordinary word that no detector or cue can use.
+///
+/// It follows [`name::word_end`] across `'` and `-` between ASCII letters
+/// (`it's`, `follow-up`), and settles a two-letter word before a digit
+/// ("at 4") by trying it as an NI number here, as [`name::word`] would.
 #[inline]
 fn ordinary_word(sc: &Scanner, b: &[u8], s: usize) -> Option<usize> {
-    let mut e = s + 1;
-    while byte(b, e).is_ascii_alphabetic() {
-        e += 1;
-    }
+    let e = letters_end(b, s + 1);
     let next = byte(b, e);
     let after = byte(b, e + 1);
-    let plain_end = match next {
-        b'0'..=b'9' | b'@' | b'_' | b'+' | b'%' | 0x80..=0xFF => false,
-        b'.' | b'-' => !after.is_ascii_alphanumeric(),
-        b'\'' => !after.is_ascii_alphabetic(),
-        b' ' => !(e == s + 2 && after.is_ascii_digit()),
-        _ => true,
+    // A space is by far the most common end: test it before the table.
+    let plain_end = if next == b' ' {
+        !(e == s + 2 && after.is_ascii_digit() && ni_before_digit(b, s))
+    } else {
+        match next {
+            b'0'..=b'9' | b'@' | b'_' | b'+' | b'%' | 0x80..=0xFF => false,
+            b'\'' | b'-' if after.is_ascii_alphabetic() => return joined_word(sc, b, s, e),
+            b'.' | b'-' => !after.is_ascii_alphanumeric(),
+            _ => true,
+        }
     };
     (plain_end && sc.patterns().is_empty() && !sc.filter().may_contain(b, s, e)).then_some(e)
+}
+
+/// Is the two-letter word at `s` (before a space and a digit) the start of
+/// an NI number? Out of line: it is rare and keeps the hot loop small.
+#[inline(never)]
+fn ni_before_digit(b: &[u8], s: usize) -> bool {
+    ni::at(b, s).is_some()
+}
+
+/// [`ordinary_word`] for a word that goes on across `'` or `-` at `e`
+/// (`it's`, `follow-up`), following [`name::word_end`].
+#[inline(never)]
+fn joined_word(sc: &Scanner, b: &[u8], s: usize, mut e: usize) -> Option<usize> {
+    loop {
+        let next = byte(b, e);
+        let after = byte(b, e + 1);
+        match next {
+            b'\'' | b'-' if after.is_ascii_alphabetic() => e = letters_end(b, e + 2),
+            b'0'..=b'9' | b'@' | b'_' | b'+' | b'%' | 0x80..=0xFF => return None,
+            b'.' | b'-' if after.is_ascii_alphanumeric() => return None,
+            _ => break,
+        }
+    }
+    if !sc.patterns().is_empty() || sc.filter().may_contain(b, s, e) {
+        return None;
+    }
+    // The patient list is looked up without a possessive `'s`.
+    let possessive = byte(b, e - 2) == b'\'' && matches!(byte(b, e - 1), b's' | b'S');
+    if possessive && sc.filter().may_contain(b, s, e - 2) {
+        return None;
+    }
+    Some(e)
 }
 
 /// ASCII bytes that neither start a token nor change the scan's state.
@@ -404,6 +497,25 @@ static PLAIN: [bool; 256] = {
     }
     t
 };
+
+/// ASCII letters and digits, as a table: one load instead of two range tests.
+#[allow(clippy::indexing_slicing, clippy::cast_possible_truncation)] // const loop: c < 256
+static ALNUM: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = (c as u8).is_ascii_alphanumeric();
+        c += 1;
+    }
+    t
+};
+
+/// Is `c` an ASCII letter or digit?
+#[inline]
+#[allow(clippy::indexing_slicing)] // a u8 always indexes a 256-entry table
+pub(crate) fn alnum(c: u8) -> bool {
+    ALNUM[usize::from(c)]
+}
 
 /// Is `c` a byte the scan can skip?
 #[inline]
@@ -429,8 +541,8 @@ pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
         if i >= b.len() {
             break;
         }
-        if c.is_ascii_alphanumeric() {
-            if i > 0 && byte(b, i - 1).is_ascii_alphanumeric() {
+        if alnum(c) {
+            if i > 0 && alnum(byte(b, i - 1)) {
                 // Inside a word whose digits were already skipped ("84F").
                 i = name::word_end(text, i);
                 continue;
@@ -495,7 +607,7 @@ pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
             0x80..=0xEF => {
                 let ch = char_at(text, i);
                 let n = ch.map_or(1, char::len_utf8);
-                if ch.is_some_and(char::is_alphabetic) && !word_before(text, i) {
+                if ch.is_some_and(alphabetic) && !word_before(text, i) {
                     i = name::word(sc, text, i, &mut st, out).max(i + n);
                 } else {
                     i += n;
@@ -539,7 +651,7 @@ fn token_start(
     // Cheap gate: an email's local part must reach a byte that words do not
     // contain; skip the full check for ordinary words.
     let mut j = i;
-    while byte(b, j).is_ascii_alphanumeric() {
+    while alnum(byte(b, j)) {
         j += 1;
     }
     if matches!(byte(b, j), b'@' | b'.' | b'_' | b'+' | b'%' | b'-') {
@@ -556,6 +668,9 @@ fn token_start(
 fn digits(sc: &Scanner, text: &str, i: usize, st: &mut State, out: &mut Vec<Finding>) -> usize {
     let _ = sc;
     let b = text.as_bytes();
+    if let Some(end) = quiet_digits(b, i) {
+        return end;
+    }
     let mut run = Run::read(b, i);
     while run.len > 0 {
         let (s, _) = run.group(0);
@@ -588,6 +703,31 @@ fn digits(sc: &Scanner, text: &str, i: usize, st: &mut State, out: &mut Vec<Find
         j += 1;
     }
     j
+}
+
+/// A digit group at `i` that no digit detector can use: returns its end.
+///
+/// It is a run of one group (no separator followed by a digit), so it is
+/// not a numeric date, a 3-3-4 number or a spaced phone number; with fewer
+/// than ten digits it is not a plain NHS or phone number; and with three or
+/// more digits, or one or two not followed by a letter (an ordinal suffix)
+/// or a separator (before a month name), it is not a day of a named date.
+/// Short numbers ("15:00", "HR 110") are common, and this spares them the
+/// full run.
+#[inline]
+fn quiet_digits(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i;
+    while byte(b, j).is_ascii_digit() {
+        j += 1;
+    }
+    let n = j - i;
+    let next = byte(b, j);
+    let quiet = if n <= 2 {
+        !next.is_ascii_alphabetic() && !matches!(next, b' ' | b'-' | b'/' | b'.' | 0xC2 | 0xE2)
+    } else {
+        n < 10 && sep_at(b, j).is_none_or(|(_, k)| !byte(b, j + k).is_ascii_digit())
+    };
+    quiet.then_some(j)
 }
 
 /// A placeholder this module writes: `[label]`, `[label ending 123]` or
@@ -660,6 +800,88 @@ mod tests {
             let mut slow = Scanner::builder().patient_name("Margaret Thornton").build();
             slow.set_filter(WordFilter::everything());
             proptest::prop_assert_eq!(fast.scan(&text), slow.scan(&text), "{:?}", text);
+        }
+    }
+
+    #[test]
+    fn letters_end_matches_a_byte_loop() {
+        let slow = |b: &[u8], mut e: usize| {
+            while byte(b, e).is_ascii_alphabetic() {
+                e += 1;
+            }
+            e
+        };
+        for c in 0..=255u8 {
+            for pos in 0..12 {
+                let mut t = b"abcdefghijklMNOPQRSTuvwxyz".to_vec();
+                if let Some(x) = t.get_mut(pos) {
+                    *x = c;
+                }
+                for s in 0..t.len() {
+                    assert_eq!(letters_end(&t, s), slow(&t, s), "{c} at {pos} from {s}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The fast path for joined words (`it's`, `follow-up`), possessives
+        /// of listed names and short words before digits finds exactly what
+        /// the full word handler finds.
+        #[test]
+        fn joined_words_fast_path_is_only_a_shortcut(words in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(SPECIAL_WORDS.to_vec()).prop_map(str::to_string),
+                proptest::sample::select(vec![
+                    "it's", "It'S", "follow-up", "X-ray", "post-op", "co-amoxiclav", "O'Brien",
+                    "o'brien's", "Smith-Jones", "smith-jones's", "rock'n'roll", "Thornton's",
+                    "THORNTON'S", "d'Arcy", "at", "AB", "ab", "in", "QQ", "4", "12", "123456",
+                    "12 34 56 C", "AB 12 34 56 C", "ab123456c", "care", "case", "carer",
+                    "café", "Zoë", "post-2", "a-", "'", "-", "Mrs", "pt", "NOK", "Ward",
+                    "disease", "x@example.com", "Dr", "under", "Mr", "Shah",
+                ]).prop_map(str::to_string),
+                "[A-Za-z]{1,4}(['-][A-Za-z]{1,4}){0,2}",
+                "[A-Za-z]{2}",
+            ], 0..24),
+            seps in proptest::collection::vec(proptest::sample::select(vec![" ", "", ", ", ": ", ". ", "\n", "-", "'"]), 24),
+        ) {
+            let text: String = words.iter().zip(seps.iter()).map(|(w, s)| format!("{w}{s}")).collect();
+            let build = || Scanner::builder()
+                .patient_name("Mary O'Brien")
+                .patient_name("Ann Smith-Jones")
+                .patient_name("Margaret Thornton")
+                .staff_name("Raj Shah")
+                .build();
+            let fast = build();
+            let mut slow = build();
+            slow.set_filter(WordFilter::everything());
+            proptest::prop_assert_eq!(fast.scan(&text), slow.scan(&text), "{:?}", text);
+        }
+    }
+
+    proptest::proptest! {
+        /// A group `quiet_digits` skips is one that no digit detector takes,
+        /// under any date cue.
+        #[test]
+        fn quiet_digits_are_never_identifiers(
+            text in "[0-9]{1,12}([ ./:,-]|\u{a0}|\u{2013}|st|th|nd| of)?([0-9]{1,4}|[A-Za-z]{1,9})?([ ./-][0-9]{1,4})?[ ,.]?",
+        ) {
+            let b = text.as_bytes();
+            if let Some(end) = quiet_digits(b, 0) {
+                let run = Run::read(b, 0);
+                proptest::prop_assert_eq!(run.len, 1);
+                proptest::prop_assert_eq!(run.group(0).1, end);
+                proptest::prop_assert!(date::at(&text, &run).is_none(), "{:?}", text);
+                proptest::prop_assert!(nhs::at(b, &run).is_none(), "{:?}", text);
+                proptest::prop_assert!(phone::national(b, &run).is_none(), "{:?}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn latin1_shortcut_agrees_with_unicode() {
+        for c in '\u{0}'..='\u{2FF}' {
+            assert_eq!(alphabetic(c), c.is_alphabetic(), "{c:?}");
         }
     }
 

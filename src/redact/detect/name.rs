@@ -90,11 +90,22 @@ pub(crate) const AMBIGUOUS: u32 = u32::MAX;
 
 /// Names supplied by the app, folded to lowercase, with a cheap prefilter so
 /// that most words cost one bit test.
-#[derive(Default)]
 pub(crate) struct NameList {
     tokens: HashMap<Box<[u8]>, u32, Fnv>,
     entries: Vec<Zeroizing<String>>,
-    bloom: [u64; 16],
+    /// One bit per (length, first two bytes, last byte) of a folded token,
+    /// set in [`NameList::add`], so most words are refused without hashing.
+    bloom: [u64; 64],
+}
+
+impl Default for NameList {
+    fn default() -> Self {
+        NameList {
+            tokens: HashMap::default(),
+            entries: Vec::new(),
+            bloom: [0; 64],
+        }
+    }
 }
 
 impl Drop for NameList {
@@ -106,7 +117,32 @@ impl Drop for NameList {
 }
 
 fn bloom_bit(folded: &[u8]) -> usize {
-    (usize::from(folded.first().copied().unwrap_or(0)) * 37 + folded.len().min(63)) & 1023
+    bloom_bit_parts(
+        folded.len(),
+        [folded.first(), folded.get(1), folded.last()].map(Option::<&u8>::copied),
+    )
+}
+
+/// [`bloom_bit`] from the length and the first, second and last bytes.
+fn bloom_bit_parts(len: usize, [first, second, last]: [Option<u8>; 3]) -> usize {
+    let first = u32::from(first.unwrap_or(0));
+    let second = u32::from(second.unwrap_or(0));
+    let last = u32::from(last.unwrap_or(0));
+    let len = u32::try_from(len.min(255)).unwrap_or(255);
+    let h = (len << 24) ^ (first << 16) ^ (second << 8) ^ last;
+    usize::try_from(h.wrapping_mul(0x9E37_79B1) >> 20).unwrap_or(0)
+}
+
+/// Lowercase a non-ASCII word into `buf` as [`fold`] would, without
+/// allocating; returns its length, or `None` if it does not fit.
+fn fold_into(word: &str, buf: &mut [u8; 64]) -> Option<usize> {
+    let mut n = 0;
+    for c in word.chars().flat_map(char::to_lowercase) {
+        let dst = buf.get_mut(n..n + c.len_utf8())?;
+        c.encode_utf8(dst);
+        n += c.len_utf8();
+    }
+    Some(n)
 }
 
 /// Lowercase a word for list lookup.
@@ -186,23 +222,57 @@ impl NameList {
             return None;
         }
         if word.is_ascii() {
+            // The prefilter needs only the length and three bytes, folded:
+            // refuse most words before copying anything.
+            let wb = word.as_bytes();
+            let ends = [wb.first(), wb.get(1), wb.last()].map(|c| c.map(u8::to_ascii_lowercase));
+            if !self.bloom_has_parts(wb.len(), ends) {
+                return None;
+            }
             let mut buf = [0u8; 40];
             let w = buf.get_mut(..word.len())?;
             w.copy_from_slice(word.as_bytes());
             w.make_ascii_lowercase();
-            if !self.bloom_has(w) {
-                return None;
-            }
-            let r = self.tokens.get(&*w).copied();
-            buf.zeroize();
+            let r = if self.bloom_has(w) {
+                self.tokens.get(&*w).copied()
+            } else {
+                None
+            };
+            // Only the word's bytes were written.
+            w.zeroize();
             r
         } else {
-            let f = fold(word);
-            if !self.bloom_has(f.as_bytes()) {
-                return None;
+            let mut buf = [0u8; 64];
+            match fold_into(word, &mut buf) {
+                Some(n) => {
+                    let f = buf.get_mut(..n)?;
+                    let r = if self.bloom_has(f) {
+                        self.tokens.get(&*f).copied()
+                    } else {
+                        None
+                    };
+                    // Only the folded word's bytes were written.
+                    f.zeroize();
+                    r
+                }
+                None => {
+                    buf.zeroize();
+                    let f = fold(word);
+                    if self.bloom_has(f.as_bytes()) {
+                        self.tokens.get(f.as_bytes()).copied()
+                    } else {
+                        None
+                    }
+                }
             }
-            self.tokens.get(f.as_bytes()).copied()
         }
+    }
+
+    fn bloom_has_parts(&self, len: usize, ends: [Option<u8>; 3]) -> bool {
+        let bit = bloom_bit_parts(len, ends);
+        self.bloom
+            .get(bit / 64)
+            .is_some_and(|w| w & (1 << (bit % 64)) != 0)
     }
 
     fn bloom_has(&self, folded: &[u8]) -> bool {
@@ -215,7 +285,7 @@ impl NameList {
 
 /// Is this char part of a word?
 fn word_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || (!c.is_ascii() && c.is_alphabetic())
+    c.is_ascii_alphanumeric() || (!c.is_ascii() && super::alphabetic(c))
 }
 
 /// The end of the word starting at `s`: letters, digits, and `'`, `’`, `-`
@@ -224,8 +294,9 @@ pub(crate) fn word_end(text: &str, s: usize) -> usize {
     let b = text.as_bytes();
     let mut p = s;
     loop {
+        p = super::letters_end(b, p);
         let c = byte(b, p);
-        if c.is_ascii_alphanumeric() {
+        if super::alnum(c) {
             p += 1;
             continue;
         }
@@ -235,12 +306,22 @@ pub(crate) fn word_end(text: &str, s: usize) -> usize {
             _ => 0,
         };
         if joiner > 0 {
+            // ASCII neighbours (the usual case) need no char decoding.
+            let prev = byte(b, p.wrapping_sub(1));
             let before = p > s
-                && text
-                    .get(..p)
-                    .and_then(|t| t.chars().next_back())
-                    .is_some_and(char::is_alphabetic);
-            let after = char_at(text, p + joiner).is_some_and(char::is_alphabetic);
+                && if prev < 0x80 {
+                    prev.is_ascii_alphabetic()
+                } else {
+                    text.get(..p)
+                        .and_then(|t| t.chars().next_back())
+                        .is_some_and(char::is_alphabetic)
+                };
+            let next = byte(b, p + joiner);
+            let after = if next < 0x80 {
+                next.is_ascii_alphabetic()
+            } else {
+                char_at(text, p + joiner).is_some_and(super::alphabetic)
+            };
             if before && after {
                 p += joiner;
                 continue;
@@ -494,9 +575,17 @@ static STOP_FILTER: std::sync::LazyLock<super::WordFilter> = std::sync::LazyLock
     f
 });
 
+/// The stop words sorted, for a binary search when the filter passes a word
+/// (a linear scan of the list cost over a thousand instructions per word).
+static STOP_SORTED: std::sync::LazyLock<Vec<&'static [u8]>> = std::sync::LazyLock::new(|| {
+    let mut v: Vec<&'static [u8]> = STOP_WORDS.iter().map(|w| w.as_bytes()).collect();
+    v.sort_unstable();
+    v
+});
+
 /// Is the lowercase word a stop word?
 fn stop_word(w: &[u8]) -> bool {
-    STOP_FILTER.may_contain(w, 0, w.len()) && STOP_WORDS.iter().any(|s| s.as_bytes() == w)
+    STOP_FILTER.may_contain(w, 0, w.len()) && STOP_SORTED.binary_search(&w).is_ok()
 }
 
 /// Staff titles: the name after one is a colleague.
