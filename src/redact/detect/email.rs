@@ -62,15 +62,10 @@ pub(crate) fn at(b: &[u8], s: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use crate::redact::{Kind, Scanner};
+    use crate::redact::Kind;
 
     fn spans(t: &str) -> Vec<&str> {
-        Scanner::new()
-            .scan(t)
-            .iter()
-            .filter(|f| f.kind() == Kind::Email)
-            .map(|f| &t[f.span()])
-            .collect()
+        super::super::spans_of(Kind::Email, t)
     }
 
     #[test]

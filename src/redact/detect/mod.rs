@@ -764,6 +764,17 @@ pub(crate) fn placeholder(b: &[u8], i: usize) -> Option<(usize, Option<Kind>)> {
     None
 }
 
+/// The matched text of every finding of `kind` in `t` (detector tests).
+#[cfg(test)]
+pub(super) fn spans_of(kind: crate::redact::Kind, t: &str) -> Vec<&str> {
+    crate::redact::Scanner::new()
+        .scan(t)
+        .iter()
+        .filter(|f| f.kind() == kind)
+        .map(|f| &t[f.span()])
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

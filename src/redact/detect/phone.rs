@@ -94,15 +94,10 @@ pub(crate) fn international(b: &[u8], i: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use crate::redact::{Kind, Scanner};
+    use crate::redact::Kind;
 
     fn spans(t: &str) -> Vec<&str> {
-        Scanner::new()
-            .scan(t)
-            .iter()
-            .filter(|f| f.kind() == Kind::Phone)
-            .map(|f| &t[f.span()])
-            .collect()
+        super::super::spans_of(Kind::Phone, t)
     }
 
     #[test]
