@@ -16,6 +16,7 @@ use crate::handshake::{PreKeyBundle, PreKeyStore};
 use crate::identity::{IdentityKey, IdentityKeyPair, VerifiedIdentity};
 use crate::limits::{MAX_RETIRED_CHAINS, MAX_SKIPPED_TOTAL};
 use crate::ratchet::chain_key::ChainKey;
+use crate::ratchet::header::HEADER_LEN;
 use crate::ratchet::message_key::{MessageKey, NONCE_LEN, TAG_LEN};
 use crate::ratchet::root_key::RootKey;
 use crate::ratchet::skipped::{SkippedChain, SkippedKeys};
@@ -202,7 +203,7 @@ impl Session {
                 .pending
                 .as_ref()
                 .map_or(0, |_| crate::wire::envelope::MAX_PREKEY_PART_LEN)
-            + 40;
+            + HEADER_LEN;
         let mut out = Vec::with_capacity(prefix_len + NONCE_LEN + message.padded_len() + TAG_LEN);
         out.push(ENVELOPE_VERSION);
         match &self.pending {

@@ -359,7 +359,8 @@ impl Attestation {
                 + d.ods_code.len()
                 + d.display_name.len()
                 + d.role.len()
-                + d.registration.number.len(),
+                + d.registration.number.len()
+                + 64,
         );
         out.push(ATTESTATION_VERSION);
         out.extend_from_slice(&self.serial.to_be_bytes());
