@@ -13,13 +13,14 @@
 )]
 
 use bleep::*;
-use chacha20poly1305::aead::AeadInPlace;
+use chacha20poly1305::aead::AeadInOut;
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit};
-use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use sha2::Sha256;
+use std::hint::black_box;
 use std::time::{Duration, Instant};
 use x25519_dalek::{PublicKey, StaticSecret};
 
@@ -77,10 +78,10 @@ fn sessions(p: &mut Parties) -> (Session, Session) {
 }
 
 fn hmac_step(ck: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(ck).unwrap();
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(ck).unwrap();
     m.update(&[1]);
     let mk = m.finalize().into_bytes().into();
-    let mut c = <Hmac<Sha256> as Mac>::new_from_slice(ck).unwrap();
+    let mut c = <Hmac<Sha256> as KeyInit>::new_from_slice(ck).unwrap();
     c.update(&[2]);
     (mk, c.finalize().into_bytes().into())
 }
@@ -88,7 +89,7 @@ fn hmac_step(ck: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
 fn floor_send(ck: &[u8; 32], buf: &mut [u8; 1024]) -> [u8; 16] {
     let (mk, _next) = hmac_step(ck);
     let aead = ChaCha20Poly1305::new(&mk.into());
-    aead.encrypt_in_place_detached(&[0u8; 12].into(), b"", buf)
+    aead.encrypt_inout_detached(&[0u8; 12].into(), b"", buf.as_mut_slice().into())
         .unwrap()
         .into()
 }
@@ -97,8 +98,13 @@ fn floor_receive(ck: &[u8; 32], ct: &[u8; 1024], tag: &[u8; 16]) -> [u8; 1024] {
     let (mk, _next) = hmac_step(ck);
     let aead = ChaCha20Poly1305::new(&mk.into());
     let mut buf = *ct;
-    aead.decrypt_in_place_detached(&[0u8; 12].into(), b"", &mut buf, tag.into())
-        .unwrap();
+    aead.decrypt_inout_detached(
+        &[0u8; 12].into(),
+        b"",
+        buf.as_mut_slice().into(),
+        tag.into(),
+    )
+    .unwrap();
     buf
 }
 

@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use bleep::*;
-use rand_core::OsRng;
 use std::collections::HashMap;
 
 const NAMES: [&str; 5] = [
@@ -23,7 +22,7 @@ impl Pairwise {
     /// Sets up a verified session between every pair (in the app, each
     /// identity was verified by QR code or an organisation attestation).
     fn new(ids: &[IdentityKeyPair]) -> Result<Self> {
-        let mut rng = OsRng;
+        let mut rng = rand::rng();
         let mut map = HashMap::new();
         for a in 0..ids.len() {
             for b in a + 1..ids.len() {
@@ -70,7 +69,7 @@ impl Pairwise {
             .0
             .get_mut(&(from, to))
             .unwrap()
-            .encrypt(&mut OsRng, OutgoingMessage::new(body, now))?
+            .encrypt(&mut rand::rng(), OutgoingMessage::new(body, now))?
             .envelope;
         let rx = self.0.get_mut(&(to, from)).unwrap();
         let msg = rx.decrypt(&envelope, now)?;
@@ -103,7 +102,7 @@ fn distribute(
 }
 
 fn main() -> Result<()> {
-    let mut rng = OsRng;
+    let mut rng = rand::rng();
     let ids: Vec<_> = NAMES
         .iter()
         .map(|_| IdentityKeyPair::generate(&mut rng))

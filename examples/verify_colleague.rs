@@ -13,7 +13,7 @@
 use bleep::*;
 
 fn main() -> Result<()> {
-    let mut rng = rand_core::OsRng;
+    let mut rng = rand::rng();
     let now = 1_750_000_000;
 
     // Three clinicians, each with an identity and published prekeys.

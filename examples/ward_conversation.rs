@@ -4,7 +4,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use bleep::*;
-use rand_core::OsRng;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 fn now() -> u64 {
@@ -15,7 +14,7 @@ fn now() -> u64 {
 }
 
 fn main() -> Result<()> {
-    let mut rng = OsRng;
+    let mut rng = rand::rng();
 
     // Each clinician's phone creates a long-term identity once.
     let registrar = IdentityKeyPair::generate(&mut rng);

@@ -27,7 +27,7 @@ use crate::wire::envelope::{
 };
 use crate::wire::payload::{self, MessageId, OutgoingMessage, ReceivedMessage};
 use core::fmt;
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 use x25519_dalek::PublicKey;
@@ -49,7 +49,7 @@ pub struct EncryptedMessage {
 ///
 /// ```
 /// use bleep::*;
-/// let mut rng = rand_core::OsRng;
+/// let mut rng = rand::rng();
 /// let (alice, bob) = (IdentityKeyPair::generate(&mut rng), IdentityKeyPair::generate(&mut rng));
 /// let mut bob_prekeys = PreKeyStore::new(&mut rng, &bob);
 /// bob_prekeys.generate_one_time_prekeys(&mut rng, 5)?;
@@ -95,7 +95,7 @@ impl Session {
     /// someone else; [`crate::CryptoError::NonContributory`] for a
     /// low-order prekey.
     pub fn initiate(
-        rng: &mut impl CryptoRngCore,
+        rng: &mut (impl CryptoRng + ?Sized),
         me: &IdentityKeyPair,
         peer: &VerifiedIdentity,
         bundle: &PreKeyBundle,
@@ -188,7 +188,7 @@ impl Session {
     /// [`crate::state`]).
     pub fn encrypt(
         &mut self,
-        rng: &mut impl CryptoRngCore,
+        rng: &mut (impl CryptoRng + ?Sized),
         message: OutgoingMessage<'_>,
     ) -> Result<EncryptedMessage> {
         message.check()?;
@@ -257,10 +257,10 @@ impl Session {
     }
 
     fn decrypt_envelope(&mut self, env: &Envelope<'_>, now: u64) -> Result<ReceivedMessage> {
-        if let Some(pk) = &env.prekey {
-            if self.initiator || pk.base_key != self.base_key || pk.identity != self.peer {
-                return Err(ProtocolError::WrongSession.into());
-            }
+        if let Some(pk) = &env.prekey
+            && (self.initiator || pk.base_key != self.base_key || pk.identity != self.peer)
+        {
+            return Err(ProtocolError::WrongSession.into());
         }
         let mut ad = [0u8; AD_LEN + MAX_PREFIX_LEN];
         let ad_len = self.fill_ad(&mut ad, env.authenticated);

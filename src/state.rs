@@ -62,7 +62,7 @@
 //!
 //! ```
 //! use bleep::*;
-//! let mut rng = rand_core::OsRng;
+//! let mut rng = rand::rng();
 //! let key = StorageKey::generate(&mut rng);
 //! let me = IdentityKeyPair::generate(&mut rng);
 //! let sealed = key.seal(&mut rng, &me);
@@ -83,10 +83,10 @@ use crate::retention::MessageVault;
 use crate::session::{EncryptedMessage, Session};
 use crate::wire::codec::Reader;
 use crate::wire::payload::{MessageId, OutgoingMessage, ReceivedMessage};
-use chacha20poly1305::aead::AeadInPlace;
-use chacha20poly1305::{KeyInit, Tag, XChaCha20Poly1305, XNonce};
+use chacha20poly1305::aead::AeadInOut;
+use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
 use core::fmt;
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 use zeroize::Zeroizing;
 
 /// The sealed-state format version this build writes and reads.
@@ -213,7 +213,7 @@ pub struct StorageKey([u8; 32]);
 
 impl StorageKey {
     /// A fresh key from a cryptographic random number generator.
-    pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
+    pub fn generate(rng: &mut (impl CryptoRng + ?Sized)) -> Self {
         let mut k = StorageKey([0u8; 32]);
         rng.fill_bytes(&mut k.0);
         k
@@ -237,7 +237,7 @@ impl StorageKey {
 
     /// Seals `state`: `version (1) || type (1) || nonce (24) ||
     /// ciphertext || tag (16)`. Draws the 24-byte nonce from `rng`.
-    pub fn seal<T: Sealable>(&self, rng: &mut impl CryptoRngCore, state: &T) -> Vec<u8> {
+    pub fn seal<T: Sealable>(&self, rng: &mut (impl CryptoRng + ?Sized), state: &T) -> Vec<u8> {
         let plain = state.encode_state(Token(()));
         self.seal_bytes(rng, T::STATE_TYPE, &plain)
     }
@@ -249,7 +249,12 @@ impl StorageKey {
         T::decode_state(&plain, Token(()))
     }
 
-    fn seal_bytes(&self, rng: &mut impl CryptoRngCore, ty: StateType, plain: &[u8]) -> Vec<u8> {
+    fn seal_bytes(
+        &self,
+        rng: &mut (impl CryptoRng + ?Sized),
+        ty: StateType,
+        plain: &[u8],
+    ) -> Vec<u8> {
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
         // Sized once: the plaintext is copied in and encrypted in place, so
@@ -262,7 +267,7 @@ impl StorageKey {
         let aead = XChaCha20Poly1305::new(self.as_bytes().into());
         let ad = associated_data(SEALED_STATE_VERSION, ty.tag());
         let tag = match out.get_mut(HEADER_LEN..) {
-            Some(body) => aead.encrypt_in_place_detached(XNonce::from_slice(&nonce), &ad, body),
+            Some(body) => aead.encrypt_inout_detached((&nonce).into(), &ad, body.into()),
             None => Err(chacha20poly1305::aead::Error),
         };
         match tag {
@@ -292,14 +297,15 @@ impl StorageKey {
         let nonce: [u8; NONCE_LEN] = r.array()?;
         let rest = r.rest();
         let (ct, tag) = rest.split_at(rest.len() - TAG_LEN);
+        let tag: [u8; TAG_LEN] = tag.try_into().map_err(|_| DecodeError::Truncated)?;
         let mut buf = Zeroizing::new(Vec::with_capacity(ct.len()));
         buf.extend_from_slice(ct);
         let aead = XChaCha20Poly1305::new(self.as_bytes().into());
-        aead.decrypt_in_place_detached(
-            XNonce::from_slice(&nonce),
+        aead.decrypt_inout_detached(
+            (&nonce).into(),
             &associated_data(version, found),
-            buf.as_mut_slice(),
-            Tag::from_slice(tag),
+            buf.as_mut_slice().into(),
+            (&tag).into(),
         )
         .map_err(|_| StateError::Unseal)?;
         Ok(buf)
@@ -364,7 +370,7 @@ impl Session {
     /// ```
     /// # use bleep::*;
     /// # fn demo(session: &mut Session, key: &StorageKey, disk: &mut Vec<u8>) -> Result<Vec<u8>> {
-    /// let mut rng = rand_core::OsRng;
+    /// let mut rng = rand::rng();
     /// let pending = session.encrypt_and_seal(&mut rng, key, OutgoingMessage::new(b"2 units O neg to theatre", 1_700_000_000))?;
     /// *disk = pending.sealed_state().to_vec(); // durably, before sending
     /// let message = pending.state_saved();
@@ -373,7 +379,7 @@ impl Session {
     /// ```
     pub fn encrypt_and_seal(
         &mut self,
-        rng: &mut impl CryptoRngCore,
+        rng: &mut (impl CryptoRng + ?Sized),
         key: &StorageKey,
         message: OutgoingMessage<'_>,
     ) -> Result<SealedSend> {
@@ -388,7 +394,7 @@ impl Session {
     /// session is unchanged and nothing is sealed.
     pub fn decrypt_and_seal(
         &mut self,
-        rng: &mut impl CryptoRngCore,
+        rng: &mut (impl CryptoRng + ?Sized),
         key: &StorageKey,
         envelope: &[u8],
         now: u64,
@@ -458,11 +464,13 @@ mod tests {
         let mut ad = b"bleep v1 sealed state".to_vec();
         ad.extend_from_slice(&[1, 1]);
         let mut body = sealed[26..sealed.len() - 16].to_vec();
-        aead.decrypt_in_place_detached(
-            XNonce::from_slice(&sealed[2..26]),
+        let nonce: [u8; 24] = sealed[2..26].try_into().unwrap();
+        let tag: [u8; 16] = sealed[sealed.len() - 16..].try_into().unwrap();
+        aead.decrypt_inout_detached(
+            (&nonce).into(),
             &ad,
-            &mut body,
-            Tag::from_slice(&sealed[sealed.len() - 16..]),
+            body.as_mut_slice().into(),
+            (&tag).into(),
         )
         .unwrap();
         assert_eq!(body[0], 1);

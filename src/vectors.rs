@@ -11,7 +11,7 @@ use crate::handshake::x3dh;
 use crate::identity::IdentityKeyPair;
 use crate::wire::payload::OutgoingMessage;
 use crate::{Envelope, PeerId, PreKeyBundle, PreKeyStore, Session, TrustPolicy, TrustStore};
-use rand_core::{CryptoRng, RngCore};
+use rand_core::{Infallible, TryCryptoRng, TryRng};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
@@ -27,29 +27,27 @@ struct ScriptedRng {
     queue: VecDeque<u8>,
 }
 
-impl RngCore for ScriptedRng {
-    fn next_u32(&mut self) -> u32 {
+impl TryRng for ScriptedRng {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
         let mut b = [0; 4];
-        self.fill_bytes(&mut b);
-        u32::from_be_bytes(b)
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_be_bytes(b))
     }
-    fn next_u64(&mut self) -> u64 {
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
         let mut b = [0; 8];
-        self.fill_bytes(&mut b);
-        u64::from_be_bytes(b)
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_be_bytes(b))
     }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), Infallible> {
         for d in dest {
             *d = self.queue.pop_front().expect("scripted draw missing");
         }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
         Ok(())
     }
 }
 
-impl CryptoRng for ScriptedRng {}
+impl TryCryptoRng for ScriptedRng {}
 
 struct Script {
     rng: ScriptedRng,

@@ -12,7 +12,7 @@
 use bleep::limits::{MAX_BODY_LEN, MAX_GROUP_MEMBERS, MAX_GROUP_SKIP};
 use bleep::*;
 use rand_chacha::ChaCha20Rng;
-use rand_core::{RngCore, SeedableRng};
+use rand_core::{Rng, SeedableRng};
 
 struct Crisis {
     rng: ChaCha20Rng,

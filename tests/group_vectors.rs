@@ -14,11 +14,11 @@
 )]
 
 use bleep::*;
-use chacha20poly1305::aead::AeadInPlace;
-use chacha20poly1305::{KeyInit, Tag, XChaCha20Poly1305, XNonce};
+use chacha20poly1305::aead::AeadInOut;
+use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
 use hmac::{Hmac, Mac};
 use rand_chacha::ChaCha20Rng;
-use rand_core::{RngCore, SeedableRng};
+use rand_core::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
@@ -36,7 +36,7 @@ fn unhex(s: &str) -> Vec<u8> {
 }
 
 fn hmac(key: &[u8], input: u8) -> [u8; 32] {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap();
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap();
     m.update(&[input]);
     m.finalize().into_bytes().into()
 }
@@ -198,13 +198,11 @@ fn group_vectors_follow_the_specification() {
         let (ad, ct) = signed.split_at(90);
         let (ct, tag) = ct.split_at(ct.len() - 16);
         let mut buf = ct.to_vec();
-        XChaCha20Poly1305::new(g("message_key").as_slice().into())
-            .decrypt_in_place_detached(
-                XNonce::from_slice(&g("nonce")),
-                ad,
-                &mut buf,
-                Tag::from_slice(tag),
-            )
+        let key: [u8; 32] = g("message_key").try_into().unwrap();
+        let nonce: [u8; 24] = g("nonce").try_into().unwrap();
+        let tag: [u8; 16] = tag.try_into().unwrap();
+        XChaCha20Poly1305::new(&key.into())
+            .decrypt_inout_detached(&nonce.into(), ad, buf.as_mut_slice().into(), &tag.into())
             .unwrap();
         // Padded payload: version, flags, id, sent_at, expires_at, length, body.
         let body = m["body"].as_str().unwrap().as_bytes();

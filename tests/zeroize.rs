@@ -32,7 +32,7 @@ use bleep::{
     TrustPolicy, TrustStore, VerificationMethod,
 };
 use rand_chacha::ChaCha20Rng;
-use rand_core::{CryptoRng, RngCore, SeedableRng};
+use rand_core::{Infallible, Rng, SeedableRng, TryCryptoRng, TryRng};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::SeqCst};
 use zeroize::Zeroizing;
@@ -167,26 +167,24 @@ static ALLOCATOR: Inspecting = Inspecting;
 /// A ChaCha20 generator that registers every 32-byte draw as a secret.
 struct RecordingRng(ChaCha20Rng);
 
-impl RngCore for RecordingRng {
-    fn next_u32(&mut self) -> u32 {
-        self.0.next_u32()
+impl TryRng for RecordingRng {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        Ok(self.0.next_u32())
     }
-    fn next_u64(&mut self) -> u64 {
-        self.0.next_u64()
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        Ok(self.0.next_u64())
     }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), Infallible> {
         self.0.fill_bytes(dest);
         if dest.len() == 32 {
             register_secret(dest);
         }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
         Ok(())
     }
 }
 
-impl CryptoRng for RecordingRng {}
+impl TryCryptoRng for RecordingRng {}
 
 fn phase(p: usize) {
     PHASE.store(p, SeqCst);

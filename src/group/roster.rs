@@ -20,7 +20,7 @@ use crate::limits::MAX_GROUP_MEMBERS;
 use crate::secret::ct_eq;
 use crate::wire::codec::{Reader, len_u16};
 use core::fmt;
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 use sha2::{Digest, Sha512};
 
 /// Version byte of the roster encoding.
@@ -46,7 +46,7 @@ pub struct GroupId(pub [u8; 16]);
 
 impl GroupId {
     /// A fresh random group id.
-    pub fn random(rng: &mut impl CryptoRngCore) -> Self {
+    pub fn random(rng: &mut (impl CryptoRng + ?Sized)) -> Self {
         let mut id = [0u8; 16];
         rng.fill_bytes(&mut id);
         GroupId(id)
@@ -107,7 +107,7 @@ impl RosterMember {
 ///
 /// ```
 /// use bleep::{GroupId, IdentityKeyPair, Roster};
-/// let mut rng = rand_core::OsRng;
+/// let mut rng = rand::rng();
 /// let lead = IdentityKeyPair::generate(&mut rng);
 /// let nurse = IdentityKeyPair::generate(&mut rng);
 /// let roster = Roster::create(&lead, GroupId::random(&mut rng), &[nurse.public().clone()])?;

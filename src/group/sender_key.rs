@@ -18,7 +18,7 @@ use crate::ratchet::message_key::MessageKey;
 use crate::wire::codec::{Reader, len_u16};
 use core::fmt;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 use std::collections::VecDeque;
 use zeroize::Zeroizing;
 
@@ -35,7 +35,7 @@ pub(crate) struct SenderChain {
 
 impl SenderChain {
     /// A fresh chain: random chain id, chain key and signing key.
-    pub(crate) fn generate(rng: &mut impl CryptoRngCore) -> Self {
+    pub(crate) fn generate(rng: &mut (impl CryptoRng + ?Sized)) -> Self {
         let mut id = [0u8; 4];
         rng.fill_bytes(&mut id);
         let mut ck = Zeroizing::new([0u8; 32]);

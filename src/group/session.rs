@@ -12,7 +12,7 @@ use crate::ratchet::message_key::{NONCE_LEN, TAG_LEN};
 use crate::wire::codec::{Reader, len_u16, put_bytes_u32};
 use crate::wire::payload::{self, MessageId, OutgoingMessage, ReceivedMessage};
 use core::fmt;
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use zeroize::Zeroizing;
@@ -78,7 +78,7 @@ pub struct RosterUpdate {
 ///
 /// ```
 /// use bleep::*;
-/// let mut rng = rand_core::OsRng;
+/// let mut rng = rand::rng();
 /// let lead = IdentityKeyPair::generate(&mut rng);
 /// let nurse = IdentityKeyPair::generate(&mut rng);
 /// let roster = Roster::create(&lead, GroupId::random(&mut rng), &[nurse.public().clone()])?;
@@ -115,7 +115,7 @@ impl GroupSession {
     ///
     /// Errors: [`GroupError::NotCoordinator`], [`GroupError::NotAMember`].
     pub fn join(
-        rng: &mut impl CryptoRngCore,
+        rng: &mut (impl CryptoRng + ?Sized),
         me: &IdentityKeyPair,
         roster: Roster,
         coordinator: &IdentityKey,
@@ -201,7 +201,7 @@ impl GroupSession {
     /// schedule) and returns it for every other member. Messages already
     /// sent on the old chain become unreadable to members who install the
     /// new one before reading them.
-    pub fn rotate(&mut self, rng: &mut impl CryptoRngCore) -> DistributionPlan {
+    pub fn rotate(&mut self, rng: &mut (impl CryptoRng + ?Sized)) -> DistributionPlan {
         *self.own = SenderChain::generate(rng);
         self.plan_for_all_others()
     }
@@ -220,7 +220,7 @@ impl GroupSession {
     /// [`GroupError::NotAMember`] (we were removed: discard the session).
     pub fn apply_roster(
         &mut self,
-        rng: &mut impl CryptoRngCore,
+        rng: &mut (impl CryptoRng + ?Sized),
         roster: Roster,
     ) -> Result<RosterUpdate> {
         if roster.group_id() != self.roster.group_id() {
@@ -323,7 +323,7 @@ impl GroupSession {
     /// error.
     pub fn encrypt(
         &mut self,
-        rng: &mut impl CryptoRngCore,
+        rng: &mut (impl CryptoRng + ?Sized),
         message: OutgoingMessage<'_>,
     ) -> Result<EncryptedGroupMessage> {
         message.check()?;

@@ -12,7 +12,7 @@ use crate::limits::{MAX_BUNDLE_ONE_TIME_PREKEYS, MAX_SIGNED_PREKEYS, MAX_STORED_
 use crate::primitives::LABEL_SIGNED_PREKEY;
 use crate::wire::codec::{Reader, len_u16};
 use core::fmt;
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 use std::collections::{BTreeMap, VecDeque};
 use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
@@ -28,7 +28,7 @@ pub(crate) struct X25519KeyPair {
 
 impl X25519KeyPair {
     /// 32 bytes from `rng`, clamped per RFC 7748 by X25519 itself.
-    pub(crate) fn generate(rng: &mut impl CryptoRngCore) -> Self {
+    pub(crate) fn generate(rng: &mut (impl CryptoRng + ?Sized)) -> Self {
         let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
         rng.fill_bytes(bytes.as_mut_slice());
         Self::from_secret_bytes(*bytes)
@@ -67,7 +67,7 @@ pub(crate) fn signed_prekey_message(id: u32, public: &[u8; 32]) -> [u8; 36] {
 ///
 /// ```
 /// use bleep::{IdentityKeyPair, PreKeyStore};
-/// let mut rng = rand_core::OsRng;
+/// let mut rng = rand::rng();
 /// let bob = IdentityKeyPair::generate(&mut rng);
 /// let mut prekeys = PreKeyStore::new(&mut rng, &bob);
 /// prekeys.generate_one_time_prekeys(&mut rng, 20).unwrap();
@@ -85,7 +85,7 @@ pub struct PreKeyStore {
 
 impl PreKeyStore {
     /// A store with one fresh signed prekey and no one-time prekeys.
-    pub fn new(rng: &mut impl CryptoRngCore, identity: &IdentityKeyPair) -> Self {
+    pub fn new(rng: &mut (impl CryptoRng + ?Sized), identity: &IdentityKeyPair) -> Self {
         let mut store = PreKeyStore {
             identity: identity.public().clone(),
             signed: VecDeque::new(),
@@ -101,7 +101,7 @@ impl PreKeyStore {
     /// to [`MAX_SIGNED_PREKEYS`] in all) so in-flight handshakes complete.
     pub fn rotate_signed_prekey(
         &mut self,
-        rng: &mut impl CryptoRngCore,
+        rng: &mut (impl CryptoRng + ?Sized),
         identity: &IdentityKeyPair,
     ) {
         let id = self.next_signed_id;
@@ -130,7 +130,7 @@ impl PreKeyStore {
     /// would hold more than [`MAX_STORED_ONE_TIME_PREKEYS`].
     pub fn generate_one_time_prekeys(
         &mut self,
-        rng: &mut impl CryptoRngCore,
+        rng: &mut (impl CryptoRng + ?Sized),
         count: usize,
     ) -> Result<()> {
         if self.one_time.len().saturating_add(count) > MAX_STORED_ONE_TIME_PREKEYS {

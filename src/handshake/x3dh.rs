@@ -17,7 +17,7 @@ use crate::handshake::prekey::X25519KeyPair;
 use crate::identity::{IdentityKey, IdentityKeyPair};
 use crate::primitives::{LABEL_X3DH, dh, hkdf32};
 use crate::ratchet::root_key::RootKey;
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
 
@@ -52,7 +52,7 @@ fn kdf(dhs: &[&[u8; 32]]) -> RootKey {
 /// then, if the bundle has one-time prekeys, 4 bytes whose big-endian value
 /// modulo their number picks one.
 pub(crate) fn initiate(
-    rng: &mut impl CryptoRngCore,
+    rng: &mut (impl CryptoRng + ?Sized),
     me: &IdentityKeyPair,
     bundle: &PreKeyBundle,
 ) -> Result<Initiated> {

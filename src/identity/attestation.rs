@@ -25,7 +25,7 @@ use crate::primitives::{LABEL_ATTESTATION, LABEL_REVOCATION_LIST};
 use crate::wire::codec::{Reader, put_bytes_u8};
 use core::fmt;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 
 /// Version byte of the [`Attestation`] encoding.
 pub const ATTESTATION_VERSION: u8 = 1;
@@ -38,7 +38,7 @@ pub const REVOCATION_LIST_VERSION: u8 = 1;
 ///
 /// ```
 /// use bleep::{ClinicianDetails, IdentityKeyPair, OrganisationKey, RegulatoryBody, Registration};
-/// let mut rng = rand_core::OsRng;
+/// let mut rng = rand::rng();
 /// let trust_key = OrganisationKey::generate(&mut rng);
 /// let clinician = IdentityKeyPair::generate(&mut rng);
 /// let details = ClinicianDetails::new(
@@ -61,7 +61,7 @@ pub struct OrganisationKey {
 
 impl OrganisationKey {
     /// A fresh key from a cryptographic random number generator.
-    pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
+    pub fn generate(rng: &mut (impl CryptoRng + ?Sized)) -> Self {
         OrganisationKey {
             signing: SigningKey::generate(rng),
         }

@@ -15,7 +15,7 @@ use crate::secret::secret_key;
 use crate::wire::codec::Reader;
 use core::fmt;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 use x25519_dalek::{PublicKey, StaticSecret};
 
 /// Version byte of the [`IdentityKey`] encoding.
@@ -34,7 +34,7 @@ secret_key! {
 ///
 /// ```
 /// use bleep::IdentityKeyPair;
-/// let me = IdentityKeyPair::generate(&mut rand_core::OsRng);
+/// let me = IdentityKeyPair::generate(&mut rand::rng());
 /// let public = me.public().to_bytes();
 /// assert_eq!(bleep::IdentityKey::from_bytes(&public).unwrap(), *me.public());
 /// ```
@@ -46,8 +46,18 @@ pub struct IdentityKeyPair {
 }
 
 impl IdentityKeyPair {
-    /// A fresh identity from a cryptographic random number generator.
-    pub fn generate(rng: &mut impl CryptoRngCore) -> Self {
+    /// A fresh identity from a cryptographic random number generator:
+    /// `rand::rng()`, or the operating system's generator directly.
+    ///
+    /// ```
+    /// use bleep::IdentityKeyPair;
+    /// let a = IdentityKeyPair::generate(&mut rand::rng());
+    /// // `SysRng` reports failure as an error; `UnwrapErr` makes it a panic,
+    /// // which is what an app wants when the OS cannot give randomness.
+    /// let b = IdentityKeyPair::generate(&mut rand_core::UnwrapErr(rand::rngs::SysRng));
+    /// assert_ne!(a.public(), b.public());
+    /// ```
+    pub fn generate(rng: &mut (impl CryptoRng + ?Sized)) -> Self {
         let mut seed = [0u8; 32];
         rng.fill_bytes(&mut seed);
         Self::from_seed(IdentitySeed::from_bytes(seed))

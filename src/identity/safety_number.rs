@@ -120,7 +120,7 @@ impl Side {
 ///
 /// ```
 /// use bleep::{IdentityKeyPair, PeerId, SafetyNumber};
-/// let mut rng = rand_core::OsRng;
+/// let mut rng = rand::rng();
 /// let (alice, bob) = (IdentityKeyPair::generate(&mut rng), IdentityKeyPair::generate(&mut rng));
 /// let (a_id, b_id) = (PeerId::new("alice")?, PeerId::new("bob")?);
 /// // Each phone computes it from its own side.

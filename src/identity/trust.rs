@@ -187,7 +187,7 @@ struct PeerRecord {
 ///
 /// ```
 /// use bleep::{IdentityKeyPair, PeerId, SafetyNumber, TrustPolicy, TrustStore, VerificationMethod};
-/// let mut rng = rand_core::OsRng;
+/// let mut rng = rand::rng();
 /// let (me, colleague) = (IdentityKeyPair::generate(&mut rng), IdentityKeyPair::generate(&mut rng));
 /// let (my_id, peer) = (PeerId::new("dr.patel")?, PeerId::new("dr.okafor@example.nhs.uk")?);
 /// let mut trust = TrustStore::new(TrustPolicy::RequireVerified);
@@ -409,10 +409,10 @@ impl TrustStore {
         if !self.organisations.contains_key(&id) {
             return Err(TrustError::UnknownOrganisation.into());
         }
-        if let Some(held) = self.revocations.get(&id) {
-            if held.list_version() >= list.list_version() {
-                return Err(TrustError::StaleRevocationList.into());
-            }
+        if let Some(held) = self.revocations.get(&id)
+            && held.list_version() >= list.list_version()
+        {
+            return Err(TrustError::StaleRevocationList.into());
         }
         self.revocations.insert(id, list);
         Ok(())

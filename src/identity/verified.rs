@@ -17,9 +17,9 @@ use crate::identity::trust::{PeerId, VerificationMethod};
 /// Code outside the crate cannot make one, so a session with an identity
 /// the policy has not accepted does not compile:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0624
 /// use bleep::{IdentityKeyPair, PeerId, VerificationMethod, VerifiedIdentity};
-/// let key = IdentityKeyPair::generate(&mut rand_core::OsRng);
+/// let key = IdentityKeyPair::generate(&mut rand::rng());
 /// // error: `new` is private (and so are the fields).
 /// let forged = VerifiedIdentity::new(
 ///     PeerId::new("mallory").unwrap(),
@@ -28,9 +28,9 @@ use crate::identity::trust::{PeerId, VerificationMethod};
 /// );
 /// ```
 ///
-/// ```compile_fail
+/// ```compile_fail,E0451
 /// use bleep::{IdentityKeyPair, PeerId, VerificationMethod, VerifiedIdentity};
-/// let key = IdentityKeyPair::generate(&mut rand_core::OsRng);
+/// let key = IdentityKeyPair::generate(&mut rand::rng());
 /// let forged = VerifiedIdentity {
 ///     peer: PeerId::new("mallory").unwrap(),
 ///     key: key.public().clone(),

@@ -26,7 +26,7 @@ impl ChainKey {
         if let Some(head) = block.get_mut(..32) {
             head.copy_from_slice(self.as_bytes());
         }
-        let keyed = <Hmac<Sha256> as KeyInit>::new(block.as_ref().into());
+        let keyed = <Hmac<Sha256> as KeyInit>::new((&*block).into());
         let mut m = keyed.clone();
         m.update(&[0x01]);
         let mk: [u8; 32] = m.finalize().into_bytes().into();
@@ -50,10 +50,10 @@ mod tests {
     fn step_matches_plain_hmac() {
         let ck = ChainKey::from_bytes([0x42; 32]);
         let (mk, next) = ck.step();
-        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&[0x42; 32]).unwrap();
+        let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(&[0x42; 32]).unwrap();
         m.update(&[1]);
         assert_eq!(mk.as_bytes()[..], m.finalize().into_bytes()[..]);
-        let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&[0x42; 32]).unwrap();
+        let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(&[0x42; 32]).unwrap();
         m.update(&[2]);
         assert_eq!(next.as_bytes()[..], m.finalize().into_bytes()[..]);
     }

@@ -9,8 +9,8 @@
 
 use crate::error::{CryptoError, Result};
 use crate::secret::secret_key;
-use chacha20poly1305::aead::AeadInPlace;
-use chacha20poly1305::{KeyInit, Tag, XChaCha20Poly1305, XNonce};
+use chacha20poly1305::aead::AeadInOut;
+use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
 
 secret_key! {
     /// A single message's key.
@@ -28,7 +28,7 @@ impl MessageKey {
         let aead = XChaCha20Poly1305::new(self.as_bytes().into());
         // XChaCha20-Poly1305 only fails for messages over 256 GiB; callers
         // bound messages to 64 KiB.
-        match aead.encrypt_in_place_detached(XNonce::from_slice(nonce), ad, buf) {
+        match aead.encrypt_inout_detached(nonce.into(), ad, buf.into()) {
             Ok(tag) => tag.into(),
             Err(_) => [0u8; TAG_LEN],
         }
@@ -44,7 +44,7 @@ impl MessageKey {
         tag: &[u8; TAG_LEN],
     ) -> Result<()> {
         let aead = XChaCha20Poly1305::new(self.as_bytes().into());
-        aead.decrypt_in_place_detached(XNonce::from_slice(nonce), ad, buf, Tag::from_slice(tag))
+        aead.decrypt_inout_detached(nonce.into(), ad, buf.into(), tag.into())
             .map_err(|_| CryptoError::DecryptFailed.into())
     }
 }

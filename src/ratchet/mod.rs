@@ -28,7 +28,7 @@ use crate::primitives::dh;
 use chain_key::ChainKey;
 use header::Header;
 use message_key::MessageKey;
-use rand_core::CryptoRngCore;
+use rand_core::CryptoRng;
 use root_key::RootKey;
 use skipped::SkippedKeys;
 use std::collections::VecDeque;
@@ -120,7 +120,7 @@ impl Ratchet {
     /// Draws 32 bytes from `rng` only when a DH ratchet step is due.
     pub(crate) fn next_sending_key(
         &mut self,
-        rng: &mut impl CryptoRngCore,
+        rng: &mut (impl CryptoRng + ?Sized),
     ) -> Result<(Header, MessageKey)> {
         let chain = match &mut self.sending {
             Some(chain) => chain,

@@ -48,13 +48,13 @@ impl SkippedKeys {
 
     /// Removes (and so zeroizes) the key for `(ratchet_key, counter)`.
     pub(crate) fn remove(&mut self, ratchet_key: &[u8; 32], counter: u32) {
-        if let Some((c, k)) = self.find(ratchet_key, counter) {
-            if let Some(chain) = self.chains.get_mut(c) {
-                chain.keys.remove(k);
-                self.total -= 1;
-                if chain.keys.is_empty() {
-                    self.chains.remove(c);
-                }
+        if let Some((c, k)) = self.find(ratchet_key, counter)
+            && let Some(chain) = self.chains.get_mut(c)
+        {
+            chain.keys.remove(k);
+            self.total -= 1;
+            if chain.keys.is_empty() {
+                self.chains.remove(c);
             }
         }
     }

@@ -23,7 +23,7 @@
 //! short: two different patients in one conversation share a pseudonym with
 //! probability about 1 in 16.7 million.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
@@ -53,7 +53,7 @@ impl PseudonymKey {
     }
 
     /// A fresh random key.
-    pub fn generate<R: rand_core::RngCore + rand_core::CryptoRng>(rng: &mut R) -> Self {
+    pub fn generate<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> Self {
         let mut k = PseudonymKey([0u8; 32]);
         rng.fill_bytes(&mut k.0);
         k
@@ -273,7 +273,7 @@ fn put_field(mac: &mut Hmac<Sha256>, field: &[u8]) {
 
 /// The pseudonym of a normalised value: 6 lowercase hex digits.
 fn pseudonym(key: &PseudonymKey, conversation: &[u8], kind: Kind, value: &[u8]) -> String {
-    let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(&key.0) else {
+    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(&key.0) else {
         // HMAC accepts keys of any length; unreachable in practice.
         return "000000".to_string();
     };
@@ -304,7 +304,7 @@ mod tests {
             msg.extend_from_slice(&u32::try_from(field.len()).unwrap().to_be_bytes());
             msg.extend_from_slice(field);
         }
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&[7u8; 32]).unwrap();
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&[7u8; 32]).unwrap();
         mac.update(&msg);
         let tag = mac.finalize().into_bytes();
         let want: String = tag[..3].iter().map(|b| format!("{b:02x}")).collect();

@@ -547,12 +547,12 @@ pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
                 i = name::word_end(text, i);
                 continue;
             }
-            if c.is_ascii_alphabetic() {
-                if let Some(end) = ordinary_word(sc, b, i) {
-                    st.staff_context = false;
-                    i = end;
-                    continue;
-                }
+            if c.is_ascii_alphabetic()
+                && let Some(end) = ordinary_word(sc, b, i)
+            {
+                st.staff_context = false;
+                i = end;
+                continue;
             }
             if let Some(end) = token_start(sc, text, i, &mut st, out) {
                 i = end.max(i + 1);
@@ -654,11 +654,11 @@ fn token_start(
     while alnum(byte(b, j)) {
         j += 1;
     }
-    if matches!(byte(b, j), b'@' | b'.' | b'_' | b'+' | b'%' | b'-') {
-        if let Some(end) = email::at(b, i) {
-            push(out, st, Finding::new(Kind::Email, i, end, Rule::EmailShape));
-            return Some(end);
-        }
+    if matches!(byte(b, j), b'@' | b'.' | b'_' | b'+' | b'%' | b'-')
+        && let Some(end) = email::at(b, i)
+    {
+        push(out, st, Finding::new(Kind::Email, i, end, Rule::EmailShape));
+        return Some(end);
     }
     None
 }
@@ -674,11 +674,11 @@ fn digits(sc: &Scanner, text: &str, i: usize, st: &mut State, out: &mut Vec<Find
     let mut run = Run::read(b, i);
     while run.len > 0 {
         let (s, _) = run.group(0);
-        if let Some(d) = date::at(text, &run) {
-            if let Some((kind, rule)) = date::classify(st.date_cue, d.year) {
-                push(out, st, Finding::new(kind, s, d.end, rule));
-                return d.end;
-            }
+        if let Some(d) = date::at(text, &run)
+            && let Some((kind, rule)) = date::classify(st.date_cue, d.year)
+        {
+            push(out, st, Finding::new(kind, s, d.end, rule));
+            return d.end;
         }
         if let Some((end, kind, rule)) = nhs::at(b, &run) {
             push(out, st, Finding::new(kind, s, end, rule));

@@ -915,11 +915,11 @@ pub(crate) fn word(
         let digit_early = (s + 1..s + 4).any(|k| k < e && byte(b, k).is_ascii_digit());
         let spaced_ni =
             e == s + 2 && space_at(b, e).is_some_and(|n| byte(b, e + n).is_ascii_digit());
-        if digit_early || spaced_ni {
-            if let Some(end) = ni::at(b, s) {
-                push(out, st, Finding::new(Kind::NiNumber, s, end, Rule::NiShape));
-                return end;
-            }
+        if (digit_early || spaced_ni)
+            && let Some(end) = ni::at(b, s)
+        {
+            push(out, st, Finding::new(Kind::NiNumber, s, end, Rule::NiShape));
+            return end;
         }
         if digit_early {
             if let Some(end) = postcode::at(b, s) {
@@ -974,11 +974,11 @@ pub(crate) fn word(
             st.staff_context = false;
             if let Some((hs, he)) = hospital::after_cue(b, ce) {
                 // A checked NHS, CHI or H&C number is that, whatever the cue.
-                if byte(b, hs).is_ascii_digit() {
-                    if let Some((end, kind, rule)) = super::nhs::at(b, &super::Run::read(b, hs)) {
-                        push(out, st, Finding::new(kind, hs, end, rule));
-                        return end;
-                    }
+                if byte(b, hs).is_ascii_digit()
+                    && let Some((end, kind, rule)) = super::nhs::at(b, &super::Run::read(b, hs))
+                {
+                    push(out, st, Finding::new(kind, hs, end, rule));
+                    return end;
                 }
                 push(
                     out,
@@ -1037,22 +1037,21 @@ pub(crate) fn word(
                 // Parts of one listed name joined by a single ASCII space
                 // become one finding; any other gap (a newline, which ends a
                 // sentence) keeps them apart so redaction keeps the gap.
-                if let Some(last) = out.last_mut() {
-                    if last.kind() == Kind::PersonName
-                        && last.rule() == Rule::NamePatientList
-                        && last.span().end + 1 == s
-                        && byte(b, last.span().end) == b' '
-                    {
-                        // "Peter" (one listed person) + "Thornton" (shared) is Peter.
-                        let merged = match (last.entry(), entry) {
-                            (Some(x), Some(y)) if x != y => None,
-                            (x, y) => x.or(y),
-                        };
-                        last.set_end(me);
-                        last.set_entry(merged);
-                        st.staff_context = false;
-                        return e;
-                    }
+                if let Some(last) = out.last_mut()
+                    && last.kind() == Kind::PersonName
+                    && last.rule() == Rule::NamePatientList
+                    && last.span().end + 1 == s
+                    && byte(b, last.span().end) == b' '
+                {
+                    // "Peter" (one listed person) + "Thornton" (shared) is Peter.
+                    let merged = match (last.entry(), entry) {
+                        (Some(x), Some(y)) if x != y => None,
+                        (x, y) => x.or(y),
+                    };
+                    last.set_end(me);
+                    last.set_entry(merged);
+                    st.staff_context = false;
+                    return e;
                 }
                 push(
                     out,

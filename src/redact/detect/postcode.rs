@@ -113,10 +113,10 @@ pub(crate) fn at(b: &[u8], s: usize) -> Option<usize> {
         n += 1;
     }
     for &o in outward_ends.iter().take(n) {
-        if let Some(gap) = space_at(b, o) {
-            if let Some(end) = inward(b, o + gap) {
-                return Some(end);
-            }
+        if let Some(gap) = space_at(b, o)
+            && let Some(end) = inward(b, o + gap)
+        {
+            return Some(end);
         }
         if let Some(end) = inward(b, o) {
             return Some(end);
