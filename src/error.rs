@@ -105,6 +105,12 @@ pub enum TrustError {
     ReverificationRequired,
     /// A revocation list older than (or as old as) the one already held.
     StaleRevocationList,
+    /// The attestation names another clinician's directory id than the
+    /// peer it was offered for.
+    AttestationPeerMismatch,
+    /// Attestation trust can only be recorded from an attestation
+    /// ([`crate::TrustStore::verify_by_attestation`]).
+    AttestationRequired,
 }
 
 /// A documented limit was reached.
@@ -131,6 +137,9 @@ pub enum StateError {
     Unseal,
     /// The sealed bytes hold a different type of state.
     WrongType,
+    /// Bytes sealed for a slot were opened without one, or bytes sealed
+    /// without a slot were opened for one.
+    WrongSlot,
 }
 
 /// A group message, distribution message or roster the group session
@@ -229,6 +238,8 @@ impl fmt::Display for TrustError {
             TrustError::SafetyNumberMismatch => "safety number does not match",
             TrustError::ReverificationRequired => "changed identity key must be verified again",
             TrustError::StaleRevocationList => "revocation list is not newer than the one held",
+            TrustError::AttestationPeerMismatch => "attestation names another clinician",
+            TrustError::AttestationRequired => "attestation trust needs an attestation",
         })
     }
 }
@@ -250,6 +261,7 @@ impl fmt::Display for StateError {
         f.write_str(match self {
             StateError::Unseal => "sealed state failed to open",
             StateError::WrongType => "sealed state is of another type",
+            StateError::WrongSlot => "sealed state belongs to another slot",
         })
     }
 }

@@ -49,12 +49,12 @@ pub use identity::{
     IDENTITY_KEY_LEN, IdentityKey, IdentityKeyPair, PeerId, TrustPolicy, TrustStore,
     VerificationMethod, VerifiedIdentity,
 };
-pub use retention::{AwaitingFiling, FileError, MessageVault, Stored};
+pub use retention::{AwaitingFiling, FileError, MessageRef, MessageVault, Stored};
 pub use secret::Plaintext;
 pub use session::{EncryptedMessage, Session};
 #[doc(hidden)]
 pub use state::fuzz_decode_state;
-pub use state::{SEALED_STATE_VERSION, Sealable, SealedSend, StateType, StorageKey};
+pub use state::{SEALED_STATE_VERSION, SEALED_STATE_VERSION_SLOT, Sealable, SealedSend, StateType, StorageKey};
 pub use wire::{
     ENVELOPE_VERSION, Envelope, MessageId, MessageInfo, OutgoingMessage, ReceivedMessage,
 };

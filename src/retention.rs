@@ -22,7 +22,7 @@
 //! use bleep::*;
 //! # fn demo(received: ReceivedMessage) -> Result<()> {
 //! let mut vault = MessageVault::new();
-//! let id = received.info.id;
+//! let id = received.message_ref(); // (sender, id): ids are the sender's choice
 //! assert_eq!(vault.insert(received, 1_700_000_100)?, Stored::New);
 //! assert_eq!(vault.awaiting_filing(1_700_000_400)[0].age_secs, 300);
 //! let filed = vault.file_to_record(&id, |info, body| {
@@ -35,6 +35,7 @@
 //! ```
 
 use crate::error::{DecodeError, LimitError, ProtocolError, Result};
+use crate::identity::{IDENTITY_KEY_LEN, IdentityKey};
 use crate::limits::{MAX_BODY_LEN, MAX_VAULT_HANDLED_IDS, MAX_VAULT_MESSAGES};
 use crate::secret::Plaintext;
 use crate::wire::codec::{Reader, len_u16, len_u32};
@@ -43,14 +44,55 @@ use core::fmt;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use zeroize::Zeroizing;
 
-/// Version byte of the vault's state encoding.
-const VAULT_VERSION: u8 = 1;
+/// Version byte of the vault's state encoding. Version 2 records each
+/// message's sender and de-duplicates on (sender, id); a version-1 vault
+/// (no senders) is refused with [`DecodeError::UnknownVersion`].
+const VAULT_VERSION: u8 = 2;
 const FLAG_PATIENT_DATA: u8 = 0b01;
 const FLAG_EXPIRES: u8 = 0b10;
 /// Bytes of one stored message before its body.
-const ENTRY_HEADER_LEN: usize = 16 + 8 + 1 + 8 + 8 + 4;
+const ENTRY_HEADER_LEN: usize = IDENTITY_KEY_LEN + 16 + 8 + 1 + 8 + 8 + 4;
+/// Bytes of one remembered (handled) message: sender key and id.
+const HANDLED_LEN: usize = 32 + 16;
+
+/// Names one received message: its sender's identity (Ed25519 key) and the
+/// id the sender chose. Two senders may choose the same id; the pair is
+/// unique, so the vault de-duplicates on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct MessageRef {
+    sender: [u8; 32],
+    id: MessageId,
+}
+
+impl MessageRef {
+    /// The reference to message `id` from `sender`.
+    pub fn new(sender: &IdentityKey, id: MessageId) -> Self {
+        MessageRef {
+            sender: *sender.ed25519_bytes(),
+            id,
+        }
+    }
+
+    /// The sender-chosen id.
+    pub fn id(&self) -> MessageId {
+        self.id
+    }
+
+    /// Whether `key` is the sender.
+    pub fn is_from(&self, key: &IdentityKey) -> bool {
+        self.sender == *key.ed25519_bytes()
+    }
+}
+
+impl ReceivedMessage {
+    /// The (sender, id) pair that names this message in a [`MessageVault`].
+    pub fn message_ref(&self) -> MessageRef {
+        MessageRef::new(&self.sender, self.info.id)
+    }
+}
 
 struct Entry {
+    sender: IdentityKey,
     info: MessageInfo,
     body: Plaintext,
     received_at: u64,
@@ -62,9 +104,10 @@ struct Entry {
 pub enum Stored {
     /// A new message: show it.
     New,
-    /// Its id is already in the vault or was recently filed, erased or
-    /// purged: it was delivered before, so do not show it again. The copy
-    /// passed in has been erased.
+    /// The same sender's message with this id is already in the vault or
+    /// was recently filed, erased or purged: it was delivered before, so do
+    /// not show it again. The copy passed in has been erased. (Another
+    /// sender's message with the same id is a different message.)
     Duplicate,
 }
 
@@ -72,8 +115,8 @@ pub enum Stored {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AwaitingFiling {
-    /// The message's id.
-    pub id: MessageId,
+    /// The message: its sender and id.
+    pub message: MessageRef,
     /// When it was received (unix seconds).
     pub received_at: u64,
     /// How long it has waited, in seconds, at the time of the report.
@@ -114,9 +157,9 @@ impl<E: fmt::Debug + fmt::Display> std::error::Error for FileError<E> {}
 /// de-duplication. `Debug` prints only counts.
 #[derive(Default)]
 pub struct MessageVault {
-    messages: BTreeMap<MessageId, Entry>,
-    /// Filed, erased or purged ids, oldest first.
-    handled: VecDeque<MessageId>,
+    messages: BTreeMap<MessageRef, Entry>,
+    /// Filed, erased or purged messages, oldest first.
+    handled: VecDeque<MessageRef>,
 }
 
 impl MessageVault {
@@ -127,14 +170,14 @@ impl MessageVault {
 
     /// Stores a received message at `now` (unix seconds).
     ///
-    /// A message whose id is held or was recently handled is a
-    /// [`Stored::Duplicate`]: it is dropped (and erased), and the vault is
+    /// A message from the same sender with the same id that is held or was
+    /// recently handled is a [`Stored::Duplicate`]: it is dropped (and erased), and the vault is
     /// unchanged. Errors, with the vault unchanged:
     /// [`ProtocolError::Expired`] if its expiry is at or before `now`;
     /// [`LimitError::TooManyEntries`] if [`MAX_VAULT_MESSAGES`] are held
     /// (file or erase some, then let the transport deliver it again).
     pub fn insert(&mut self, message: ReceivedMessage, now: u64) -> Result<Stored> {
-        let id = message.info.id;
+        let id = message.message_ref();
         if self.messages.contains_key(&id) || self.handled.contains(&id) {
             return Ok(Stored::Duplicate);
         }
@@ -147,6 +190,7 @@ impl MessageVault {
         self.messages.insert(
             id,
             Entry {
+                sender: message.sender,
                 info: message.info,
                 body: message.body,
                 received_at: now,
@@ -155,17 +199,23 @@ impl MessageVault {
         Ok(Stored::New)
     }
 
-    /// Whether a message with this id is held.
-    pub fn contains(&self, id: &MessageId) -> bool {
+    /// Whether the message is held.
+    pub fn contains(&self, id: &MessageRef) -> bool {
         self.messages.contains_key(id)
     }
 
     /// A held message that has not expired at `now`, to show.
-    pub fn message(&self, id: &MessageId, now: u64) -> Option<(&MessageInfo, &Plaintext)> {
+    pub fn message(&self, id: &MessageRef, now: u64) -> Option<(&MessageInfo, &Plaintext)> {
         self.messages
             .get(id)
             .filter(|e| e.info.expires_at.is_none_or(|at| at > now))
             .map(|e| (&e.info, &e.body))
+    }
+
+    /// The full identity key of a held message's sender, to show who sent
+    /// it.
+    pub fn sender(&self, id: &MessageRef) -> Option<&IdentityKey> {
+        self.messages.get(id).map(|e| &e.sender)
     }
 
     /// How many messages are held.
@@ -183,7 +233,7 @@ impl MessageVault {
     /// the app's error is returned in [`FileError::Record`].
     pub fn file_to_record<T, E>(
         &mut self,
-        id: &MessageId,
+        id: &MessageRef,
         record: impl FnOnce(&MessageInfo, &Plaintext) -> core::result::Result<T, E>,
     ) -> core::result::Result<T, FileError<E>> {
         let entry = self.messages.get(id).ok_or(FileError::NotFound)?;
@@ -194,14 +244,14 @@ impl MessageVault {
 
     /// Erases a message without filing it (for example one the clinician
     /// marked as not needing a record). Returns whether it was held.
-    pub fn erase(&mut self, id: &MessageId) -> bool {
+    pub fn erase(&mut self, id: &MessageRef) -> bool {
         self.forget(id)
     }
 
     /// Erases every message whose expiry is at or before `now`, returning
-    /// their ids.
-    pub fn purge_expired(&mut self, now: u64) -> Vec<MessageId> {
-        let expired: Vec<MessageId> = self
+    /// which.
+    pub fn purge_expired(&mut self, now: u64) -> Vec<MessageRef> {
+        let expired: Vec<MessageRef> = self
             .messages
             .iter()
             .filter(|(_, e)| e.info.expires_at.is_some_and(|at| at <= now))
@@ -220,7 +270,7 @@ impl MessageVault {
             .messages
             .iter()
             .map(|(id, e)| AwaitingFiling {
-                id: *id,
+                message: *id,
                 received_at: e.received_at,
                 age_secs: now.saturating_sub(e.received_at),
                 sent_at: e.info.sent_at,
@@ -228,12 +278,12 @@ impl MessageVault {
                 contains_patient_data: e.info.contains_patient_data,
             })
             .collect();
-        out.sort_by_key(|a| (a.received_at, a.id));
+        out.sort_by_key(|a| (a.received_at, a.message));
         out
     }
 
     /// Removes (erasing) a held message and remembers its id.
-    fn forget(&mut self, id: &MessageId) -> bool {
+    fn forget(&mut self, id: &MessageRef) -> bool {
         if self.messages.remove(id).is_none() {
             return false;
         }
@@ -246,10 +296,11 @@ impl MessageVault {
 
     /// Encodes the vault (secret: seal it before it leaves memory).
     ///
-    /// `0x01 || count (2) || [id (16) || received_at (8) || flags (1) ||
-    /// sent_at (8) || expires_at (8) || body length (4) || body]... ||
-    /// handled count (2) || [id (16)]...`; messages by increasing id,
-    /// handled ids oldest first. The buffer is sized exactly up front.
+    /// `0x02 || count (2) || [sender identity key (129) || id (16) ||
+    /// received_at (8) || flags (1) || sent_at (8) || expires_at (8) || body
+    /// length (4) || body]... || handled count (2) || [sender Ed25519 key
+    /// (32) || id (16)]...`; messages by increasing (sender Ed25519 key,
+    /// id), handled ones oldest first. The buffer is sized exactly up front.
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
         let len = 1
             + 2
@@ -259,7 +310,7 @@ impl MessageVault {
                 .map(|e| ENTRY_HEADER_LEN + e.body.len())
                 .sum::<usize>()
             + 2
-            + 16 * self.handled.len();
+            + HANDLED_LEN * self.handled.len();
         let mut out = Zeroizing::new(Vec::with_capacity(len));
         out.push(VAULT_VERSION);
         out.extend_from_slice(&len_u16(self.messages.len()));
@@ -271,7 +322,8 @@ impl MessageVault {
             if e.info.expires_at.is_some() {
                 flags |= FLAG_EXPIRES;
             }
-            out.extend_from_slice(&id.0);
+            out.extend_from_slice(&e.sender.to_bytes());
+            out.extend_from_slice(&id.id.0);
             out.extend_from_slice(&e.received_at.to_be_bytes());
             out.push(flags);
             out.extend_from_slice(&e.info.sent_at.to_be_bytes());
@@ -281,7 +333,8 @@ impl MessageVault {
         }
         out.extend_from_slice(&len_u16(self.handled.len()));
         for id in &self.handled {
-            out.extend_from_slice(&id.0);
+            out.extend_from_slice(&id.sender);
+            out.extend_from_slice(&id.id.0);
         }
         out
     }
@@ -296,9 +349,10 @@ impl MessageVault {
         }
         let n = r.count_u16(MAX_VAULT_MESSAGES, ENTRY_HEADER_LEN)?;
         let mut messages = BTreeMap::new();
-        let mut last: Option<MessageId> = None;
+        let mut last: Option<MessageRef> = None;
         for _ in 0..n {
-            let id = MessageId(r.array()?);
+            let sender = IdentityKey::read(&mut r)?;
+            let id = MessageRef::new(&sender, MessageId(r.array()?));
             if last.is_some_and(|l| id <= l) {
                 return Err(DecodeError::NonCanonical.into());
             }
@@ -315,7 +369,7 @@ impl MessageVault {
             }
             let body = Plaintext::from_slice(r.bytes_u32(MAX_BODY_LEN)?);
             let info = MessageInfo {
-                id,
+                id: id.id,
                 sent_at,
                 expires_at: (flags & FLAG_EXPIRES != 0).then_some(expires),
                 contains_patient_data: flags & FLAG_PATIENT_DATA != 0,
@@ -323,17 +377,21 @@ impl MessageVault {
             messages.insert(
                 id,
                 Entry {
+                    sender,
                     info,
                     body,
                     received_at,
                 },
             );
         }
-        let n_handled = r.count_u16(MAX_VAULT_HANDLED_IDS, 16)?;
+        let n_handled = r.count_u16(MAX_VAULT_HANDLED_IDS, HANDLED_LEN)?;
         let mut handled = VecDeque::with_capacity(n_handled);
         let mut seen = BTreeSet::new();
         for _ in 0..n_handled {
-            let id = MessageId(r.array()?);
+            let id = MessageRef {
+                sender: r.array()?,
+                id: MessageId(r.array()?),
+            };
             if messages.contains_key(&id) || !seen.insert(id) {
                 return Err(DecodeError::NonCanonical.into());
             }

@@ -177,11 +177,14 @@ impl Session {
         &self.peer
     }
 
-    /// Encrypts a message. Draws from `rng`: a new ratchet key (32 bytes)
-    /// when a DH ratchet step is due, then the nonce (24), then the message
-    /// id (16).
+    /// Encrypts a message to the peer, who must be accepted by the trust
+    /// store now: `peer` is a fresh proof from [`crate::TrustStore::check_at`]
+    /// for this session's peer, consumed by the call. Draws from `rng`: a new
+    /// ratchet key (32 bytes) when a DH ratchet step is due, then the nonce
+    /// (24), then the message id (16).
     ///
-    /// Errors: [`crate::LimitError::MessageTooLarge`] (state unchanged).
+    /// Errors (state unchanged): [`TrustError::IdentityMismatch`] if the
+    /// proof is for another identity; [`crate::LimitError::MessageTooLarge`].
     ///
     /// Save the advanced session (sealed) *before* the envelope leaves the
     /// app; [`Session::encrypt_and_seal`] makes that the natural order (see
@@ -189,8 +192,10 @@ impl Session {
     pub fn encrypt(
         &mut self,
         rng: &mut (impl CryptoRng + ?Sized),
+        peer: VerifiedIdentity,
         message: OutgoingMessage<'_>,
     ) -> Result<EncryptedMessage> {
+        self.check_peer(&peer)?;
         message.check()?;
         let (header, key) = self.ratchet.next_sending_key(rng)?;
         let mut nonce = [0u8; NONCE_LEN];
@@ -237,10 +242,13 @@ impl Session {
         len
     }
 
-    /// Decrypts an envelope from the peer. `now` (unix seconds) is checked
-    /// against the sender's expiry.
+    /// Decrypts an envelope from the peer, who must be accepted by the trust
+    /// store now: `peer` is a fresh proof from [`crate::TrustStore::check_at`]
+    /// for this session's peer, consumed by the call. `now` (unix seconds)
+    /// is checked against the sender's expiry.
     ///
     /// On any error the session is unchanged. Errors:
+    /// [`TrustError::IdentityMismatch`] (a proof for another identity),
     /// [`crate::Error::Decode`] (malformed),
     /// [`crate::CryptoError::DecryptFailed`] (tampered, or not for this
     /// session), [`ProtocolError::DuplicateMessage`] (replayed),
@@ -251,9 +259,24 @@ impl Session {
     /// save it, then save the session (sealed), then acknowledge the
     /// envelope; [`Session::decrypt_and_seal`] returns the sealed session
     /// with the message (see [`crate::state`]).
-    pub fn decrypt(&mut self, envelope: &[u8], now: u64) -> Result<ReceivedMessage> {
+    pub fn decrypt(
+        &mut self,
+        peer: VerifiedIdentity,
+        envelope: &[u8],
+        now: u64,
+    ) -> Result<ReceivedMessage> {
+        self.check_peer(&peer)?;
         let env = Envelope::parse(envelope)?;
         self.decrypt_envelope(&env, now)
+    }
+
+    /// The proof must be for this session's peer (identity keys are
+    /// public: no constant-time comparison is needed).
+    fn check_peer(&self, peer: &VerifiedIdentity) -> Result<()> {
+        if *peer.identity_key() != self.peer {
+            return Err(TrustError::IdentityMismatch.into());
+        }
+        Ok(())
     }
 
     fn decrypt_envelope(&mut self, env: &Envelope<'_>, now: u64) -> Result<ReceivedMessage> {
@@ -269,7 +292,7 @@ impl Session {
             let mut buf = Vec::with_capacity(env.ciphertext.len());
             buf.extend_from_slice(env.ciphertext);
             key.open(&env.nonce, ad, &mut buf, &env.tag)?;
-            let msg = payload::read(buf)?;
+            let msg = payload::read(buf, &self.peer)?;
             if msg.info.expires_at.is_some_and(|at| at <= now) {
                 return Err(ProtocolError::Expired.into());
             }

@@ -79,6 +79,7 @@ use crate::error::{DecodeError, Result, StateError};
 use crate::handshake::PreKeyStore;
 use crate::identity::IdentityKeyPair;
 use crate::identity::keypair::IdentitySeed;
+use crate::identity::VerifiedIdentity;
 use crate::retention::MessageVault;
 use crate::session::{EncryptedMessage, Session};
 use crate::wire::codec::Reader;
@@ -91,6 +92,10 @@ use zeroize::Zeroizing;
 
 /// The sealed-state format version this build writes and reads.
 pub const SEALED_STATE_VERSION: u8 = 1;
+
+/// Version byte of state sealed for a slot ([`StorageKey::seal_for`]): the
+/// version-1 layout with the slot appended to the associated data.
+pub const SEALED_STATE_VERSION_SLOT: u8 = 2;
 
 /// Associated-data label of sealed state; followed by the version and type
 /// bytes.
@@ -239,13 +244,52 @@ impl StorageKey {
     /// ciphertext || tag (16)`. Draws the 24-byte nonce from `rng`.
     pub fn seal<T: Sealable>(&self, rng: &mut (impl CryptoRng + ?Sized), state: &T) -> Vec<u8> {
         let plain = state.encode_state(Token(()));
-        self.seal_bytes(rng, T::STATE_TYPE, &plain)
+        self.seal_bytes(rng, T::STATE_TYPE, None, &plain)
     }
 
     /// Opens sealed bytes holding a `T`. The errors are listed in the
     /// [module documentation](crate::state#errors-in-the-order-they-are-checked).
+    /// Bytes sealed for a slot ([`StorageKey::seal_for`]) are refused with
+    /// [`StateError::WrongSlot`].
     pub fn unseal<T: Sealable>(&self, sealed: &[u8]) -> Result<T> {
-        let plain = self.unseal_bytes(T::STATE_TYPE, sealed)?;
+        let plain = self.unseal_bytes(T::STATE_TYPE, None, sealed)?;
+        T::decode_state(&plain, Token(()))
+    }
+
+    /// Seals `state` bound to `slot`: the app's name for where the bytes
+    /// are kept (for a session, the peer's address, e.g.
+    /// `b"session/dr.okafor/phone"`). Format version 2: the layout of
+    /// [`StorageKey::seal`] with the slot bound into the associated data, so
+    /// bytes moved to another slot (one peer's session swapped in for
+    /// another's) do not open there.
+    ///
+    /// ```
+    /// use bleep::*;
+    /// let mut rng = rand::rng();
+    /// let key = StorageKey::generate(&mut rng);
+    /// let me = IdentityKeyPair::generate(&mut rng);
+    /// let sealed = key.seal_for(&mut rng, b"identity/main", &me);
+    /// let back: IdentityKeyPair = key.unseal_for(b"identity/main", &sealed)?;
+    /// assert_eq!(back.public(), me.public());
+    /// assert!(key.unseal_for::<IdentityKeyPair>(b"identity/other", &sealed).is_err());
+    /// # Ok::<(), bleep::Error>(())
+    /// ```
+    pub fn seal_for<T: Sealable>(
+        &self,
+        rng: &mut (impl CryptoRng + ?Sized),
+        slot: &[u8],
+        state: &T,
+    ) -> Vec<u8> {
+        let plain = state.encode_state(Token(()));
+        self.seal_bytes(rng, T::STATE_TYPE, Some(slot), &plain)
+    }
+
+    /// Opens bytes sealed by [`StorageKey::seal_for`] for `slot`. Errors as
+    /// [`StorageKey::unseal`], plus [`StateError::WrongSlot`] for bytes
+    /// sealed without a slot; bytes sealed for another slot fail to
+    /// authenticate ([`StateError::Unseal`]).
+    pub fn unseal_for<T: Sealable>(&self, slot: &[u8], sealed: &[u8]) -> Result<T> {
+        let plain = self.unseal_bytes(T::STATE_TYPE, Some(slot), sealed)?;
         T::decode_state(&plain, Token(()))
     }
 
@@ -253,19 +297,25 @@ impl StorageKey {
         &self,
         rng: &mut (impl CryptoRng + ?Sized),
         ty: StateType,
+        slot: Option<&[u8]>,
         plain: &[u8],
     ) -> Vec<u8> {
+        let version = if slot.is_some() {
+            SEALED_STATE_VERSION_SLOT
+        } else {
+            SEALED_STATE_VERSION
+        };
         let mut nonce = [0u8; NONCE_LEN];
         rng.fill_bytes(&mut nonce);
         // Sized once: the plaintext is copied in and encrypted in place, so
         // no reallocation leaves a plaintext copy behind.
         let mut out = Vec::with_capacity(HEADER_LEN + plain.len() + TAG_LEN);
-        out.push(SEALED_STATE_VERSION);
+        out.push(version);
         out.push(ty.tag());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(plain);
         let aead = XChaCha20Poly1305::new(self.as_bytes().into());
-        let ad = associated_data(SEALED_STATE_VERSION, ty.tag());
+        let ad = associated_data(version, ty.tag(), slot);
         let tag = match out.get_mut(HEADER_LEN..) {
             Some(body) => aead.encrypt_inout_detached((&nonce).into(), &ad, body.into()),
             None => Err(chacha20poly1305::aead::Error),
@@ -281,12 +331,21 @@ impl StorageKey {
         out
     }
 
-    fn unseal_bytes(&self, ty: StateType, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    fn unseal_bytes(
+        &self,
+        ty: StateType,
+        slot: Option<&[u8]>,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
         let mut r = Reader::new(sealed);
         let version = r.u8()?;
         let found = r.u8()?;
-        if version != SEALED_STATE_VERSION {
-            return Err(DecodeError::UnknownVersion.into());
+        match (version, slot) {
+            (SEALED_STATE_VERSION, None) | (SEALED_STATE_VERSION_SLOT, Some(_)) => {}
+            (SEALED_STATE_VERSION | SEALED_STATE_VERSION_SLOT, _) => {
+                return Err(StateError::WrongSlot.into());
+            }
+            _ => return Err(DecodeError::UnknownVersion.into()),
         }
         if found != ty.tag() {
             return Err(StateError::WrongType.into());
@@ -303,7 +362,7 @@ impl StorageKey {
         let aead = XChaCha20Poly1305::new(self.as_bytes().into());
         aead.decrypt_inout_detached(
             (&nonce).into(),
-            &associated_data(version, found),
+            &associated_data(version, found, slot),
             buf.as_mut_slice().into(),
             (&tag).into(),
         )
@@ -318,11 +377,14 @@ impl fmt::Debug for StorageKey {
     }
 }
 
-fn associated_data(version: u8, ty: u8) -> [u8; LABEL_SEALED_STATE.len() + 2] {
-    let mut ad = [0u8; LABEL_SEALED_STATE.len() + 2];
-    let (label, rest) = ad.split_at_mut(LABEL_SEALED_STATE.len());
-    label.copy_from_slice(LABEL_SEALED_STATE);
-    rest.copy_from_slice(&[version, ty]);
+/// `label || version || type`, then for version 2 `slot`: the slot is the
+/// last field, so its length needs no prefix to be unambiguous.
+fn associated_data(version: u8, ty: u8, slot: Option<&[u8]>) -> Vec<u8> {
+    let slot = slot.unwrap_or_default();
+    let mut ad = Vec::with_capacity(LABEL_SEALED_STATE.len() + 2 + slot.len());
+    ad.extend_from_slice(LABEL_SEALED_STATE);
+    ad.extend_from_slice(&[version, ty]);
+    ad.extend_from_slice(slot);
     ad
 }
 
@@ -369,9 +431,11 @@ impl Session {
     ///
     /// ```
     /// # use bleep::*;
-    /// # fn demo(session: &mut Session, key: &StorageKey, disk: &mut Vec<u8>) -> Result<Vec<u8>> {
+    /// # fn demo(session: &mut Session, trust: &mut TrustStore, peer: &PeerId, key: &StorageKey, disk: &mut Vec<u8>) -> Result<Vec<u8>> {
     /// let mut rng = rand::rng();
-    /// let pending = session.encrypt_and_seal(&mut rng, key, OutgoingMessage::new(b"2 units O neg to theatre", 1_700_000_000))?;
+    /// let now = 1_700_000_000;
+    /// let proof = trust.check_at(peer, session.peer_identity(), now)?; // trust, now
+    /// let pending = session.encrypt_and_seal(&mut rng, key, proof, OutgoingMessage::new(b"2 units O neg to theatre", now))?;
     /// *disk = pending.sealed_state().to_vec(); // durably, before sending
     /// let message = pending.state_saved();
     /// Ok(message.envelope) // now hand this to the transport
@@ -381,9 +445,10 @@ impl Session {
         &mut self,
         rng: &mut (impl CryptoRng + ?Sized),
         key: &StorageKey,
+        peer: VerifiedIdentity,
         message: OutgoingMessage<'_>,
     ) -> Result<SealedSend> {
-        let message = self.encrypt(rng, message)?;
+        let message = self.encrypt(rng, peer, message)?;
         let state = key.seal(rng, &*self);
         Ok(SealedSend { state, message })
     }
@@ -396,10 +461,11 @@ impl Session {
         &mut self,
         rng: &mut (impl CryptoRng + ?Sized),
         key: &StorageKey,
+        peer: VerifiedIdentity,
         envelope: &[u8],
         now: u64,
     ) -> Result<(ReceivedMessage, Vec<u8>)> {
-        let message = self.decrypt(envelope, now)?;
+        let message = self.decrypt(peer, envelope, now)?;
         let state = key.seal(rng, &*self);
         Ok((message, state))
     }
@@ -416,6 +482,17 @@ pub fn fuzz_decode_state(ty: u8, bytes: &[u8]) -> bool {
         2 => Session::decode(bytes).is_ok(),
         _ => MessageVault::decode(bytes).is_ok(),
     }
+}
+
+/// Decodes an *unsealed* trust store encoding and re-encodes it. A fuzzing
+/// hook, not an API (a decoded store is never handed out: trust comes only
+/// from sealed state): `None` if the bytes do not decode, else whether the
+/// re-encoding and a second decode reproduce the input exactly.
+#[doc(hidden)]
+pub fn fuzz_trust_store_round_trip(bytes: &[u8]) -> Option<bool> {
+    let store = crate::TrustStore::decode(bytes).ok()?;
+    let again = crate::TrustStore::decode(&store.to_bytes()).ok()?;
+    Some(store.to_bytes() == bytes && again == store)
 }
 
 #[cfg(test)]

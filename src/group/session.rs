@@ -391,7 +391,7 @@ impl GroupSession {
         let mut buf = Vec::with_capacity(m.ciphertext.len());
         buf.extend_from_slice(m.ciphertext);
         key.open(&m.nonce, m.ad, &mut buf, &m.tag)?;
-        let message = payload::read(buf)?;
+        let message = payload::read(buf, &sender)?;
         if message.info.expires_at.is_some_and(|at| at <= now) {
             return Err(ProtocolError::Expired.into());
         }

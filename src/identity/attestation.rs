@@ -16,10 +16,10 @@
 //! accepted until it expires.
 
 use crate::error::{CryptoError, DecodeError, LimitError, Result};
-use crate::identity::IdentityKey;
+use crate::identity::{IdentityKey, PeerId};
 use crate::limits::{
-    MAX_DISPLAY_NAME_LEN, MAX_ODS_CODE_LEN, MAX_REGISTRATION_NUMBER_LEN, MAX_REVOKED_SERIALS,
-    MAX_ROLE_LEN,
+    MAX_DISPLAY_NAME_LEN, MAX_ODS_CODE_LEN, MAX_PEER_ID_LEN, MAX_REGISTRATION_NUMBER_LEN,
+    MAX_REVOKED_SERIALS, MAX_ROLE_LEN,
 };
 use crate::primitives::{LABEL_ATTESTATION, LABEL_REVOCATION_LIST};
 use crate::wire::codec::{Reader, put_bytes_u8};
@@ -27,8 +27,10 @@ use core::fmt;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand_core::CryptoRng;
 
-/// Version byte of the [`Attestation`] encoding.
-pub const ATTESTATION_VERSION: u8 = 1;
+/// Version byte of the [`Attestation`] encoding. Version 2 signs the
+/// directory id of the clinician ([`Attestation::peer`]); version 1 named
+/// only the key, so it could be recorded for any peer, and is refused.
+pub const ATTESTATION_VERSION: u8 = 2;
 
 /// Version byte of the [`RevocationList`] encoding.
 pub const REVOCATION_LIST_VERSION: u8 = 1;
@@ -47,7 +49,8 @@ pub const REVOCATION_LIST_VERSION: u8 = 1;
 ///     Registration::new(RegulatoryBody::Gmc, "7654321")?,
 ///     "RRK",
 /// )?;
-/// let att = trust_key.attest(42, clinician.public(), &details, 1_700_000_000, 1_731_536_000)?;
+/// let directory_id = bleep::PeerId::new("ada.okafor@rrk.nhs.uk")?;
+/// let att = trust_key.attest(42, &directory_id, clinician.public(), &details, 1_700_000_000, 1_731_536_000)?;
 /// let parsed = bleep::Attestation::from_bytes(&att.to_bytes())?;
 /// assert_eq!(parsed.display_name(), "Dr Ada Okafor");
 /// assert_eq!(*parsed.issuer(), trust_key.public_key());
@@ -89,14 +92,16 @@ impl OrganisationKey {
     }
 
     /// Signs an attestation that `subject` belongs to the clinician
-    /// described by `details`, valid from `not_before` to `not_after`
-    /// inclusive (unix seconds). `serial` names it in revocation lists and
-    /// must be unique per organisation.
+    /// described by `details`, whom apps look up as `peer` (the directory
+    /// id the app passes to the trust store), valid from `not_before` to
+    /// `not_after` inclusive (unix seconds). `serial` names it in revocation
+    /// lists and must be unique per organisation.
     ///
     /// Errors: [`DecodeError::NonCanonical`] if `not_before > not_after`.
     pub fn attest(
         &self,
         serial: u64,
+        peer: &PeerId,
         subject: &IdentityKey,
         details: &ClinicianDetails,
         not_before: u64,
@@ -108,6 +113,7 @@ impl OrganisationKey {
         let mut att = Attestation {
             serial,
             issuer: self.public_key(),
+            peer: peer.clone(),
             subject: *subject.ed25519_bytes(),
             not_before,
             not_after,
@@ -339,6 +345,7 @@ impl ClinicianDetails {
 pub struct Attestation {
     serial: u64,
     issuer: OrganisationPublicKey,
+    peer: PeerId,
     subject: [u8; 32],
     not_before: u64,
     not_after: u64,
@@ -352,6 +359,8 @@ impl Attestation {
         let mut out = Vec::with_capacity(
             1 + 8
                 + 32
+                + 1
+                + self.peer.as_str().len()
                 + 32
                 + 16
                 + 4
@@ -365,6 +374,7 @@ impl Attestation {
         out.push(ATTESTATION_VERSION);
         out.extend_from_slice(&self.serial.to_be_bytes());
         out.extend_from_slice(&self.issuer.to_bytes());
+        put_bytes_u8(&mut out, self.peer.as_str().as_bytes());
         out.extend_from_slice(&self.subject);
         out.extend_from_slice(&self.not_before.to_be_bytes());
         out.extend_from_slice(&self.not_after.to_be_bytes());
@@ -398,6 +408,8 @@ impl Attestation {
         }
         let serial = r.u64()?;
         let issuer = OrganisationPublicKey::read(&mut r)?;
+        let peer = read_text(&mut r, MAX_PEER_ID_LEN)?;
+        let peer = PeerId::new(peer).map_err(|_| DecodeError::InvalidLength)?;
         let subject = r.array()?;
         let not_before = r.u64()?;
         let not_after = r.u64()?;
@@ -423,6 +435,7 @@ impl Attestation {
         Ok(Attestation {
             serial,
             issuer,
+            peer,
             subject,
             not_before,
             not_after,
@@ -434,6 +447,12 @@ impl Attestation {
     /// The serial number revocation lists refer to.
     pub fn serial(&self) -> u64 {
         self.serial
+    }
+
+    /// The directory id of the clinician it names: the trust store records
+    /// the attested key for this peer and no other.
+    pub fn peer(&self) -> &PeerId {
+        &self.peer
     }
 
     /// The organisation key that signed it.

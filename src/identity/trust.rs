@@ -25,8 +25,13 @@ use crate::wire::codec::{Reader, len_u16, len_u32, put_bytes_u8, put_bytes_u32};
 use std::collections::BTreeMap;
 use zeroize::Zeroizing;
 
-/// Version byte of the trust store encoding.
-pub const TRUST_STORE_VERSION: u8 = 1;
+/// Version byte of the trust store encoding. Version 2 holds version-2
+/// attestations (bound to the peer) and never an attestation record
+/// without its attestation. A version-1 store still loads: its
+/// attestation-based records lose their verification (the version-1
+/// attestation names no peer), so those peers must be verified again;
+/// every other record is kept.
+pub const TRUST_STORE_VERSION: u8 = 2;
 
 /// Largest encoded revocation list a trust store encoding may hold.
 const MAX_REVOCATION_LIST_BYTES: usize =
@@ -299,26 +304,31 @@ impl TrustStore {
     /// [`TrustStore::confirm_safety_number`] and
     /// [`TrustStore::verify_by_attestation`], which check what they record.
     ///
-    /// A store already holding [`MAX_TRUSTED_PEERS`] other peers records
-    /// nothing (the peer stays unverified).
+    /// Errors (store unchanged): [`TrustError::AttestationRequired`] for
+    /// [`VerificationMethod::Attestation`] (only
+    /// [`TrustStore::verify_by_attestation`] records attestation trust, so
+    /// that it is re-checked and revocable); [`LimitError::TooManyEntries`]
+    /// when the store already holds [`MAX_TRUSTED_PEERS`] other peers.
     pub fn mark_verified(
         &mut self,
         peer: &PeerId,
         key: &IdentityKey,
         method: VerificationMethod,
         now: u64,
-    ) {
-        if self.has_room_for(peer).is_ok() {
-            self.record_verified(
-                peer,
-                key,
-                Verification {
-                    method,
-                    at: now,
-                    attestation: None,
-                },
-            );
+    ) -> Result<VerifiedIdentity> {
+        if method == VerificationMethod::Attestation {
+            return Err(TrustError::AttestationRequired.into());
         }
+        self.has_room_for(peer)?;
+        Ok(self.record_verified(
+            peer,
+            key,
+            Verification {
+                method,
+                at: now,
+                attestation: None,
+            },
+        ))
     }
 
     /// Records the peer's key after the two clinicians read the same
@@ -429,7 +439,8 @@ impl TrustStore {
     ///
     /// Errors (store unchanged), in the order checked:
     /// [`TrustError::UnknownOrganisation`] (issuer not trusted),
-    /// [`TrustError::IdentityMismatch`] (attests another key),
+    /// [`TrustError::AttestationPeerMismatch`] (names another directory id
+    /// than `peer`), [`TrustError::IdentityMismatch`] (attests another key),
     /// [`TrustError::AttestationNotYetValid`], [`TrustError::AttestationExpired`],
     /// [`TrustError::AttestationRevoked`], [`LimitError::TooManyEntries`].
     /// (A forged attestation never gets this far:
@@ -444,6 +455,9 @@ impl TrustStore {
     ) -> Result<VerifiedIdentity> {
         if !self.trusts_organisation(attestation.issuer()) {
             return Err(TrustError::UnknownOrganisation.into());
+        }
+        if attestation.peer() != peer {
+            return Err(TrustError::AttestationPeerMismatch.into());
         }
         if !attestation.is_for(key) {
             return Err(TrustError::IdentityMismatch.into());
@@ -537,6 +551,9 @@ impl TrustStore {
                     if !self.organisations.contains_key(&issuer.to_bytes()) {
                         return Err(TrustError::UnknownOrganisation.into());
                     }
+                    if now < a.not_before() {
+                        return Err(TrustError::AttestationNotYetValid.into());
+                    }
                     if now > a.not_after() {
                         return Err(TrustError::AttestationExpired.into());
                     }
@@ -547,6 +564,17 @@ impl TrustStore {
                     {
                         return Err(TrustError::AttestationRevoked.into());
                     }
+                } else if v.method == VerificationMethod::Attestation {
+                    // Attestation trust without its attestation cannot be
+                    // re-checked or revoked (older stores could hold it).
+                    return Err(TrustError::AttestationRequired.into());
+                }
+                if self.policy == TrustPolicy::RequireVerified
+                    && v.method == VerificationMethod::FirstUse
+                {
+                    // A record from trust-on-first-use (or from a store that
+                    // ran it) is not a verification.
+                    return Err(TrustError::Unverified.into());
                 }
                 Ok(VerifiedIdentity::new(peer.clone(), key.clone(), v.method))
             }
@@ -658,19 +686,17 @@ impl TrustStore {
     }
 
     /// Parses a store encoded by [`TrustStore::to_bytes`], checking every
-    /// identity binding and revocation list signature.
+    /// identity binding, attestation and revocation list signature. Only
+    /// [`crate::StorageKey::unseal`] calls it: trust is restored from
+    /// authenticated state, never from plain bytes.
     ///
     /// Errors: [`crate::Error::Decode`] for malformed, non-canonical
     /// (unsorted or duplicate entries) or unknown-version bytes;
     /// [`crate::CryptoError::BadSignature`] for an altered key or list.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        Self::decode(bytes)
-    }
-
-    /// See [`TrustStore::from_bytes`].
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes);
-        if r.u8()? != TRUST_STORE_VERSION {
+        let version = r.u8()?;
+        if version != TRUST_STORE_VERSION && version != 1 {
             return Err(DecodeError::UnknownVersion.into());
         }
         let policy = match r.u8()? {
@@ -728,27 +754,37 @@ impl TrustStore {
                         _ => return Err(DecodeError::UnknownKind.into()),
                     };
                     let at = r.u64()?;
-                    let attestation = if method == VerificationMethod::Attestation {
-                        match r.u8()? {
-                            0 => None,
-                            1 => {
+                    if method == VerificationMethod::Attestation {
+                        match (version, r.u8()?) {
+                            (TRUST_STORE_VERSION, 1) => {
                                 let a =
                                     Attestation::from_bytes(r.bytes_u32(MAX_ATTESTATION_BYTES)?)?;
-                                if !a.is_for(&key) {
+                                if !a.is_for(&key) || *a.peer() != id {
                                     return Err(DecodeError::NonCanonical.into());
                                 }
-                                Some(a)
+                                Some(Verification {
+                                    method,
+                                    at,
+                                    attestation: Some(a),
+                                })
                             }
+                            // Version 1: the attestation (if any) names no
+                            // peer; the key stays on record, unverified.
+                            (_, 1) => {
+                                r.bytes_u32(MAX_ATTESTATION_BYTES)?;
+                                None
+                            }
+                            (1, 0) => None,
+                            (_, 0) => return Err(DecodeError::NonCanonical.into()),
                             _ => return Err(DecodeError::UnknownKind.into()),
                         }
                     } else {
-                        None
-                    };
-                    Some(Verification {
-                        method,
-                        at,
-                        attestation,
-                    })
+                        Some(Verification {
+                            method,
+                            at,
+                            attestation: None,
+                        })
+                    }
                 }
             };
             let pending = match r.u8()? {

@@ -37,7 +37,12 @@ use crate::identity::trust::{PeerId, VerificationMethod};
 ///     method: VerificationMethod::QrCode,
 /// };
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// It is not `Clone`: [`crate::Session::encrypt`] and
+/// [`crate::Session::decrypt`] consume one per message, so every message
+/// sent or received is subject to the trust decision current when the proof
+/// was made (a revoked attestation or a changed key stops the next message).
+#[derive(Debug, PartialEq, Eq)]
 pub struct VerifiedIdentity {
     peer: PeerId,
     key: IdentityKey,

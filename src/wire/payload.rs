@@ -9,6 +9,7 @@
 //! reveals only a bucket, not the exact message length.
 
 use crate::error::{DecodeError, LimitError, Result};
+use crate::identity::IdentityKey;
 use crate::limits::MAX_BODY_LEN;
 use crate::secret::Plaintext;
 use crate::wire::codec::Reader;
@@ -161,6 +162,10 @@ impl fmt::Debug for OutgoingMessage<'_> {
 /// A decrypted message.
 #[derive(Debug)]
 pub struct ReceivedMessage {
+    /// Who sent it: the session's peer, or the group member whose signature
+    /// it carries. The message id is the sender's choice, so a message is
+    /// identified by the pair (sender, id).
+    pub sender: IdentityKey,
     /// Its metadata.
     pub info: MessageInfo,
     /// Its body, in a zeroizing buffer.
@@ -170,7 +175,7 @@ pub struct ReceivedMessage {
 /// Parses a decrypted payload held in `buf` (whose whole capacity is wiped
 /// when the returned body drops). The body is moved to the front of `buf`
 /// in place, so no second copy of the plaintext is made.
-pub(crate) fn read(mut buf: Vec<u8>) -> Result<ReceivedMessage> {
+pub(crate) fn read(mut buf: Vec<u8>, sender: &IdentityKey) -> Result<ReceivedMessage> {
     let parsed = parse_header(&buf);
     let (info, body_len) = match parsed {
         Ok(v) => v,
@@ -182,6 +187,7 @@ pub(crate) fn read(mut buf: Vec<u8>) -> Result<ReceivedMessage> {
     buf.copy_within(PAYLOAD_HEADER_LEN..PAYLOAD_HEADER_LEN + body_len, 0);
     buf.truncate(body_len);
     Ok(ReceivedMessage {
+        sender: sender.clone(),
         info,
         body: Plaintext::from_vec(buf),
     })
