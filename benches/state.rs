@@ -23,19 +23,28 @@ fn session_with_full_skipped_keys(rng: &mut ChaCha20Rng) -> Session {
         .check(&PeerId::new("alice").unwrap(), alice_id.public())
         .unwrap();
     let mut alice = Session::initiate(rng, &alice_id, &vb, &prekeys.bundle()).unwrap();
-    let first = alice.encrypt(rng, OutgoingMessage::new(b"hi", 0)).unwrap();
+    let first = alice
+        .encrypt(rng, proof(&alice), OutgoingMessage::new(b"hi", 0))
+        .unwrap();
     let env = Envelope::parse(&first.envelope).unwrap();
     let (mut bob, _) = Session::accept(&bob_id, &mut prekeys, &va, &env, 0).unwrap();
     for round in 0..2 {
         let mut last = None;
         for _ in 0..=MAX_SKIP_PER_CHAIN {
-            last = Some(alice.encrypt(rng, OutgoingMessage::new(b"obs", 0)).unwrap());
+            last = Some(
+                alice
+                    .encrypt(rng, proof(&alice), OutgoingMessage::new(b"obs", 0))
+                    .unwrap(),
+            );
         }
-        bob.decrypt(&last.unwrap().envelope, 0).unwrap();
+        bob.decrypt(proof(&bob), &last.unwrap().envelope, 0)
+            .unwrap();
         if round == 0 {
             // A reply makes Alice start a new chain.
-            let reply = bob.encrypt(rng, OutgoingMessage::new(b"ok", 0)).unwrap();
-            alice.decrypt(&reply.envelope, 0).unwrap();
+            let reply = bob
+                .encrypt(rng, proof(&bob), OutgoingMessage::new(b"ok", 0))
+                .unwrap();
+            alice.decrypt(proof(&alice), &reply.envelope, 0).unwrap();
         }
     }
     assert_eq!(bob.skipped_key_count(), MAX_SKIPPED_TOTAL);
@@ -59,3 +68,11 @@ fn bench(c: &mut Criterion) {
 
 criterion_group!(benches, bench);
 criterion_main!(benches);
+
+/// A fresh proof for the session's peer from a trust-on-first-use store,
+/// for tests of something other than the trust decision.
+fn proof(s: &Session) -> VerifiedIdentity {
+    TrustStore::new(TrustPolicy::TrustOnFirstUse)
+        .check_at(&PeerId::new("peer").unwrap(), s.peer_identity(), 0)
+        .unwrap()
+}

@@ -31,7 +31,16 @@ fn bench(c: &mut Criterion) {
         "RRK",
     )
     .unwrap();
-    let att = org.attest(1, b.public(), &details, 0, u64::MAX).unwrap();
+    let att = org
+        .attest(
+            1,
+            &PeerId::new("ada.okafor").unwrap(),
+            b.public(),
+            &details,
+            0,
+            u64::MAX,
+        )
+        .unwrap();
     let bytes = att.to_bytes();
     c.bench_function("attestation_from_bytes", |x| {
         x.iter(|| Attestation::from_bytes(black_box(&bytes)).unwrap())

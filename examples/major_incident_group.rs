@@ -15,8 +15,10 @@ const NAMES: [&str; 5] = [
     "radiographer",
 ];
 
-/// Every clinician's pairwise sessions, keyed by (from, to).
-struct Pairwise(HashMap<(usize, usize), Session>);
+/// Every clinician's pairwise sessions, keyed by (from, to), and the trust
+/// decisions their phones made (one store stands in for every phone's:
+/// everyone verified everyone by QR code).
+struct Pairwise(HashMap<(usize, usize), Session>, TrustStore);
 
 impl Pairwise {
     /// Sets up a verified session between every pair (in the app, each
@@ -24,24 +26,34 @@ impl Pairwise {
     fn new(ids: &[IdentityKeyPair]) -> Result<Self> {
         let mut rng = rand::rng();
         let mut map = HashMap::new();
+        let mut trust = TrustStore::new(TrustPolicy::RequireVerified);
+        for (name, id) in NAMES.iter().zip(ids) {
+            trust.mark_verified(
+                &PeerId::new(*name)?,
+                id.public(),
+                VerificationMethod::QrCode,
+                0,
+            )?;
+        }
         for a in 0..ids.len() {
             for b in a + 1..ids.len() {
                 let mut store = PreKeyStore::new(&mut rng, &ids[b]);
                 store.generate_one_time_prekeys(&mut rng, 1)?;
                 let bundle = PreKeyBundle::from_bytes(&store.bundle().to_bytes())?;
-                let mut trust = TrustStore::new(TrustPolicy::RequireVerified);
                 let peer_b = PeerId::new(NAMES[b])?;
-                trust.mark_verified(&peer_b, bundle.identity(), VerificationMethod::QrCode, 0);
                 let mut ab = Session::initiate(
                     &mut rng,
                     &ids[a],
                     &trust.check(&peer_b, bundle.identity())?,
                     &bundle,
                 )?;
-                let hello = ab.encrypt(&mut rng, OutgoingMessage::new(b"hello", 0))?;
+                let hello = ab.encrypt(
+                    &mut rng,
+                    trust.check(&peer_b, bundle.identity())?,
+                    OutgoingMessage::new(b"hello", 0),
+                )?;
                 let env = Envelope::parse(&hello.envelope)?;
                 let peer_a = PeerId::new(NAMES[a])?;
-                trust.mark_verified(&peer_a, ids[a].public(), VerificationMethod::QrCode, 0);
                 let (ba, _) = Session::accept(
                     &ids[b],
                     &mut store,
@@ -53,7 +65,7 @@ impl Pairwise {
                 map.insert((b, a), ba);
             }
         }
-        Ok(Pairwise(map))
+        Ok(Pairwise(map, trust))
     }
 
     /// Sends `body` from `from` to `to` over their session and returns what
@@ -65,14 +77,19 @@ impl Pairwise {
         body: &[u8],
         now: u64,
     ) -> Result<(IdentityKey, Plaintext)> {
-        let envelope = self
-            .0
-            .get_mut(&(from, to))
-            .unwrap()
-            .encrypt(&mut rand::rng(), OutgoingMessage::new(body, now))?
+        // Every send and every receive asks the trust store first.
+        let tx = self.0.get_mut(&(from, to)).unwrap();
+        let proof = self
+            .1
+            .check_at(&PeerId::new(NAMES[to])?, tx.peer_identity(), now)?;
+        let envelope = tx
+            .encrypt(&mut rand::rng(), proof, OutgoingMessage::new(body, now))?
             .envelope;
         let rx = self.0.get_mut(&(to, from)).unwrap();
-        let msg = rx.decrypt(&envelope, now)?;
+        let proof = self
+            .1
+            .check_at(&PeerId::new(NAMES[from])?, rx.peer_identity(), now)?;
+        let msg = rx.decrypt(proof, &envelope, now)?;
         Ok((rx.peer_identity().clone(), msg.body))
     }
 }

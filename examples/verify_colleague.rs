@@ -46,15 +46,18 @@ fn main() -> Result<()> {
     let bundle = PreKeyBundle::from_bytes(&colleague_prekeys.bundle().to_bytes())?;
     let verified = my_trust.check_at(&colleague_id, bundle.identity(), now)?;
     let mut session = Session::initiate(&mut rng, &me, &verified, &bundle)?;
+    let method = verified.method();
+    // Every send takes a fresh proof; this one is used up here.
     let msg = session.encrypt(
         &mut rng,
+        verified,
         OutgoingMessage::new(b"Can you review bed 4?", now),
     )?;
     println!(
         "Sent {} bytes to {} (verified by {:?})",
         msg.envelope.len(),
         colleague_id.as_str(),
-        verified.method()
+        method
     );
 
     // --- 2. At a distance, by attestation -----------------------------------
@@ -70,6 +73,7 @@ fn main() -> Result<()> {
     let attestation_bytes = trust_key
         .attest(
             240_001,
+            &registrar_id,
             registrar.public(),
             &details,
             now - 86_400,
@@ -99,7 +103,11 @@ fn main() -> Result<()> {
     let verified =
         my_trust.verify_by_attestation(&registrar_id, bundle.identity(), &attestation, now)?;
     let mut session = Session::initiate(&mut rng, &me, &verified, &bundle)?;
-    let msg = session.encrypt(&mut rng, OutgoingMessage::new(b"Resus 2 please", now))?;
+    let msg = session.encrypt(
+        &mut rng,
+        verified,
+        OutgoingMessage::new(b"Resus 2 please", now),
+    )?;
     println!(
         "Sent {} bytes to {}",
         msg.envelope.len(),
@@ -111,9 +119,11 @@ fn main() -> Result<()> {
     let list = trust_key.revocation_list(1, now + 10, &[240_001])?;
     my_trust.add_revocation_list(RevocationList::from_bytes(&list.to_bytes())?)?;
     assert_eq!(
-        my_trust.check_at(&registrar_id, bundle.identity(), now + 20),
+        my_trust.check_at(&registrar_id, session.peer_identity(), now + 20),
         Err(Error::Trust(TrustError::AttestationRevoked))
     );
+    // With no proof to give, the existing session cannot send either.
+    println!("Attestation revoked: the session with the registrar stops sending and receiving");
 
     // --- 3. A colleague reinstalls: their key changes ------------------------
     let reinstalled = IdentityKeyPair::generate(&mut rng);
@@ -143,8 +153,11 @@ fn main() -> Result<()> {
         verified.method()
     );
 
-    // The trust store is saved as versioned bytes (seal them at rest).
+    // The trust store is saved sealed at rest, and restored only from there.
     let saved = my_trust.to_bytes();
-    assert_eq!(TrustStore::from_bytes(&saved)?, my_trust);
+    let storage_key = StorageKey::generate(&mut rng);
+    let sealed = storage_key.seal(&mut rng, &my_trust);
+    assert_eq!(storage_key.unseal::<TrustStore>(&sealed)?, my_trust);
+    println!("Trust store: {} bytes, sealed at rest", saved.len());
     Ok(())
 }

@@ -37,12 +37,13 @@ fn main() -> Result<()> {
         bundle.identity(),
         VerificationMethod::SafetyNumber,
         now(),
-    );
+    )?;
     let verified_nurse = registrar_trust.check(&nurse_id, bundle.identity())?;
 
     let mut registrar_session = Session::initiate(&mut rng, &registrar, &verified_nurse, &bundle)?;
     let first = registrar_session.encrypt(
         &mut rng,
+        verified_nurse, // the proof is used up: every message asks again
         OutgoingMessage::new(
             b"Bay 2 bed 4: please repeat obs at 14:30, call me if NEWS2 >= 5",
             now(),
@@ -66,7 +67,7 @@ fn main() -> Result<()> {
         registrar_key,
         VerificationMethod::SafetyNumber,
         now(),
-    );
+    )?;
     let verified_registrar = nurse_trust.check(&registrar_id, registrar_key)?;
     let (mut nurse_session, msg) = Session::accept(
         &nurse,
@@ -84,20 +85,28 @@ fn main() -> Result<()> {
         nurse_prekeys.one_time_prekey_count()
     );
 
-    // Replies arrive out of order; each is read exactly once.
-    let r1 = nurse_session.encrypt(&mut rng, OutgoingMessage::new(b"Will do.", now()))?;
+    // Every later send and receive asks the trust store again, so a
+    // revoked or changed identity stops the very next message.
+    let r1 = nurse_session.encrypt(
+        &mut rng,
+        verified_registrar,
+        OutgoingMessage::new(b"Will do.", now()),
+    )?;
     let r2 = nurse_session.encrypt(
         &mut rng,
+        nurse_trust.check(&registrar_id, nurse_session.peer_identity())?,
         OutgoingMessage::new(b"14:30 obs: RR 22, HR 104, NEWS2 5.", now()),
     )?;
     for sent in [&r2, &r1] {
-        let m = registrar_session.decrypt(&sent.envelope, now())?;
+        let proof = registrar_trust.check(&nurse_id, registrar_session.peer_identity())?;
+        let m = registrar_session.decrypt(proof, &sent.envelope, now())?;
         println!(
             "registrar reads: {}",
             m.body.expose_str().unwrap_or("<binary>")
         );
     }
-    match registrar_session.decrypt(&r2.envelope, now()) {
+    let proof = registrar_trust.check(&nurse_id, registrar_session.peer_identity())?;
+    match registrar_session.decrypt(proof, &r2.envelope, now()) {
         Err(e) => println!("a replayed message is refused: {e}"),
         Ok(_) => unreachable!("replays are rejected"),
     }

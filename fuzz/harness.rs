@@ -61,6 +61,11 @@ fn trusted(peer: &str, key: &IdentityKey) -> VerifiedIdentity {
     t.check(&PeerId::new(peer).unwrap(), key).unwrap()
 }
 
+/// A fresh proof for the session's peer, for every send and receive.
+fn proof(s: &Session) -> VerifiedIdentity {
+    trusted("peer", s.peer_identity())
+}
+
 /// `genuine` with `mask` XORed over it; mask bytes past its end are
 /// appended, and with `truncate` the result is cut to the mask's length.
 fn masked(genuine: &[u8], mask: &[u8], truncate: bool) -> Vec<u8> {
@@ -112,7 +117,7 @@ fn send(
     if let Some(at) = expires_at {
         m = m.expires_at(at);
     }
-    let e = s.encrypt(rng, m).unwrap();
+    let e = s.encrypt(rng, proof(s), m).unwrap();
     Genuine {
         envelope: e.envelope,
         body: body.to_vec(),
@@ -221,9 +226,9 @@ pub(crate) fn decrypt_fixture() -> DecryptFixture {
     let reply = send(&mut b, &mut rng, b"fixture: reply", None, false);
     // Sent on bob's first chain but held back: alice must still accept it.
     let late = send(&mut b, &mut rng, b"late on the first chain", None, false);
-    a.decrypt(&reply.envelope, NOW).unwrap();
+    a.decrypt(proof(&a), &reply.envelope, NOW).unwrap();
     let again = send(&mut a, &mut rng, b"fixture: again", None, false);
-    b.decrypt(&again.envelope, NOW).unwrap();
+    b.decrypt(proof(&b), &again.envelope, NOW).unwrap();
     // Bob's second chain: none of these has reached alice yet.
     let mut genuine = vec![late];
     genuine.push(send(&mut b, &mut rng, b"obs stable, bed 4", None, false));
@@ -267,7 +272,7 @@ pub(crate) fn session_decrypt(data: &[u8]) -> bool {
         let Some(input) = select(data, &fx.genuine) else {
             return false;
         };
-        match fx.receiver.decrypt(&input, NOW) {
+        match fx.receiver.decrypt(proof(&fx.receiver), &input, NOW) {
             Ok(msg) => {
                 let g = fx
                     .genuine
@@ -278,7 +283,12 @@ pub(crate) fn session_decrypt(data: &[u8]) -> bool {
                 assert_eq!(msg.body.expose(), &g.body[..]);
                 assert_eq!(msg.info.id, g.id);
                 let after = fx.receiver.state_digest();
-                assert!(fx.receiver.decrypt(&input, NOW).is_err(), "replay accepted");
+                assert!(
+                    fx.receiver
+                        .decrypt(proof(&fx.receiver), &input, NOW)
+                        .is_err(),
+                    "replay accepted"
+                );
                 assert_eq!(fx.receiver.state_digest(), after, "a replay changed state");
                 // The session moved on: start the next input from the fixture.
                 *slot = None;
@@ -391,7 +401,11 @@ pub(crate) fn handshake_accept(data: &[u8]) -> bool {
                 // The new session can answer.
                 let mut r = rng(0x01);
                 session
-                    .encrypt(&mut r, OutgoingMessage::new(b"on my way", NOW))
+                    .encrypt(
+                        &mut r,
+                        proof(&session),
+                        OutgoingMessage::new(b"on my way", NOW),
+                    )
                     .unwrap();
                 *slot = None;
                 true
@@ -473,7 +487,9 @@ fn sessions_for_conversation(rng: &mut ChaCha20Rng) -> [Session; 4] {
 fn expect_rejected(sessions: &mut [Session; 4], to: usize, envelope: &[u8], what: &str) {
     let before = sessions[to].state_digest();
     assert!(
-        sessions[to].decrypt(envelope, NOW).is_err(),
+        sessions[to]
+            .decrypt(proof(&sessions[to]), envelope, NOW)
+            .is_err(),
         "{what} accepted"
     );
     assert_eq!(sessions[to].state_digest(), before, "{what} changed state");
@@ -525,7 +541,7 @@ pub(crate) fn conversation(data: &[u8]) -> bool {
                     expect_rejected(&mut sessions, to, &s.genuine.envelope, "a duplicate");
                 } else {
                     let msg = sessions[to]
-                        .decrypt(&s.genuine.envelope, NOW)
+                        .decrypt(proof(&sessions[to]), &s.genuine.envelope, NOW)
                         .expect("a genuine message decrypts");
                     assert_eq!(msg.body.expose(), &s.genuine.body[..]);
                     assert_eq!(msg.info.id, s.genuine.id);
@@ -592,7 +608,11 @@ pub(crate) fn conversation(data: &[u8]) -> bool {
     // Everything still outstanding, newest first (the hardest order).
     for s in sent.iter_mut().rev().filter(|s| !s.delivered) {
         let msg = sessions[RECEIVER[s.channel]]
-            .decrypt(&s.genuine.envelope, NOW)
+            .decrypt(
+                proof(&sessions[RECEIVER[s.channel]]),
+                &s.genuine.envelope,
+                NOW,
+            )
             .expect("an outstanding genuine message decrypts");
         assert_eq!(msg.body.expose(), &s.genuine.body[..]);
         s.delivered = true;

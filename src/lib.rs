@@ -54,7 +54,9 @@ pub use secret::Plaintext;
 pub use session::{EncryptedMessage, Session};
 #[doc(hidden)]
 pub use state::fuzz_decode_state;
-pub use state::{SEALED_STATE_VERSION, SEALED_STATE_VERSION_SLOT, Sealable, SealedSend, StateType, StorageKey};
+pub use state::{
+    SEALED_STATE_VERSION, SEALED_STATE_VERSION_SLOT, Sealable, SealedSend, StateType, StorageKey,
+};
 pub use wire::{
     ENVELOPE_VERSION, Envelope, MessageId, MessageInfo, OutgoingMessage, ReceivedMessage,
 };

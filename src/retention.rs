@@ -416,8 +416,20 @@ mod tests {
     use super::*;
     use crate::error::Error;
 
+    fn sender() -> IdentityKey {
+        crate::IdentityKeyPair::from_seed_bytes([5; 32])
+            .public()
+            .clone()
+    }
+
+    /// The vault's name for message `id` from [`sender`].
+    fn r(id: [u8; 16]) -> MessageRef {
+        MessageRef::new(&sender(), MessageId(id))
+    }
+
     fn msg(id: u8, body: &[u8], expires_at: Option<u64>, patient: bool) -> ReceivedMessage {
         ReceivedMessage {
+            sender: sender(),
             info: MessageInfo {
                 id: MessageId([id; 16]),
                 sent_at: 90,
@@ -439,18 +451,15 @@ mod tests {
             v.insert(msg(1, b"other", None, false), 101).unwrap(),
             Stored::Duplicate
         );
-        assert_eq!(
-            v.message(&MessageId([1; 16]), 102).unwrap().1.expose(),
-            b"a"
-        );
+        assert_eq!(v.message(&r([1; 16]), 102).unwrap().1.expose(), b"a");
         assert_eq!(
             v.insert(msg(2, b"b", Some(100), false), 100).unwrap_err(),
             Error::Protocol(ProtocolError::Expired)
         );
         assert_eq!(v.len(), 1);
         // Handled ids are remembered.
-        assert!(v.erase(&MessageId([1; 16])));
-        assert!(!v.erase(&MessageId([1; 16])));
+        assert!(v.erase(&r([1; 16])));
+        assert!(!v.erase(&r([1; 16])));
         assert_eq!(
             v.insert(msg(1, b"a", None, false), 103).unwrap(),
             Stored::Duplicate
@@ -488,11 +497,11 @@ mod tests {
             let mut m = msg(0, b"x", None, false);
             m.info.id = MessageId(id);
             v.insert(m, 1).unwrap();
-            v.erase(&MessageId(id));
+            v.erase(&r(id));
         }
         assert_eq!(v.handled.len(), MAX_VAULT_HANDLED_IDS);
         // The oldest was forgotten, the newest remembered.
-        assert_eq!(v.handled.front().unwrap().0[7], 1);
+        assert_eq!(v.handled.front().unwrap().id.0[7], 1);
         let bytes = v.encode();
         assert_eq!(
             MessageVault::decode(&bytes).unwrap().encode().as_slice(),
@@ -504,7 +513,7 @@ mod tests {
     fn filing_erases_only_on_success() {
         let mut v = MessageVault::new();
         v.insert(msg(3, b"K+ 6.1", None, true), 10).unwrap();
-        let id = MessageId([3; 16]);
+        let id = r([3; 16]);
         let r: core::result::Result<(), FileError<&str>> =
             v.file_to_record(&id, |_, _| Err("record system offline"));
         assert_eq!(r, Err(FileError::Record("record system offline")));
@@ -534,17 +543,17 @@ mod tests {
         v.insert(msg(3, b"c", Some(300), false), 150).unwrap();
         let report = v.awaiting_filing(250);
         assert_eq!(report.len(), 3);
-        assert_eq!(report[0].id, MessageId([2; 16]));
+        assert_eq!(report[0].message, r([2; 16]));
         assert_eq!(report[0].age_secs, 200);
-        assert_eq!(report[1].id, MessageId([1; 16]));
+        assert_eq!(report[1].message, r([1; 16]));
         assert!(report[1].contains_patient_data);
         assert_eq!(report[1].expires_at, Some(200));
-        assert!(v.message(&MessageId([1; 16]), 200).is_none());
-        assert!(v.message(&MessageId([1; 16]), 199).is_some());
-        assert_eq!(v.purge_expired(199), Vec::<MessageId>::new());
-        assert_eq!(v.purge_expired(200), vec![MessageId([1; 16])]);
+        assert!(v.message(&r([1; 16]), 200).is_none());
+        assert!(v.message(&r([1; 16]), 199).is_some());
+        assert_eq!(v.purge_expired(199), Vec::<MessageRef>::new());
+        assert_eq!(v.purge_expired(200), vec![r([1; 16])]);
         assert_eq!(v.len(), 2);
-        assert_eq!(v.purge_expired(1000), vec![MessageId([3; 16])]);
+        assert_eq!(v.purge_expired(1000), vec![r([3; 16])]);
         assert_eq!(v.awaiting_filing(1000).len(), 1);
     }
 
@@ -555,7 +564,7 @@ mod tests {
             .unwrap();
         v.insert(msg(2, b"", None, false), 101).unwrap();
         v.insert(msg(3, b"gone", None, false), 102).unwrap();
-        v.erase(&MessageId([3; 16]));
+        v.erase(&r([3; 16]));
         let bytes = v.encode();
         assert_eq!(bytes.capacity(), bytes.len());
         let back = MessageVault::decode(&bytes).unwrap();
@@ -570,15 +579,17 @@ mod tests {
             MessageVault::decode(&long).unwrap_err(),
             DecodeError::TrailingBytes.into()
         );
-        let mut bad = bytes.to_vec();
-        bad[0] = 2;
-        assert_eq!(
-            MessageVault::decode(&bad).unwrap_err(),
-            DecodeError::UnknownVersion.into()
-        );
+        for version in [1, VAULT_VERSION + 1] {
+            let mut bad = bytes.to_vec();
+            bad[0] = version;
+            assert_eq!(
+                MessageVault::decode(&bad).unwrap_err(),
+                DecodeError::UnknownVersion.into()
+            );
+        }
         // Reserved flag bit.
         let mut bad = bytes.to_vec();
-        bad[3 + 24] |= 0x80;
+        bad[3 + IDENTITY_KEY_LEN + 24] |= 0x80;
         assert_eq!(
             MessageVault::decode(&bad).unwrap_err(),
             DecodeError::NonCanonical.into()
@@ -593,7 +604,7 @@ mod tests {
         );
         // A count promising more than the bytes hold.
         assert_eq!(
-            MessageVault::decode(&[1, 0x03, 0xe8]).unwrap_err(),
+            MessageVault::decode(&[VAULT_VERSION, 0x03, 0xe8]).unwrap_err(),
             DecodeError::Truncated.into()
         );
     }

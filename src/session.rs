@@ -58,10 +58,11 @@ pub struct EncryptedMessage {
 /// // Each side's trust store must accept the other before a session starts.
 /// let mut alice_trust = TrustStore::new(TrustPolicy::RequireVerified);
 /// let bob_id = PeerId::new("bob")?;
-/// alice_trust.mark_verified(&bob_id, bundle.identity(), VerificationMethod::QrCode, 0);
+/// alice_trust.mark_verified(&bob_id, bundle.identity(), VerificationMethod::QrCode, 0)?;
 /// let verified_bob = alice_trust.check(&bob_id, bundle.identity())?;
 /// let mut a = Session::initiate(&mut rng, &alice, &verified_bob, &bundle)?;
-/// let first = a.encrypt(&mut rng, OutgoingMessage::new(b"Can you see bed 7?", 100))?;
+/// // Every send and receive consumes a fresh proof from the trust store.
+/// let first = a.encrypt(&mut rng, verified_bob, OutgoingMessage::new(b"Can you see bed 7?", 100))?;
 ///
 /// let envelope = Envelope::parse(&first.envelope)?;
 /// let mut bob_trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
@@ -69,8 +70,9 @@ pub struct EncryptedMessage {
 /// let (mut b, msg) = Session::accept(&bob, &mut bob_prekeys, &verified_alice, &envelope, 101)?;
 /// assert_eq!(msg.body.expose(), b"Can you see bed 7?");
 ///
-/// let reply = b.encrypt(&mut rng, OutgoingMessage::new(b"On my way", 102))?;
-/// assert_eq!(a.decrypt(&reply.envelope, 103)?.body.expose(), b"On my way");
+/// let reply = b.encrypt(&mut rng, verified_alice, OutgoingMessage::new(b"On my way", 102))?;
+/// let proof = alice_trust.check_at(&bob_id, a.peer_identity(), 103)?;
+/// assert_eq!(a.decrypt(proof, &reply.envelope, 103)?.body.expose(), b"On my way");
 /// # Ok::<(), bleep::Error>(())
 /// ```
 pub struct Session {
@@ -481,6 +483,7 @@ impl fmt::Debug for Session {
 mod tests {
     use super::*;
     use crate::error::{CryptoError, Error};
+    use crate::identity::verified::proof;
     use crate::{PeerId, TrustPolicy, TrustStore};
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
@@ -499,7 +502,9 @@ mod tests {
             .check(&PeerId::new("alice").unwrap(), alice.public())
             .unwrap();
         let mut a = Session::initiate(&mut rng, &alice, &vb, &store.bundle()).unwrap();
-        let first = a.encrypt(&mut rng, OutgoingMessage::new(b"hi", 1)).unwrap();
+        let first = a
+            .encrypt(&mut rng, proof(&a), OutgoingMessage::new(b"hi", 1))
+            .unwrap();
         let env = Envelope::parse(&first.envelope).unwrap();
         let (b, m) = Session::accept(&bob, &mut store, &va, &env, 1).unwrap();
         assert_eq!(m.body.expose(), b"hi");
@@ -510,10 +515,16 @@ mod tests {
     #[test]
     fn encode_decode_round_trips() {
         let (mut a, mut b, mut rng) = pair(1, 1);
-        let m1 = b.encrypt(&mut rng, OutgoingMessage::new(b"x", 2)).unwrap();
-        let _lost = b.encrypt(&mut rng, OutgoingMessage::new(b"y", 2)).unwrap();
-        let m3 = b.encrypt(&mut rng, OutgoingMessage::new(b"z", 2)).unwrap();
-        a.decrypt(&m3.envelope, 3).unwrap();
+        let m1 = b
+            .encrypt(&mut rng, proof(&b), OutgoingMessage::new(b"x", 2))
+            .unwrap();
+        let _lost = b
+            .encrypt(&mut rng, proof(&b), OutgoingMessage::new(b"y", 2))
+            .unwrap();
+        let m3 = b
+            .encrypt(&mut rng, proof(&b), OutgoingMessage::new(b"z", 2))
+            .unwrap();
+        a.decrypt(proof(&a), &m3.envelope, 3).unwrap();
         assert_eq!(a.skipped_key_count(), 2);
         for s in [&a, &b] {
             let bytes = s.encode();
@@ -525,7 +536,11 @@ mod tests {
         }
         let mut restored = Session::decode(&a.encode()).unwrap();
         assert_eq!(
-            restored.decrypt(&m1.envelope, 3).unwrap().body.expose(),
+            restored
+                .decrypt(proof(&restored), &m1.envelope, 3)
+                .unwrap()
+                .body
+                .expose(),
             b"x"
         );
     }
@@ -534,30 +549,37 @@ mod tests {
     fn post_compromise_recovery_after_one_round_trip() {
         let (mut a, mut b, mut rng) = pair(3, 1);
         let m = b
-            .encrypt(&mut rng, OutgoingMessage::new(b"before", 2))
+            .encrypt(&mut rng, proof(&b), OutgoingMessage::new(b"before", 2))
             .unwrap();
-        a.decrypt(&m.envelope, 2).unwrap();
+        a.decrypt(proof(&a), &m.envelope, 2).unwrap();
         // An attacker copies Alice's whole state.
         let mut stolen = Session::decode(&a.encode()).unwrap();
         // While the attacker's copy is current it reads Bob's next message.
         let m = b
-            .encrypt(&mut rng, OutgoingMessage::new(b"still exposed", 2))
+            .encrypt(
+                &mut rng,
+                proof(&b),
+                OutgoingMessage::new(b"still exposed", 2),
+            )
             .unwrap();
-        assert!(stolen.decrypt(&m.envelope, 2).is_ok());
-        a.decrypt(&m.envelope, 2).unwrap();
+        assert!(stolen.decrypt(proof(&stolen), &m.envelope, 2).is_ok());
+        a.decrypt(proof(&a), &m.envelope, 2).unwrap();
         // One DH round trip: Alice sends (fresh ratchet key), Bob replies.
         let m = a
-            .encrypt(&mut rng, OutgoingMessage::new(b"ping", 3))
+            .encrypt(&mut rng, proof(&a), OutgoingMessage::new(b"ping", 3))
             .unwrap();
-        b.decrypt(&m.envelope, 3).unwrap();
+        b.decrypt(proof(&b), &m.envelope, 3).unwrap();
         let m = b
-            .encrypt(&mut rng, OutgoingMessage::new(b"healed", 3))
+            .encrypt(&mut rng, proof(&b), OutgoingMessage::new(b"healed", 3))
             .unwrap();
         assert_eq!(
-            stolen.decrypt(&m.envelope, 3).unwrap_err(),
+            stolen.decrypt(proof(&stolen), &m.envelope, 3).unwrap_err(),
             Error::Crypto(CryptoError::DecryptFailed)
         );
-        assert_eq!(a.decrypt(&m.envelope, 3).unwrap().body.expose(), b"healed");
+        assert_eq!(
+            a.decrypt(proof(&a), &m.envelope, 3).unwrap().body.expose(),
+            b"healed"
+        );
     }
 
     #[test]
@@ -568,12 +590,17 @@ mod tests {
         for round in 0..4 {
             let mut last = None;
             for _ in 0..3 {
-                last = Some(b.encrypt(&mut rng, OutgoingMessage::new(b"x", 2)).unwrap());
+                last = Some(
+                    b.encrypt(&mut rng, proof(&b), OutgoingMessage::new(b"x", 2))
+                        .unwrap(),
+                );
             }
-            a.decrypt(&last.unwrap().envelope, 3).unwrap();
+            a.decrypt(proof(&a), &last.unwrap().envelope, 3).unwrap();
             if round < 3 {
-                let r = a.encrypt(&mut rng, OutgoingMessage::new(b"y", 3)).unwrap();
-                b.decrypt(&r.envelope, 3).unwrap();
+                let r = a
+                    .encrypt(&mut rng, proof(&a), OutgoingMessage::new(b"y", 3))
+                    .unwrap();
+                b.decrypt(proof(&b), &r.envelope, 3).unwrap();
             }
         }
         assert!(a.ratchet.retired.len() >= 3);
@@ -592,18 +619,18 @@ mod tests {
     fn tampering_leaves_state_unchanged() {
         let (mut a, mut b, mut rng) = pair(2, 0);
         let m = b
-            .encrypt(&mut rng, OutgoingMessage::new(b"obs stable", 2))
+            .encrypt(&mut rng, proof(&b), OutgoingMessage::new(b"obs stable", 2))
             .unwrap();
         let before = a.encode();
         for i in 0..m.envelope.len() {
             let mut x = m.envelope.clone();
             x[i] ^= 0x01;
-            assert!(a.decrypt(&x, 3).is_err(), "byte {i}");
+            assert!(a.decrypt(proof(&a), &x, 3).is_err(), "byte {i}");
             assert_eq!(a.encode().as_slice(), before.as_slice(), "byte {i}");
         }
-        a.decrypt(&m.envelope, 3).unwrap();
+        a.decrypt(proof(&a), &m.envelope, 3).unwrap();
         assert_eq!(
-            a.decrypt(&m.envelope, 3).unwrap_err(),
+            a.decrypt(proof(&a), &m.envelope, 3).unwrap_err(),
             Error::Protocol(ProtocolError::DuplicateMessage)
         );
     }

@@ -78,8 +78,8 @@
 use crate::error::{DecodeError, Result, StateError};
 use crate::handshake::PreKeyStore;
 use crate::identity::IdentityKeyPair;
-use crate::identity::keypair::IdentitySeed;
 use crate::identity::VerifiedIdentity;
+use crate::identity::keypair::IdentitySeed;
 use crate::retention::MessageVault;
 use crate::session::{EncryptedMessage, Session};
 use crate::wire::codec::Reader;
@@ -579,7 +579,9 @@ mod tests {
             assert_eq!(unseal(&key, &sealed[..cut]), want, "cut {cut}");
         }
         let mut v2 = sealed.clone();
-        v2[0] = 2;
+        v2[0] = SEALED_STATE_VERSION_SLOT;
+        assert_eq!(unseal(&key, &v2), StateError::WrongSlot.into());
+        v2[0] = SEALED_STATE_VERSION_SLOT + 1;
         assert_eq!(unseal(&key, &v2), DecodeError::UnknownVersion.into());
         assert_eq!(
             key.unseal::<Session>(&sealed).unwrap_err(),

@@ -9,6 +9,7 @@
 
 use crate::handshake::x3dh;
 use crate::identity::IdentityKeyPair;
+use crate::identity::verified::proof;
 use crate::wire::payload::OutgoingMessage;
 use crate::{Envelope, PeerId, PreKeyBundle, PreKeyStore, Session, TrustPolicy, TrustStore};
 use rand_core::{Infallible, TryCryptoRng, TryRng};
@@ -85,7 +86,11 @@ fn message(
     s.draw(&format!("{name} nonce"), 24);
     s.draw(&format!("{name} message id"), 16);
     let sent = sender
-        .encrypt(&mut s.rng, OutgoingMessage::new(body.as_bytes(), sent_at))
+        .encrypt(
+            &mut s.rng,
+            proof(sender),
+            OutgoingMessage::new(body.as_bytes(), sent_at),
+        )
         .unwrap();
     s.assert_drained();
     let r = &sender.ratchet;
@@ -182,7 +187,7 @@ fn generate() -> Value {
     messages.push(m);
     // Out of order: b3, b1, b2.
     for (name, env) in [("b3", &b3), ("b1", &b1), ("b2", &b2)] {
-        let got = a.decrypt(env, 1_700_000_020).unwrap();
+        let got = a.decrypt(proof(&a), env, 1_700_000_020).unwrap();
         assert!(!got.body.is_empty());
         deliveries.push(json!({"to": "alice", "message": name, "result": "ok"}));
     }
@@ -195,7 +200,7 @@ fn generate() -> Value {
         true,
     );
     messages.push(m);
-    b.decrypt(&a2, 1_700_000_031).unwrap();
+    b.decrypt(proof(&b), &a2, 1_700_000_031).unwrap();
     deliveries.push(json!({"to": "bob", "message": "a2", "result": "ok"}));
 
     let (m, a3) = message(&mut s, &mut a, "a3", "Lactate 4.1.", 1_700_000_035, false);
@@ -234,14 +239,14 @@ fn generate() -> Value {
         ),
     ] {
         assert_eq!(
-            b.decrypt(&bytes, 1_700_000_040).unwrap_err(),
+            b.decrypt(proof(&b), &bytes, 1_700_000_040).unwrap_err(),
             expect,
             "{name}"
         );
         assert_eq!(b.state_digest(), before);
         failures.push(json!({"name": name, "to": "bob", "envelope": hex(&bytes), "error": expect.to_string()}));
     }
-    b.decrypt(&a3, 1_700_000_041).unwrap();
+    b.decrypt(proof(&b), &a3, 1_700_000_041).unwrap();
     deliveries.push(json!({"to": "bob", "message": "a3", "result": "ok"}));
 
     json!({

@@ -79,7 +79,9 @@ fn pairwise(rng: &mut ChaCha20Rng, a: &IdentityKeyPair, b: &IdentityKeyPair) -> 
         .check(&PeerId::new("b").unwrap(), bundle.identity())
         .unwrap();
     let mut sa = Session::initiate(rng, a, &vb, &bundle).unwrap();
-    let hello = sa.encrypt(rng, OutgoingMessage::new(b"hello", 1)).unwrap();
+    let hello = sa
+        .encrypt(rng, proof(&sa), OutgoingMessage::new(b"hello", 1))
+        .unwrap();
     let env = Envelope::parse(&hello.envelope).unwrap();
     let va = trust
         .check(
@@ -132,9 +134,15 @@ fn fifty_member_major_incident() {
     let (mut to_one, mut from_zero) = pairwise(&mut c.rng, &c.ids[0], &c.ids[1]);
     let plan = c.sessions[0].as_mut().unwrap().rotate(&mut c.rng);
     let wrapped = to_one
-        .encrypt(&mut c.rng, OutgoingMessage::new(plan.message.as_bytes(), 5))
+        .encrypt(
+            &mut c.rng,
+            proof(&to_one),
+            OutgoingMessage::new(plan.message.as_bytes(), 5),
+        )
         .unwrap();
-    let received = from_zero.decrypt(&wrapped.envelope, 6).unwrap();
+    let received = from_zero
+        .decrypt(proof(&from_zero), &wrapped.envelope, 6)
+        .unwrap();
     c.sessions[1]
         .as_mut()
         .unwrap()
@@ -689,4 +697,12 @@ fn group_state_seals_at_rest_and_keeps_working() {
         .unwrap();
     let got = restored.decrypt(&sent.bytes, 6).unwrap();
     assert_eq!(got.message.body.expose(), b"triage at door B");
+}
+
+/// A fresh proof for the session's peer from a trust-on-first-use store,
+/// for tests of something other than the trust decision.
+fn proof(s: &Session) -> VerifiedIdentity {
+    TrustStore::new(TrustPolicy::TrustOnFirstUse)
+        .check_at(&PeerId::new("peer").unwrap(), s.peer_identity(), 0)
+        .unwrap()
 }

@@ -21,7 +21,9 @@ struct Pair {
 
 fn verified(trust: &mut TrustStore, name: &str, key: &IdentityKey) -> VerifiedIdentity {
     let peer = PeerId::new(name).unwrap();
-    trust.mark_verified(&peer, key, VerificationMethod::SafetyNumber, 0);
+    trust
+        .mark_verified(&peer, key, VerificationMethod::SafetyNumber, 0)
+        .unwrap();
     trust.check(&peer, key).unwrap()
 }
 
@@ -37,7 +39,7 @@ fn pair(seed: u64) -> Pair {
     let vb = verified(&mut at, "bob", bundle.identity());
     let mut alice = Session::initiate(&mut rng, &alice_id, &vb, &bundle).unwrap();
     let first = alice
-        .encrypt(&mut rng, OutgoingMessage::new(b"hello", 10))
+        .encrypt(&mut rng, proof(&alice), OutgoingMessage::new(b"hello", 10))
         .unwrap();
     let env = Envelope::parse(&first.envelope).unwrap();
     let va = verified(&mut bt, "alice", env.initiator_identity().unwrap());
@@ -47,7 +49,7 @@ fn pair(seed: u64) -> Pair {
 }
 
 fn send(rng: &mut ChaCha20Rng, s: &mut Session, body: &[u8]) -> Vec<u8> {
-    s.encrypt(rng, OutgoingMessage::new(body, 100))
+    s.encrypt(rng, proof(s), OutgoingMessage::new(body, 100))
         .unwrap()
         .envelope
 }
@@ -59,13 +61,17 @@ fn in_order_conversation_with_ratchet_steps() {
         let text = format!("round {round} from bob");
         let e = send(&mut p.rng, &mut p.bob, text.as_bytes());
         assert_eq!(
-            p.alice.decrypt(&e, 100).unwrap().body.expose(),
+            p.alice
+                .decrypt(proof(&p.alice), &e, 100)
+                .unwrap()
+                .body
+                .expose(),
             text.as_bytes()
         );
         let text = format!("round {round} from alice");
         let e = send(&mut p.rng, &mut p.alice, text.as_bytes());
         assert_eq!(
-            p.bob.decrypt(&e, 100).unwrap().body.expose(),
+            p.bob.decrypt(proof(&p.bob), &e, 100).unwrap().body.expose(),
             text.as_bytes()
         );
     }
@@ -78,6 +84,7 @@ fn metadata_travels_and_expiry_is_enforced() {
         .bob
         .encrypt(
             &mut p.rng,
+            proof(&p.bob),
             OutgoingMessage::new(b"K+ 5.9 in bay 2", 1000)
                 .expires_at(2000)
                 .contains_patient_data(true),
@@ -85,11 +92,16 @@ fn metadata_travels_and_expiry_is_enforced() {
         .unwrap();
     let before = p.alice.state_digest();
     assert_eq!(
-        p.alice.decrypt(&sent.envelope, 2000).unwrap_err(),
+        p.alice
+            .decrypt(proof(&p.alice), &sent.envelope, 2000)
+            .unwrap_err(),
         Error::Protocol(ProtocolError::Expired)
     );
     assert_eq!(p.alice.state_digest(), before);
-    let m = p.alice.decrypt(&sent.envelope, 1999).unwrap();
+    let m = p
+        .alice
+        .decrypt(proof(&p.alice), &sent.envelope, 1999)
+        .unwrap();
     assert_eq!(m.info.id, sent.id);
     assert_eq!(m.info.sent_at, 1000);
     assert_eq!(m.info.expires_at, Some(2000));
@@ -108,15 +120,18 @@ fn every_flipped_byte_is_rejected_with_state_unchanged() {
             for bit in [0x01u8, 0x80] {
                 let mut x = env.clone();
                 x[i] ^= bit;
-                assert!(receiver.decrypt(&x, 100).is_err(), "byte {i}");
+                assert!(
+                    receiver.decrypt(proof(receiver), &x, 100).is_err(),
+                    "byte {i}"
+                );
                 assert_eq!(receiver.state_digest(), before, "byte {i}");
             }
         }
         for cut in 0..env.len() {
-            assert!(receiver.decrypt(&env[..cut], 100).is_err());
+            assert!(receiver.decrypt(proof(receiver), &env[..cut], 100).is_err());
         }
         assert_eq!(receiver.state_digest(), before);
-        receiver.decrypt(env, 100).unwrap();
+        receiver.decrypt(proof(receiver), env, 100).unwrap();
     }
 }
 
@@ -124,10 +139,10 @@ fn every_flipped_byte_is_rejected_with_state_unchanged() {
 fn replay_is_rejected_with_state_unchanged() {
     let mut p = pair(4);
     let e = send(&mut p.rng, &mut p.bob, b"once");
-    p.alice.decrypt(&e, 100).unwrap();
+    p.alice.decrypt(proof(&p.alice), &e, 100).unwrap();
     let before = p.alice.state_digest();
     assert_eq!(
-        p.alice.decrypt(&e, 100).unwrap_err(),
+        p.alice.decrypt(proof(&p.alice), &e, 100).unwrap_err(),
         Error::Protocol(ProtocolError::DuplicateMessage)
     );
     assert_eq!(p.alice.state_digest(), before);
@@ -140,14 +155,14 @@ fn message_for_another_session_is_rejected() {
     let e = send(&mut q.rng, &mut q.bob, b"for q");
     let before = p.alice.state_digest();
     assert_eq!(
-        p.alice.decrypt(&e, 100).unwrap_err(),
+        p.alice.decrypt(proof(&p.alice), &e, 100).unwrap_err(),
         Error::Crypto(CryptoError::DecryptFailed)
     );
     assert_eq!(p.alice.state_digest(), before);
     // A prekey message of another handshake on an existing session.
     let pre_q = send(&mut q.rng, &mut q.alice, b"pre q");
     let before = p.bob.state_digest();
-    assert!(p.bob.decrypt(&pre_q, 100).is_err());
+    assert!(p.bob.decrypt(proof(&p.bob), &pre_q, 100).is_err());
     assert_eq!(p.bob.state_digest(), before);
 }
 
@@ -213,7 +228,7 @@ fn bundle_without_one_time_prekeys_works() {
     .unwrap();
     assert_eq!(m.body.expose(), b"no otpk");
     let r = send(&mut rng, &mut b, b"reply");
-    assert_eq!(a.decrypt(&r, 0).unwrap().body.expose(), b"reply");
+    assert_eq!(a.decrypt(proof(&a), &r, 0).unwrap().body.expose(), b"reply");
 }
 
 #[test]
@@ -260,7 +275,10 @@ fn lost_first_message_is_recovered_by_the_next_prekey_message() {
     .unwrap();
     assert_eq!(m.body.expose(), b"second");
     // The lost one turns up late: the existing session reads it.
-    assert_eq!(b.decrypt(&lost, 0).unwrap().body.expose(), b"lost");
+    assert_eq!(
+        b.decrypt(proof(&b), &lost, 0).unwrap().body.expose(),
+        b"lost"
+    );
 }
 
 #[test]
@@ -268,13 +286,13 @@ fn forward_secrecy_used_keys_are_gone() {
     let mut p = pair(11);
     let e1 = send(&mut p.rng, &mut p.bob, b"one");
     let e2 = send(&mut p.rng, &mut p.bob, b"two");
-    p.alice.decrypt(&e2, 0).unwrap();
+    p.alice.decrypt(proof(&p.alice), &e2, 0).unwrap();
     assert_eq!(p.alice.skipped_key_count(), 1);
-    p.alice.decrypt(&e1, 0).unwrap();
+    p.alice.decrypt(proof(&p.alice), &e1, 0).unwrap();
     assert_eq!(p.alice.skipped_key_count(), 0);
     for e in [&e1, &e2] {
         assert_eq!(
-            p.alice.decrypt(e, 0).unwrap_err(),
+            p.alice.decrypt(proof(&p.alice), e, 0).unwrap_err(),
             Error::Protocol(ProtocolError::DuplicateMessage)
         );
     }
@@ -291,20 +309,20 @@ fn skip_limit_per_chain_at_and_past_the_bound() {
     let before = p.alice.state_digest();
     assert_eq!(
         p.alice
-            .decrypt(&envs[MAX_SKIP_PER_CHAIN as usize + 1], 0)
+            .decrypt(proof(&p.alice), &envs[MAX_SKIP_PER_CHAIN as usize + 1], 0)
             .unwrap_err(),
         Error::Limit(LimitError::TooManySkipped)
     );
     assert_eq!(p.alice.state_digest(), before);
     // Index MAX skips exactly MAX keys: accepted.
     p.alice
-        .decrypt(&envs[MAX_SKIP_PER_CHAIN as usize], 0)
+        .decrypt(proof(&p.alice), &envs[MAX_SKIP_PER_CHAIN as usize], 0)
         .unwrap();
     assert_eq!(p.alice.skipped_key_count(), MAX_SKIP_PER_CHAIN as usize);
     p.alice
-        .decrypt(&envs[MAX_SKIP_PER_CHAIN as usize + 1], 0)
+        .decrypt(proof(&p.alice), &envs[MAX_SKIP_PER_CHAIN as usize + 1], 0)
         .unwrap();
-    p.alice.decrypt(&envs[0], 0).unwrap();
+    p.alice.decrypt(proof(&p.alice), &envs[0], 0).unwrap();
 }
 
 #[test]
@@ -317,16 +335,24 @@ fn total_skipped_keys_evict_the_oldest() {
         let envs: Vec<_> = (0..=chunk)
             .map(|_| send(&mut p.rng, &mut p.bob, b"y"))
             .collect();
-        p.alice.decrypt(&envs[chunk], 0).unwrap();
+        p.alice.decrypt(proof(&p.alice), &envs[chunk], 0).unwrap();
         first_of_each.push(envs[0].clone());
         let ack = send(&mut p.rng, &mut p.alice, b"ack");
-        p.bob.decrypt(&ack, 0).unwrap();
+        p.bob.decrypt(proof(&p.bob), &ack, 0).unwrap();
     }
     assert_eq!(p.alice.skipped_key_count(), MAX_SKIPPED_TOTAL);
     // The oldest chain's first key was evicted; the newest is still there.
-    assert!(p.alice.decrypt(&first_of_each[0], 0).is_err());
+    assert!(
+        p.alice
+            .decrypt(proof(&p.alice), &first_of_each[0], 0)
+            .is_err()
+    );
     assert_eq!(
-        p.alice.decrypt(&first_of_each[2], 0).unwrap().body.expose(),
+        p.alice
+            .decrypt(proof(&p.alice), &first_of_each[2], 0)
+            .unwrap()
+            .body
+            .expose(),
         b"y"
     );
 }
@@ -338,14 +364,17 @@ fn oversized_message_is_refused_without_state_change() {
     let big = vec![b'a'; bleep::limits::MAX_BODY_LEN + 1];
     assert_eq!(
         p.alice
-            .encrypt(&mut p.rng, OutgoingMessage::new(&big, 0))
+            .encrypt(&mut p.rng, proof(&p.alice), OutgoingMessage::new(&big, 0))
             .unwrap_err(),
         Error::Limit(LimitError::MessageTooLarge)
     );
     assert_eq!(p.alice.state_digest(), before);
     let max = vec![b'a'; bleep::limits::MAX_BODY_LEN];
     let e = send(&mut p.rng, &mut p.alice, &max);
-    assert_eq!(p.bob.decrypt(&e, 0).unwrap().body.len(), max.len());
+    assert_eq!(
+        p.bob.decrypt(proof(&p.bob), &e, 0).unwrap().body.len(),
+        max.len()
+    );
 }
 
 #[test]
@@ -360,7 +389,7 @@ fn padding_hides_exact_length() {
 fn debug_output_shows_no_secrets() {
     let mut p = pair(16);
     let e = send(&mut p.rng, &mut p.bob, b"NHS 943 476 5919");
-    let m = p.alice.decrypt(&e, 0).unwrap();
+    let m = p.alice.decrypt(proof(&p.alice), &e, 0).unwrap();
     let shown = format!("{m:?} {:?} {:?}", p.alice, Envelope::parse(&e).unwrap());
     assert!(!shown.contains("943"), "{shown}");
     assert!(shown.contains("Plaintext(<redacted>)"));
@@ -415,7 +444,7 @@ proptest! {
                     if flight[dir].is_empty() { continue; }
                     let (e, body) = flight[dir].remove(i % flight[dir].len());
                     let r = if to_bob { &mut p.bob } else { &mut p.alice };
-                    let m = r.decrypt(&e, 0).unwrap();
+                    let m = r.decrypt(proof(r), &e, 0).unwrap();
                     prop_assert_eq!(m.body.expose(), &body[..]);
                     delivered[dir].push(e);
                 }
@@ -432,7 +461,7 @@ proptest! {
                     let e = delivered[dir][i % delivered[dir].len()].clone();
                     let r = if to_bob { &mut p.bob } else { &mut p.alice };
                     let before = r.state_digest();
-                    prop_assert!(r.decrypt(&e, 0).is_err());
+                    prop_assert!(r.decrypt(proof(r), &e, 0).is_err());
                     prop_assert_eq!(r.state_digest(), before);
                 }
                 Op::Tamper(to_bob, i, b) => {
@@ -443,7 +472,7 @@ proptest! {
                     e[at] ^= 0x04;
                     let r = if to_bob { &mut p.bob } else { &mut p.alice };
                     let before = r.state_digest();
-                    prop_assert!(r.decrypt(&e, 0).is_err());
+                    prop_assert!(r.decrypt(proof(r), &e, 0).is_err());
                     prop_assert_eq!(r.state_digest(), before);
                 }
             }
@@ -451,7 +480,7 @@ proptest! {
         // Everything still in flight arrives, in reverse order.
         for (dir, r) in [(0usize, &mut p.bob), (1, &mut p.alice)] {
             while let Some((e, body)) = flight[dir].pop() {
-                let m = r.decrypt(&e, 0).unwrap();
+                let m = r.decrypt(proof(r), &e, 0).unwrap();
                 prop_assert_eq!(m.body.expose(), &body[..]);
             }
         }
@@ -465,15 +494,33 @@ fn post_compromise_a_stolen_state_stops_reading_after_one_round_trip() {
     // An attacker takes a copy of Alice's whole state.
     let mut stolen: Session = key.unseal(&key.seal(&mut p.rng, &p.alice)).unwrap();
     let e = send(&mut p.rng, &mut p.bob, b"exposed");
-    assert_eq!(stolen.decrypt(&e, 0).unwrap().body.expose(), b"exposed");
-    p.alice.decrypt(&e, 0).unwrap();
+    assert_eq!(
+        stolen.decrypt(proof(&stolen), &e, 0).unwrap().body.expose(),
+        b"exposed"
+    );
+    p.alice.decrypt(proof(&p.alice), &e, 0).unwrap();
     // One DH ratchet round trip with fresh secrets the copy never saw.
     let e = send(&mut p.rng, &mut p.alice, b"ping");
-    p.bob.decrypt(&e, 0).unwrap();
+    p.bob.decrypt(proof(&p.bob), &e, 0).unwrap();
     let e = send(&mut p.rng, &mut p.bob, b"healed");
     assert_eq!(
-        stolen.decrypt(&e, 0).unwrap_err(),
+        stolen.decrypt(proof(&stolen), &e, 0).unwrap_err(),
         Error::Crypto(CryptoError::DecryptFailed)
     );
-    assert_eq!(p.alice.decrypt(&e, 0).unwrap().body.expose(), b"healed");
+    assert_eq!(
+        p.alice
+            .decrypt(proof(&p.alice), &e, 0)
+            .unwrap()
+            .body
+            .expose(),
+        b"healed"
+    );
+}
+
+/// A fresh proof for the session's peer from a trust-on-first-use store,
+/// for tests of something other than the trust decision.
+fn proof(s: &Session) -> VerifiedIdentity {
+    TrustStore::new(TrustPolicy::TrustOnFirstUse)
+        .check_at(&PeerId::new("peer").unwrap(), s.peer_identity(), 0)
+        .unwrap()
 }

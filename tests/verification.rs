@@ -64,7 +64,11 @@ fn talk(rng: &mut ChaCha20Rng, alice: &mut Phone, bob: &mut Phone, now: u64) -> 
     let bundle = bob.bundle();
     let verified_bob = alice.trust.check_at(&bob.id, bundle.identity(), now)?;
     let mut a = Session::initiate(rng, &alice.identity, &verified_bob, &bundle)?;
-    let first = a.encrypt(rng, OutgoingMessage::new(b"Bed 7 obs are dropping", now))?;
+    let first = a.encrypt(
+        rng,
+        verified_bob,
+        OutgoingMessage::new(b"Bed 7 obs are dropping", now),
+    )?;
     let env = Envelope::parse(&first.envelope)?;
     let verified_alice = bob
         .trust
@@ -72,9 +76,19 @@ fn talk(rng: &mut ChaCha20Rng, alice: &mut Phone, bob: &mut Phone, now: u64) -> 
     let (mut b, msg) =
         Session::accept(&bob.identity, &mut bob.prekeys, &verified_alice, &env, now)?;
     assert_eq!(msg.body.expose(), b"Bed 7 obs are dropping");
-    let reply = b.encrypt(rng, OutgoingMessage::new(b"Coming now", now))?;
+    let reply = b.encrypt(
+        rng,
+        verified_alice,
+        OutgoingMessage::new(b"Coming now", now),
+    )?;
     assert_eq!(
-        a.decrypt(&reply.envelope, now)?.body.expose(),
+        a.decrypt(
+            alice.trust.check_at(&bob.id, a.peer_identity(), now)?,
+            &reply.envelope,
+            now
+        )?
+        .body
+        .expose(),
         b"Coming now"
     );
     Ok(())
@@ -263,7 +277,7 @@ fn key_change_end_to_end_strict() {
         Error::Trust(TrustError::IdentityMismatch)
     );
     // The state survives a restart with the change still pending.
-    let restored = TrustStore::from_bytes(&alice.trust.to_bytes()).unwrap();
+    let restored = restore(&alice.trust).unwrap();
     assert_eq!(restored.key_change(&bob.id), Some(change));
 
     // They meet again and scan each other's new codes; messaging works.
@@ -304,7 +318,14 @@ fn key_change_reverified_by_attestation() {
     );
     // Bob's trust issues his new key an attestation; he sends it to Alice.
     let att = org
-        .attest(1001, bob.identity.public(), &details, NOW - 10, NOW + YEAR)
+        .attest(
+            1001,
+            &bob.id,
+            bob.identity.public(),
+            &details,
+            NOW - 10,
+            NOW + YEAR,
+        )
         .unwrap();
     let received = Attestation::from_bytes(&att.to_bytes()).unwrap();
     assert_eq!(received.display_name(), "Dr Bob Mensah");
@@ -344,7 +365,7 @@ fn attestation_case(seed: u64) -> AttestationCase {
     alice.trust.trust_organisation(org.public_key()).unwrap();
     let bob = Phone::install(&mut rng, "bob", TrustPolicy::RequireVerified);
     let att = org
-        .attest(7, bob.identity.public(), &details, NOW, NOW + YEAR)
+        .attest(7, &bob.id, bob.identity.public(), &details, NOW, NOW + YEAR)
         .unwrap();
     AttestationCase {
         org,
@@ -445,7 +466,14 @@ fn forged_attestation_is_rejected() {
     let (_, details) = org_setup();
     let mallory = OrganisationKey::from_seed_bytes([0x66; 32]);
     let by_mallory = mallory
-        .attest(7, c.bob.identity.public(), &details, NOW, NOW + YEAR)
+        .attest(
+            7,
+            &c.bob.id,
+            c.bob.identity.public(),
+            &details,
+            NOW,
+            NOW + YEAR,
+        )
         .unwrap();
     let mut claimed = by_mallory.to_bytes();
     claimed[9..41].copy_from_slice(&c.org.public_key().to_bytes());
@@ -499,7 +527,7 @@ fn revoked_after_verification_blocks_sending() {
     alice.trust.trust_organisation(org.public_key()).unwrap();
     bob.trust.trust_organisation(org.public_key()).unwrap();
     let att = org
-        .attest(9, bob.identity.public(), &details, NOW, NOW + YEAR)
+        .attest(9, &bob.id, bob.identity.public(), &details, NOW, NOW + YEAR)
         .unwrap();
     alice
         .trust
@@ -525,7 +553,7 @@ fn revoked_after_verification_blocks_sending() {
     let mut carol = Phone::install(&mut rng, "carol", TrustPolicy::RequireVerified);
     carol.trust.trust_organisation(org.public_key()).unwrap();
     let att = org
-        .attest(10, bob.identity.public(), &details, NOW, NOW + 100)
+        .attest(10, &bob.id, bob.identity.public(), &details, NOW, NOW + 100)
         .unwrap();
     carol
         .trust
@@ -598,7 +626,14 @@ fn trust_store_persists_and_rejects_altered_bytes() {
         .unwrap();
     scan(&mut alice, &bob, NOW).unwrap();
     let att = org
-        .attest(2, carol.identity.public(), &details, NOW, NOW + YEAR)
+        .attest(
+            2,
+            &carol.id,
+            carol.identity.public(),
+            &details,
+            NOW,
+            NOW + YEAR,
+        )
         .unwrap();
     alice
         .trust
@@ -606,7 +641,7 @@ fn trust_store_persists_and_rejects_altered_bytes() {
         .unwrap();
     let bytes = alice.trust.to_bytes();
     assert_eq!(bytes[0], TRUST_STORE_VERSION);
-    let mut restored = TrustStore::from_bytes(&bytes).unwrap();
+    let mut restored = restore(&alice.trust).unwrap();
     assert_eq!(restored, alice.trust);
     assert_eq!(restored.len(), 2);
     assert!(
@@ -619,20 +654,22 @@ fn trust_store_persists_and_rejects_altered_bytes() {
             .check_at(&bob.id, bob.identity.public(), NOW + 1)
             .is_ok()
     );
-    let mut v = bytes.clone();
-    v[0] = TRUST_STORE_VERSION + 1;
+    // Trust is restored only from sealed state: the plain encoding has no
+    // public decoder, and a sealed store opens only under its key.
+    let key = StorageKey::from_bytes([0x51; 32]);
+    let sealed = key.seal(&mut rand::rng(), &alice.trust);
     assert_eq!(
-        TrustStore::from_bytes(&v).unwrap_err(),
-        Error::Decode(DecodeError::UnknownVersion)
+        StorageKey::from_bytes([0x52; 32])
+            .unseal::<TrustStore>(&sealed)
+            .unwrap_err(),
+        Error::State(StateError::Unseal)
     );
-    for i in (0..bytes.len()).step_by(7) {
-        let mut b = bytes.clone();
-        b[i] ^= 0x80;
-        if let Ok(t) = TrustStore::from_bytes(&b) {
-            // Only fields without a signature (times, serials) may change.
-            assert_eq!(t.len(), 2, "byte {i}");
-        }
-    }
+}
+
+/// A restart: the trust store sealed at rest and opened again.
+fn restore(trust: &TrustStore) -> Result<TrustStore> {
+    let key = StorageKey::from_bytes([0x51; 32]);
+    key.unseal(&key.seal(&mut rand::rng(), trust))
 }
 
 #[test]
@@ -737,7 +774,7 @@ proptest! {
         ][body];
         let details = ClinicianDetails::new(&name, &role, Registration::new(body, &number).unwrap(), &ods).unwrap();
         let not_after = not_before.saturating_add(span);
-        let att = org.attest(serial, key.public(), &details, not_before, not_after).unwrap();
+        let att = org.attest(serial, &PeerId::new("p").unwrap(), key.public(), &details, not_before, not_after).unwrap();
         let bytes = att.to_bytes();
         let back = Attestation::from_bytes(&bytes).unwrap();
         prop_assert_eq!(&back, &att);

@@ -29,7 +29,7 @@
 
 use bleep::{
     Envelope, IdentityKeyPair, OutgoingMessage, PeerId, PreKeyBundle, PreKeyStore, Session,
-    TrustPolicy, TrustStore, VerificationMethod,
+    TrustPolicy, TrustStore, VerificationMethod, VerifiedIdentity,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Infallible, Rng, SeedableRng, TryCryptoRng, TryRng};
@@ -253,12 +253,14 @@ fn lifetime() {
     let bundle = PreKeyBundle::from_bytes(&published).unwrap();
     let bob_id = PeerId::new("bob").unwrap();
     let mut alice_trust = TrustStore::new(TrustPolicy::RequireVerified);
-    alice_trust.mark_verified(&bob_id, bundle.identity(), VerificationMethod::QrCode, now);
+    alice_trust
+        .mark_verified(&bob_id, bundle.identity(), VerificationMethod::QrCode, now)
+        .unwrap();
     let verified_bob = alice_trust.check(&bob_id, bundle.identity()).unwrap();
     let mut a = Box::new(Session::initiate(&mut rng, &alice, &verified_bob, &bundle).unwrap());
     let hello = body("bed 7 obs: ", 40);
     let first = a
-        .encrypt(&mut rng, OutgoingMessage::new(&hello, now))
+        .encrypt(&mut rng, proof(&a), OutgoingMessage::new(&hello, now))
         .unwrap();
     let env = Envelope::parse(&first.envelope).unwrap();
     let mut bob_trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
@@ -279,18 +281,18 @@ fn lifetime() {
     for round in 0..12 {
         let text = body(&format!("round {round}: "), 100 + 40 * round);
         let m1 = b
-            .encrypt(&mut rng, OutgoingMessage::new(&text, now))
+            .encrypt(&mut rng, proof(&b), OutgoingMessage::new(&text, now))
             .unwrap();
         let m2 = b
-            .encrypt(&mut rng, OutgoingMessage::new(&text, now))
+            .encrypt(&mut rng, proof(&b), OutgoingMessage::new(&text, now))
             .unwrap();
         let _lost = b
-            .encrypt(&mut rng, OutgoingMessage::new(&text, now))
+            .encrypt(&mut rng, proof(&b), OutgoingMessage::new(&text, now))
             .unwrap();
-        let got = a.decrypt(&m2.envelope, now).unwrap();
+        let got = a.decrypt(proof(&a), &m2.envelope, now).unwrap();
         assert_eq!(got.body.expose(), &text[..]);
         drop(got);
-        let got = a.decrypt(&m1.envelope, now).unwrap();
+        let got = a.decrypt(proof(&a), &m1.envelope, now).unwrap();
         assert_eq!(got.body.expose(), &text[..]);
         drop(got);
         // A tampered copy is rejected: its attempted plaintext must not
@@ -298,11 +300,11 @@ fn lifetime() {
         let mut bad = m1.envelope.clone();
         let last = bad.len() - 1;
         bad[last] ^= 1;
-        assert!(a.decrypt(&bad, now).is_err());
+        assert!(a.decrypt(proof(&a), &bad, now).is_err());
         let reply = a
-            .encrypt(&mut rng, OutgoingMessage::new(&text, now))
+            .encrypt(&mut rng, proof(&a), OutgoingMessage::new(&text, now))
             .unwrap();
-        let got = b.decrypt(&reply.envelope, now).unwrap();
+        let got = b.decrypt(proof(&b), &reply.envelope, now).unwrap();
         assert_eq!(got.body.expose(), &text[..]);
     }
     assert!(a.skipped_key_count() > 0);
@@ -316,9 +318,9 @@ fn lifetime() {
     // The growth case: a body near the limit, canaries all through it.
     let large = body("discharge summary: ", 60 * 1024);
     let big = a
-        .encrypt(&mut rng, OutgoingMessage::new(&large, now))
+        .encrypt(&mut rng, proof(&a), OutgoingMessage::new(&large, now))
         .unwrap();
-    let got = b.decrypt(&big.envelope, now).unwrap();
+    let got = b.decrypt(proof(&b), &big.envelope, now).unwrap();
     assert_eq!(got.body.len(), large.len());
     assert!(got.body.expose() == &large[..]);
     drop(got);
@@ -362,4 +364,18 @@ fn no_freed_block_holds_a_secret() {
         report.push_str(&format!("\n  during {}: {what} of {size} bytes", PHASES[p]));
     }
     assert_eq!(n, 0, "{n} blocks still held a secret:{report}");
+}
+
+thread_local! {
+    /// One trust-on-first-use store for every proof, as an app keeps one.
+    static TRUST: std::cell::RefCell<TrustStore> =
+        std::cell::RefCell::new(TrustStore::new(TrustPolicy::TrustOnFirstUse));
+}
+
+/// A fresh proof for the session's peer, for tests of something other than
+/// the trust decision.
+fn proof(s: &Session) -> VerifiedIdentity {
+    let key = s.peer_identity();
+    let peer = PeerId::new(format!("{:02x?}", &key.ed25519_bytes()[..4])).unwrap();
+    TRUST.with(|t| t.borrow_mut().check_at(&peer, key, 0).unwrap())
 }

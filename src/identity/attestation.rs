@@ -624,7 +624,9 @@ mod tests {
     fn attestation() -> (OrganisationKey, IdentityKey, Attestation) {
         let org = OrganisationKey::from_seed_bytes([9; 32]);
         let key = IdentityKeyPair::from_seed_bytes([1; 32]).public().clone();
-        let att = org.attest(7, &key, &details(), 100, 200).unwrap();
+        let att = org
+            .attest(7, &PeerId::new("sam").unwrap(), &key, &details(), 100, 200)
+            .unwrap();
         (org, key, att)
     }
 
@@ -672,11 +674,14 @@ mod tests {
         let (_, _, att) = attestation();
         let bytes = att.to_bytes();
         let mut v = bytes.clone();
-        v[0] = 2;
-        assert_eq!(
-            Attestation::from_bytes(&v).unwrap_err(),
-            Error::Decode(DecodeError::UnknownVersion)
-        );
+        for version in [1, ATTESTATION_VERSION + 1] {
+            // Version 1 named no peer: refused like any unknown version.
+            v[0] = version;
+            assert_eq!(
+                Attestation::from_bytes(&v).unwrap_err(),
+                Error::Decode(DecodeError::UnknownVersion)
+            );
+        }
         assert_eq!(
             Attestation::from_bytes(&bytes[..bytes.len() - 1]).unwrap_err(),
             Error::Decode(DecodeError::Truncated)
@@ -708,7 +713,8 @@ mod tests {
         assert!(Registration::new(RegulatoryBody::Hcpc, "PA-123").is_err());
         let (org, key, _) = attestation();
         assert_eq!(
-            org.attest(1, &key, &details(), 5, 4).unwrap_err(),
+            org.attest(1, &PeerId::new("sam").unwrap(), &key, &details(), 5, 4)
+                .unwrap_err(),
             Error::Decode(DecodeError::NonCanonical)
         );
     }

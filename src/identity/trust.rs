@@ -853,7 +853,8 @@ mod tests {
             t.check_at(&p, &key(1), 1).unwrap_err(),
             Error::Trust(TrustError::Unverified)
         );
-        t.mark_verified(&p, &key(1), VerificationMethod::QrCode, 5);
+        t.mark_verified(&p, &key(1), VerificationMethod::QrCode, 5)
+            .unwrap();
         assert_eq!(
             t.check_at(&p, &key(1), 6).unwrap().method(),
             VerificationMethod::QrCode
@@ -882,7 +883,8 @@ mod tests {
             7,
             "first seen kept"
         );
-        t.mark_verified(&p, &key(2), VerificationMethod::SafetyNumber, 10);
+        t.mark_verified(&p, &key(2), VerificationMethod::SafetyNumber, 10)
+            .unwrap();
         assert!(t.key_change(&p).is_none());
         assert!(t.check_at(&p, &key(2), 11).is_ok());
         assert_eq!(
@@ -936,7 +938,8 @@ mod tests {
     fn check_without_time_uses_the_clock() {
         let p = peer("c");
         let mut t = TrustStore::new(TrustPolicy::RequireVerified);
-        t.mark_verified(&p, &key(1), VerificationMethod::SafetyNumber, 0);
+        t.mark_verified(&p, &key(1), VerificationMethod::SafetyNumber, 0)
+            .unwrap();
         assert!(t.check(&p, &key(1)).is_ok());
     }
 
@@ -973,7 +976,7 @@ mod tests {
         let o = org();
         let k = key(1);
         let p = peer("sam");
-        let att = o.attest(11, &k, &details(), 100, 200).unwrap();
+        let att = o.attest(11, &p, &k, &details(), 100, 200).unwrap();
         let mut t = TrustStore::new(TrustPolicy::RequireVerified);
         let before = t.clone();
         // Wrong organisation: not configured.
@@ -1014,7 +1017,7 @@ mod tests {
         assert_eq!(t, before_revoked);
         assert_ne!(t, before);
         // Boundaries are inclusive.
-        let att2 = o.attest(12, &k, &details(), 100, 200).unwrap();
+        let att2 = o.attest(12, &p, &k, &details(), 100, 200).unwrap();
         assert!(t.verify_by_attestation(&p, &k, &att2, 100).is_ok());
         assert!(t.verify_by_attestation(&p, &k, &att2, 200).is_ok());
     }
@@ -1026,7 +1029,7 @@ mod tests {
         let p = peer("sam");
         let mut t = TrustStore::new(TrustPolicy::RequireVerified);
         t.trust_organisation(o.public_key()).unwrap();
-        let att = o.attest(11, &k, &details(), 100, 200).unwrap();
+        let att = o.attest(11, &p, &k, &details(), 100, 200).unwrap();
         let v = t.verify_by_attestation(&p, &k, &att, 150).unwrap();
         assert_eq!(v.method(), VerificationMethod::Attestation);
         let r = t.verification(&p).unwrap().attestation().unwrap();
@@ -1075,13 +1078,17 @@ mod tests {
             .unwrap();
         t.add_revocation_list(o.revocation_list(4, 99, &[1, 2]).unwrap())
             .unwrap();
-        let att = o.attest(11, &key(1), &details(), 100, 200).unwrap();
+        let att = o
+            .attest(11, &peer("sam"), &key(1), &details(), 100, 200)
+            .unwrap();
         t.verify_by_attestation(&peer("sam"), &key(1), &att, 150)
             .unwrap();
-        t.mark_verified(&peer("ada"), &key(2), VerificationMethod::QrCode, 7);
+        t.mark_verified(&peer("ada"), &key(2), VerificationMethod::QrCode, 7)
+            .unwrap();
         assert!(t.check_at(&peer("ada"), &key(3), 8).is_err());
         assert!(t.check_at(&peer("zed"), &key(4), 9).is_err());
-        t.mark_verified(&peer("bob"), &key(5), VerificationMethod::Attestation, 1);
+        t.mark_verified(&peer("bob"), &key(5), VerificationMethod::SafetyNumber, 1)
+            .unwrap();
         t
     }
 
@@ -1089,38 +1096,38 @@ mod tests {
     fn encoding_round_trips() {
         let t = populated();
         let bytes = t.to_bytes();
-        let back = TrustStore::from_bytes(&bytes).unwrap();
+        let back = TrustStore::decode(&bytes).unwrap();
         assert_eq!(back, t);
         assert_eq!(*t.encode(), bytes);
         assert_eq!(TrustStore::decode(&bytes).unwrap(), t);
         assert_eq!(back.key_change(&peer("ada")).unwrap().new_key(), &key(3));
         let empty = TrustStore::new(TrustPolicy::TrustOnFirstUse);
-        assert_eq!(TrustStore::from_bytes(&empty.to_bytes()).unwrap(), empty);
+        assert_eq!(TrustStore::decode(&empty.to_bytes()).unwrap(), empty);
     }
 
     #[test]
     fn malformed_encodings_are_rejected() {
         let bytes = populated().to_bytes();
         let mut v = bytes.clone();
-        v[0] = 2;
+        v[0] = TRUST_STORE_VERSION + 1;
         assert_eq!(
-            TrustStore::from_bytes(&v).unwrap_err(),
+            TrustStore::decode(&v).unwrap_err(),
             Error::Decode(DecodeError::UnknownVersion)
         );
         v[0] = 1;
         v[1] = 3;
         assert_eq!(
-            TrustStore::from_bytes(&v).unwrap_err(),
+            TrustStore::decode(&v).unwrap_err(),
             Error::Decode(DecodeError::UnknownKind)
         );
         let mut long = bytes.clone();
         long.push(0);
         assert_eq!(
-            TrustStore::from_bytes(&long).unwrap_err(),
+            TrustStore::decode(&long).unwrap_err(),
             Error::Decode(DecodeError::TrailingBytes)
         );
         for cut in 0..bytes.len() {
-            assert!(TrustStore::from_bytes(&bytes[..cut]).is_err(), "cut {cut}");
+            assert!(TrustStore::decode(&bytes[..cut]).is_err(), "cut {cut}");
         }
         // Swapping the two organisation keys breaks canonical order.
         let mut swapped = bytes.clone();
@@ -1128,7 +1135,7 @@ mod tests {
         swapped[4..36].copy_from_slice(&b);
         swapped[36..68].copy_from_slice(&a);
         assert_eq!(
-            TrustStore::from_bytes(&swapped).unwrap_err(),
+            TrustStore::decode(&swapped).unwrap_err(),
             Error::Decode(DecodeError::NonCanonical)
         );
     }
@@ -1138,18 +1145,18 @@ mod tests {
         let mut b = vec![TRUST_STORE_VERSION, 1, 0, 0, 0, 0];
         b.extend_from_slice(&u32::MAX.to_be_bytes());
         assert_eq!(
-            TrustStore::from_bytes(&b).unwrap_err(),
+            TrustStore::decode(&b).unwrap_err(),
             Error::Decode(DecodeError::InvalidLength)
         );
         let mut b = vec![TRUST_STORE_VERSION, 1, 0, 0, 0, 0];
         b.extend_from_slice(&(MAX_TRUSTED_PEERS as u32).to_be_bytes());
         assert_eq!(
-            TrustStore::from_bytes(&b).unwrap_err(),
+            TrustStore::decode(&b).unwrap_err(),
             Error::Decode(DecodeError::Truncated)
         );
         let b = [TRUST_STORE_VERSION, 1, 0xFF, 0xFF];
         assert_eq!(
-            TrustStore::from_bytes(&b).unwrap_err(),
+            TrustStore::decode(&b).unwrap_err(),
             Error::Decode(DecodeError::InvalidLength)
         );
     }
@@ -1172,7 +1179,7 @@ mod tests {
             t.trust_organisation(org().public_key()).unwrap_err(),
             Error::Limit(LimitError::TooManyEntries)
         );
-        assert_eq!(TrustStore::from_bytes(&t.to_bytes()).unwrap(), t);
+        assert_eq!(TrustStore::decode(&t.to_bytes()).unwrap(), t);
     }
 
     #[test]
@@ -1202,10 +1209,15 @@ mod tests {
             t.confirm_safety_number(&sn, 1).unwrap_err(),
             Error::Limit(LimitError::TooManyEntries)
         );
-        t.mark_verified(&peer("one-more"), &k, VerificationMethod::QrCode, 1);
+        assert_eq!(
+            t.mark_verified(&peer("one-more"), &k, VerificationMethod::QrCode, 1)
+                .unwrap_err(),
+            Error::Limit(LimitError::TooManyEntries)
+        );
         assert_eq!(t.len(), before);
         // Known peers can still be re-verified.
-        t.mark_verified(&peer("p0"), &k, VerificationMethod::QrCode, 2);
+        t.mark_verified(&peer("p0"), &k, VerificationMethod::QrCode, 2)
+            .unwrap();
         assert_eq!(
             t.verification(&peer("p0")).unwrap().method(),
             VerificationMethod::QrCode
@@ -1217,5 +1229,51 @@ mod tests {
         assert!(PeerId::new("x".repeat(MAX_PEER_ID_LEN)).is_ok());
         assert!(PeerId::new("x".repeat(MAX_PEER_ID_LEN + 1)).is_err());
         assert!(PeerId::new("").is_err());
+    }
+}
+
+#[cfg(test)]
+mod version_1 {
+    use super::*;
+    use crate::error::Error;
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// A version-1 store loads; its attestation record (version-1, bound to
+    /// no peer) loses its verification, every other record is kept.
+    #[test]
+    fn version_1_store_loads_without_its_attestation_trust() {
+        let v: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/vectors/verification_v1.json")).unwrap();
+        let s = |k: &str| v[k].as_str().unwrap().to_owned();
+        let bytes = unhex(&s("trust_store"));
+        assert_eq!(bytes[0], 1);
+        let mut store = TrustStore::decode(&bytes).unwrap();
+        let bob = IdentityKey::from_bytes(&unhex(&s("bob_identity"))).unwrap();
+        let bob_id = PeerId::new(s("bob_id")).unwrap();
+        assert_eq!(store.identity(&bob_id), Some(&bob));
+        assert!(store.verification(&bob_id).is_none());
+        assert_eq!(
+            store.check_at(&bob_id, &bob, 1_750_000_400).unwrap_err(),
+            Error::Trust(TrustError::Unverified)
+        );
+        let carol = IdentityKey::from_bytes(&unhex(&s("carol_identity"))).unwrap();
+        let carol_id = PeerId::new(s("carol_id")).unwrap();
+        assert_eq!(
+            store
+                .check_at(&carol_id, &carol, 1_750_000_400)
+                .unwrap()
+                .method(),
+            VerificationMethod::SafetyNumber
+        );
+        assert!(store.key_change(&carol_id).is_some());
+        // Saved again, it is a version-2 store.
+        assert_eq!(store.to_bytes()[0], TRUST_STORE_VERSION);
+        assert_eq!(TrustStore::decode(&store.to_bytes()).unwrap(), store);
     }
 }

@@ -69,3 +69,14 @@ impl VerifiedIdentity {
         self.method
     }
 }
+
+/// A proof for a session's peer, for unit tests that exercise something
+/// other than the trust decision.
+#[cfg(test)]
+pub(crate) fn proof(session: &crate::Session) -> VerifiedIdentity {
+    VerifiedIdentity::new(
+        PeerId::new("peer").unwrap_or_else(|_| unreachable!()),
+        session.peer_identity().clone(),
+        VerificationMethod::QrCode,
+    )
+}

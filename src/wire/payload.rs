@@ -249,28 +249,38 @@ mod tests {
     #[test]
     fn round_trip_and_canonical() {
         let id = MessageId([7; 16]);
+        let who = crate::IdentityKeyPair::from_seed_bytes([2; 32])
+            .public()
+            .clone();
         let m = OutgoingMessage::new(b"hello", 42)
             .expires_at(99)
             .contains_patient_data(true);
         let mut out = Vec::new();
         m.write(&id, &mut out);
         assert_eq!(out.len(), 64);
-        let r = read(out.clone()).unwrap();
+        let r = read(out.clone(), &who).unwrap();
         assert_eq!(r.body.expose(), b"hello");
+        assert_eq!(r.sender, who);
         assert_eq!(r.info.expires_at, Some(99));
         assert!(r.info.contains_patient_data);
         let mut bad = out.clone();
         bad[63] = 1;
-        assert_eq!(read(bad).unwrap_err(), DecodeError::NonCanonical.into());
+        assert_eq!(
+            read(bad, &who).unwrap_err(),
+            DecodeError::NonCanonical.into()
+        );
         let mut bad = out.clone();
         bad[1] |= 0x80;
-        assert!(read(bad).is_err());
+        assert!(read(bad, &who).is_err());
         let mut bad = out.clone();
         bad[0] = 2;
-        assert_eq!(read(bad).unwrap_err(), DecodeError::UnknownVersion.into());
+        assert_eq!(
+            read(bad, &who).unwrap_err(),
+            DecodeError::UnknownVersion.into()
+        );
         let mut bad = out;
         bad[37] = 200;
-        assert!(read(bad).is_err());
+        assert!(read(bad, &who).is_err());
     }
 
     #[test]
