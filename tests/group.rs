@@ -658,7 +658,9 @@ fn positions_follow_the_roster_version() {
         c.deliver(0, &plan);
     }
     let member_two = c.ids[2].public().clone();
-    let v2 = v1.next(&c.ids[0], &[], &[member_two.clone()]).unwrap();
+    let v2 = v1
+        .next(&c.ids[0], &[], std::slice::from_ref(&member_two))
+        .unwrap();
     let v3 = v2.next(&c.ids[0], &[member_two], &[]).unwrap();
     let zero = c.sessions[0].as_mut().unwrap();
     let removal = zero.apply_roster(&mut c.rng, v2).unwrap();
