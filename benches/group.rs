@@ -8,7 +8,10 @@
     clippy::indexing_slicing
 )]
 
-use bleep::{GroupId, GroupSession, IdentityKeyPair, OutgoingMessage, Roster};
+use bleep::{
+    GroupId, GroupSession, IdentityKeyPair, OutgoingMessage, PeerId, Roster, TrustPolicy,
+    TrustStore, VerifiedIdentity,
+};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -19,6 +22,8 @@ struct Fixture {
     roster: Roster,
     /// Every member's distribution bytes (index 1 onwards), for member 1.
     distributions: Vec<Vec<u8>>,
+    /// Member 1's trust store's proof for each member.
+    verified: Vec<VerifiedIdentity>,
     sender: GroupSession,
 }
 
@@ -33,11 +38,21 @@ fn fixture(n: usize) -> Fixture {
     let ids: Vec<_> = (0..n).map(identity).collect();
     let members: Vec<_> = ids[1..].iter().map(|k| k.public().clone()).collect();
     let roster = Roster::create(&ids[0], GroupId([1; 16]), &members).unwrap();
+    let mut trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
+    let verified: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            trust
+                .check(&PeerId::new(format!("member {i}")).unwrap(), k.public())
+                .unwrap()
+        })
+        .collect();
     let (sender, plan) =
-        GroupSession::join(&mut rng, &ids[0], roster.clone(), ids[0].public()).unwrap();
+        GroupSession::join_as_coordinator(&mut rng, &ids[0], roster.clone()).unwrap();
     let mut distributions = vec![plan.message.as_bytes().to_vec()];
     for id in &ids[2..] {
-        let (_, p) = GroupSession::join(&mut rng, id, roster.clone(), ids[0].public()).unwrap();
+        let (_, p) = GroupSession::join(&mut rng, id, roster.clone(), &verified[0]).unwrap();
         distributions.push(p.message.as_bytes().to_vec());
     }
     Fixture {
@@ -45,6 +60,7 @@ fn fixture(n: usize) -> Fixture {
         ids,
         roster,
         distributions,
+        verified,
         sender,
     }
 }
@@ -52,10 +68,10 @@ fn fixture(n: usize) -> Fixture {
 /// Member 1's session holding every other member's sender key.
 fn receiver(f: &mut Fixture) -> GroupSession {
     let (mut s, _) =
-        GroupSession::join(&mut f.rng, &f.ids[1], f.roster.clone(), f.ids[0].public()).unwrap();
+        GroupSession::join(&mut f.rng, &f.ids[1], f.roster.clone(), &f.verified[0]).unwrap();
     let senders = std::iter::once(0).chain(2..f.ids.len());
     for (i, d) in senders.zip(&f.distributions) {
-        s.process_distribution(f.ids[i].public(), d).unwrap();
+        s.process_distribution(&f.verified[i], d).unwrap();
     }
     s
 }
@@ -75,8 +91,8 @@ fn messages(c: &mut Criterion) {
             })
         });
         // Restart the chain so the receiver is in step with the sender.
-        let plan = f.sender.rotate(&mut f.rng);
-        rx.process_distribution(f.ids[0].public(), plan.message.as_bytes())
+        let plan = f.sender.rotate(&mut f.rng).unwrap();
+        rx.process_distribution(&f.verified[0], plan.message.as_bytes())
             .unwrap();
         let Fixture { sender, rng, .. } = &mut f;
         g.bench_function(BenchmarkId::new("decrypt", n), |b| {
@@ -173,17 +189,13 @@ fn membership(c: &mut Criterion) {
         g.bench_function(BenchmarkId::new("process_distribution", n), |b| {
             b.iter_batched(
                 || {
-                    let (s, _) = GroupSession::join(
-                        &mut f.rng,
-                        &f.ids[1],
-                        f.roster.clone(),
-                        f.ids[0].public(),
-                    )
-                    .unwrap();
+                    let (s, _) =
+                        GroupSession::join(&mut f.rng, &f.ids[1], f.roster.clone(), &f.verified[0])
+                            .unwrap();
                     s
                 },
                 |mut s| {
-                    s.process_distribution(f.ids[0].public(), &d).unwrap();
+                    s.process_distribution(&f.verified[0], &d).unwrap();
                     s
                 },
                 BatchSize::PerIteration,

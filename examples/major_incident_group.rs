@@ -15,82 +15,82 @@ const NAMES: [&str; 5] = [
     "radiographer",
 ];
 
-/// Every clinician's pairwise sessions, keyed by (from, to), and the trust
-/// decisions their phones made (one store stands in for every phone's:
-/// everyone verified everyone by QR code).
-struct Pairwise(HashMap<(usize, usize), Session>, TrustStore);
+/// Every clinician's pairwise sessions, keyed by (from, to), and each
+/// clinician's trust store.
+struct Pairwise {
+    sessions: HashMap<(usize, usize), Session>,
+    trust: Vec<TrustStore>,
+}
 
 impl Pairwise {
     /// Sets up a verified session between every pair (in the app, each
     /// identity was verified by QR code or an organisation attestation).
     fn new(ids: &[IdentityKeyPair]) -> Result<Self> {
         let mut rng = rand::rng();
-        let mut map = HashMap::new();
-        let mut trust = TrustStore::new(TrustPolicy::RequireVerified);
-        for (name, id) in NAMES.iter().zip(ids) {
-            trust.mark_verified(
-                &PeerId::new(*name)?,
-                id.public(),
-                VerificationMethod::QrCode,
-                0,
-            )?;
-        }
+        let mut sessions = HashMap::new();
+        let mut trust: Vec<_> = ids
+            .iter()
+            .map(|_| TrustStore::new(TrustPolicy::RequireVerified))
+            .collect();
         for a in 0..ids.len() {
             for b in a + 1..ids.len() {
                 let mut store = PreKeyStore::new(&mut rng, &ids[b]);
                 store.generate_one_time_prekeys(&mut rng, 1)?;
                 let bundle = PreKeyBundle::from_bytes(&store.bundle().to_bytes())?;
                 let peer_b = PeerId::new(NAMES[b])?;
+                trust[a].mark_verified(
+                    &peer_b,
+                    bundle.identity(),
+                    VerificationMethod::QrCode,
+                    0,
+                )?;
                 let mut ab = Session::initiate(
                     &mut rng,
                     &ids[a],
-                    &trust.check(&peer_b, bundle.identity())?,
+                    &trust[a].check(&peer_b, bundle.identity())?,
                     &bundle,
                 )?;
-                let hello = ab.encrypt(
-                    &mut rng,
-                    trust.check(&peer_b, bundle.identity())?,
-                    OutgoingMessage::new(b"hello", 0),
-                )?;
+                let proof = trust[a].check(&peer_b, bundle.identity())?;
+                let hello = ab.encrypt(&mut rng, proof, OutgoingMessage::new(b"hello", 0))?;
                 let env = Envelope::parse(&hello.envelope)?;
                 let peer_a = PeerId::new(NAMES[a])?;
+                trust[b].mark_verified(&peer_a, ids[a].public(), VerificationMethod::QrCode, 0)?;
                 let (ba, _) = Session::accept(
                     &ids[b],
                     &mut store,
-                    &trust.check(&peer_a, ids[a].public())?,
+                    &trust[b].check(&peer_a, ids[a].public())?,
                     &env,
                     0,
                 )?;
-                map.insert((a, b), ab);
-                map.insert((b, a), ba);
+                sessions.insert((a, b), ab);
+                sessions.insert((b, a), ba);
             }
         }
-        Ok(Pairwise(map, trust))
+        Ok(Pairwise { sessions, trust })
     }
 
     /// Sends `body` from `from` to `to` over their session and returns what
-    /// `to` decrypted, with the identity of the session's peer.
+    /// `to` decrypted, with `to`'s trust store's proof for the session's
+    /// peer (checked on every message, so a revoked colleague stops here).
     fn send(
         &mut self,
         from: usize,
         to: usize,
         body: &[u8],
         now: u64,
-    ) -> Result<(IdentityKey, Plaintext)> {
+    ) -> Result<(VerifiedIdentity, Plaintext)> {
         // Every send and every receive asks the trust store first.
-        let tx = self.0.get_mut(&(from, to)).unwrap();
-        let proof = self
-            .1
-            .check_at(&PeerId::new(NAMES[to])?, tx.peer_identity(), now)?;
+        let tx = self.sessions.get_mut(&(from, to)).unwrap();
+        let proof = self.trust[from].check_at(&PeerId::new(NAMES[to])?, tx.peer_identity(), now)?;
         let envelope = tx
             .encrypt(&mut rand::rng(), proof, OutgoingMessage::new(body, now))?
             .envelope;
-        let rx = self.0.get_mut(&(to, from)).unwrap();
-        let proof = self
-            .1
-            .check_at(&PeerId::new(NAMES[from])?, rx.peer_identity(), now)?;
+        let rx = self.sessions.get_mut(&(to, from)).unwrap();
+        let from_id = PeerId::new(NAMES[from])?;
+        let proof = self.trust[to].check_at(&from_id, rx.peer_identity(), now)?;
         let msg = rx.decrypt(proof, &envelope, now)?;
-        Ok((rx.peer_identity().clone(), msg.body))
+        let peer = self.trust[to].check_at(&from_id, rx.peer_identity(), now)?;
+        Ok((peer, msg.body))
     }
 }
 
@@ -140,18 +140,17 @@ fn main() -> Result<()> {
     let mut groups: Vec<Option<GroupSession>> = Vec::new();
     let mut plans = Vec::new();
     for (i, id) in ids.iter().enumerate() {
-        let (coordinator, roster_bytes) = if i == lead {
-            (
-                ids[lead].public().clone(),
-                Plaintext::from_slice(&roster.to_bytes()),
-            )
+        let (session, plan) = if i == lead {
+            GroupSession::join_as_coordinator(&mut rng, id, roster.clone())?
         } else {
-            pairwise.send(lead, i, &roster.to_bytes(), 10)?
+            // The roster arrives over the session with the lead, whose
+            // identity this clinician's trust policy has accepted.
+            let (coordinator, roster_bytes) = pairwise.send(lead, i, &roster.to_bytes(), 10)?;
+            let received = Roster::from_bytes(roster_bytes.expose())?;
+            // Everyone compares the same number.
+            assert_eq!(received.safety_number(), roster.safety_number());
+            GroupSession::join(&mut rng, id, received, &coordinator)?
         };
-        let received = Roster::from_bytes(roster_bytes.expose())?;
-        // Everyone compares the same number.
-        assert_eq!(received.safety_number(), roster.safety_number());
-        let (session, plan) = GroupSession::join(&mut rng, id, received, &coordinator)?;
         groups.push(Some(session));
         plans.push(plan);
     }

@@ -172,6 +172,10 @@ pub enum GroupError {
     NotAMember,
     /// A member's own message was given to its own group session.
     OwnMessage,
+    /// A sender-key distribution that is not newer (by roster version,
+    /// then generation) than the chain already held for that sender: a
+    /// delayed copy of a key the sender has since rotated away from.
+    StaleDistribution,
 }
 
 impl fmt::Display for Error {
@@ -280,6 +284,9 @@ impl fmt::Display for GroupError {
             GroupError::NotCoordinator => "roster not signed by the group's coordinator",
             GroupError::NotAMember => "this member is not in the roster",
             GroupError::OwnMessage => "message was sent by this member",
+            GroupError::StaleDistribution => {
+                "sender key distribution is not newer than the one held"
+            }
         })
     }
 }

@@ -19,6 +19,13 @@ struct Crisis {
     ids: Vec<IdentityKeyPair>,
     /// `None` once a member has left.
     sessions: Vec<Option<GroupSession>>,
+    /// The members' trust decisions (one store stands in for each app's).
+    trust: TrustStore,
+}
+
+/// The trust store's proof for `key`, under the name `name`.
+fn proof(trust: &mut TrustStore, name: &str, key: &IdentityKey) -> VerifiedIdentity {
+    trust.check(&PeerId::new(name).unwrap(), key).unwrap()
 }
 
 impl Crisis {
@@ -26,16 +33,25 @@ impl Crisis {
         self.ids.iter().position(|k| k.public() == key).unwrap()
     }
 
+    /// A fresh proof, from the trust store, for member `i`.
+    fn verified(&mut self, i: usize) -> VerifiedIdentity {
+        proof(
+            &mut self.trust,
+            &format!("member {i}"),
+            self.ids[i].public(),
+        )
+    }
+
     /// Hands a plan's message to each recipient (the pairwise transport is
     /// the app's; the paved path through a `Session` is shown below).
     fn deliver(&mut self, from: usize, plan: &DistributionPlan) {
         for to in &plan.recipients {
             let j = self.index(to);
-            let from_key = self.ids[from].public().clone();
+            let from_proof = self.verified(from);
             self.sessions[j]
                 .as_mut()
                 .unwrap()
-                .process_distribution(&from_key, plan.message.as_bytes())
+                .process_distribution(&from_proof, plan.message.as_bytes())
                 .unwrap();
         }
     }
@@ -80,7 +96,7 @@ fn pairwise(rng: &mut ChaCha20Rng, a: &IdentityKeyPair, b: &IdentityKeyPair) -> 
         .unwrap();
     let mut sa = Session::initiate(rng, a, &vb, &bundle).unwrap();
     let hello = sa
-        .encrypt(rng, proof(&sa), OutgoingMessage::new(b"hello", 1))
+        .encrypt(rng, session_proof(&sa), OutgoingMessage::new(b"hello", 1))
         .unwrap();
     let env = Envelope::parse(&hello.envelope).unwrap();
     let va = trust
@@ -103,14 +119,20 @@ fn crisis(n: u32, seed: u64) -> (Crisis, Roster) {
         rng,
         sessions: Vec::new(),
         ids,
+        trust: TrustStore::new(TrustPolicy::TrustOnFirstUse),
     };
     let mut plans = Vec::new();
     for i in 0..n as usize {
         // Each member receives the roster bytes and joins, expecting the
-        // coordinator it verified.
+        // coordinator it verified; the coordinator starts the group.
         let r = Roster::from_bytes(&roster_bytes).unwrap();
         assert_eq!(r.safety_number(), roster.safety_number());
-        let (s, plan) = GroupSession::join(&mut c.rng, &c.ids[i], r, c.ids[0].public()).unwrap();
+        let (s, plan) = if i == 0 {
+            GroupSession::join_as_coordinator(&mut c.rng, &c.ids[0], r).unwrap()
+        } else {
+            let coordinator = c.verified(0);
+            GroupSession::join(&mut c.rng, &c.ids[i], r, &coordinator).unwrap()
+        };
         assert_eq!(plan.recipients.len(), n as usize - 1);
         c.sessions.push(Some(s));
         plans.push(plan);
@@ -132,21 +154,23 @@ fn fifty_member_major_incident() {
     // The paved path: a distribution message carried through a real 1:1
     // session, between the coordinator and member 1, after a rotation.
     let (mut to_one, mut from_zero) = pairwise(&mut c.rng, &c.ids[0], &c.ids[1]);
-    let plan = c.sessions[0].as_mut().unwrap().rotate(&mut c.rng);
+    let plan = c.sessions[0].as_mut().unwrap().rotate(&mut c.rng).unwrap();
     let wrapped = to_one
         .encrypt(
             &mut c.rng,
-            proof(&to_one),
+            session_proof(&to_one),
             OutgoingMessage::new(plan.message.as_bytes(), 5),
         )
         .unwrap();
     let received = from_zero
-        .decrypt(proof(&from_zero), &wrapped.envelope, 6)
+        .decrypt(session_proof(&from_zero), &wrapped.envelope, 6)
         .unwrap();
+    // The app asks its trust store about the session's peer, now.
+    let sender = proof(&mut c.trust, "member 0", from_zero.peer_identity());
     c.sessions[1]
         .as_mut()
         .unwrap()
-        .process_distribution(from_zero.peer_identity(), received.body.expose())
+        .process_distribution(&sender, received.body.expose())
         .unwrap();
     let others: Vec<_> = plan
         .recipients
@@ -285,11 +309,12 @@ fn fifty_member_major_incident() {
         .unwrap();
     c.ids.push(late);
     let updates = c.apply(&joined);
+    let coordinator = c.verified(0);
     let (late_session, late_plan) = GroupSession::join(
         &mut c.rng,
         c.ids.last().unwrap(),
         Roster::from_bytes(&joined.to_bytes()).unwrap(),
-        c.ids[0].public(),
+        &coordinator,
     )
     .unwrap();
     c.sessions.push(Some(late_session));
@@ -375,8 +400,7 @@ fn every_rejection_leaves_state_unchanged() {
     // Another group (same members, another id).
     let others: Vec<_> = c.ids[1..].iter().map(|k| k.public().clone()).collect();
     let other_roster = Roster::create(&c.ids[0], GroupId([0xEE; 16]), &others).unwrap();
-    let (mut other, _) =
-        GroupSession::join(rng, &c.ids[0], other_roster, c.ids[0].public()).unwrap();
+    let (mut other, _) = GroupSession::join_as_coordinator(rng, &c.ids[0], other_roster).unwrap();
     let foreign = other.encrypt(rng, OutgoingMessage::new(b"x", 1)).unwrap();
     rejects(b, &foreign.bytes, 2, GroupError::WrongGroup.into());
     assert_eq!(
@@ -387,7 +411,7 @@ fn every_rejection_leaves_state_unchanged() {
     // An outsider claiming the same group id and roster version.
     let outsider = identity(777);
     let fake = Roster::create(&outsider, roster.group_id(), &[]).unwrap();
-    let (mut o, _) = GroupSession::join(rng, &outsider, fake, outsider.public()).unwrap();
+    let (mut o, _) = GroupSession::join_as_coordinator(rng, &outsider, fake).unwrap();
     let intruder = o.encrypt(rng, OutgoingMessage::new(b"x", 1)).unwrap();
     rejects(b, &intruder.bytes, 2, GroupError::UnknownMember.into());
 
@@ -473,67 +497,254 @@ fn every_rejection_leaves_state_unchanged() {
     assert_eq!(before, b.state_digest());
 }
 
+/// Byte range of the chain key in a distribution message (§9.4).
+const DISTRIBUTION_CHAIN_KEY: std::ops::Range<usize> = 70..102;
+/// Byte range of the sender's Ed25519 key in a distribution message.
+const DISTRIBUTION_SENDER: std::ops::Range<usize> = 30..62;
+
 #[test]
 fn distribution_rejections() {
     let (mut c, roster) = crisis(3, 4);
-    let rng = &mut c.rng;
-    let plan = c.sessions[0].as_mut().unwrap().rotate(rng);
+    let plan = c.sessions[0].as_mut().unwrap().rotate(&mut c.rng).unwrap();
     // The plan prints no key material.
     let shown = format!("{plan:?}");
     assert!(shown.contains("DistributionMessage(<redacted>)"));
-    let chain_key: String = plan.message.as_bytes()[66..98]
+    let chain_key: String = plan.message.as_bytes()[DISTRIBUTION_CHAIN_KEY]
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
     assert!(!shown.contains(&chain_key));
+    let (zero, two) = (c.verified(0), c.verified(2));
+    let stranger = identity(900);
+    let stranger_proof = proof(&mut c.trust, "stranger", stranger.public());
     let b = c.sessions[1].as_mut().unwrap();
     let before = b.state_digest();
     let bytes = plan.message.as_bytes();
     // Arrived on the session with member 2, but names member 0.
     assert_eq!(
-        b.process_distribution(c.ids[2].public(), bytes)
-            .unwrap_err(),
+        b.process_distribution(&two, bytes).unwrap_err(),
         TrustError::IdentityMismatch.into()
     );
     // Not a distribution message at all.
-    assert!(
-        b.process_distribution(c.ids[0].public(), &bytes[1..])
-            .is_err()
-    );
+    assert!(b.process_distribution(&zero, &bytes[1..]).is_err());
     let mut wrong_kind = bytes.to_vec();
     wrong_kind[1] = 1;
     assert_eq!(
-        b.process_distribution(c.ids[0].public(), &wrong_kind)
-            .unwrap_err(),
+        b.process_distribution(&zero, &wrong_kind).unwrap_err(),
         DecodeError::UnknownKind.into()
+    );
+    // The version 1 layout (no generation) is refused.
+    let mut v1 = bytes[..26].to_vec();
+    v1[0] = 1;
+    v1.extend_from_slice(&bytes[30..]);
+    assert_eq!(
+        b.process_distribution(&zero, &v1).unwrap_err(),
+        DecodeError::UnknownVersion.into()
     );
     // Another group.
     let mut other = bytes.to_vec();
     other[2] ^= 1;
     assert_eq!(
-        b.process_distribution(c.ids[0].public(), &other)
-            .unwrap_err(),
+        b.process_distribution(&zero, &other).unwrap_err(),
         GroupError::WrongGroup.into()
     );
-    // From a stranger over a session with them.
-    let stranger = identity(900);
+    // From a stranger (verified, but not a member) over a session with them.
     let mut from_stranger = bytes.to_vec();
-    from_stranger[26..58].copy_from_slice(stranger.public().ed25519_bytes());
+    from_stranger[DISTRIBUTION_SENDER].copy_from_slice(stranger.public().ed25519_bytes());
     assert_eq!(
-        b.process_distribution(stranger.public(), &from_stranger)
+        b.process_distribution(&stranger_proof, &from_stranger)
             .unwrap_err(),
         GroupError::UnknownMember.into()
     );
     assert_eq!(before, b.state_digest());
-    b.process_distribution(c.ids[0].public(), bytes).unwrap();
+    b.process_distribution(&zero, bytes).unwrap();
     let installed = b.state_digest();
     assert_eq!(
-        b.process_distribution(c.ids[0].public(), bytes)
-            .unwrap_err(),
+        b.process_distribution(&zero, bytes).unwrap_err(),
         ProtocolError::DuplicateMessage.into()
     );
     assert_eq!(installed, b.state_digest());
     let _ = roster;
+}
+
+/// Issue 11, item 1: member 0 rotates twice (D1, then D2) and the network
+/// delivers D2 before D1. The delayed D1 is refused, the state is left as
+/// it was, and member 0's current messages still decrypt. Someone who
+/// copied member 0's state before the rotations (the reason to rotate)
+/// cannot post as member 0 through the old chain.
+#[test]
+fn delayed_distribution_cannot_undo_a_rotation() {
+    let (mut c, _) = crisis(3, 8);
+    let key = bleep::state::StorageKey::generate(&mut c.rng);
+    let stolen = key.seal(&mut c.rng, c.sessions[0].as_ref().unwrap());
+    let d1 = c.sessions[0].as_mut().unwrap().rotate(&mut c.rng).unwrap();
+    let d2 = c.sessions[0].as_mut().unwrap().rotate(&mut c.rng).unwrap();
+    let zero = c.verified(0);
+
+    // Member 2 gets them in order: each replaces the last.
+    let in_order = c.sessions[2].as_mut().unwrap();
+    in_order
+        .process_distribution(&zero, d1.message.as_bytes())
+        .unwrap();
+    in_order
+        .process_distribution(&zero, d2.message.as_bytes())
+        .unwrap();
+
+    // Member 1 gets D2, then D1.
+    let b = c.sessions[1].as_mut().unwrap();
+    b.process_distribution(&zero, d2.message.as_bytes())
+        .unwrap();
+    let before = b.state_digest();
+    assert_eq!(
+        b.process_distribution(&zero, d1.message.as_bytes())
+            .unwrap_err(),
+        GroupError::StaleDistribution.into()
+    );
+    assert_eq!(before, b.state_digest());
+    assert_eq!(
+        Error::from(GroupError::StaleDistribution).to_string(),
+        "group error: sender key distribution is not newer than the one held"
+    );
+
+    // Member 0's current messages still decrypt for both.
+    let now = c.sessions[0]
+        .as_mut()
+        .unwrap()
+        .encrypt(&mut c.rng, OutgoingMessage::new(b"after the rotation", 10))
+        .unwrap();
+    for r in [1usize, 2] {
+        let got = c.sessions[r]
+            .as_mut()
+            .unwrap()
+            .decrypt(&now.bytes, 11)
+            .unwrap();
+        assert_eq!(got.message.body.expose(), b"after the rotation");
+    }
+
+    // The thief's copy signs and encrypts on the chain from before the
+    // rotations: nobody holds it any more.
+    let mut thief: GroupSession = key.unseal(&stolen).unwrap();
+    let forged = thief
+        .encrypt(&mut c.rng, OutgoingMessage::new(b"stand down", 12))
+        .unwrap();
+    for r in [1usize, 2] {
+        let s = c.sessions[r].as_mut().unwrap();
+        let before = s.state_digest();
+        assert_eq!(
+            s.decrypt(&forged.bytes, 13).unwrap_err(),
+            GroupError::MissingSenderKey.into()
+        );
+        assert_eq!(before, s.state_digest());
+    }
+
+    // The thief's copy rotating again makes a chain at generation 1, the
+    // position member 1 and 2 have already passed: refused too.
+    let replayed_generation = thief.rotate(&mut c.rng).unwrap();
+    let s = c.sessions[1].as_mut().unwrap();
+    let before = s.state_digest();
+    assert_eq!(
+        s.process_distribution(&zero, replayed_generation.message.as_bytes())
+            .unwrap_err(),
+        GroupError::StaleDistribution.into()
+    );
+    assert_eq!(before, s.state_digest());
+}
+
+/// Generations are ordered under the roster version. Member 1 holds
+/// member 0's chain at generation 2 under roster version 1, then jumps
+/// straight to version 3 (version 2 removed member 2, version 3 added them
+/// back, so member 1 sees no removal and keeps its chains), while member 0
+/// went through version 2 and restarted at generation 0. Member 0's next
+/// rotation (generation 1, version 3) is newer than what member 1 holds and
+/// is accepted; the distribution bound to version 2 is refused by its
+/// roster.
+#[test]
+fn positions_follow_the_roster_version() {
+    let (mut c, v1) = crisis(3, 9);
+    for _ in 0..2 {
+        let plan = c.sessions[0].as_mut().unwrap().rotate(&mut c.rng).unwrap();
+        c.deliver(0, &plan);
+    }
+    let member_two = c.ids[2].public().clone();
+    let v2 = v1
+        .next(&c.ids[0], &[], std::slice::from_ref(&member_two))
+        .unwrap();
+    let v3 = v2.next(&c.ids[0], &[member_two], &[]).unwrap();
+    let zero = c.sessions[0].as_mut().unwrap();
+    let removal = zero.apply_roster(&mut c.rng, v2).unwrap();
+    assert!(removal.rotated);
+    zero.apply_roster(&mut c.rng, v3.clone()).unwrap();
+    let rotation = zero.rotate(&mut c.rng).unwrap();
+    let one = c.sessions[1].as_mut().unwrap();
+    let jump = one.apply_roster(&mut c.rng, v3).unwrap();
+    assert!(!jump.rotated && jump.removed.is_empty() && jump.added.is_empty());
+
+    let proof_of_zero = c.verified(0);
+    let one = c.sessions[1].as_mut().unwrap();
+    let before = one.state_digest();
+    assert_eq!(
+        one.process_distribution(
+            &proof_of_zero,
+            removal.distribution.as_ref().unwrap().message.as_bytes()
+        )
+        .unwrap_err(),
+        GroupError::StaleRoster.into()
+    );
+    assert_eq!(before, one.state_digest());
+    one.process_distribution(&proof_of_zero, rotation.message.as_bytes())
+        .unwrap();
+    let m = c.sessions[0]
+        .as_mut()
+        .unwrap()
+        .encrypt(&mut c.rng, OutgoingMessage::new(b"v3", 20))
+        .unwrap();
+    assert_eq!(
+        c.sessions[1]
+            .as_mut()
+            .unwrap()
+            .decrypt(&m.bytes, 21)
+            .unwrap()
+            .message
+            .body
+            .expose(),
+        b"v3"
+    );
+}
+
+/// Issue 11, item 4: joining and installing sender keys need the trust
+/// store's proof. A proof for someone other than the roster's coordinator,
+/// or than the distribution's sender, is refused; under the strict policy
+/// an identity nobody verified yields no proof, so no group starts with it.
+#[test]
+fn groups_need_verified_identities() {
+    let (mut c, roster) = crisis(3, 10);
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let member_one = c.verified(1);
+    assert_eq!(
+        GroupSession::join(&mut rng, &c.ids[2], roster.clone(), &member_one).unwrap_err(),
+        GroupError::NotCoordinator.into()
+    );
+    assert_eq!(
+        GroupSession::join_as_coordinator(&mut rng, &c.ids[2], roster.clone()).unwrap_err(),
+        GroupError::NotCoordinator.into()
+    );
+    let mut strict = TrustStore::new(TrustPolicy::RequireVerified);
+    assert_eq!(
+        strict
+            .check(&PeerId::new("lead").unwrap(), c.ids[0].public())
+            .unwrap_err(),
+        TrustError::Unverified.into()
+    );
+    // A plan from member 0 offered with member 1's proof.
+    let plan = c.sessions[0].as_mut().unwrap().rotate(&mut c.rng).unwrap();
+    let s = c.sessions[2].as_mut().unwrap();
+    let before = s.state_digest();
+    assert_eq!(
+        s.process_distribution(&member_one, plan.message.as_bytes())
+            .unwrap_err(),
+        TrustError::IdentityMismatch.into()
+    );
+    assert_eq!(before, s.state_digest());
 }
 
 #[test]
@@ -701,7 +912,7 @@ fn group_state_seals_at_rest_and_keeps_working() {
 
 /// A fresh proof for the session's peer from a trust-on-first-use store,
 /// for tests of something other than the trust decision.
-fn proof(s: &Session) -> VerifiedIdentity {
+fn session_proof(s: &Session) -> VerifiedIdentity {
     TrustStore::new(TrustPolicy::TrustOnFirstUse)
         .check_at(&PeerId::new("peer").unwrap(), s.peer_identity(), 0)
         .unwrap()

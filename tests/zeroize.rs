@@ -9,8 +9,13 @@
 //! - every 32-byte draw from the random number generator, which is what
 //!   identity seeds, prekey, ephemeral and ratchet secret keys are made of.
 //!
-//! It cannot see secrets the public API never reveals (root, chain and
+//! It cannot see secrets the public API never reveals (1:1 root, chain and
 //! message keys), and it sees only the heap: stack copies are out of reach.
+//!
+//! A group lifetime follows, with sender keys held for skipped messages
+//! while the state is encoded and sealed. A group chain key is revealed by
+//! its distribution message, so the chain and message keys derived from
+//! it (`docs/PROTOCOL.md` §9.3) are looked for too.
 //!
 //! Only one `#[test]` lives in this file, so no other test allocates while
 //! the allocator is armed.
@@ -28,8 +33,9 @@
 )]
 
 use bleep::{
-    Envelope, IdentityKeyPair, OutgoingMessage, PeerId, PreKeyBundle, PreKeyStore, Session,
-    TrustPolicy, TrustStore, VerificationMethod, VerifiedIdentity,
+    DistributionPlan, Envelope, GroupId, GroupSession, IdentityKeyPair, OutgoingMessage, PeerId,
+    PreKeyBundle, PreKeyStore, Roster, Session, TrustPolicy, TrustStore, VerificationMethod,
+    VerifiedIdentity,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Infallible, Rng, SeedableRng, TryCryptoRng, TryRng};
@@ -42,7 +48,7 @@ const CANARY: [u8; 16] = *b"\xC4\x1Bbed7-canary!\x9E\x05";
 /// The identity seed the test looks for.
 const CANARY_SEED: [u8; 32] = *b"\xA7seed-of-dr-okafor-identity\x13\x37\x5A\x01\x02";
 
-const MAX_SECRETS: usize = 128;
+const MAX_SECRETS: usize = 256;
 #[allow(clippy::declare_interior_mutable_const)]
 const ZERO_BYTE: AtomicU8 = AtomicU8::new(0);
 #[allow(clippy::declare_interior_mutable_const)]
@@ -60,7 +66,7 @@ static SECRET_COUNT: AtomicUsize = AtomicUsize::new(0);
 static ARMED: AtomicBool = AtomicBool::new(false);
 /// Which step of the lifetime is running (an index into `PHASES`).
 static PHASE: AtomicUsize = AtomicUsize::new(0);
-const PHASES: [&str; 9] = [
+const PHASES: [&str; 14] = [
     "setup",
     "identities",
     "prekeys and rotation",
@@ -70,6 +76,11 @@ const PHASES: [&str; 9] = [
     "large message",
     "drop everything",
     "done",
+    "group: join and distribute",
+    "group: messages with skipped keys",
+    "group: state encoding and sealing",
+    "group: rotation and removal",
+    "group: drop everything",
 ];
 
 /// Every freed or reallocated block the scan looked at (proves it ran).
@@ -331,10 +342,164 @@ fn lifetime() {
     phase(8);
 }
 
+/// Registers a group chain key `ck` and the next `steps` chain and message
+/// keys derived from it (`MK = HMAC(CK, 0x01)`, `CK' = HMAC(CK, 0x02)`),
+/// computed on the stack so the test leaves no copy on the heap.
+fn register_group_chain(ck: &[u8; 32], steps: usize) {
+    use hmac::digest::KeyInit;
+    use hmac::{Hmac, Mac};
+    use sha2::Sha256;
+    let kdf = |key: &[u8; 32], input: u8| -> Zeroizing<[u8; 32]> {
+        let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap();
+        m.update(&[input]);
+        Zeroizing::new(m.finalize().into_bytes().into())
+    };
+    let mut chain = Zeroizing::new(*ck);
+    for _ in 0..steps {
+        register_secret(chain.as_slice());
+        register_secret(kdf(&chain, 0x01).as_slice());
+        chain = kdf(&chain, 0x02);
+    }
+    register_secret(chain.as_slice());
+}
+
+/// The chain key a distribution message carries (`docs/PROTOCOL.md` §9.4).
+fn distributed_chain_key(plan: &DistributionPlan) -> [u8; 32] {
+    plan.message.as_bytes()[70..102].try_into().unwrap()
+}
+
+/// A group lifetime: three members join, the lead's messages arrive out of
+/// order so the others hold skipped keys, every state is encoded and one is
+/// sealed and restored, then a rotation and a removal. Every RNG draw (the
+/// sender chains' keys and signing seeds, the storage key) is a secret, and
+/// so are the lead's chain and message keys.
+fn group_lifetime() {
+    let mut rng = RecordingRng(ChaCha20Rng::from_seed([0x61; 32]));
+    let now = 1_700_000_100;
+
+    phase(9);
+    let ids: Vec<_> = (0..3)
+        .map(|_| Box::new(IdentityKeyPair::generate(&mut rng)))
+        .collect();
+    let mut trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
+    let proofs: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            trust
+                .check(&PeerId::new(format!("member {i}")).unwrap(), k.public())
+                .unwrap()
+        })
+        .collect();
+    let members = [ids[1].public().clone(), ids[2].public().clone()];
+    let roster = Roster::create(&ids[0], GroupId::random(&mut rng), &members).unwrap();
+    let (lead, lead_plan) =
+        GroupSession::join_as_coordinator(&mut rng, &ids[0], roster.clone()).unwrap();
+    let (nurse, nurse_plan) =
+        GroupSession::join(&mut rng, &ids[1], roster.clone(), &proofs[0]).unwrap();
+    let (third, third_plan) =
+        GroupSession::join(&mut rng, &ids[2], roster.clone(), &proofs[0]).unwrap();
+    let (mut lead, mut nurse, mut third) = (Box::new(lead), Box::new(nurse), Box::new(third));
+    register_group_chain(&distributed_chain_key(&lead_plan), 8);
+    for (from, plan) in [(0, &lead_plan), (1, &nurse_plan), (2, &third_plan)] {
+        for (i, s) in [&mut lead, &mut nurse, &mut third].into_iter().enumerate() {
+            if i != from {
+                s.process_distribution(&proofs[from], plan.message.as_bytes())
+                    .unwrap();
+            }
+        }
+    }
+    drop((lead_plan, nurse_plan, third_plan));
+
+    phase(10);
+    let sent: Vec<_> = (0..8)
+        .map(|i| {
+            let text = body(&format!("major incident {i}: "), 80 + 30 * i);
+            lead.encrypt(&mut rng, OutgoingMessage::new(&text, now))
+                .unwrap()
+        })
+        .collect();
+    // The nurse reads 7, 2 and 5 (holding keys for 0, 1, 3, 4 and 6); the
+    // third member reads 4 (holding 0 to 3).
+    for i in [7usize, 2, 5] {
+        let got = nurse.decrypt(&sent[i].bytes, now).unwrap();
+        assert!(got.message.body.len() > CANARY.len());
+    }
+    drop(third.decrypt(&sent[4].bytes, now).unwrap());
+    // A tampered copy is refused without a trace.
+    let mut bad = sent[0].bytes.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    assert!(nurse.decrypt(&bad, now).is_err());
+
+    phase(11);
+    // What an app does before persisting: encode every state, and seal.
+    for s in [&lead, &nurse, &third] {
+        let _ = s.state_digest();
+    }
+    let key = Box::new(bleep::state::StorageKey::generate(&mut rng));
+    let sealed = key.seal(&mut rng, &*nurse);
+    let mut restored: Box<GroupSession> = Box::new(key.unseal(&sealed).unwrap());
+    assert_eq!(restored.state_digest(), nurse.state_digest());
+    let got = restored.decrypt(&sent[3].bytes, now).unwrap();
+    assert!(got.message.body.len() > CANARY.len());
+    drop(got);
+    drop(restored);
+
+    phase(12);
+    let rotation = lead.rotate(&mut rng).unwrap();
+    register_group_chain(&distributed_chain_key(&rotation), 2);
+    nurse
+        .process_distribution(&proofs[0], rotation.message.as_bytes())
+        .unwrap();
+    third
+        .process_distribution(&proofs[0], rotation.message.as_bytes())
+        .unwrap();
+    drop(rotation);
+    let next = roster
+        .next(&ids[0], &[], &[ids[2].public().clone()])
+        .unwrap();
+    let update = lead.apply_roster(&mut rng, next.clone()).unwrap();
+    register_group_chain(
+        &distributed_chain_key(update.distribution.as_ref().unwrap()),
+        2,
+    );
+    let nurse_update = nurse.apply_roster(&mut rng, next).unwrap();
+    nurse
+        .process_distribution(
+            &proofs[0],
+            update.distribution.as_ref().unwrap().message.as_bytes(),
+        )
+        .unwrap();
+    lead.process_distribution(
+        &proofs[1],
+        nurse_update
+            .distribution
+            .as_ref()
+            .unwrap()
+            .message
+            .as_bytes(),
+    )
+    .unwrap();
+    drop((update, nurse_update));
+    let text = body("after the removal: ", 120);
+    let m = lead
+        .encrypt(&mut rng, OutgoingMessage::new(&text, now))
+        .unwrap();
+    drop(nurse.decrypt(&m.bytes, now).unwrap());
+    let _ = nurse.state_digest();
+
+    phase(13);
+    drop((lead, nurse, third, key, ids, trust, proofs));
+    drop(text);
+    phase(8);
+}
+
 #[test]
 fn no_freed_block_holds_a_secret() {
     ARMED.store(true, SeqCst);
     lifetime();
+    group_lifetime();
     ARMED.store(false, SeqCst);
 
     // The scan ran and knew what to look for.

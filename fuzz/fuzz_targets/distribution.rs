@@ -17,9 +17,13 @@ fuzz_target!(|data: &[u8]| {
         .lock()
         .unwrap();
     let bytes = group_common::input(data, &live.valid_distribution);
-    let from = live.sender_id.public().clone();
     let before = live.receiver.state_digest();
-    if live.receiver.process_distribution(&from, &bytes).is_err() {
+    let live = &mut *live;
+    if live
+        .receiver
+        .process_distribution(&live.sender_verified, &bytes)
+        .is_err()
+    {
         assert_eq!(before, live.receiver.state_digest());
     }
     let _ = &mut live.rng;

@@ -1,7 +1,10 @@
 // Shared set-up for the group fuzz targets: a live three-member group in
 // which the fuzzed member holds both other members' sender keys.
 
-use bleep::{GroupId, GroupSession, IdentityKeyPair, OutgoingMessage, Roster};
+use bleep::{
+    GroupId, GroupSession, IdentityKeyPair, OutgoingMessage, PeerId, Roster, TrustPolicy,
+    TrustStore, VerifiedIdentity,
+};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -11,6 +14,8 @@ pub struct Live {
     pub receiver: GroupSession,
     pub sender: GroupSession,
     pub sender_id: IdentityKeyPair,
+    /// The receiver's trust store's proof for the sender.
+    pub sender_verified: VerifiedIdentity,
     pub valid_message: Vec<u8>,
     pub valid_distribution: Vec<u8>,
 }
@@ -26,28 +31,37 @@ pub fn live() -> Live {
         &[ids[1].public().clone(), ids[2].public().clone()],
     )
     .unwrap();
+    let mut trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
+    let mut verified = |name: &str, k: &IdentityKeyPair| {
+        trust
+            .check(&PeerId::new(name).unwrap(), k.public())
+            .unwrap()
+    };
+    let coordinator = verified("coordinator", &ids[0]);
+    let third = verified("third", &ids[2]);
     let (mut sender, sp) =
-        GroupSession::join(&mut rng, &ids[0], roster.clone(), ids[0].public()).unwrap();
+        GroupSession::join_as_coordinator(&mut rng, &ids[0], roster.clone()).unwrap();
     let (mut receiver, _) =
-        GroupSession::join(&mut rng, &ids[1], roster.clone(), ids[0].public()).unwrap();
-    let (_, tp) = GroupSession::join(&mut rng, &ids[2], roster, ids[0].public()).unwrap();
+        GroupSession::join(&mut rng, &ids[1], roster.clone(), &coordinator).unwrap();
+    let (_, tp) = GroupSession::join(&mut rng, &ids[2], roster, &coordinator).unwrap();
     receiver
-        .process_distribution(ids[0].public(), sp.message.as_bytes())
+        .process_distribution(&coordinator, sp.message.as_bytes())
         .unwrap();
     receiver
-        .process_distribution(ids[2].public(), tp.message.as_bytes())
+        .process_distribution(&third, tp.message.as_bytes())
         .unwrap();
     let valid_message = sender
         .encrypt(&mut rng, OutgoingMessage::new(b"fuzz", 1))
         .unwrap()
         .bytes;
-    let valid_distribution = sender.rotate(&mut rng).message.as_bytes().to_vec();
+    let valid_distribution = sender.rotate(&mut rng).unwrap().message.as_bytes().to_vec();
     let sender_id = IdentityKeyPair::from_seed_bytes([1; 32]);
     Live {
         rng,
         receiver,
         sender,
         sender_id,
+        sender_verified: coordinator,
         valid_message,
         valid_distribution,
     }

@@ -7,9 +7,17 @@
 //! encrypts it, authenticates the sender (the receiver checks the sender
 //! named here is the session's peer) and rejects replays.
 //!
-//! Layout (big-endian): `version (1) = 0x01 || kind (1) = 0x04 ||
-//! group id (16) || roster version (8) || sender Ed25519 key (32) ||
-//! chain id (4) || counter (4) || chain key (32) || signing public key (32)`.
+//! Each distribution names its [`Position`]: the roster version it is bound
+//! to and the sender's generation (which chain of the sender's this is).
+//! A receiver installs a chain only if its position is greater than that of
+//! the chain it holds for the sender, so a delayed copy of a chain the
+//! sender has rotated away from cannot undo the rotation. The position is
+//! authenticated by the pairwise session the message travels in.
+//!
+//! Layout (big-endian): `version (1) = 0x02 || kind (1) = 0x04 ||
+//! group id (16) || roster version (8) || generation (4) ||
+//! sender Ed25519 key (32) || chain id (4) || counter (4) || chain key (32) ||
+//! signing public key (32)`. Version 1 (no generation) is refused.
 
 use crate::error::{DecodeError, Result};
 use crate::group::roster::GroupId;
@@ -20,12 +28,33 @@ use core::fmt;
 use ed25519_dalek::VerifyingKey;
 use zeroize::Zeroizing;
 
-/// Version byte of group wire formats.
-pub(crate) const GROUP_WIRE_VERSION: u8 = 1;
+/// Version byte of the distribution message format. Version 1 carried no
+/// generation; it is refused (`UnknownVersion`), since accepting it would
+/// bring back the rollback the generation prevents.
+pub(crate) const DISTRIBUTION_VERSION: u8 = 2;
 /// Kind byte of a distribution message.
 pub(crate) const KIND_DISTRIBUTION: u8 = 4;
 /// Length of a distribution message.
-pub const DISTRIBUTION_MESSAGE_LEN: usize = 1 + 1 + 16 + 8 + 32 + 4 + 4 + 32 + 32;
+pub const DISTRIBUTION_MESSAGE_LEN: usize = 1 + 1 + 16 + 8 + 4 + 32 + 4 + 4 + 32 + 32;
+
+/// Where a sender chain stands among the sender's chains: the roster
+/// version its distribution was bound to, then the sender's generation.
+/// Compared in that order (the derived `Ord` follows field order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Position {
+    pub(crate) roster_version: u64,
+    pub(crate) generation: u32,
+}
+
+impl Position {
+    /// The position given to chains loaded from a version 1 state, which
+    /// recorded none: below every distribution, so the sender's next one
+    /// replaces the chain.
+    pub(crate) const UNRECORDED: Position = Position {
+        roster_version: 0,
+        generation: 0,
+    };
+}
 
 /// A sender key for one or more members, as bytes to send over each
 /// recipient's pairwise [`crate::Session`].
@@ -54,6 +83,7 @@ impl fmt::Debug for DistributionMessage {
 pub(crate) struct Distribution {
     pub(crate) group_id: GroupId,
     pub(crate) roster_version: u64,
+    pub(crate) generation: u32,
     pub(crate) sender: [u8; 32],
     pub(crate) chain_id: u32,
     pub(crate) counter: u32,
@@ -62,12 +92,21 @@ pub(crate) struct Distribution {
 }
 
 impl Distribution {
+    /// The position this distribution claims for its chain.
+    pub(crate) fn position(&self) -> Position {
+        Position {
+            roster_version: self.roster_version,
+            generation: self.generation,
+        }
+    }
+
     pub(crate) fn to_message(&self) -> DistributionMessage {
         let mut out = Zeroizing::new(Vec::with_capacity(DISTRIBUTION_MESSAGE_LEN));
-        out.push(GROUP_WIRE_VERSION);
+        out.push(DISTRIBUTION_VERSION);
         out.push(KIND_DISTRIBUTION);
         out.extend_from_slice(&self.group_id.0);
         out.extend_from_slice(&self.roster_version.to_be_bytes());
+        out.extend_from_slice(&self.generation.to_be_bytes());
         out.extend_from_slice(&self.sender);
         out.extend_from_slice(&self.chain_id.to_be_bytes());
         out.extend_from_slice(&self.counter.to_be_bytes());
@@ -78,11 +117,11 @@ impl Distribution {
 
     /// Parses distribution bytes.
     ///
-    /// Errors: [`DecodeError`] for a wrong version, kind, length, or an
-    /// invalid or small-order signing key.
+    /// Errors: [`DecodeError`] for a wrong version (including version 1),
+    /// kind, length, or an invalid or small-order signing key.
     pub(crate) fn parse(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes);
-        if r.u8()? != GROUP_WIRE_VERSION {
+        if r.u8()? != DISTRIBUTION_VERSION {
             return Err(DecodeError::UnknownVersion.into());
         }
         if r.u8()? != KIND_DISTRIBUTION {
@@ -91,6 +130,7 @@ impl Distribution {
         let d = Distribution {
             group_id: GroupId(r.array()?),
             roster_version: r.u64()?,
+            generation: r.u32()?,
             sender: r.array()?,
             chain_id: r.u32()?,
             counter: r.u32()?,
@@ -108,10 +148,22 @@ mod tests {
     use crate::error::Error;
     use ed25519_dalek::SigningKey;
 
+    #[test]
+    fn positions_order_by_roster_version_then_generation() {
+        let p = |roster_version, generation| Position {
+            roster_version,
+            generation,
+        };
+        assert!(p(1, 5) < p(2, 0));
+        assert!(p(2, 0) < p(2, 1));
+        assert!(Position::UNRECORDED < p(1, 0));
+    }
+
     fn sample() -> Distribution {
         Distribution {
             group_id: GroupId([1; 16]),
             roster_version: 7,
+            generation: 6,
             sender: [2; 32],
             chain_id: 9,
             counter: 3,
@@ -127,12 +179,28 @@ mod tests {
         assert_eq!(format!("{m:?}"), "DistributionMessage(<redacted>)");
         let d = Distribution::parse(m.as_bytes()).unwrap();
         assert_eq!(d.to_message().as_bytes(), m.as_bytes());
-        assert_eq!((d.roster_version, d.chain_id, d.counter), (7, 9, 3));
-        let b = m.as_bytes();
-        let mut bad = b.to_vec();
-        bad[0] = 9;
         assert_eq!(
-            Distribution::parse(&bad).unwrap_err(),
+            (d.roster_version, d.generation, d.chain_id, d.counter),
+            (7, 6, 9, 3)
+        );
+        let b = m.as_bytes();
+        assert_eq!(&b[..2], &[2, 4]);
+        assert_eq!(b[26..30], 6u32.to_be_bytes());
+        for version in [0, 1, 3, 9] {
+            let mut bad = b.to_vec();
+            bad[0] = version;
+            assert_eq!(
+                Distribution::parse(&bad).unwrap_err(),
+                Error::Decode(DecodeError::UnknownVersion)
+            );
+        }
+        // A version 1 message (no generation) is refused, not read as
+        // generation 0.
+        let mut v1 = b[..26].to_vec();
+        v1[0] = 1;
+        v1.extend_from_slice(&b[30..]);
+        assert_eq!(
+            Distribution::parse(&v1).unwrap_err(),
             Error::Decode(DecodeError::UnknownVersion)
         );
         let mut bad = b.to_vec();

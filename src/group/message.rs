@@ -11,12 +11,13 @@
 //! before it.
 
 use crate::error::{DecodeError, Result};
-use crate::group::distribution::GROUP_WIRE_VERSION;
 use crate::group::roster::GroupId;
 use crate::ratchet::message_key::{NONCE_LEN, TAG_LEN};
 use crate::wire::codec::Reader;
 use crate::wire::payload::{MIN_PADDED_LEN, max_padded_len, padded_len};
 
+/// Version byte of the group message format.
+pub(crate) const GROUP_MESSAGE_VERSION: u8 = 1;
 /// Kind byte of a group message.
 pub(crate) const KIND_GROUP_MESSAGE: u8 = 3;
 /// Signature context of a group message.
@@ -59,7 +60,7 @@ impl<'a> GroupMessage<'a> {
             .ok_or(DecodeError::Truncated)?;
         let (signed, sig) = bytes.split_at(signed_len);
         let mut r = Reader::new(signed);
-        if r.u8()? != GROUP_WIRE_VERSION {
+        if r.u8()? != GROUP_MESSAGE_VERSION {
             return Err(DecodeError::UnknownVersion.into());
         }
         if r.u8()? != KIND_GROUP_MESSAGE {
@@ -111,7 +112,7 @@ pub(crate) fn write_header(
     chain_id: u32,
     counter: u32,
 ) {
-    out.push(GROUP_WIRE_VERSION);
+    out.push(GROUP_MESSAGE_VERSION);
     out.push(KIND_GROUP_MESSAGE);
     out.extend_from_slice(&group_id.0);
     out.extend_from_slice(&roster_version.to_be_bytes());

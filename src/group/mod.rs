@@ -23,6 +23,14 @@
 //!   and a message key is dropped once used; a member added later receives
 //!   the chain only from its current position and cannot read earlier
 //!   messages. Replays are refused.
+//! - Rotation sticks: each distribution names its position (the roster
+//!   version, then the sender's generation, which every rotation raises),
+//!   and a member installs a chain only from a greater position, so a
+//!   delayed copy of a rotated-away chain is refused
+//!   ([`crate::GroupError::StaleDistribution`]).
+//! - Verify before you talk, for groups too: [`GroupSession::join`] and
+//!   [`GroupSession::process_distribution`] take a [`crate::VerifiedIdentity`]
+//!   (the coordinator's, the sender's), which only the trust store mints.
 //! - Transactional state: every refused message, distribution or roster
 //!   leaves the session exactly as it was.
 //!
@@ -44,18 +52,20 @@
 //! stored), [`crate::limits::MAX_BODY_LEN`] bytes per message body.
 //!
 //! Membership flow (see `docs/PROTOCOL.md` §9.6):
-//! 1. The coordinator creates a [`Roster`] and sends its bytes to every
-//!    member over their pairwise sessions; each member calls
-//!    [`GroupSession::join`] and sends the returned [`DistributionPlan`]'s
-//!    message to each recipient over their pairwise session.
+//! 1. The coordinator creates a [`Roster`], calls
+//!    [`GroupSession::join_as_coordinator`] and sends the roster's bytes to
+//!    every member over their pairwise sessions; each member calls
+//!    [`GroupSession::join`] with the trust store's proof for the
+//!    coordinator, and sends the returned [`DistributionPlan`]'s message to
+//!    each recipient over their pairwise session.
 //! 2. On a change the coordinator sends the next roster version to every
 //!    member of the new roster (and new members join as in step 1). Every
 //!    member calls [`GroupSession::apply_roster`] and sends the plan in the
 //!    [`RosterUpdate`]: after an addition, its current key to the new
 //!    members; after a removal, a fresh key to everyone remaining.
 //! 3. Received distribution bytes go to
-//!    [`GroupSession::process_distribution`] with the pairwise session's
-//!    peer identity.
+//!    [`GroupSession::process_distribution`] with the trust store's proof
+//!    for the pairwise session's peer.
 
 pub(crate) mod distribution;
 pub(crate) mod message;

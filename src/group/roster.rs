@@ -311,7 +311,8 @@ impl Roster {
     ///
     /// This proves only that the roster's own coordinator signed it: the
     /// app must check that coordinator is who it expects
-    /// ([`crate::GroupSession::join`] takes the expected coordinator).
+    /// ([`crate::GroupSession::join`] takes the trust store's proof for the
+    /// expected coordinator).
     ///
     /// Errors: [`crate::Error::Decode`] (malformed, unsorted or duplicate
     /// members, not exactly one coordinator), [`GroupError::GroupFull`],

@@ -12,6 +12,7 @@
 //! post-compromise recovery until the sender rotates to a fresh chain.
 
 use crate::error::{CryptoError, DecodeError, LimitError, ProtocolError, Result};
+use crate::group::distribution::Position;
 use crate::limits::MAX_GROUP_SKIP;
 use crate::ratchet::chain_key::ChainKey;
 use crate::ratchet::message_key::MessageKey;
@@ -24,9 +25,17 @@ use zeroize::Zeroizing;
 
 /// Bytes of one skipped key entry in the state encoding.
 const SKIPPED_ENTRY_LEN: usize = 4 + 32;
+/// Bytes of a sender chain in the state encoding (version 2).
+pub(crate) const SENDER_CHAIN_LEN: usize = 4 + 4 + 4 + 32 + 32;
+/// Bytes of a receiver chain in the state encoding (version 2) before its
+/// skipped keys.
+pub(crate) const RECEIVER_CHAIN_FIXED_LEN: usize = 8 + 4 + 4 + 4 + 32 + 32 + 2;
 
 /// Our own sending chain.
 pub(crate) struct SenderChain {
+    /// Which of our chains this is: 0 for the chain made on joining or on a
+    /// removal, one more than the previous chain's after a rotation.
+    pub(crate) generation: u32,
     pub(crate) chain_id: u32,
     pub(crate) counter: u32,
     pub(crate) key: ChainKey,
@@ -34,8 +43,9 @@ pub(crate) struct SenderChain {
 }
 
 impl SenderChain {
-    /// A fresh chain: random chain id, chain key and signing key.
-    pub(crate) fn generate(rng: &mut (impl CryptoRng + ?Sized)) -> Self {
+    /// A fresh chain of `generation`: random chain id, chain key and
+    /// signing key.
+    pub(crate) fn generate(rng: &mut (impl CryptoRng + ?Sized), generation: u32) -> Self {
         let mut id = [0u8; 4];
         rng.fill_bytes(&mut id);
         let mut ck = Zeroizing::new([0u8; 32]);
@@ -43,6 +53,7 @@ impl SenderChain {
         let mut seed = Zeroizing::new([0u8; 32]);
         rng.fill_bytes(seed.as_mut());
         SenderChain {
+            generation,
             chain_id: u32::from_be_bytes(id),
             counter: 0,
             key: ChainKey::from_bytes(*ck),
@@ -73,8 +84,10 @@ impl SenderChain {
         self.signing.sign(&m).to_bytes()
     }
 
-    /// `chain id (4) || counter (4) || chain key (32) || signing seed (32)`.
+    /// `generation (4) || chain id (4) || counter (4) || chain key (32) ||
+    /// signing seed (32)`: [`SENDER_CHAIN_LEN`] bytes.
     pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.generation.to_be_bytes());
         out.extend_from_slice(&self.chain_id.to_be_bytes());
         out.extend_from_slice(&self.counter.to_be_bytes());
         out.extend_from_slice(self.key.as_bytes());
@@ -82,12 +95,16 @@ impl SenderChain {
         out.extend_from_slice(seed.as_ref());
     }
 
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self> {
+    /// Reads [`SenderChain::write`] output; `recorded` is false for the
+    /// version 1 state encoding, which had no generation (read as 0).
+    pub(crate) fn read(r: &mut Reader<'_>, recorded: bool) -> Result<Self> {
+        let generation = if recorded { r.u32()? } else { 0 };
         let chain_id = r.u32()?;
         let counter = r.u32()?;
         let key = ChainKey::from_bytes(r.array()?);
         let seed = Zeroizing::new(r.array::<32>()?);
         Ok(SenderChain {
+            generation,
             chain_id,
             counter,
             key,
@@ -99,6 +116,7 @@ impl SenderChain {
 impl fmt::Debug for SenderChain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SenderChain")
+            .field("generation", &self.generation)
             .field("chain_id", &self.chain_id)
             .field("counter", &self.counter)
             .finish_non_exhaustive()
@@ -107,6 +125,9 @@ impl fmt::Debug for SenderChain {
 
 /// Another member's chain, as we hold it to read their messages.
 pub(crate) struct ReceiverChain {
+    /// The position its distribution named: a distribution for this sender
+    /// replaces the chain only from a greater position.
+    pub(crate) position: Position,
     pub(crate) chain_id: u32,
     /// The counter of the next message not yet derived.
     pub(crate) counter: u32,
@@ -134,8 +155,15 @@ pub(crate) enum Advance {
 }
 
 impl ReceiverChain {
-    pub(crate) fn new(chain_id: u32, counter: u32, key: ChainKey, verifying: VerifyingKey) -> Self {
+    pub(crate) fn new(
+        position: Position,
+        chain_id: u32,
+        counter: u32,
+        key: ChainKey,
+        verifying: VerifyingKey,
+    ) -> Self {
         ReceiverChain {
+            position,
             chain_id,
             counter,
             key,
@@ -219,9 +247,18 @@ impl ReceiverChain {
         }
     }
 
-    /// `chain id (4) || counter (4) || chain key (32) || verifying key (32)
-    /// || skipped count (2) || count × (counter (4) || message key (32))`.
+    /// Bytes [`ReceiverChain::write`] writes.
+    pub(crate) fn encoded_len(&self) -> usize {
+        RECEIVER_CHAIN_FIXED_LEN + self.skipped.len() * SKIPPED_ENTRY_LEN
+    }
+
+    /// `roster version (8) || generation (4) || chain id (4) || counter (4)
+    /// || chain key (32) || verifying key (32) || skipped count (2) ||
+    /// count × (counter (4) || message key (32))`:
+    /// [`ReceiverChain::encoded_len`] bytes.
     pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.position.roster_version.to_be_bytes());
+        out.extend_from_slice(&self.position.generation.to_be_bytes());
         out.extend_from_slice(&self.chain_id.to_be_bytes());
         out.extend_from_slice(&self.counter.to_be_bytes());
         out.extend_from_slice(self.key.as_bytes());
@@ -233,7 +270,18 @@ impl ReceiverChain {
         }
     }
 
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self> {
+    /// Reads [`ReceiverChain::write`] output; `recorded` is false for the
+    /// version 1 state encoding, which had no position
+    /// ([`Position::UNRECORDED`]).
+    pub(crate) fn read(r: &mut Reader<'_>, recorded: bool) -> Result<Self> {
+        let position = if recorded {
+            Position {
+                roster_version: r.u64()?,
+                generation: r.u32()?,
+            }
+        } else {
+            Position::UNRECORDED
+        };
         let chain_id = r.u32()?;
         let counter = r.u32()?;
         let key = ChainKey::from_bytes(r.array()?);
@@ -249,6 +297,7 @@ impl ReceiverChain {
             skipped.push_back((c, Box::new(MessageKey::from_bytes(r.array()?))));
         }
         Ok(ReceiverChain {
+            position,
             chain_id,
             counter,
             key,
@@ -270,6 +319,7 @@ pub(crate) fn read_verifying_key(r: &mut Reader<'_>) -> Result<VerifyingKey> {
 impl fmt::Debug for ReceiverChain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReceiverChain")
+            .field("position", &self.position)
             .field("chain_id", &self.chain_id)
             .field("counter", &self.counter)
             .field("skipped", &self.skipped.len())
@@ -286,8 +336,12 @@ mod tests {
 
     fn pair() -> (SenderChain, ReceiverChain) {
         let mut rng = ChaCha20Rng::seed_from_u64(7);
-        let s = SenderChain::generate(&mut rng);
+        let s = SenderChain::generate(&mut rng, 3);
         let r = ReceiverChain::new(
+            Position {
+                roster_version: 2,
+                generation: s.generation,
+            },
             s.chain_id,
             s.counter,
             s.key.duplicate(),
@@ -364,11 +418,16 @@ mod tests {
         r.commit(adv);
         let mut out = Vec::new();
         r.write(&mut out);
+        assert_eq!(out.len(), r.encoded_len());
+        assert_eq!(out.len(), RECEIVER_CHAIN_FIXED_LEN + 3 * SKIPPED_ENTRY_LEN);
         s.write(&mut out);
+        assert_eq!(out.len(), r.encoded_len() + SENDER_CHAIN_LEN);
         let mut rd = Reader::new(&out);
-        let r2 = ReceiverChain::read(&mut rd).unwrap();
-        let s2 = SenderChain::read(&mut rd).unwrap();
+        let r2 = ReceiverChain::read(&mut rd, true).unwrap();
+        let s2 = SenderChain::read(&mut rd, true).unwrap();
         rd.finish().unwrap();
+        assert_eq!(r2.position, r.position);
+        assert_eq!(s2.generation, 3);
         let mut again = Vec::new();
         r2.write(&mut again);
         s2.write(&mut again);
