@@ -51,7 +51,7 @@ pub use identity::{
 };
 pub use retention::{AwaitingFiling, FileError, MessageVault, Stored};
 pub use secret::Plaintext;
-pub use session::{EncryptedMessage, Session};
+pub use session::{EncryptedMessage, HandshakeKind, HandshakePolicy, Session};
 #[doc(hidden)]
 pub use state::fuzz_decode_state;
 pub use state::{SEALED_STATE_VERSION, Sealable, SealedSend, StateType, StorageKey};
