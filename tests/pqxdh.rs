@@ -351,3 +351,32 @@ fn a_version_1_bundle_still_parses_as_classical() {
     assert_eq!(b.to_bytes()[0], 1);
     assert!(b.with_kem_one_time_prekey(Some(1)).is_none());
 }
+
+#[test]
+fn sizes_on_the_wire_are_as_documented() {
+    let mut s = setup(9, 1, 1);
+    let full = s.bundle();
+    let none = full
+        .with_one_time_prekey(None)
+        .unwrap()
+        .with_kem_one_time_prekey(None)
+        .unwrap();
+    assert_eq!(none.to_bytes().len(), 1870);
+    assert_eq!(full.to_bytes().len(), 1870 + 36 + 1636);
+    assert_eq!(strip_bundle(&none).len(), 232);
+    let (_a, first) = s.first(&none, b"hi");
+    assert_eq!(first.len(), 1884);
+    let (mut a, first) = s.first(&full, b"hi");
+    assert_eq!(first.len(), 1888);
+    assert_eq!(strip_first(&first).len(), 316);
+    let (mut b, _) = s.accept(&first).unwrap();
+    let reply = b
+        .encrypt(&mut s.rng, OutgoingMessage::new(b"ok", 2))
+        .unwrap();
+    assert_eq!(reply.envelope.len(), 146);
+    a.decrypt(&reply.envelope, 2).unwrap();
+    let next = a
+        .encrypt(&mut s.rng, OutgoingMessage::new(b"ok", 2))
+        .unwrap();
+    assert_eq!(next.envelope.len(), 146);
+}
