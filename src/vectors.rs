@@ -92,9 +92,21 @@ fn message(
     ratchet_step: bool,
 ) -> (Value, Vec<u8>) {
     let start = s.draws.len();
-    if ratchet_step {
-        s.draw(&format!("{name} ratchet secret"), 32);
-    }
+    // The message key, from the state before sending: the current sending
+    // chain, or (on a DH step) the chain the step will make.
+    let chain_before = if ratchet_step {
+        let secret: [u8; 32] = s
+            .draw(&format!("{name} ratchet secret"), 32)
+            .try_into()
+            .unwrap();
+        let r = &sender.ratchet;
+        let their = PublicKey::from(r.receiving.as_ref().unwrap().ratchet_key);
+        let d = dh(&X25519KeyPair::from_secret_bytes(secret).secret, &their).unwrap();
+        r.root.ratchet(&*d).1
+    } else {
+        sender.ratchet.sending.as_ref().unwrap().key.duplicate()
+    };
+    let message_key = chain_before.step().0;
     s.draw(&format!("{name} nonce"), 24);
     s.draw(&format!("{name} message id"), 16);
     let sent = sender
@@ -102,10 +114,18 @@ fn message(
         .unwrap();
     s.assert_drained();
     let r = &sender.ratchet;
+    // The chain the key came from is the one the sender went on with.
+    assert_eq!(
+        chain_before.step().1.as_bytes(),
+        r.sending.as_ref().unwrap().key.as_bytes()
+    );
     let v = json!({
         "name": name,
         "body": body,
         "sent_at": sent_at,
+        "payload_flags": 0,
+        "expires_at": 0,
+        "message_key": hex(message_key.as_bytes()),
         "draws": s.draws[start..].to_vec(),
         "sender_root_key_after": hex(r.root.as_bytes()),
         "sender_chain_key_after": hex(r.sending.as_ref().unwrap().key.as_bytes()),
@@ -157,6 +177,24 @@ fn generate() -> Value {
     let pending = a.pending.clone().unwrap();
     let otpk_id = pending.one_time_prekey_id.unwrap();
     let spk = prekeys.signed_prekey(pending.signed_prekey_id).unwrap();
+    let base_secret: [u8; 32] = handshake_draws[0]["bytes"]
+        .as_str()
+        .map(|h| (0..32).map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap()))
+        .unwrap()
+        .collect::<Vec<u8>>()
+        .try_into()
+        .unwrap();
+    let ek = X25519KeyPair::from_secret_bytes(base_secret);
+    let dhs = [
+        dh(alice.dh_secret(), &spk.pair.public).unwrap(),
+        dh(&ek.secret, bob.public().dh_public()).unwrap(),
+        dh(&ek.secret, &spk.pair.public).unwrap(),
+        dh(
+            &ek.secret,
+            &prekeys.one_time_prekey(otpk_id).unwrap().public,
+        )
+        .unwrap(),
+    ];
     let kem_part = pending.kem.as_ref().unwrap();
     let ss = prekeys
         .kem_prekey(kem_part.id)
@@ -188,7 +226,9 @@ fn generate() -> Value {
     let env = Envelope::parse(&a1).unwrap();
     let (mut b, r) = Session::accept(&bob, &mut prekeys, &va, &env, 1_700_000_001).unwrap();
     assert_eq!(r.body.expose(), b"Can you review bed 7? Sats 91% on 4L.");
-    deliveries.push(json!({"to": "bob", "message": "a1", "result": "accept"}));
+    deliveries.push(
+        json!({"to": "bob", "message": "a1", "received_at": 1_700_000_001u64, "result": "accept"}),
+    );
 
     let (m, b1) = message(&mut s, &mut b, "b1", "On my way.", 1_700_000_010, true);
     messages.push(m);
@@ -207,7 +247,9 @@ fn generate() -> Value {
     for (name, env) in [("b3", &b3), ("b1", &b1), ("b2", &b2)] {
         let got = a.decrypt(env, 1_700_000_020).unwrap();
         assert!(!got.body.is_empty());
-        deliveries.push(json!({"to": "alice", "message": name, "result": "ok"}));
+        deliveries.push(
+            json!({"to": "alice", "message": name, "received_at": 1_700_000_020u64, "result": "ok"}),
+        );
     }
     let (m, a2) = message(
         &mut s,
@@ -219,7 +261,9 @@ fn generate() -> Value {
     );
     messages.push(m);
     b.decrypt(&a2, 1_700_000_031).unwrap();
-    deliveries.push(json!({"to": "bob", "message": "a2", "result": "ok"}));
+    deliveries.push(
+        json!({"to": "bob", "message": "a2", "received_at": 1_700_000_031u64, "result": "ok"}),
+    );
 
     let (m, a3) = message(&mut s, &mut a, "a3", "Lactate 4.1.", 1_700_000_035, false);
     messages.push(m);
@@ -230,16 +274,18 @@ fn generate() -> Value {
     let mut tampered = a3.clone();
     let last = tampered.len() - 1;
     tampered[last] ^= 0x01;
-    for (name, bytes, expect) in [
+    for (name, bytes, expect, expect_name) in [
         (
             "fail_replay",
             a2.clone(),
             crate::Error::Protocol(crate::ProtocolError::DuplicateMessage),
+            "ProtocolError::DuplicateMessage",
         ),
         (
             "fail_tampered_tag",
             tampered,
             crate::Error::Crypto(crate::CryptoError::DecryptFailed),
+            "CryptoError::DecryptFailed",
         ),
         (
             "fail_unknown_version",
@@ -249,11 +295,13 @@ fn generate() -> Value {
                 x
             },
             crate::Error::Decode(crate::DecodeError::UnknownVersion),
+            "DecodeError::UnknownVersion",
         ),
         (
             "fail_truncated",
             a3[..a3.len() - 17].to_vec(),
             crate::Error::Decode(crate::DecodeError::Truncated),
+            "DecodeError::Truncated",
         ),
     ] {
         assert_eq!(
@@ -262,10 +310,19 @@ fn generate() -> Value {
             "{name}"
         );
         assert_eq!(b.state_digest(), before);
-        failures.push(json!({"name": name, "to": "bob", "envelope": hex(&bytes), "error": expect.to_string()}));
+        failures.push(json!({
+            "name": name,
+            "to": "bob",
+            "checked_by": "Bob's session after delivery of a2 (before a3), at 1700000040",
+            "envelope": hex(&bytes),
+            "error": expect.to_string(),
+            "error_name": expect_name,
+        }));
     }
     b.decrypt(&a3, 1_700_000_041).unwrap();
-    deliveries.push(json!({"to": "bob", "message": "a3", "result": "ok"}));
+    deliveries.push(
+        json!({"to": "bob", "message": "a3", "received_at": 1_700_000_041u64, "result": "ok"}),
+    );
 
     json!({
         "description": "bleep 1:1 session (envelope version 2): identities, bundle, PQXDH, Double Ratchet with out-of-order delivery, and rejections. Random draws are listed in order with their labels; replaying them through the protocol reproduces every output byte.",
@@ -282,6 +339,10 @@ fn generate() -> Value {
             "kem_ciphertext": hex(kem_part.ciphertext.as_slice()),
             "kem_shared_secret": hex(ss.as_slice()),
             "base_key_public": hex(&pending.base_key),
+            "dh1": hex(dhs[0].as_slice()),
+            "dh2": hex(dhs[1].as_slice()),
+            "dh3": hex(dhs[2].as_slice()),
+            "dh4": hex(dhs[3].as_slice()),
             "associated_data": hex(&a.ad),
             "pqxdh_shared_secret": hex(sk.as_bytes()),
         },
