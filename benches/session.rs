@@ -7,8 +7,8 @@
 //! floors. Handshake (PQXDH, no one-time prekeys): initiator = 2 X25519
 //! key generations + 4 X25519 + 2 HKDF + ML-KEM-1024 encapsulation + the
 //! send floor; responder = 4 X25519 + 2 HKDF + ML-KEM-1024 decapsulation
-//! + the receive floor. The X3DH floors without the KEM are measured too,
-//! so the KEM's share is visible.
+//! and the receive floor. The X3DH floors without the KEM are measured
+//! too, so the KEM's share is visible.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

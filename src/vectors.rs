@@ -102,7 +102,7 @@ fn message(
         let r = &sender.ratchet;
         let their = PublicKey::from(r.receiving.as_ref().unwrap().ratchet_key);
         let d = dh(&X25519KeyPair::from_secret_bytes(secret).secret, &their).unwrap();
-        r.root.ratchet(&*d).1
+        r.root.ratchet(&d).1
     } else {
         sender.ratchet.sending.as_ref().unwrap().key.duplicate()
     };

@@ -14,6 +14,22 @@
 //! message fails to authenticate (`DecryptFailed`), revealing nothing about
 //! which check failed. Encapsulation keys are checked (FIPS 203 §7.2
 //! modulus check) when a bundle is parsed.
+//!
+//! Why ML-KEM-1024: NIST category 5, as Signal's PQXDH uses; clinical
+//! messages must stay confidential for decades, and the cost (1568-byte
+//! keys and ciphertexts, against 1184/1088 for ML-KEM-768, the set the TLS
+//! hybrid `X25519MLKEM768` chose to keep a ClientHello small) is paid only
+//! in bundles and the first messages of a session.
+//!
+//! Why RustCrypto `ml-kem` 0.3 rather than `libcrux-ml-kem`: it uses the
+//! `rand_core` 0.10 and `hybrid-array`/`sha3` stack the crate already
+//! builds (no crate in two versions), it has a stable API rather than a
+//! 0.0.x one pinning four `libcrux-*` crates to exact versions, its
+//! decapsulation key wipes `d`, `z` and the decryption key on drop (feature
+//! `zeroize`), and decapsulation selects the implicit-rejection key in
+//! constant time (`ctutils`). libcrux's formal verification is a stronger
+//! claim than `ml-kem`'s review and Wycheproof tests; the wrapper here is
+//! small enough to swap if that becomes the deciding factor.
 
 use crate::error::{DecodeError, Result};
 use ml_kem::array::Array;
