@@ -380,3 +380,37 @@ fn sizes_on_the_wire_are_as_documented() {
         .unwrap();
     assert_eq!(next.envelope.len(), 146);
 }
+
+#[test]
+fn new_error_texts_and_debug_output_are_fixed() {
+    for (e, text) in [
+        (
+            ProtocolError::PostQuantumRequired,
+            "protocol error: classical handshake refused: post-quantum prekeys required",
+        ),
+        (
+            ProtocolError::UnknownKemPreKey,
+            "protocol error: ML-KEM prekey unknown or already used",
+        ),
+        (
+            ProtocolError::ReplayedPreKeyMessage,
+            "protocol error: prekey message already accepted (replay)",
+        ),
+    ] {
+        assert_eq!(Error::Protocol(e).to_string(), text);
+    }
+    let mut s = setup(10, 1, 1);
+    let store = format!("{:?}", s.prekeys);
+    assert!(
+        store.ends_with("signed_prekey_ids: [1], one_time_prekeys: 1, kem_one_time_prekeys: 1 }"),
+        "{store}"
+    );
+    let bundle = s.bundle();
+    let (a, first) = s.first(&bundle, b"NHS 943 476 5919");
+    let shown = format!("{a:?} {:?}", Envelope::parse(&first).unwrap());
+    assert!(shown.contains("handshake: PostQuantum"), "{shown}");
+    assert!(shown.contains("version: 2"), "{shown}");
+    assert!(!shown.contains("943"), "{shown}");
+    // No KEM ciphertext byte run is printed.
+    assert!(shown.len() < 400, "{shown}");
+}
