@@ -57,10 +57,10 @@ pub const MAX_BUNDLE_KEM_ONE_TIME_PREKEYS: usize = 100;
 ///
 /// Each is kept as a 64-byte seed plus its 1568-byte public half and
 /// signature, and loading a store derives every key again from its seed
-/// (ML-KEM-1024 key generation, about 0.1 ms with `ml-kem` 0.3): 1000 keys are about 1.7 MB
-/// and 0.1 s to load. One-time KEM prekeys are a refinement (the
-/// last-resort KEM prekey always exists), so a smaller pool than the
-/// X25519 one suffices.
+/// (ML-KEM-1024 key generation, about 0.1 ms with `ml-kem` 0.3): 1000
+/// keys are about 1.7 MB and 0.1 s to load. One-time KEM prekeys are a
+/// refinement (the last-resort KEM prekey always exists), so a smaller
+/// pool than the X25519 one suffices.
 pub const MAX_STORED_KEM_ONE_TIME_PREKEYS: usize = 1000;
 
 /// Base keys of accepted first messages a [`crate::PreKeyStore`] remembers
