@@ -414,3 +414,35 @@ fn new_error_texts_and_debug_output_are_fixed() {
     // No KEM ciphertext byte run is printed.
     assert!(shown.len() < 400, "{shown}");
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Any single changed byte or cut of a genuine PQXDH first message
+        /// is refused with a typed error and burns nothing; the genuine
+        /// message is accepted afterwards.
+        #[test]
+        fn altered_first_messages_change_nothing(
+            seed in 0u64..4,
+            at in any::<proptest::sample::Index>(),
+            flip in 1u8..=255,
+            cut in any::<proptest::sample::Index>(),
+        ) {
+            let mut s = setup(100 + seed, 1, 1);
+            let bundle = s.bundle();
+            let (_a, first) = s.first(&bundle, b"obs due at 14:00");
+            let view = s.store_view();
+            let mut bad = first.clone();
+            bad[at.index(first.len())] ^= flip;
+            prop_assert!(s.accept(&bad).is_err());
+            prop_assert_eq!(s.store_view(), view.clone());
+            prop_assert!(s.accept(&first[..cut.index(first.len())]).is_err());
+            prop_assert_eq!(s.store_view(), view);
+            prop_assert!(s.accept(&first).is_ok());
+        }
+    }
+}
