@@ -22,9 +22,9 @@
 
 use bleep::limits::{MAX_BUNDLE_KEM_ONE_TIME_PREKEYS, MAX_BUNDLE_ONE_TIME_PREKEYS};
 use bleep::{
-    ENVELOPE_VERSION, Envelope, IDENTITY_KEY_LEN, IdentityKey, IdentityKeyPair, MessageId,
-    OutgoingMessage, PeerId, PreKeyBundle, PreKeyStore, Session, TrustPolicy, TrustStore,
-    VerifiedIdentity,
+    ENVELOPE_VERSION, Envelope, HandshakePolicy, IDENTITY_KEY_LEN, IdentityKey, IdentityKeyPair,
+    MessageId, OutgoingMessage, PeerId, PreKeyBundle, PreKeyStore, Session, TrustPolicy,
+    TrustStore, VerifiedIdentity,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -95,7 +95,8 @@ pub(crate) struct Genuine {
     pub(crate) envelope: Vec<u8>,
     pub(crate) body: Vec<u8>,
     pub(crate) id: MessageId,
-    /// Whether it decrypts at [`NOW`] (false for an expired one).
+    /// Whether it is accepted at [`NOW`] (false for an expired one, or a
+    /// classical one that a responder requiring PQXDH refuses).
     pub(crate) valid_now: bool,
     /// Whether accepting it consumes a one-time prekey.
     pub(crate) uses_one_time_prekey: bool,
@@ -399,6 +400,23 @@ pub(crate) fn accept_fixture() -> AcceptFixture {
     let mut too_late = send(&mut s, &mut rng, b"too late", None, false);
     too_late.valid_now = false;
     genuine.push(too_late);
+    // A classical (X3DH) first message, made from the bundle with its KEM
+    // part stripped: refused, since the responder requires PQXDH.
+    let full_bytes = full.with_one_time_prekey(None).unwrap().to_bytes();
+    let mut stripped = full_bytes[..1 + IDENTITY_KEY_LEN + 100 + 2].to_vec();
+    stripped[0] = 1;
+    let classical = PreKeyBundle::from_bytes(&stripped).unwrap();
+    let mut s = Session::initiate_with_policy(
+        &mut rng,
+        &identity(0xE1),
+        &vb,
+        &classical,
+        HandshakePolicy::AllowClassical,
+    )
+    .unwrap();
+    let mut refused = send(&mut s, &mut rng, b"classical", None, false);
+    refused.valid_now = false;
+    genuine.push(refused);
     let published = store.bundle().to_bytes();
     AcceptFixture {
         bob,
