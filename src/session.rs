@@ -191,6 +191,11 @@ impl Session {
     /// [`ProtocolError::UnknownKemPreKey`] (including reuse),
     /// [`ProtocolError::ReplayedPreKeyMessage`], or any decrypt error (a
     /// tampered KEM ciphertext is [`crate::CryptoError::DecryptFailed`]).
+    ///
+    /// The initiator repeats its handshake on every message until the
+    /// first reply, so a later prekey message of a handshake already
+    /// accepted is also `ReplayedPreKeyMessage` here: give it to the
+    /// session this call returned (its [`Session::decrypt`] reads it).
     pub fn accept(
         me: &IdentityKeyPair,
         prekeys: &mut PreKeyStore,

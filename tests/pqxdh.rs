@@ -446,3 +446,27 @@ mod props {
         }
     }
 }
+
+#[test]
+fn a_second_prekey_message_of_an_accepted_handshake_goes_to_its_session() {
+    let mut s = setup(11, 0, 0);
+    let bundle = s.bundle();
+    let mut a = Session::initiate(&mut s.rng, &s.alice, &s.vb, &bundle).unwrap();
+    let m1 = a
+        .encrypt(&mut s.rng, OutgoingMessage::new(b"one", 1))
+        .unwrap()
+        .envelope;
+    let m2 = a
+        .encrypt(&mut s.rng, OutgoingMessage::new(b"two", 1))
+        .unwrap()
+        .envelope;
+    let (mut b, _) = s.accept(&m1).unwrap();
+    // The initiator repeats its handshake until the first reply: the
+    // second message is not a new session...
+    assert_eq!(
+        s.accept(&m2).unwrap_err(),
+        Error::Protocol(ProtocolError::ReplayedPreKeyMessage)
+    );
+    // ...but the next message of the one already accepted.
+    assert_eq!(b.decrypt(&m2, 2).unwrap().body.expose(), b"two");
+}
