@@ -4,7 +4,11 @@
 //! machine. Symmetric step: 2 HMAC-SHA256 + one AEAD call on 1 KiB.
 //! Ping-pong (one DH ratchet step per message, sent and received): one
 //! X25519 key generation + 2 X25519 + 2 HKDF (root KDF) + both symmetric
-//! floors.
+//! floors. Handshake (PQXDH, no one-time prekeys): initiator = 2 X25519
+//! key generations + 4 X25519 + 2 HKDF + ML-KEM-1024 encapsulation + the
+//! send floor; responder = 4 X25519 + 2 HKDF + ML-KEM-1024 decapsulation
+//! and the receive floor. The X3DH floors without the KEM are measured
+//! too, so the KEM's share is visible.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,6 +21,8 @@ use chacha20poly1305::aead::AeadInOut;
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use hmac::{Hmac, Mac};
+use ml_kem::array::Array;
+use ml_kem::{Decapsulate, DecapsulationKey, EncapsulationKey, KeyExport, MlKem1024};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use sha2::Sha256;
@@ -123,11 +129,76 @@ fn configured() -> Criterion {
         .sample_size(50)
 }
 
+/// `SK = HKDF(0^32, ikm)` to 32 bytes.
+fn sk_kdf(ikm: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    hkdf::Hkdf::<Sha256>::new(Some(&[0; 32]), ikm)
+        .expand(b"x3dh", &mut out)
+        .unwrap();
+    out
+}
+
+/// The X25519 and HKDF work of an X3DH initiator and its first ratchet
+/// step: 2 key generations, 4 DH, 2 HKDF.
+fn x3dh_initiator_floor(
+    rng: &mut ChaCha20Rng,
+    ik: &StaticSecret,
+    bob_ik: &PublicKey,
+    spk: &PublicKey,
+) -> [u8; 64] {
+    let ek = StaticSecret::random_from_rng(&mut *rng);
+    black_box(PublicKey::from(&ek));
+    let dh1 = ik.diffie_hellman(spk);
+    let dh2 = ek.diffie_hellman(bob_ik);
+    let dh3 = ek.diffie_hellman(spk);
+    let mut ikm = [0u8; 128];
+    ikm[32..64].copy_from_slice(dh1.as_bytes());
+    ikm[64..96].copy_from_slice(dh2.as_bytes());
+    ikm[96..].copy_from_slice(dh3.as_bytes());
+    let sk = sk_kdf(&ikm);
+    let ratchet = StaticSecret::random_from_rng(&mut *rng);
+    black_box(PublicKey::from(&ratchet));
+    let d = ratchet.diffie_hellman(spk);
+    root_kdf(&sk, d.as_bytes())
+}
+
+/// The responder's: 4 DH, 2 HKDF.
+fn x3dh_responder_floor(
+    spk: &StaticSecret,
+    ik: &StaticSecret,
+    alice_ik: &PublicKey,
+    base: &PublicKey,
+    ratchet: &PublicKey,
+) -> [u8; 64] {
+    let dh1 = spk.diffie_hellman(alice_ik);
+    let dh2 = ik.diffie_hellman(base);
+    let dh3 = spk.diffie_hellman(base);
+    let mut ikm = [0u8; 128];
+    ikm[32..64].copy_from_slice(dh1.as_bytes());
+    ikm[64..96].copy_from_slice(dh2.as_bytes());
+    ikm[96..].copy_from_slice(dh3.as_bytes());
+    let sk = sk_kdf(&ikm);
+    let d = spk.diffie_hellman(ratchet);
+    root_kdf(&sk, d.as_bytes())
+}
+
 fn handshake(c: &mut Criterion) {
     let mut g = c.benchmark_group("handshake");
     let mut p = parties();
     let bundle = p.bob_prekeys.bundle();
-    g.bench_function("initiator (X3DH + first message)", |b| {
+    let first_len = {
+        let mut s = Session::initiate(&mut p.rng, &p.alice_id, &p.vb, &bundle).unwrap();
+        s.encrypt(&mut p.rng, proof(&s), OutgoingMessage::new(b"hi", 0))
+            .unwrap()
+            .envelope
+            .len()
+    };
+    println!(
+        "sizes: bundle {} bytes (no one-time prekeys), first message {} bytes (2-byte body)",
+        bundle.to_bytes().len(),
+        first_len
+    );
+    g.bench_function("initiator (PQXDH + first message)", |b| {
         b.iter(|| {
             let mut s = Session::initiate(&mut p.rng, &p.alice_id, &p.vb, &bundle).unwrap();
             black_box(
@@ -136,7 +207,7 @@ fn handshake(c: &mut Criterion) {
             )
         })
     });
-    g.bench_function("responder (parse + X3DH + first message)", |b| {
+    g.bench_function("responder (parse + PQXDH + first message)", |b| {
         b.iter_batched(
             || {
                 let mut s = Session::initiate(&mut p.rng, &p.alice_id, &p.vb, &bundle).unwrap();
@@ -150,6 +221,88 @@ fn handshake(c: &mut Criterion) {
             },
             BatchSize::SmallInput,
         )
+    });
+
+    // Floors from the primitives alone, with stand-in keys.
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    let key = |rng: &mut ChaCha20Rng| StaticSecret::random_from_rng(rng);
+    let (ik_a, ik_b, spk, base, ratchet) = (
+        key(&mut rng),
+        key(&mut rng),
+        key(&mut rng),
+        key(&mut rng),
+        key(&mut rng),
+    );
+    let (ik_a_pub, ik_b_pub, spk_pub, base_pub, ratchet_pub) = (
+        PublicKey::from(&ik_a),
+        PublicKey::from(&ik_b),
+        PublicKey::from(&spk),
+        PublicKey::from(&base),
+        PublicKey::from(&ratchet),
+    );
+    let dk = DecapsulationKey::<MlKem1024>::from_seed(Array::from([3u8; 64]));
+    let ek_bytes = dk.encapsulation_key().to_bytes();
+    let (ct, _) = dk
+        .encapsulation_key()
+        .encapsulate_deterministic(&Array::from([4u8; 32]));
+    let ck = [7u8; 32];
+    let mut sent = BODY;
+    let tag = floor_send(&ck, &mut sent);
+    g.bench_function("ML-KEM-1024 encapsulation (key parse + encaps)", |b| {
+        b.iter(|| {
+            let ek = EncapsulationKey::<MlKem1024>::new(black_box(&ek_bytes)).unwrap();
+            black_box(ek.encapsulate_deterministic(&Array::from([5u8; 32])))
+        })
+    });
+    g.bench_function("ML-KEM-1024 decapsulation", |b| {
+        b.iter(|| black_box(dk.decapsulate(black_box(&ct))))
+    });
+    g.bench_function("ML-KEM-1024 key from seed", |b| {
+        b.iter(|| {
+            black_box(DecapsulationKey::<MlKem1024>::from_seed(Array::from(
+                black_box([3u8; 64]),
+            )))
+        })
+    });
+    g.bench_function(
+        "floor initiator X3DH (2 keygen + 4 DH + 2 HKDF + send)",
+        |b| {
+            b.iter(|| {
+                let mut buf = BODY;
+                black_box((
+                    x3dh_initiator_floor(&mut rng, &ik_a, &ik_b_pub, &spk_pub),
+                    floor_send(&ck, &mut buf),
+                ))
+            })
+        },
+    );
+    g.bench_function("floor initiator PQXDH (X3DH floor + ML-KEM encaps)", |b| {
+        b.iter(|| {
+            let mut buf = BODY;
+            let ek = EncapsulationKey::<MlKem1024>::new(black_box(&ek_bytes)).unwrap();
+            black_box((
+                x3dh_initiator_floor(&mut rng, &ik_a, &ik_b_pub, &spk_pub),
+                ek.encapsulate_deterministic(&Array::from([5u8; 32])),
+                floor_send(&ck, &mut buf),
+            ))
+        })
+    });
+    g.bench_function("floor responder X3DH (4 DH + 2 HKDF + receive)", |b| {
+        b.iter(|| {
+            black_box((
+                x3dh_responder_floor(&spk, &ik_b, &ik_a_pub, &base_pub, &ratchet_pub),
+                floor_receive(&ck, &sent, &tag),
+            ))
+        })
+    });
+    g.bench_function("floor responder PQXDH (X3DH floor + ML-KEM decaps)", |b| {
+        b.iter(|| {
+            black_box((
+                x3dh_responder_floor(&spk, &ik_b, &ik_a_pub, &base_pub, &ratchet_pub),
+                dk.decapsulate(black_box(&ct)),
+                floor_receive(&ck, &sent, &tag),
+            ))
+        })
     });
     g.finish();
 }

@@ -20,11 +20,11 @@
     clippy::cast_possible_truncation
 )]
 
-use bleep::limits::MAX_BUNDLE_ONE_TIME_PREKEYS;
+use bleep::limits::{MAX_BUNDLE_KEM_ONE_TIME_PREKEYS, MAX_BUNDLE_ONE_TIME_PREKEYS};
 use bleep::{
-    ENVELOPE_VERSION, Envelope, IDENTITY_KEY_LEN, IdentityKey, IdentityKeyPair, MessageId,
-    OutgoingMessage, PeerId, PreKeyBundle, PreKeyStore, Session, TrustPolicy, TrustStore,
-    VerifiedIdentity,
+    ENVELOPE_VERSION, Envelope, HandshakePolicy, IDENTITY_KEY_LEN, IdentityKey, IdentityKeyPair,
+    MessageId, OutgoingMessage, PeerId, PreKeyBundle, PreKeyStore, Session, TrustPolicy,
+    TrustStore, VerifiedIdentity,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -100,10 +100,13 @@ pub(crate) struct Genuine {
     pub(crate) envelope: Vec<u8>,
     pub(crate) body: Vec<u8>,
     pub(crate) id: MessageId,
-    /// Whether it decrypts at [`NOW`] (false for an expired one).
+    /// Whether it is accepted at [`NOW`] (false for an expired one, or a
+    /// classical one that a responder requiring PQXDH refuses).
     pub(crate) valid_now: bool,
     /// Whether accepting it consumes a one-time prekey.
     pub(crate) uses_one_time_prekey: bool,
+    /// Whether accepting it consumes a one-time ML-KEM prekey.
+    pub(crate) uses_kem_one_time_prekey: bool,
 }
 
 fn send(
@@ -124,6 +127,7 @@ fn send(
         id: e.id,
         valid_now: expires_at.is_none_or(|at| at > NOW),
         uses_one_time_prekey,
+        uses_kem_one_time_prekey: false,
     }
 }
 
@@ -133,8 +137,13 @@ pub(crate) fn envelope(data: &[u8]) -> bool {
     let Ok(env) = Envelope::parse(data) else {
         return false;
     };
-    assert_eq!(data[0], ENVELOPE_VERSION);
+    // Version 2 (PQXDH sessions) or 1 (classical sessions, older builds).
+    assert!(data[0] == ENVELOPE_VERSION || data[0] == 1);
     assert_eq!(env.is_prekey_message(), data[1] == 1);
+    // A version-2 prekey message always carries the KEM part.
+    let pq = env.is_post_quantum_handshake();
+    assert_eq!(pq.is_some(), env.is_prekey_message());
+    assert!(pq.is_none_or(|pq| pq == (data[0] == ENVELOPE_VERSION)));
     match env.initiator_identity() {
         Some(id) => {
             assert!(env.is_prekey_message());
@@ -161,19 +170,50 @@ pub(crate) fn bundle(data: &[u8]) -> bool {
     assert_eq!(PreKeyBundle::from_bytes(&bytes).unwrap(), b);
     let n = b.one_time_prekey_count();
     assert!(n <= MAX_BUNDLE_ONE_TIME_PREKEYS);
-    // Layout: version, identity, signed prekey id, key, signature, count.
+    let m = b.kem_one_time_prekey_count();
+    assert!(m <= MAX_BUNDLE_KEM_ONE_TIME_PREKEYS);
+    // Layout: version, identity, signed prekey id, key, signature, count,
+    // one-time prekeys; version 2 then has the last-resort KEM prekey, a
+    // count and the one-time KEM prekeys (id, key, signature each).
     let fixed = 1 + IDENTITY_KEY_LEN + 4 + 32 + 64;
-    assert_eq!(data.len(), fixed + 2 + 36 * n);
+    let x25519_end = fixed + 2 + 36 * n;
+    let kem_entry = 4 + 1568 + 64;
+    assert_eq!(b.has_post_quantum_prekeys(), data[0] == 2);
+    if b.has_post_quantum_prekeys() {
+        assert_eq!(data.len(), x25519_end + kem_entry * (1 + m) + 2);
+    } else {
+        assert_eq!(data[0], 1);
+        assert_eq!((data.len(), m), (x25519_end, 0));
+    }
     assert_eq!(&b.identity().to_bytes()[..], &data[1..1 + IDENTITY_KEY_LEN]);
     let none = b.with_one_time_prekey(None).unwrap();
     assert_eq!(none.one_time_prekey_count(), 0);
     assert_eq!(PreKeyBundle::from_bytes(&none.to_bytes()).unwrap(), none);
-    for entry in data[fixed + 2..].chunks_exact(36) {
+    for entry in data[fixed + 2..x25519_end].chunks_exact(36) {
         let id = u32::from_be_bytes(entry[..4].try_into().unwrap());
         let one = b.with_one_time_prekey(Some(id)).unwrap();
         assert_eq!(one.one_time_prekey_count(), 1);
         let one_bytes = one.to_bytes();
-        assert_eq!(&one_bytes[fixed + 2..], entry);
+        assert_eq!(&one_bytes[fixed + 2..fixed + 2 + 36], entry);
+        assert_eq!(PreKeyBundle::from_bytes(&one_bytes).unwrap(), one);
+    }
+    let no_kem = b.with_kem_one_time_prekey(None).unwrap();
+    assert_eq!(no_kem.kem_one_time_prekey_count(), 0);
+    assert_eq!(
+        PreKeyBundle::from_bytes(&no_kem.to_bytes()).unwrap(),
+        no_kem
+    );
+    let kem_one_time = x25519_end + kem_entry + 2;
+    for entry in data
+        .get(kem_one_time..)
+        .unwrap_or(&[])
+        .chunks_exact(kem_entry)
+    {
+        let id = u32::from_be_bytes(entry[..4].try_into().unwrap());
+        let one = b.with_kem_one_time_prekey(Some(id)).unwrap();
+        assert_eq!(one.kem_one_time_prekey_count(), 1);
+        let one_bytes = one.to_bytes();
+        assert_eq!(&one_bytes[one_bytes.len() - kem_entry..], entry);
         assert_eq!(PreKeyBundle::from_bytes(&one_bytes).unwrap(), one);
     }
     true
@@ -319,6 +359,9 @@ pub(crate) fn accept_fixture() -> AcceptFixture {
     let bob = identity(0xB0);
     let mut store = PreKeyStore::new(&mut rng, &bob);
     store.generate_one_time_prekeys(&mut rng, 3).unwrap();
+    store
+        .generate_kem_one_time_prekeys(&mut rng, &bob, 2)
+        .unwrap();
     // Signed prekey 1 is rotated out below; 2 is still kept (with 3, 4).
     let stale = store.bundle().with_one_time_prekey(None).unwrap();
     store.rotate_signed_prekey(&mut rng, &bob);
@@ -328,32 +371,62 @@ pub(crate) fn accept_fixture() -> AcceptFixture {
     let full = store.bundle();
     let vb = trusted("bob", bob.public());
     let mut genuine = Vec::new();
-    for (tag, bundle, one_time) in [
-        (0xA1, full.with_one_time_prekey(Some(2)).unwrap(), true),
-        (0xC0, full.with_one_time_prekey(None).unwrap(), false),
-        (0xD0, old, false),
+    // KEM prekey ids: 1 is signed prekey 1's last-resort key, 2 and 3
+    // one-time, 4 to 6 the later signed prekeys' last-resort keys.
+    let no_kem_one_time = |b: PreKeyBundle| b.with_kem_one_time_prekey(None).unwrap();
+    for (tag, bundle, one_time, kem_one_time) in [
+        (
+            0xA1,
+            no_kem_one_time(full.with_one_time_prekey(Some(2)).unwrap()),
+            true,
+            false,
+        ),
+        (
+            0xC0,
+            no_kem_one_time(full.with_one_time_prekey(None).unwrap()),
+            false,
+            false,
+        ),
+        (0xD0, no_kem_one_time(old), false, false),
+        (
+            0xF0,
+            full.with_one_time_prekey(Some(3))
+                .unwrap()
+                .with_kem_one_time_prekey(Some(3))
+                .unwrap(),
+            true,
+            true,
+        ),
     ] {
         let mut s = Session::initiate(&mut rng, &identity(tag), &vb, &bundle).unwrap();
-        genuine.push(send(
-            &mut s,
-            &mut rng,
-            b"can you review bed 7",
-            None,
-            one_time,
-        ));
-        // The initiator's second message is a prekey message too.
-        genuine.push(send(
-            &mut s,
-            &mut rng,
-            b"second, before any reply",
-            None,
-            one_time,
-        ));
+        for body in [&b"can you review bed 7"[..], b"second, before any reply"] {
+            // The initiator's second message is a prekey message too.
+            let mut g = send(&mut s, &mut rng, body, None, one_time);
+            g.uses_kem_one_time_prekey = kem_one_time;
+            genuine.push(g);
+        }
     }
     let mut s = Session::initiate(&mut rng, &identity(0xE0), &vb, &stale).unwrap();
     let mut too_late = send(&mut s, &mut rng, b"too late", None, false);
     too_late.valid_now = false;
     genuine.push(too_late);
+    // A classical (X3DH) first message, made from the bundle with its KEM
+    // part stripped: refused, since the responder requires PQXDH.
+    let full_bytes = full.with_one_time_prekey(None).unwrap().to_bytes();
+    let mut stripped = full_bytes[..1 + IDENTITY_KEY_LEN + 100 + 2].to_vec();
+    stripped[0] = 1;
+    let classical = PreKeyBundle::from_bytes(&stripped).unwrap();
+    let mut s = Session::initiate_with_policy(
+        &mut rng,
+        &identity(0xE1),
+        &vb,
+        &classical,
+        HandshakePolicy::AllowClassical,
+    )
+    .unwrap();
+    let mut refused = send(&mut s, &mut rng, b"classical", None, false);
+    refused.valid_now = false;
+    genuine.push(refused);
     let published = store.bundle().to_bytes();
     AcceptFixture {
         bob,
@@ -365,9 +438,9 @@ pub(crate) fn accept_fixture() -> AcceptFixture {
 
 /// Arbitrary bytes (or a genuine prekey message under an XOR mask) given
 /// to `Session::accept` with a fixed responder: no panic; on error the
-/// prekey store is unchanged (same one-time prekey count, same bundle);
-/// only a genuine message is accepted, consuming exactly its one-time
-/// prekey. `data[0]` bit 6 presents a trust proof for someone else, which
+/// prekey store is unchanged (same one-time prekey counts of both kinds,
+/// same bundle); only a genuine message is accepted, consuming exactly its
+/// one-time prekeys. `data[0]` bit 6 presents a trust proof for someone else, which
 /// must be refused.
 pub(crate) fn handshake_accept(data: &[u8]) -> bool {
     ACCEPT.with(|cell| {
@@ -385,6 +458,7 @@ pub(crate) fn handshake_accept(data: &[u8]) -> bool {
             _ => trusted("someone else", identity(0x99).public()),
         };
         let before = fx.store.one_time_prekey_count();
+        let kem_before = fx.store.kem_one_time_prekey_count();
         match Session::accept(&fx.bob, &mut fx.store, &verified, &env, NOW) {
             Ok((mut session, msg)) => {
                 assert!(!wrong_peer, "accepted for the wrong identity");
@@ -398,6 +472,8 @@ pub(crate) fn handshake_accept(data: &[u8]) -> bool {
                 assert_eq!(msg.info.id, g.id);
                 let expected = before - usize::from(g.uses_one_time_prekey);
                 assert_eq!(fx.store.one_time_prekey_count(), expected);
+                let expected = kem_before - usize::from(g.uses_kem_one_time_prekey);
+                assert_eq!(fx.store.kem_one_time_prekey_count(), expected);
                 // The new session can answer.
                 let mut r = rng(0x01);
                 session
@@ -412,6 +488,7 @@ pub(crate) fn handshake_accept(data: &[u8]) -> bool {
             }
             Err(_) => {
                 assert_eq!(fx.store.one_time_prekey_count(), before);
+                assert_eq!(fx.store.kem_one_time_prekey_count(), kem_before);
                 assert_eq!(fx.store.bundle().to_bytes(), fx.published);
                 false
             }
@@ -658,10 +735,23 @@ pub(crate) fn seed_corpus() -> Vec<Seed> {
     let five = store.bundle().to_bytes();
     seeds.push(("bundle", "genuine-five".into(), five.clone()));
     let mut flipped = five;
-    let last = flipped.len() - 1;
+    // The last byte of the fifth one-time prekey, before the KEM part.
+    let last = 1 + IDENTITY_KEY_LEN + 100 + 2 + 5 * 36 - 1;
     flipped[last] ^= 0x40;
     // A one-time prekey is not signed: a changed one still parses.
     seeds.push(("bundle", "genuine-changed-one-time-key".into(), flipped));
+    store
+        .generate_kem_one_time_prekeys(&mut rng, &identity(0xB0), 2)
+        .unwrap();
+    let with_kem = store.bundle();
+    seeds.push(("bundle", "genuine-kem-two".into(), with_kem.to_bytes()));
+    let classical = {
+        let bytes = with_kem.to_bytes();
+        let mut v1 = bytes[..1 + IDENTITY_KEY_LEN + 100 + 2 + 5 * 36].to_vec();
+        v1[0] = 1;
+        v1
+    };
+    seeds.push(("bundle", "genuine-classical-v1".into(), classical));
 
     for (i, g) in d.genuine.iter().chain(&a.genuine).enumerate() {
         seeds.push(("envelope", format!("genuine-{i}"), g.envelope.clone()));

@@ -78,6 +78,15 @@ pub enum ProtocolError {
     Expired,
     /// A normal message arrived where a prekey message was required.
     NotPreKeyMessage,
+    /// The ML-KEM prekey named by the message is unknown or already used.
+    UnknownKemPreKey,
+    /// The bundle or prekey message offers only a classical (X3DH)
+    /// handshake and the app has not allowed classical sessions: the
+    /// post-quantum part is missing or was stripped.
+    PostQuantumRequired,
+    /// A prekey message whose base key this prekey store already accepted
+    /// (a replayed first message).
+    ReplayedPreKeyMessage,
 }
 
 /// The trust policy said no.
@@ -225,6 +234,11 @@ impl fmt::Display for ProtocolError {
             ProtocolError::WrongSession => "message belongs to another session",
             ProtocolError::Expired => "message has expired",
             ProtocolError::NotPreKeyMessage => "a prekey message was expected",
+            ProtocolError::UnknownKemPreKey => "ML-KEM prekey unknown or already used",
+            ProtocolError::PostQuantumRequired => {
+                "classical handshake refused: post-quantum prekeys required"
+            }
+            ProtocolError::ReplayedPreKeyMessage => "prekey message already accepted (replay)",
         })
     }
 }

@@ -51,7 +51,7 @@ pub use identity::{
 };
 pub use retention::{AwaitingFiling, FileError, MessageRef, MessageVault, Stored};
 pub use secret::Plaintext;
-pub use session::{EncryptedMessage, Session};
+pub use session::{EncryptedMessage, HandshakeKind, HandshakePolicy, Session};
 #[doc(hidden)]
 pub use state::fuzz_decode_state;
 pub use state::{

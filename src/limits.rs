@@ -46,6 +46,36 @@ pub const MAX_BUNDLE_ONE_TIME_PREKEYS: usize = 100;
 /// Most one-time prekeys a [`crate::PreKeyStore`] keeps at once.
 pub const MAX_STORED_ONE_TIME_PREKEYS: usize = 10_000;
 
+/// Most one-time ML-KEM prekeys a published bundle may carry.
+///
+/// Each costs 1636 bytes in a bundle (id, 1568-byte encapsulation key,
+/// signature), so a bundle at the limit is about 160 KiB: the size of an
+/// upload batch to a server, never what one initiator is handed (one).
+pub const MAX_BUNDLE_KEM_ONE_TIME_PREKEYS: usize = 100;
+
+/// Most one-time ML-KEM prekeys a [`crate::PreKeyStore`] keeps at once.
+///
+/// Each is kept as a 64-byte seed plus its 1568-byte public half and
+/// signature, and loading a store derives every key again from its seed
+/// (ML-KEM-1024 key generation, about 0.1 ms with `ml-kem` 0.3): 1000
+/// keys are about 1.7 MB and 0.1 s to load. One-time KEM prekeys are a
+/// refinement (the last-resort KEM prekey always exists), so a smaller
+/// pool than the X25519 one suffices.
+pub const MAX_STORED_KEM_ONE_TIME_PREKEYS: usize = 1000;
+
+/// Base keys of accepted first messages a [`crate::PreKeyStore`] remembers
+/// per signed prekey, to refuse a replayed first message
+/// ([`crate::ProtocolError::ReplayedPreKeyMessage`]).
+///
+/// A handshake made without a one-time prekey can otherwise be replayed
+/// to start a second session. 32 bytes each: with
+/// [`MAX_SIGNED_PREKEYS`] signed prekeys kept, the record is at most
+/// 3 × 1024 × 32 = 96 KiB. 1024 covers a month of a signed prekey's life at
+/// thirty new conversations a day; past it the oldest base key is
+/// forgotten (that handshake's first message could then be replayed, as
+/// it can once its signed prekey is rotated out, which refuses it anyway).
+pub const MAX_ACCEPTED_BASE_KEYS: usize = 1024;
+
 /// Signed prekeys kept after rotation (current included), so that a
 /// handshake begun from a bundle fetched just before a rotation completes.
 pub const MAX_SIGNED_PREKEYS: usize = 3;

@@ -20,6 +20,10 @@ pub(crate) const LABEL_IDENTITY_BINDING: &[u8] = b"bleep v1 identity binding";
 pub(crate) const LABEL_SIGNED_PREKEY: &[u8] = b"bleep v1 signed prekey";
 /// HKDF info of the X3DH shared secret.
 pub(crate) const LABEL_X3DH: &[u8] = b"bleep v1 x3dh";
+/// Signature context of an ML-KEM prekey (last-resort or one-time).
+pub(crate) const LABEL_KEM_PREKEY: &[u8] = b"bleep v2 kem prekey";
+/// HKDF info of the PQXDH shared secret (X25519, SHA-256, ML-KEM-1024).
+pub(crate) const LABEL_PQXDH: &[u8] = b"bleep v2 pqxdh x25519 sha256 mlkem1024";
 /// HKDF info of the root KDF.
 pub(crate) const LABEL_ROOT: &[u8] = b"bleep v1 root";
 /// Signature context of an organisation's attestation of an identity key.
@@ -64,6 +68,8 @@ mod tests {
         assert_eq!(LABEL_ROOT, b"bleep v1 root");
         assert_eq!(LABEL_SIGNED_PREKEY, b"bleep v1 signed prekey");
         assert_eq!(LABEL_IDENTITY_BINDING, b"bleep v1 identity binding");
+        assert_eq!(LABEL_KEM_PREKEY, b"bleep v2 kem prekey");
+        assert_eq!(LABEL_PQXDH, b"bleep v2 pqxdh x25519 sha256 mlkem1024");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The 1:1 session an app holds for each conversation.
 //!
 //! A session starts only from a [`VerifiedIdentity`] (the trust store's
-//! proof), runs X3DH and then the Double Ratchet, and seals every message
-//! in the versioned [`Envelope`]. Every failed decrypt leaves the session
+//! proof), runs PQXDH (X3DH only where the app explicitly allows a
+//! classical session, see [`HandshakePolicy`]) and then the Double
+//! Ratchet, and seals every message in the versioned [`Envelope`]. Every failed decrypt leaves the session
 //! exactly as it was; [`Session::state_digest`] lets tests and apps check.
 //!
 //! Order of operations that loses nothing: after [`Session::encrypt`] and
@@ -23,7 +24,8 @@ use crate::ratchet::skipped::{SkippedChain, SkippedKeys};
 use crate::ratchet::{Ratchet, ReceivingChain, SendingChain};
 use crate::wire::codec::{Reader, len_u16};
 use crate::wire::envelope::{
-    ENVELOPE_VERSION, Envelope, KIND_MESSAGE, KIND_PREKEY, MAX_PREFIX_LEN, PreKeyPart,
+    ENVELOPE_VERSION, ENVELOPE_VERSION_CLASSICAL, Envelope, KIND_MESSAGE, KIND_PREKEY,
+    MAX_PREFIX_LEN, PreKeyPart,
 };
 use crate::wire::payload::{self, MessageId, OutgoingMessage, ReceivedMessage};
 use core::fmt;
@@ -33,8 +35,38 @@ use std::collections::VecDeque;
 use x25519_dalek::PublicKey;
 use zeroize::Zeroizing;
 
-/// Version byte of the session state encoding.
-const STATE_VERSION: u8 = 1;
+/// Version byte of the session state encoding (version 1, from before
+/// PQXDH, is still read: it loads as a classical session).
+const STATE_VERSION: u8 = 2;
+const STATE_VERSION_1: u8 = 1;
+
+/// Which handshake started a session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandshakeKind {
+    /// PQXDH: X25519 and ML-KEM-1024. The default, and the only kind two
+    /// current versions start between themselves.
+    PostQuantum,
+    /// Classical X3DH: only with a peer that published no ML-KEM prekeys,
+    /// where the app allowed it ([`HandshakePolicy::AllowClassical`]), or
+    /// a session loaded from the version-1 state encoding. Its messages
+    /// can be decrypted by an attacker who records them now and breaks
+    /// X25519 later; an app should show it.
+    Classical,
+}
+
+/// Whether a session may start with a classical (X3DH-only) handshake.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HandshakePolicy {
+    /// Refuse a bundle or prekey message without ML-KEM prekeys
+    /// ([`ProtocolError::PostQuantumRequired`]). The default.
+    #[default]
+    RequirePostQuantum,
+    /// Use PQXDH whenever the peer offers it, and X3DH with a peer (an
+    /// older version) that does not. A stripped KEM part still never
+    /// yields a session: the handshake secret then differs and the first
+    /// message fails to authenticate.
+    AllowClassical,
+}
 
 /// An encrypted message ready to send.
 #[derive(Debug)]
@@ -79,6 +111,7 @@ pub struct Session {
     pub(crate) ad: [u8; AD_LEN],
     peer: IdentityKey,
     initiator: bool,
+    kind: HandshakeKind,
     base_key: [u8; 32],
     /// The initiator's handshake fields, sent on every message until the
     /// first reply arrives.
@@ -94,16 +127,33 @@ impl Session {
     /// messages until the peer replies.
     ///
     /// Errors: [`TrustError::IdentityMismatch`] if the bundle belongs to
-    /// someone else; [`crate::CryptoError::NonContributory`] for a
-    /// low-order prekey.
+    /// someone else; [`ProtocolError::PostQuantumRequired`] if the bundle
+    /// has no ML-KEM prekeys (use [`Session::initiate_with_policy`] to
+    /// allow a classical session with an older peer);
+    /// [`crate::CryptoError::NonContributory`] for a low-order prekey.
     pub fn initiate(
         rng: &mut (impl CryptoRng + ?Sized),
         me: &IdentityKeyPair,
         peer: &VerifiedIdentity,
         bundle: &PreKeyBundle,
     ) -> Result<Session> {
+        Self::initiate_with_policy(rng, me, peer, bundle, HandshakePolicy::RequirePostQuantum)
+    }
+
+    /// [`Session::initiate`] under an explicit [`HandshakePolicy`]. PQXDH
+    /// is used whenever the bundle offers it.
+    pub fn initiate_with_policy(
+        rng: &mut (impl CryptoRng + ?Sized),
+        me: &IdentityKeyPair,
+        peer: &VerifiedIdentity,
+        bundle: &PreKeyBundle,
+        policy: HandshakePolicy,
+    ) -> Result<Session> {
         if bundle.identity() != peer.identity_key() {
             return Err(TrustError::IdentityMismatch.into());
+        }
+        if !bundle.has_post_quantum_prekeys() && policy == HandshakePolicy::RequirePostQuantum {
+            return Err(ProtocolError::PostQuantumRequired.into());
         }
         let init = x3dh::initiate(rng, me, bundle)?;
         let ours = X25519KeyPair::generate(rng);
@@ -113,12 +163,17 @@ impl Session {
             ad: x3dh::associated_data(me.public(), bundle.identity()),
             peer: bundle.identity().clone(),
             initiator: true,
+            kind: match init.kem {
+                Some(_) => HandshakeKind::PostQuantum,
+                None => HandshakeKind::Classical,
+            },
             base_key,
             pending: Some(PreKeyPart {
                 identity: me.public().clone(),
                 base_key,
                 signed_prekey_id: bundle.signed_prekey_id(),
                 one_time_prekey_id: init.one_time_prekey_id,
+                kem: init.kem,
             }),
             ratchet: Box::new(ratchet),
         })
@@ -126,19 +181,48 @@ impl Session {
 
     /// Accepts a prekey message from `peer` (whom the trust store accepted
     /// for the identity in the envelope), returning the new session and the
-    /// first message. The one-time prekey used is removed from `prekeys`
+    /// first message. The one-time prekeys used (X25519 and ML-KEM) are
+    /// removed from `prekeys`, and the base key recorded against replay,
     /// only if the message decrypts; on any error nothing changes.
     ///
     /// Errors: [`ProtocolError::NotPreKeyMessage`],
-    /// [`TrustError::IdentityMismatch`], [`ProtocolError::UnknownSignedPreKey`],
-    /// [`ProtocolError::UnknownOneTimePreKey`] (including reuse), or any
-    /// decrypt error.
+    /// [`TrustError::IdentityMismatch`], [`ProtocolError::PostQuantumRequired`]
+    /// (a classical prekey message: see [`Session::accept_with_policy`]),
+    /// [`ProtocolError::UnknownSignedPreKey`],
+    /// [`ProtocolError::UnknownOneTimePreKey`] and
+    /// [`ProtocolError::UnknownKemPreKey`] (including reuse),
+    /// [`ProtocolError::ReplayedPreKeyMessage`], or any decrypt error (a
+    /// tampered KEM ciphertext is [`crate::CryptoError::DecryptFailed`]).
+    ///
+    /// The initiator repeats its handshake on every message until the
+    /// first reply, so a later prekey message of a handshake already
+    /// accepted is also `ReplayedPreKeyMessage` here: give it to the
+    /// session this call returned (its [`Session::decrypt`] reads it).
     pub fn accept(
         me: &IdentityKeyPair,
         prekeys: &mut PreKeyStore,
         peer: &VerifiedIdentity,
         envelope: &Envelope<'_>,
         now: u64,
+    ) -> Result<(Session, ReceivedMessage)> {
+        Self::accept_with_policy(
+            me,
+            prekeys,
+            peer,
+            envelope,
+            now,
+            HandshakePolicy::RequirePostQuantum,
+        )
+    }
+
+    /// [`Session::accept`] under an explicit [`HandshakePolicy`].
+    pub fn accept_with_policy(
+        me: &IdentityKeyPair,
+        prekeys: &mut PreKeyStore,
+        peer: &VerifiedIdentity,
+        envelope: &Envelope<'_>,
+        now: u64,
+        policy: HandshakePolicy,
     ) -> Result<(Session, ReceivedMessage)> {
         let pk = envelope
             .prekey
@@ -147,10 +231,25 @@ impl Session {
         if pk.identity != *peer.identity_key() {
             return Err(TrustError::IdentityMismatch.into());
         }
+        if pk.kem.is_none() && policy == HandshakePolicy::RequirePostQuantum {
+            return Err(ProtocolError::PostQuantumRequired.into());
+        }
         let spk = prekeys.signed_prekey(pk.signed_prekey_id)?;
         let otpk = match pk.one_time_prekey_id {
             Some(id) => Some(&prekeys.one_time_prekey(id)?.secret),
             None => None,
+        };
+        let kem = match &pk.kem {
+            Some(part) => Some((prekeys.kem_prekey(part.id)?, part)),
+            None => None,
+        };
+        if prekeys.was_accepted(pk.signed_prekey_id, &pk.base_key) {
+            return Err(ProtocolError::ReplayedPreKeyMessage.into());
+        }
+        let ss = kem.map(|((k, _), part)| k.pair.decapsulate(&part.ciphertext));
+        let kem_one_time = match (&pk.kem, kem) {
+            (Some(part), Some(((_, true), _))) => Some(part.id),
+            _ => None,
         };
         let shared = x3dh::respond(
             me,
@@ -158,11 +257,16 @@ impl Session {
             otpk,
             &pk.identity,
             &PublicKey::from(pk.base_key),
+            ss.as_deref(),
         )?;
         let mut session = Session {
             ad: x3dh::associated_data(&pk.identity, me.public()),
             peer: pk.identity.clone(),
             initiator: false,
+            kind: match pk.kem {
+                Some(_) => HandshakeKind::PostQuantum,
+                None => HandshakeKind::Classical,
+            },
             base_key: pk.base_key,
             pending: None,
             ratchet: Box::new(Ratchet::responder(shared, spk.pair.duplicate())),
@@ -171,7 +275,25 @@ impl Session {
         if let Some(id) = pk.one_time_prekey_id {
             prekeys.consume_one_time_prekey(id);
         }
+        if let Some(id) = kem_one_time {
+            prekeys.consume_kem_one_time_prekey(id);
+        }
+        prekeys.record_accepted(pk.signed_prekey_id, pk.base_key);
         Ok((session, msg))
+    }
+
+    /// Which handshake started this session, so the app can show a
+    /// classical one.
+    pub fn handshake_kind(&self) -> HandshakeKind {
+        self.kind
+    }
+
+    /// The envelope version this session writes.
+    fn envelope_version(&self) -> u8 {
+        match self.kind {
+            HandshakeKind::PostQuantum => ENVELOPE_VERSION,
+            HandshakeKind::Classical => ENVELOPE_VERSION_CLASSICAL,
+        }
     }
 
     /// The peer's identity.
@@ -212,7 +334,7 @@ impl Session {
                 .map_or(0, |_| crate::wire::envelope::MAX_PREKEY_PART_LEN)
             + HEADER_LEN;
         let mut out = Vec::with_capacity(prefix_len + NONCE_LEN + message.padded_len() + TAG_LEN);
-        out.push(ENVELOPE_VERSION);
+        out.push(self.envelope_version());
         match &self.pending {
             Some(pk) => {
                 out.push(KIND_PREKEY);
@@ -283,7 +405,10 @@ impl Session {
 
     fn decrypt_envelope(&mut self, env: &Envelope<'_>, now: u64) -> Result<ReceivedMessage> {
         if let Some(pk) = &env.prekey
-            && (self.initiator || pk.base_key != self.base_key || pk.identity != self.peer)
+            && (self.initiator
+                || pk.base_key != self.base_key
+                || pk.identity != self.peer
+                || env.version != self.envelope_version())
         {
             return Err(ProtocolError::WrongSession.into());
         }
@@ -321,6 +446,7 @@ impl Session {
         let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len_bound()));
         out.push(STATE_VERSION);
         out.push(u8::from(self.initiator));
+        out.push(u8::from(self.kind == HandshakeKind::PostQuantum));
         out.extend_from_slice(&self.ad);
         out.extend_from_slice(&self.peer.to_bytes());
         out.extend_from_slice(&self.base_key);
@@ -372,7 +498,7 @@ impl Session {
     /// growing its buffer.
     pub(crate) fn encoded_len_bound(&self) -> usize {
         let r = &self.ratchet;
-        let fixed = 1 + 1 + AD_LEN + crate::identity::IDENTITY_KEY_LEN + 32;
+        let fixed = 1 + 1 + 1 + AD_LEN + crate::identity::IDENTITY_KEY_LEN + 32;
         let pending = 1 + crate::wire::envelope::MAX_PREKEY_PART_LEN;
         let ratchet = 32 + 32 + (1 + 36) + 4 + (1 + 68);
         let skipped = 2 + 34 * r.skipped.chains.len() + 36 * r.skipped.len();
@@ -380,22 +506,29 @@ impl Session {
         fixed + pending + ratchet + skipped + retired
     }
 
-    /// Decodes [`Session::encode`] output, checking every bound.
+    /// Decodes [`Session::encode`] output, checking every bound. The
+    /// version-1 encoding (no handshake-kind byte) loads as a classical
+    /// session.
     pub(crate) fn decode(bytes: &[u8]) -> Result<Session> {
         let mut r = Reader::new(bytes);
-        if r.u8()? != STATE_VERSION {
+        let version = r.u8()?;
+        if version != STATE_VERSION && version != STATE_VERSION_1 {
             return Err(DecodeError::UnknownVersion.into());
         }
-        let initiator = match r.u8()? {
-            0 => false,
-            1 => true,
-            _ => return Err(DecodeError::NonCanonical.into()),
+        let initiator = read_flag(&mut r)?;
+        let kind = match version == STATE_VERSION && read_flag(&mut r)? {
+            true => HandshakeKind::PostQuantum,
+            false => HandshakeKind::Classical,
+        };
+        let envelope_version = match kind {
+            HandshakeKind::PostQuantum => ENVELOPE_VERSION,
+            HandshakeKind::Classical => ENVELOPE_VERSION_CLASSICAL,
         };
         let ad = r.array()?;
         let peer = IdentityKey::read(&mut r)?;
         let base_key = r.array()?;
         let pending = match read_flag(&mut r)? {
-            true => Some(PreKeyPart::read(&mut r)?),
+            true => Some(PreKeyPart::read(&mut r, envelope_version)?),
             false => None,
         };
         let root = RootKey::from_bytes(r.array()?);
@@ -445,6 +578,7 @@ impl Session {
             ad,
             peer,
             initiator,
+            kind,
             base_key,
             pending,
             ratchet: Box::new(Ratchet {
@@ -473,6 +607,7 @@ impl fmt::Debug for Session {
         f.debug_struct("Session")
             .field("peer", &self.peer)
             .field("initiator", &self.initiator)
+            .field("handshake", &self.kind)
             .field("awaiting_reply", &self.pending.is_some())
             .field("skipped_keys", &self.ratchet.skipped.len())
             .finish_non_exhaustive()

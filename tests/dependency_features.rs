@@ -15,6 +15,11 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ("curve25519-dalek", &["zeroize"]),
     ("x25519-dalek", &["zeroize", "static_secrets"]),
     ("ed25519-dalek", &["zeroize"]),
+    // ML-KEM decapsulation keys (and the hybrid-array buffers they hold)
+    // are wiped on drop only with these.
+    ("ml-kem", &["zeroize"]),
+    ("module-lattice", &["zeroize"]),
+    ("hybrid-array", &["zeroize"]),
 ];
 
 fn resolved_features() -> Vec<(String, Vec<String>)> {

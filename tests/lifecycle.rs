@@ -833,9 +833,19 @@ const FIXTURES: [&str; 5] = [
     "state_v1_envelope.bin",
 ];
 
-/// Writes the version-1 fixtures (deterministically) when
+/// The fixtures of the current formats (prekey store and session state
+/// version 2, envelope version 2 from a PQXDH session).
+const FIXTURES_V2: [&str; 5] = [
+    "state_v2_identity.bin",
+    "state_v2_prekeys.bin",
+    "state_v2_session.bin",
+    "state_v2_vault.bin",
+    "state_v2_envelope.bin",
+];
+
+/// Writes the current fixtures (deterministically) when
 /// `BLEEP_REGENERATE_FIXTURES=1`; otherwise does nothing. Only regenerate
-/// for a *new* format version, keeping the old files.
+/// for a *new* format version, under new names, keeping the old files.
 #[test]
 fn regenerate_fixtures() {
     if std::env::var("BLEEP_REGENERATE_FIXTURES").as_deref() != Ok("1") {
@@ -847,6 +857,9 @@ fn regenerate_fixtures() {
     let bob = IdentityKeyPair::from_seed_bytes([2; 32]);
     let mut prekeys = PreKeyStore::new(&mut rng, &bob);
     prekeys.generate_one_time_prekeys(&mut rng, 3).unwrap();
+    prekeys
+        .generate_kem_one_time_prekeys(&mut rng, &bob, 2)
+        .unwrap();
     let mut trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
     let vb = trust
         .check(&PeerId::new("bob").unwrap(), bob.public())
@@ -879,7 +892,7 @@ fn regenerate_fixtures() {
         fixture.envelope,
     ];
     std::fs::create_dir_all(fixture_dir()).unwrap();
-    for (name, bytes) in FIXTURES.iter().zip(files) {
+    for (name, bytes) in FIXTURES_V2.iter().zip(files) {
         std::fs::write(fixture_dir().join(name), bytes).unwrap();
     }
 }
@@ -896,13 +909,36 @@ fn version_1_fixtures_still_load() {
     let id: IdentityKeyPair = k.unseal(&id_bytes).unwrap();
     assert_eq!(id.public(), bob.public());
 
-    let prekeys: PreKeyStore = k.unseal(&read(FIXTURES[1])).unwrap();
+    let mut prekeys: PreKeyStore = k.unseal(&read(FIXTURES[1])).unwrap();
     assert_eq!(prekeys.bundle().identity(), bob.public());
     // Three were generated; the handshake consumed one.
     assert_eq!(prekeys.one_time_prekey_count(), 2);
+    // A version-1 store has no ML-KEM prekeys: its bundle is classical
+    // (version 1), which current initiators refuse, until the next
+    // rotation adds a last-resort ML-KEM prekey.
+    let bundle = prekeys.bundle();
+    assert!(!bundle.has_post_quantum_prekeys());
+    assert_eq!(bundle.to_bytes()[0], 1);
+    let mut rng = ChaCha20Rng::seed_from_u64(0x0f1);
+    let mut trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
+    let vb = trust
+        .check(&PeerId::new("bob").unwrap(), bob.public())
+        .unwrap();
+    assert_eq!(
+        Session::initiate(&mut rng, &alice, &vb, &bundle).unwrap_err(),
+        Error::Protocol(ProtocolError::PostQuantumRequired)
+    );
+    prekeys.rotate_signed_prekey(&mut rng, &bob);
+    assert!(prekeys.bundle().has_post_quantum_prekeys());
+    let a = Session::initiate(&mut rng, &alice, &vb, &prekeys.bundle()).unwrap();
+    assert_eq!(a.handshake_kind(), HandshakeKind::PostQuantum);
 
+    // A version-1 session loads as classical and keeps working in
+    // version-1 envelopes.
     let mut session: Session = k.unseal(&read(FIXTURES[2])).unwrap();
     assert_eq!(session.peer_identity(), alice.public());
+    assert_eq!(session.handshake_kind(), HandshakeKind::Classical);
+    assert_eq!(read(FIXTURES[4])[0], 1);
     let m = session
         .decrypt(proof(&session), &read(FIXTURES[4]), 3)
         .unwrap();
@@ -917,6 +953,30 @@ fn version_1_fixtures_still_load() {
         k.unseal::<MessageVault>(&read(FIXTURES[3])).unwrap_err(),
         Error::Decode(DecodeError::UnknownVersion)
     );
+}
+
+#[test]
+fn version_2_fixtures_still_load() {
+    let read = |name: &str| std::fs::read(fixture_dir().join(name)).unwrap();
+    let k = StorageKey::from_bytes(FIXTURE_KEY);
+    let bob = IdentityKeyPair::from_seed_bytes([2; 32]);
+    let alice = IdentityKeyPair::from_seed_bytes([1; 32]);
+    let id: IdentityKeyPair = k.unseal(&read(FIXTURES_V2[0])).unwrap();
+    assert_eq!(id.public(), bob.public());
+    let prekeys: PreKeyStore = k.unseal(&read(FIXTURES_V2[1])).unwrap();
+    assert!(prekeys.bundle().has_post_quantum_prekeys());
+    // The handshake used one one-time prekey of each kind.
+    assert_eq!(prekeys.one_time_prekey_count(), 2);
+    assert_eq!(prekeys.kem_one_time_prekey_count(), 1);
+    let mut session: Session = k.unseal(&read(FIXTURES_V2[2])).unwrap();
+    assert_eq!(session.peer_identity(), alice.public());
+    assert_eq!(session.handshake_kind(), HandshakeKind::PostQuantum);
+    let envelope = read(FIXTURES_V2[4]);
+    assert_eq!(envelope[0], ENVELOPE_VERSION);
+    let m = session.decrypt(proof(&session), &envelope, 3).unwrap();
+    assert_eq!(m.body.expose(), FIXTURE_BODY);
+    let vault: MessageVault = k.unseal(&read(FIXTURES_V2[3])).unwrap();
+    assert_eq!(vault.awaiting_filing(10).len(), 1);
 }
 
 // --------------------------------------------------------------- proptest

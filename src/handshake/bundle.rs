@@ -1,20 +1,76 @@
 //! The published half of a responder's prekeys.
 //!
 //! A [`PreKeyBundle`] can only be obtained by parsing (which checks the
-//! identity binding and the signed prekey's signature strictly) or from the
-//! responder's own [`crate::PreKeyStore`], so an unchecked bundle never
-//! reaches the handshake.
+//! identity binding, the signed prekey's signature and every ML-KEM
+//! prekey's signature strictly) or from the responder's own
+//! [`crate::PreKeyStore`], so an unchecked bundle never reaches the
+//! handshake.
+//!
+//! Version 2 bundles always carry a signed last-resort ML-KEM prekey (and
+//! may carry signed one-time ML-KEM prekeys). A version-1 bundle is
+//! classical (X3DH only); the handshake refuses it unless the app allows
+//! classical sessions, so stripping the KEM part of a bundle (which can
+//! only produce a version-1 bundle) never yields a silent downgrade.
 
 use crate::error::{DecodeError, Result};
-use crate::handshake::prekey::signed_prekey_message;
+use crate::handshake::kem::{KEM_PUBLIC_LEN, check_public};
+use crate::handshake::prekey::{kem_prekey_message, signed_prekey_message};
 use crate::identity::IdentityKey;
-use crate::limits::MAX_BUNDLE_ONE_TIME_PREKEYS;
-use crate::primitives::LABEL_SIGNED_PREKEY;
+use crate::limits::{MAX_BUNDLE_KEM_ONE_TIME_PREKEYS, MAX_BUNDLE_ONE_TIME_PREKEYS};
+use crate::primitives::{LABEL_KEM_PREKEY, LABEL_SIGNED_PREKEY};
 use crate::wire::codec::{Reader, len_u16};
 use x25519_dalek::PublicKey;
 
-/// Version byte of the bundle encoding.
-const BUNDLE_VERSION: u8 = 1;
+/// Version byte of the classical (X3DH-only) bundle encoding.
+const BUNDLE_VERSION_CLASSICAL: u8 = 1;
+/// Version byte of the bundle encoding with ML-KEM prekeys (PQXDH).
+pub(crate) const BUNDLE_VERSION: u8 = 2;
+/// Encoded length of one ML-KEM prekey in a bundle: id, key, signature.
+pub(crate) const KEM_PREKEY_ENTRY_LEN: usize = 4 + KEM_PUBLIC_LEN + 64;
+
+/// A signed ML-KEM prekey as published.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct KemPreKeyPublic {
+    pub(crate) id: u32,
+    pub(crate) public: Box<[u8; KEM_PUBLIC_LEN]>,
+    pub(crate) signature: [u8; 64],
+}
+
+impl KemPreKeyPublic {
+    fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.id.to_be_bytes());
+        out.extend_from_slice(self.public.as_slice());
+        out.extend_from_slice(&self.signature);
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self> {
+        let id = r.u32()?;
+        let mut public = Box::new([0u8; KEM_PUBLIC_LEN]);
+        public.copy_from_slice(r.take(KEM_PUBLIC_LEN)?);
+        Ok(KemPreKeyPublic {
+            id,
+            public,
+            signature: r.array()?,
+        })
+    }
+
+    /// Strict signature check, then the FIPS 203 encoding check.
+    fn verify(&self, identity: &IdentityKey) -> Result<()> {
+        identity.verify(
+            LABEL_KEM_PREKEY,
+            &kem_prekey_message(self.id, &self.public),
+            &self.signature,
+        )?;
+        check_public(&self.public)
+    }
+}
+
+/// The ML-KEM half of a version-2 bundle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct KemPreKeys {
+    pub(crate) last_resort: KemPreKeyPublic,
+    pub(crate) one_time: Vec<KemPreKeyPublic>,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SignedPreKeyPublic {
@@ -29,13 +85,16 @@ pub(crate) struct OneTimePreKeyPublic {
     pub(crate) public: PublicKey,
 }
 
-/// A responder's identity, current signed prekey and a batch of one-time
-/// prekeys, as published to a directory or server.
+/// A responder's identity, current signed prekey, a batch of one-time
+/// prekeys, and (version 2) a signed last-resort ML-KEM prekey with a
+/// batch of signed one-time ML-KEM prekeys, as published to a directory or
+/// server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PreKeyBundle {
     identity: IdentityKey,
     signed: SignedPreKeyPublic,
     one_time: Vec<OneTimePreKeyPublic>,
+    kem: Option<KemPreKeys>,
 }
 
 impl PreKeyBundle {
@@ -43,11 +102,58 @@ impl PreKeyBundle {
         identity: IdentityKey,
         signed: SignedPreKeyPublic,
         one_time: Vec<OneTimePreKeyPublic>,
+        kem: Option<KemPreKeys>,
     ) -> Self {
         PreKeyBundle {
             identity,
             signed,
             one_time,
+            kem,
+        }
+    }
+
+    /// Whether the bundle carries ML-KEM prekeys (a PQXDH handshake is
+    /// possible). A bundle without them is classical: sessions refuse it
+    /// unless the app allows classical handshakes.
+    pub fn has_post_quantum_prekeys(&self) -> bool {
+        self.kem.is_some()
+    }
+
+    /// How many one-time ML-KEM prekeys the bundle carries (beside the
+    /// last-resort one).
+    pub fn kem_one_time_prekey_count(&self) -> usize {
+        self.kem.as_ref().map_or(0, |k| k.one_time.len())
+    }
+
+    pub(crate) fn kem_prekeys(&self) -> Option<&KemPreKeys> {
+        self.kem.as_ref()
+    }
+
+    /// A copy carrying only the one-time ML-KEM prekey with `id`, or none
+    /// (the initiator then uses the last-resort one) if `id` is `None`.
+    /// Returns `None` if the bundle has no such prekey. Combine with
+    /// [`PreKeyBundle::with_one_time_prekey`] to hand one initiator one
+    /// key of each kind.
+    pub fn with_kem_one_time_prekey(&self, id: Option<u32>) -> Option<PreKeyBundle> {
+        let mut out = self.clone();
+        if let Some(kem) = out.kem.as_mut() {
+            kem.one_time = match id {
+                None => Vec::new(),
+                Some(id) => vec![kem.one_time.iter().find(|k| k.id == id)?.clone()],
+            };
+        } else if id.is_some() {
+            return None;
+        }
+        Some(out)
+    }
+
+    /// The classical (version-1) form of this bundle: what an attacker who
+    /// strips the ML-KEM part produces. For tests of downgrade refusal.
+    #[cfg(test)]
+    pub(crate) fn without_kem(&self) -> PreKeyBundle {
+        PreKeyBundle {
+            kem: None,
+            ..self.clone()
         }
     }
 
@@ -86,13 +192,22 @@ impl PreKeyBundle {
             identity: self.identity.clone(),
             signed: self.signed.clone(),
             one_time,
+            kem: self.kem.clone(),
         })
     }
 
-    /// The encoding (see `docs/PROTOCOL.md`, "Prekey bundle").
+    /// The encoding (see `docs/PROTOCOL.md` §3): version 2 with ML-KEM
+    /// prekeys, version 1 (classical) without.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(1 + 129 + 100 + 2 + 36 * self.one_time.len());
-        out.push(BUNDLE_VERSION);
+        let kem_len = self
+            .kem
+            .as_ref()
+            .map_or(0, |k| KEM_PREKEY_ENTRY_LEN * (1 + k.one_time.len()) + 2);
+        let mut out = Vec::with_capacity(1 + 129 + 100 + 2 + 36 * self.one_time.len() + kem_len);
+        out.push(match self.kem {
+            Some(_) => BUNDLE_VERSION,
+            None => BUNDLE_VERSION_CLASSICAL,
+        });
         out.extend_from_slice(&self.identity.to_bytes());
         out.extend_from_slice(&self.signed.id.to_be_bytes());
         out.extend_from_slice(self.signed.public.as_bytes());
@@ -102,18 +217,29 @@ impl PreKeyBundle {
             out.extend_from_slice(&k.id.to_be_bytes());
             out.extend_from_slice(k.public.as_bytes());
         }
+        if let Some(kem) = &self.kem {
+            kem.last_resort.write(&mut out);
+            out.extend_from_slice(&len_u16(kem.one_time.len()));
+            for k in &kem.one_time {
+                k.write(&mut out);
+            }
+        }
         out
     }
 
-    /// Parses a bundle and checks its signatures strictly.
+    /// Parses a bundle (version 2, or a classical version 1) and checks
+    /// every signature strictly.
     ///
     /// Errors: malformed bytes, more than [`MAX_BUNDLE_ONE_TIME_PREKEYS`]
-    /// one-time prekeys or a repeated id ([`crate::Error::Decode`]); a bad
-    /// identity binding or signed-prekey signature
+    /// one-time prekeys or [`MAX_BUNDLE_KEM_ONE_TIME_PREKEYS`] one-time
+    /// ML-KEM prekeys, a repeated id, or an ML-KEM key that is not a valid
+    /// FIPS 203 encoding ([`crate::Error::Decode`]); a bad identity
+    /// binding, signed-prekey or ML-KEM prekey signature
     /// ([`crate::CryptoError::BadSignature`]).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes);
-        if r.u8()? != BUNDLE_VERSION {
+        let version = r.u8()?;
+        if version != BUNDLE_VERSION && version != BUNDLE_VERSION_CLASSICAL {
             return Err(DecodeError::UnknownVersion.into());
         }
         let identity = IdentityKey::read(&mut r)?;
@@ -132,12 +258,36 @@ impl PreKeyBundle {
             }
             one_time.push(k);
         }
+        let kem = if version == BUNDLE_VERSION {
+            let last_resort = KemPreKeyPublic::read(&mut r)?;
+            let n = r.count_u16(MAX_BUNDLE_KEM_ONE_TIME_PREKEYS, KEM_PREKEY_ENTRY_LEN)?;
+            let mut kem_one_time: Vec<KemPreKeyPublic> = Vec::with_capacity(n);
+            for _ in 0..n {
+                let k = KemPreKeyPublic::read(&mut r)?;
+                if k.id == last_resort.id || kem_one_time.iter().any(|o| o.id == k.id) {
+                    return Err(DecodeError::NonCanonical.into());
+                }
+                kem_one_time.push(k);
+            }
+            Some(KemPreKeys {
+                last_resort,
+                one_time: kem_one_time,
+            })
+        } else {
+            None
+        };
         r.finish()?;
         identity.verify(
             LABEL_SIGNED_PREKEY,
             &signed_prekey_message(id, public.as_bytes()),
             &signature,
         )?;
+        if let Some(kem) = &kem {
+            kem.last_resort.verify(&identity)?;
+            for k in &kem.one_time {
+                k.verify(&identity)?;
+            }
+        }
         Ok(PreKeyBundle {
             identity,
             signed: SignedPreKeyPublic {
@@ -146,6 +296,7 @@ impl PreKeyBundle {
                 signature,
             },
             one_time,
+            kem,
         })
     }
 }
@@ -171,9 +322,10 @@ mod tests {
         let b = bundle(2);
         let bytes = b.to_bytes();
         assert_eq!(PreKeyBundle::from_bytes(&bytes).unwrap(), b);
-        // Every byte up to the one-time prekeys is covered by a signature
-        // or a structural check.
-        for i in 0..(bytes.len() - 2 * 36) {
+        // Every byte but the (unsigned) one-time X25519 prekeys is covered
+        // by a signature or a structural check.
+        let unsigned = (1 + 129 + 100 + 2)..(1 + 129 + 100 + 2 + 2 * 36);
+        for i in (0..bytes.len()).filter(|i| !unsigned.contains(i)) {
             let mut x = bytes.clone();
             x[i] ^= 0x20;
             assert!(PreKeyBundle::from_bytes(&x).is_err(), "byte {i}");
@@ -196,9 +348,62 @@ mod tests {
     }
 
     #[test]
+    fn kem_signatures_are_domain_separated_and_keys_checked() {
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let id = IdentityKeyPair::generate(&mut rng);
+        let s = PreKeyStore::new(&mut rng, &id);
+        let mut b = s.bundle();
+        let kem = b.kem.as_mut().unwrap();
+        // The same bytes signed under the signed-prekey label do not pass.
+        let msg = kem_prekey_message(kem.last_resort.id, &kem.last_resort.public);
+        kem.last_resort.signature = id.sign(LABEL_SIGNED_PREKEY, &msg).to_bytes();
+        assert_eq!(
+            PreKeyBundle::from_bytes(&b.to_bytes()).unwrap_err(),
+            Error::Crypto(CryptoError::BadSignature)
+        );
+        // A validly signed key that is not a FIPS 203 encoding is refused.
+        let kem = b.kem.as_mut().unwrap();
+        *kem.last_resort.public = [0xFF; KEM_PUBLIC_LEN];
+        let msg = kem_prekey_message(kem.last_resort.id, &kem.last_resort.public);
+        kem.last_resort.signature = id.sign(LABEL_KEM_PREKEY, &msg).to_bytes();
+        assert_eq!(
+            PreKeyBundle::from_bytes(&b.to_bytes()).unwrap_err(),
+            Error::Decode(DecodeError::InvalidKey)
+        );
+    }
+
+    #[test]
     fn limits_and_duplicates() {
         let b = bundle(MAX_BUNDLE_ONE_TIME_PREKEYS);
         assert!(PreKeyBundle::from_bytes(&b.to_bytes()).is_ok());
+        assert!(PreKeyBundle::from_bytes(&b.to_bytes()).is_ok());
+        let mut rng = ChaCha20Rng::seed_from_u64(12);
+        let owner = IdentityKeyPair::generate(&mut rng);
+        let mut kem_store = PreKeyStore::new(&mut rng, &owner);
+        kem_store
+            .generate_kem_one_time_prekeys(&mut rng, &owner, MAX_BUNDLE_KEM_ONE_TIME_PREKEYS + 1)
+            .unwrap();
+        let full = kem_store.bundle();
+        assert_eq!(
+            full.kem_one_time_prekey_count(),
+            MAX_BUNDLE_KEM_ONE_TIME_PREKEYS
+        );
+        assert!(PreKeyBundle::from_bytes(&full.to_bytes()).is_ok());
+        let mut kem_over = full.clone();
+        let extra = kem_over.kem.as_ref().unwrap().last_resort.clone();
+        kem_over
+            .kem
+            .as_mut()
+            .unwrap()
+            .one_time
+            .push(KemPreKeyPublic {
+                id: 999_999,
+                ..extra
+            });
+        assert_eq!(
+            PreKeyBundle::from_bytes(&kem_over.to_bytes()).unwrap_err(),
+            Error::Decode(DecodeError::InvalidLength)
+        );
         let mut over = b.clone();
         over.one_time.push(OneTimePreKeyPublic {
             id: 999_999,
@@ -210,6 +415,26 @@ mod tests {
         );
         let mut dup = bundle(2);
         dup.one_time[1].id = dup.one_time[0].id;
+        assert_eq!(
+            PreKeyBundle::from_bytes(&dup.to_bytes()).unwrap_err(),
+            Error::Decode(DecodeError::NonCanonical)
+        );
+        let mut dup = bundle(0);
+        let mut rng = ChaCha20Rng::seed_from_u64(10);
+        let id = IdentityKeyPair::generate(&mut rng);
+        let mut s = PreKeyStore::new(&mut rng, &id);
+        s.generate_kem_one_time_prekeys(&mut rng, &id, 2).unwrap();
+        let kem = s.bundle().kem.unwrap();
+        let mut twice = kem.clone();
+        twice.one_time[1].id = twice.one_time[0].id;
+        dup.kem = Some(twice);
+        assert_eq!(
+            PreKeyBundle::from_bytes(&dup.to_bytes()).unwrap_err(),
+            Error::Decode(DecodeError::NonCanonical)
+        );
+        let mut same_as_last_resort = kem;
+        same_as_last_resort.one_time[0].id = same_as_last_resort.last_resort.id;
+        dup.kem = Some(same_as_last_resort);
         assert_eq!(
             PreKeyBundle::from_bytes(&dup.to_bytes()).unwrap_err(),
             Error::Decode(DecodeError::NonCanonical)

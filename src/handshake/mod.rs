@@ -2,6 +2,7 @@
 //! published half) and the key agreement itself.
 
 pub(crate) mod bundle;
+pub(crate) mod kem;
 pub(crate) mod prekey;
 pub(crate) mod x3dh;
 

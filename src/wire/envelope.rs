@@ -1,17 +1,26 @@
 //! The one versioned envelope every 1:1 message travels in.
 //!
 //! ```text
-//! normal:  0x01 | 0x02 | header (40) | nonce (24) | ciphertext | tag (16)
-//! prekey:  0x01 | 0x01 | identity (129) | base key (32) | signed prekey id (4)
-//!          | one-time flag (1) [| one-time prekey id (4)] | header (40)
-//!          | nonce (24) | ciphertext | tag (16)
+//! normal:  v | 0x02 | header (40) | nonce (24) | ciphertext | tag (16)
+//! prekey:  v | 0x01 | identity (129) | base key (32) | signed prekey id (4)
+//!          | one-time flag (1) [| one-time prekey id (4)]
+//!          [| KEM prekey id (4) | KEM ciphertext (1568)]     (v = 0x02 only)
+//!          | header (40) | nonce (24) | ciphertext | tag (16)
 //! ```
+//! Version 0x02 is written by sessions started with PQXDH; version 0x01 by
+//! classical (X3DH) sessions, which exist only where the app allowed them,
+//! and is the format of older builds. A version-2 prekey envelope always
+//! carries the KEM part, so it cannot be stripped without changing the
+//! version, which the responder then refuses (or, if classical sessions
+//! are allowed, which fails to authenticate: the version byte and the KEM
+//! part are in the associated data and the KEM secret is in `SK`).
 //! Everything before the nonce is authenticated as associated data, after
-//! the session's handshake AD. Parsing borrows the input, allocates
-//! nothing, checks the ciphertext length against the padding rule's bounds,
-//! and never panics.
+//! the session's handshake AD. Parsing borrows the input, allocates only
+//! for a KEM ciphertext, checks the ciphertext length against the padding
+//! rule's bounds, and never panics.
 
 use crate::error::{DecodeError, Result};
+use crate::handshake::kem::KEM_CIPHERTEXT_LEN;
 use crate::identity::IdentityKey;
 use crate::ratchet::header::{HEADER_LEN, Header};
 use crate::ratchet::message_key::{NONCE_LEN, TAG_LEN};
@@ -19,24 +28,36 @@ use crate::wire::codec::Reader;
 use crate::wire::payload::{MIN_PADDED_LEN, max_padded_len};
 use core::fmt;
 
-/// The envelope format version this build writes and reads.
-pub const ENVELOPE_VERSION: u8 = 1;
+/// The envelope format version this build writes for PQXDH sessions.
+pub const ENVELOPE_VERSION: u8 = 2;
+/// The envelope version of classical (X3DH) sessions and older builds.
+pub(crate) const ENVELOPE_VERSION_CLASSICAL: u8 = 1;
 pub(crate) const KIND_PREKEY: u8 = 1;
 pub(crate) const KIND_MESSAGE: u8 = 2;
 
-/// Longest prekey part: identity, base key, signed id, flag, one-time id.
-pub(crate) const MAX_PREKEY_PART_LEN: usize = 129 + 32 + 4 + 1 + 4;
+/// Longest prekey part: identity, base key, signed id, flag, one-time id,
+/// KEM prekey id, KEM ciphertext.
+pub(crate) const MAX_PREKEY_PART_LEN: usize = 129 + 32 + 4 + 1 + 4 + 4 + KEM_CIPHERTEXT_LEN;
 /// Longest authenticated prefix of an envelope.
 pub(crate) const MAX_PREFIX_LEN: usize = 2 + MAX_PREKEY_PART_LEN + HEADER_LEN;
 
+/// The PQXDH fields of a first message: which ML-KEM prekey, and the
+/// ciphertext encapsulated to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct KemPart {
+    pub(crate) id: u32,
+    pub(crate) ciphertext: Box<[u8; KEM_CIPHERTEXT_LEN]>,
+}
+
 /// The handshake fields an initiator repeats on every message until the
-/// responder answers.
+/// responder answers. `kem` is present exactly in version-2 envelopes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PreKeyPart {
     pub(crate) identity: IdentityKey,
     pub(crate) base_key: [u8; 32],
     pub(crate) signed_prekey_id: u32,
     pub(crate) one_time_prekey_id: Option<u32>,
+    pub(crate) kem: Option<KemPart>,
 }
 
 impl PreKeyPart {
@@ -51,9 +72,14 @@ impl PreKeyPart {
             }
             None => out.push(0),
         }
+        if let Some(kem) = &self.kem {
+            out.extend_from_slice(&kem.id.to_be_bytes());
+            out.extend_from_slice(kem.ciphertext.as_slice());
+        }
     }
 
-    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self> {
+    /// Reads a part of an envelope of `version` (1 or 2).
+    pub(crate) fn read(r: &mut Reader<'_>, version: u8) -> Result<Self> {
         let identity = IdentityKey::read(r)?;
         let base_key = r.array()?;
         let signed_prekey_id = r.u32()?;
@@ -62,11 +88,20 @@ impl PreKeyPart {
             1 => Some(r.u32()?),
             _ => return Err(DecodeError::NonCanonical.into()),
         };
+        let kem = if version == ENVELOPE_VERSION {
+            let id = r.u32()?;
+            let mut ciphertext = Box::new([0u8; KEM_CIPHERTEXT_LEN]);
+            ciphertext.copy_from_slice(r.take(KEM_CIPHERTEXT_LEN)?);
+            Some(KemPart { id, ciphertext })
+        } else {
+            None
+        };
         Ok(PreKeyPart {
             identity,
             base_key,
             signed_prekey_id,
             one_time_prekey_id,
+            kem,
         })
     }
 }
@@ -81,6 +116,7 @@ impl PreKeyPart {
 /// assert!(Envelope::parse(&[0x07, 0x02]).is_err());
 /// ```
 pub struct Envelope<'a> {
+    pub(crate) version: u8,
     pub(crate) prekey: Option<PreKeyPart>,
     pub(crate) header: Header,
     pub(crate) authenticated: &'a [u8],
@@ -95,11 +131,12 @@ impl<'a> Envelope<'a> {
     /// identity's own binding signature).
     pub fn parse(bytes: &'a [u8]) -> Result<Self> {
         let mut r = Reader::new(bytes);
-        if r.u8()? != ENVELOPE_VERSION {
+        let version = r.u8()?;
+        if version != ENVELOPE_VERSION && version != ENVELOPE_VERSION_CLASSICAL {
             return Err(DecodeError::UnknownVersion.into());
         }
         let prekey = match r.u8()? {
-            KIND_PREKEY => Some(PreKeyPart::read(&mut r)?),
+            KIND_PREKEY => Some(PreKeyPart::read(&mut r, version)?),
             KIND_MESSAGE => None,
             _ => return Err(DecodeError::UnknownKind.into()),
         };
@@ -122,6 +159,7 @@ impl<'a> Envelope<'a> {
         let mut tag_arr = [0u8; TAG_LEN];
         tag_arr.copy_from_slice(tag);
         Ok(Envelope {
+            version,
             prekey,
             header,
             authenticated,
@@ -136,6 +174,14 @@ impl<'a> Envelope<'a> {
         self.prekey.is_some()
     }
 
+    /// Whether this is a prekey message of a post-quantum (PQXDH)
+    /// handshake: `Some(true)` for PQXDH, `Some(false)` for a classical
+    /// one (which [`crate::Session::accept`] refuses), `None` for a normal
+    /// message.
+    pub fn is_post_quantum_handshake(&self) -> Option<bool> {
+        self.prekey.as_ref().map(|p| p.kem.is_some())
+    }
+
     /// The identity the initiator claims, for a prekey message. Check it
     /// with the trust store before calling [`crate::Session::accept`].
     pub fn initiator_identity(&self) -> Option<&IdentityKey> {
@@ -146,6 +192,7 @@ impl<'a> Envelope<'a> {
 impl fmt::Debug for Envelope<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Envelope")
+            .field("version", &self.version)
             .field("prekey", &self.prekey.is_some())
             .field("counter", &self.header.counter)
             .field("ciphertext_len", &self.ciphertext.len())
