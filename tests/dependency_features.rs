@@ -22,7 +22,8 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ("hybrid-array", &["zeroize"]),
 ];
 
-fn resolved_features() -> Vec<(String, Vec<String>)> {
+/// `cargo tree` over bleep's normal (non-dev) dependencies, with `extra`.
+fn cargo_tree(extra: &[&str]) -> String {
     let out = Command::new(env!("CARGO"))
         .args([
             "tree",
@@ -31,10 +32,9 @@ fn resolved_features() -> Vec<(String, Vec<String>)> {
             "bleep",
             "--edges",
             "normal",
-            "--prefix",
-            "none",
-            "--format",
-            "{p}|{f}",
+        ])
+        .args(extra)
+        .args([
             "--manifest-path",
             concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
         ])
@@ -45,8 +45,11 @@ fn resolved_features() -> Vec<(String, Vec<String>)> {
         "cargo tree failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
-        .unwrap()
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn resolved_features() -> Vec<(String, Vec<String>)> {
+    cargo_tree(&["--prefix", "none", "--format", "{p}|{f}"])
         .lines()
         .filter_map(|line| {
             let (package, features) = line.split_once('|')?;
@@ -81,21 +84,6 @@ fn key_holding_primitives_zeroize_on_drop() {
 
 #[test]
 fn no_crate_is_built_twice() {
-    let out = Command::new(env!("CARGO"))
-        .args([
-            "tree",
-            "--offline",
-            "--package",
-            "bleep",
-            "--edges",
-            "normal",
-            "--duplicates",
-            "--manifest-path",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
-        ])
-        .output()
-        .expect("run cargo tree");
-    assert!(out.status.success());
-    let dupes = String::from_utf8(out.stdout).unwrap();
+    let dupes = cargo_tree(&["--duplicates"]);
     assert!(dupes.trim().is_empty(), "crates in two versions:\n{dupes}");
 }

@@ -88,6 +88,20 @@ fn ward(seed: u64) -> Ward {
 }
 
 impl Ward {
+    /// A fresh organisation attestation of Bob's key for his directory id.
+    fn attest_bob(&self, serial: u64) -> Attestation {
+        self.org
+            .attest(
+                serial,
+                &self.bob_id,
+                self.bob.public(),
+                &details("Dr Okafor"),
+                NOW,
+                NOW + YEAR,
+            )
+            .unwrap()
+    }
+
     /// Bob sends; Alice receives with a proof from her trust store at `now`.
     fn bob_to_alice(&mut self, now: u64) -> Result<ReceivedMessage> {
         let proof = self
@@ -118,17 +132,7 @@ impl Ward {
 fn attestation_is_bound_to_its_peer() {
     let mut w = ward(1);
     let impostor = PeerId::new("dr.someone-else@rrk.nhs.uk").unwrap();
-    let att = w
-        .org
-        .attest(
-            2,
-            &w.bob_id,
-            w.bob.public(),
-            &details("Dr Okafor"),
-            NOW,
-            NOW + YEAR,
-        )
-        .unwrap();
+    let att = w.attest_bob(2);
     let before = w.alice_trust.clone();
     assert_eq!(
         w.alice_trust
@@ -180,17 +184,7 @@ fn revocation_stops_an_established_session_both_ways() {
     );
     assert_eq!(w.a.state_digest(), a_before);
     // The organisation issues a new attestation; Alice verifies it again.
-    let att = w
-        .org
-        .attest(
-            2,
-            &w.bob_id,
-            w.bob.public(),
-            &details("Dr Okafor"),
-            NOW,
-            NOW + YEAR,
-        )
-        .unwrap();
+    let att = w.attest_bob(2);
     w.alice_trust
         .verify_by_attestation(&w.bob_id, w.bob.public(), &att, NOW + 4)
         .unwrap();
