@@ -445,7 +445,9 @@ fn ordinary_word(sc: &Scanner, b: &[u8], s: usize) -> Option<usize> {
         match next {
             b'0'..=b'9' | b'@' | b'_' | b'+' | b'%' | 0x80..=0xFF => false,
             b'\'' | b'-' if after.is_ascii_alphabetic() => return joined_word(sc, b, s, e),
-            b'.' | b'-' => !after.is_ascii_alphanumeric(),
+            // `word.` and `word- ` end a word, unless the word is the
+            // start of an email local part (`a--x@example.com`).
+            b'.' | b'-' => !after.is_ascii_alphanumeric() && !email::local_reaches_at(b, s),
             _ => true,
         }
     };
@@ -474,6 +476,10 @@ fn joined_word(sc: &Scanner, b: &[u8], s: usize, mut e: usize) -> Option<usize> 
         }
     }
     if !sc.patterns().is_empty() || sc.filter().may_contain(b, s, e) {
+        return None;
+    }
+    // `a-b--x@example.com`: the joined word is the start of an email.
+    if matches!(byte(b, e), b'.' | b'-') && email::local_reaches_at(b, s) {
         return None;
     }
     // The patient list is looked up without a possessive `'s`.
@@ -812,6 +818,28 @@ mod tests {
             slow.set_filter(WordFilter::everything());
             proptest::prop_assert_eq!(fast.scan(&text), slow.scan(&text), "{:?}", text);
         }
+    }
+
+    /// Found by proptest: the fast path took `a` as an ordinary word and
+    /// the full path took `a--x@example.com` as an email.
+    #[test]
+    fn word_before_dashes_can_start_an_email() {
+        for t in [
+            "a--x@example.com",
+            "a.-x@example.com",
+            "a-b--x@example.com",
+            "see a--x@example.com now",
+            "o'brien-a--x@example.com",
+        ] {
+            let fast = Scanner::new();
+            let mut slow = Scanner::new();
+            slow.set_filter(WordFilter::everything());
+            assert_eq!(fast.scan(t), slow.scan(t), "{t:?}");
+        }
+        assert_eq!(
+            spans_of(Kind::Email, "a--x@example.com"),
+            ["a--x@example.com"]
+        );
     }
 
     #[test]
