@@ -772,8 +772,8 @@ pub(crate) fn placeholder(b: &[u8], i: usize) -> Option<(usize, Option<Kind>)> {
 
 /// The matched text of every finding of `kind` in `t` (detector tests).
 #[cfg(test)]
-pub(super) fn spans_of(kind: crate::redact::Kind, t: &str) -> Vec<&str> {
-    crate::redact::Scanner::new()
+pub(super) fn spans_of(kind: crate::Kind, t: &str) -> Vec<&str> {
+    crate::Scanner::new()
         .scan(t)
         .iter()
         .filter(|f| f.kind() == kind)

@@ -1,56 +1,16 @@
-//! Redaction: find patient identifiers in a draft message, then mask or
-//! pseudonymise them, and build lock-screen previews that carry no content.
-//!
-//! # What this protects
-//! NHS guidance asks clinicians to put as little patient data in a message as
-//! possible and to keep it off the lock screen. This module gives an app the
-//! tools for both:
-//!
-//! * [`Scanner::scan`] is the pre-send check: it returns every [`Finding`]
-//!   (its [`Kind`], byte span and the [`Rule`] that fired) without rewriting
-//!   anything, so the app can ask "this message contains an NHS number — send
-//!   anyway?".
-//! * [`Scanner::redact`] rewrites the text with an [`Action`]: a typed
-//!   placeholder (`[NHS number]`), a partial mask that keeps the last three
-//!   digits, or a keyed pseudonym (`[patient 7f3a1c]`) that is stable within a
-//!   conversation. The output lives in [`Redacted`], which zeroizes on drop and
-//!   never prints its text in `Debug`.
-//! * [`LockScreenPreview`] builds notification text from the sender and group
-//!   only; none of its constructors takes a message body.
-//!
-//! The detectors and their exact rules are documented in each file under
-//! `detect/` and summarised in `docs/REDACTION.md`. The scanner makes one
-//! pass over the bytes; cues ("DOB", "MRN", "pt", "Mrs") are tracked as it
-//! goes rather than by separate passes per identifier kind.
-//!
-//! # Where the protection ends
-//! Detection is heuristic. It finds identifiers in the shapes clinicians type
-//! and names the app supplies or that follow a cue; it cannot find a name
-//! written with no cue that the app did not supply ("saw Margaret earlier"),
-//! free-text descriptions that identify someone ("the retired headteacher in
-//! bed 4"), or identifiers in images and attachments. A scan with no findings
-//! is not proof that a message is anonymous: the app should keep the
-//! clinician in the loop. [`Finding`]s hold spans, not text, so they carry no
-//! patient data themselves; the text they point into is the caller's.
-//!
-//! # Example
-//! ```
-//! use bleep::redact::{Action, Kind, Scanner};
-//!
-//! let scanner = Scanner::builder().patient_name("Margaret Thornton").build();
-//! let draft = "Mrs Thornton, NHS 943 476 5919, DOB 12/03/1954, bay 4 bed 2. K+ 5.9";
-//!
-//! // Pre-send check: report, do not rewrite.
-//! let findings = scanner.scan(draft);
-//! assert!(findings.iter().any(|f| f.kind() == Kind::NhsNumber));
-//!
-//! // Redact with typed placeholders.
-//! let redacted = scanner.redact(draft, &Action::Mask);
-//! assert_eq!(
-//!     redacted.expose(),
-//!     "Mrs [name], NHS [NHS number], DOB [date of birth], bay 4 bed 2. K+ 5.9"
-//! );
-//! ```
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::cast_possible_truncation
+    )
+)]
 
 mod action;
 pub mod detect;
@@ -332,7 +292,7 @@ impl Scanner {
     /// non-overlapping, without rewriting anything.
     ///
     /// ```
-    /// use bleep::redact::{Kind, Scanner};
+    /// use bleep_redact::{Kind, Scanner};
     /// let findings = Scanner::new().scan("call 07700 900123 re bed 4");
     /// assert_eq!(findings.len(), 1);
     /// assert_eq!(findings[0].kind(), Kind::Phone);
@@ -347,7 +307,7 @@ impl Scanner {
     /// Scan `text` and rewrite every finding with `action`.
     ///
     /// ```
-    /// use bleep::redact::{Action, Scanner};
+    /// use bleep_redact::{Action, Scanner};
     /// let r = Scanner::new().redact("NOK: jane doe 07700 900123", &Action::PartialMask);
     /// assert_eq!(r.expose(), "NOK: [name] [phone ending 123]");
     /// assert_eq!(r.findings().len(), 2);

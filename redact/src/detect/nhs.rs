@@ -23,7 +23,7 @@
 //! the scheme is decided by range, not by context.
 
 use super::{Run, Sep, byte};
-use crate::redact::{Kind, Rule};
+use crate::{Kind, Rule};
 
 /// Does a ten-digit number pass the modulus 11 check?
 pub(crate) fn mod11_valid(d: &[u8; 10]) -> bool {
@@ -92,7 +92,7 @@ pub(crate) fn at(b: &[u8], run: &Run) -> Option<(usize, Kind, Rule)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::redact::Scanner;
+    use crate::Scanner;
 
     fn digits(s: &str) -> [u8; 10] {
         let mut d = [0u8; 10];

@@ -77,7 +77,7 @@ pub(crate) fn at(b: &[u8], s: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use crate::redact::Kind;
+    use crate::Kind;
 
     fn spans(t: &str) -> Vec<&str> {
         super::super::spans_of(Kind::Email, t)

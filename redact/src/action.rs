@@ -52,10 +52,15 @@ impl PseudonymKey {
         PseudonymKey(bytes)
     }
 
-    /// A fresh random key.
-    pub fn generate<R: rand_core::RngCore + rand_core::CryptoRng>(rng: &mut R) -> Self {
+    /// A fresh random key, written in place by `fill` (for example
+    /// `|k| rng.fill_bytes(k)` with a cryptographic generator), so the key
+    /// is never copied out of this value.
+    ///
+    /// This takes a closure rather than a `rand_core` generator so that the
+    /// redaction crate does not depend on a particular `rand_core` version.
+    pub fn generate_with(fill: impl FnOnce(&mut [u8; 32])) -> Self {
         let mut k = PseudonymKey([0u8; 32]);
-        rng.fill_bytes(&mut k.0);
+        fill(&mut k.0);
         k
     }
 }

@@ -1,25 +1,25 @@
 //! Hospital (medical record) numbers.
 //!
 //! Trusts number their patients in many shapes, so three rules apply:
-//! * **cue** ([`Rule::HospitalAfterCue`](crate::redact::Rule)): after `MRN`,
+//! * **cue** ([`Rule::HospitalAfterCue`](crate::Rule)): after `MRN`,
 //!   `hosp no`, `hospital no`/`number`, `unit no`, `case no`, `CRN` (any case,
 //!   optional `.`, `:`, `#`, `-` and spaces between cue and number), the next
 //!   token of 5–12 ASCII letters and digits with at least four digits:
 //!   `MRN 00123456`, `hosp no K123456`, `Hospital Number: RXH1234567`
 //!   (a ten-digit number passing the NHS/CHI/H&C check is reported as that
 //!   instead);
-//! * **prefix and digits** ([`Rule::HospitalPrefixDigits`](crate::redact::Rule)):
+//! * **prefix and digits** ([`Rule::HospitalPrefixDigits`](crate::Rule)):
 //!   one to three capital letters followed directly by six to ten digits, as
 //!   a whole token: `K123456`, `RXH1234567`, `MRN00123456`. Clinical
 //!   shorthand has fewer digits (`SpO2`, `B12`, `T4`, `GCS14`);
-//! * **app pattern** ([`Rule::HospitalAppPattern`](crate::redact::Rule)):
+//! * **app pattern** ([`Rule::HospitalAppPattern`](crate::Rule)):
 //!   patterns the app registers with
-//!   [`ScannerBuilder::hospital_pattern`](crate::redact::ScannerBuilder::hospital_pattern),
+//!   [`ScannerBuilder::hospital_pattern`](crate::ScannerBuilder::hospital_pattern),
 //!   in which `#` is a digit, `@` a letter and anything else matches itself
 //!   (letters in any case), as a whole token.
 
 use super::byte;
-use crate::redact::RedactError;
+use crate::RedactError;
 
 /// The longest app-supplied pattern accepted, in bytes. Real hospital numbers
 /// are under 16 characters; the bound keeps per-token matching cheap.
@@ -134,7 +134,7 @@ pub(crate) fn after_cue(b: &[u8], mut p: usize) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::redact::{Kind, Rule, Scanner};
+    use crate::{Kind, Rule, Scanner};
 
     fn found(sc: &Scanner, t: &str) -> Vec<(Rule, String)> {
         sc.scan(t)

@@ -1,4 +1,4 @@
-//! Integration tests for `bleep::redact` through the public API only.
+//! Integration tests for `bleep_redact` through the public API only.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -6,7 +6,7 @@
     clippy::indexing_slicing
 )]
 
-use bleep::redact::{
+use bleep_redact::{
     Action, Finding, Kind, LockScreenPreview, PreviewPolicy, PseudonymKey, RedactError, Redacted,
     Rule, Scanner,
 };

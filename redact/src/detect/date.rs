@@ -38,7 +38,7 @@
 //! (`12/03`), which are usually ward dates.
 
 use super::{DateCue, Run, Sep, byte, sep_at};
-use crate::redact::{Kind, Rule};
+use crate::{Kind, Rule};
 
 /// A recognised date: where it ends and its year if written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,7 +216,7 @@ fn named(text: &str, run: &Run) -> Option<Date> {
 
 #[cfg(test)]
 mod tests {
-    use crate::redact::{Kind, Rule, Scanner};
+    use crate::{Kind, Rule, Scanner};
 
     fn found(t: &str) -> Vec<(Kind, String)> {
         Scanner::new()
