@@ -124,6 +124,9 @@ pub enum Rule {
     DateAfterEventCue,
     /// A full date whose year is before 2000, with no other cue.
     DateHistoricYear,
+    /// A full date from 2000 on with no cue, outside rota, teaching and
+    /// meeting sentences: the date of a care event.
+    DateFullNoCue,
     /// A postcode in one of the six outward shapes with a known area.
     PostcodeShape,
     /// A UK phone number in national (`0…`) form.
@@ -160,6 +163,7 @@ impl Rule {
             Rule::DateAfterBirthCue => "date.birth-cue",
             Rule::DateAfterEventCue => "date.event-cue",
             Rule::DateHistoricYear => "date.historic-year",
+            Rule::DateFullNoCue => "date.full",
             Rule::PostcodeShape => "postcode.shape",
             Rule::PhoneNational => "phone.national",
             Rule::PhoneInternational => "phone.international",

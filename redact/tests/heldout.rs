@@ -112,8 +112,20 @@ fn load(src: &str) -> Corpus {
 }
 
 const TITLES: [&str; 14] = [
-    "dr", "mr", "mrs", "ms", "miss", "prof", "professor", "sister", "sr", "nurse", "midwife",
-    "matron", "consultant", "staff",
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "prof",
+    "professor",
+    "sister",
+    "sr",
+    "nurse",
+    "midwife",
+    "matron",
+    "consultant",
+    "staff",
 ];
 
 /// Does this clinical item name a member of staff?
@@ -158,7 +170,11 @@ impl Figures {
     #[allow(dead_code)] // used by the floors below
     fn recall(&self, kind: &str) -> f64 {
         let (lab, hid, _) = self.per_kind.get(kind).copied().unwrap_or_default();
-        if lab == 0 { 1.0 } else { hid as f64 / lab as f64 }
+        if lab == 0 {
+            1.0
+        } else {
+            hid as f64 / lab as f64
+        }
     }
 
     fn overall(&self) -> f64 {

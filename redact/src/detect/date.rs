@@ -53,9 +53,16 @@ pub(crate) fn cue_word(w: &[u8]) -> Option<DateCue> {
         b"dob" | b"born" | b"birth" => DateCue::Birth,
         b"admitted" | b"adm" | b"admission" | b"surgery" | b"op" | b"operation" | b"operated"
         | b"died" | b"death" | b"dod" | b"deceased" | b"rip" | b"discharged" => DateCue::Event,
+        // Care events the first rules did not know (issue 13): arrival,
+        // time since, samples, appointments and follow-up, obstetric dates.
+        b"since" | b"seen" | b"attended" | b"appt" | b"appointment" | b"arrived" | b"arrival"
+        | b"transferred" | b"fell" | b"collapsed" | b"delivered" | b"delivery" | b"edd"
+        | b"lmp" | b"sample" | b"samples" | b"taken" | b"dated" | b"booked" | b"visit" | b"due"
+        | b"until" | b"expiring" | b"expires" | b"started" | b"stopped" | b"scan"
+        | b"procedure" | b"discharge" | b"fu" | b"followup" | b"transfer" => DateCue::Event,
         b"rota" | b"teaching" | b"meeting" | b"shift" | b"shifts" | b"clinic" | b"session"
         | b"training" | b"induction" | b"audit" | b"mdt" | b"call" | b"leave" | b"exam"
-        | b"deadline" => DateCue::None,
+        | b"deadline" | b"panel" | b"huddle" | b"governance" | b"mortality" => DateCue::Staff,
         _ => return None,
     })
 }
@@ -67,8 +74,10 @@ pub(crate) fn classify(cue: DateCue, year: Option<u16>) -> Option<(Kind, Rule)> 
         DateCue::Event => Some((Kind::CareDate, Rule::DateAfterEventCue)),
         DateCue::None => match year {
             Some(y) if y < 2000 => Some((Kind::DateOfBirth, Rule::DateHistoricYear)),
-            _ => None,
+            Some(_) => Some((Kind::CareDate, Rule::DateFullNoCue)),
+            None => None,
         },
+        DateCue::Staff => None,
     }
 }
 
@@ -86,6 +95,25 @@ fn year_of(v: u32, digits: usize) -> Option<u16> {
 pub(crate) fn at(text: &str, run: &Run) -> Option<Date> {
     let b = text.as_bytes();
     numeric(b, run).or_else(|| named(text, run))
+}
+
+/// Day and month without a year, `D/M` or `D.M` (`died 22/07`, `d/c 5.9`):
+/// only taken when a care cue ends at most a few bytes before it, because
+/// `BM 2.1`, `GNR in 2/2 bottles` and `Barthel 8/20` look the same.
+pub(crate) fn day_month(b: &[u8], run: &Run) -> Option<Date> {
+    if run.len != 2 || !matches!(run.sep(0), Some(Sep::Slash | Sep::Dot)) {
+        return None;
+    }
+    let (l0, l1) = (run.glen(0), run.glen(1));
+    let (d, m) = (run.value(b, 0), run.value(b, 1));
+    let end = run.group(1).1;
+    let ok = (1..=2).contains(&l0)
+        && (1..=2).contains(&l1)
+        && (1..=31).contains(&d)
+        && (1..=12).contains(&m)
+        && !byte(b, end).is_ascii_alphanumeric()
+        && !matches!(byte(b, end), b'%' | b'/');
+    ok.then_some(Date { end, year: None })
 }
 
 fn numeric(b: &[u8], run: &Run) -> Option<Date> {
@@ -267,8 +295,16 @@ mod tests {
 
     #[test]
     fn cue_is_consumed_and_ends_with_the_sentence() {
+        // The birth cue is used up by the first date; the second is a care
+        // date (a full date outside rota and teaching sentences).
         let f = found("DOB 12/03/54, seen 14/03/2026");
-        assert_eq!(f, vec![(Kind::DateOfBirth, "12/03/54".to_string())]);
+        assert_eq!(
+            f,
+            vec![
+                (Kind::DateOfBirth, "12/03/54".to_string()),
+                (Kind::CareDate, "14/03/2026".to_string())
+            ]
+        );
         assert!(found("DOB unknown. Teaching 14/03/2026").is_empty());
     }
 

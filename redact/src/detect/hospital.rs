@@ -84,7 +84,41 @@ pub(crate) fn prefix_digits(b: &[u8], s: usize) -> Option<usize> {
     while byte(b, p).is_ascii_digit() {
         p += 1;
     }
-    ((6..=10).contains(&(p - d)) && !byte(b, p).is_ascii_alphanumeric()).then_some(p)
+    if !(6..=10).contains(&(p - d)) {
+        return None;
+    }
+    // `J444901M`: one trailing capital (a check letter) is part of it.
+    if byte(b, p).is_ascii_uppercase() && !byte(b, p + 1).is_ascii_alphanumeric() && p - d <= 8 {
+        return Some(p + 1);
+    }
+    if byte(b, p).is_ascii_alphanumeric() {
+        return None;
+    }
+    Some(p)
+}
+
+/// Two or three capitals, one space, six to eight digits (`HG 804141`,
+/// `SF 012259`), as whole tokens at `s`. Clinical shorthand before a number
+/// (`BP 120`, `HR 110`, `RR 22`) has fewer digits; ten-digit health numbers
+/// after `NHS` or `CHI` have more.
+pub(crate) fn letters_space_digits(b: &[u8], s: usize) -> Option<usize> {
+    let mut p = s;
+    while byte(b, p).is_ascii_uppercase() && p - s < 4 {
+        p += 1;
+    }
+    if !(2..=3).contains(&(p - s)) || byte(b, p) != b' ' {
+        return None;
+    }
+    // Cue words take the number through the cue rule.
+    if matches!(b.get(s..p), Some(b"MRN" | b"CRN")) {
+        return None;
+    }
+    p += 1;
+    let d = p;
+    while byte(b, p).is_ascii_digit() {
+        p += 1;
+    }
+    ((6..=8).contains(&(p - d)) && !byte(b, p).is_ascii_alphanumeric()).then_some(p)
 }
 
 /// Does the lowercase word start a hospital-number cue? Returns where the
@@ -93,27 +127,33 @@ pub(crate) fn prefix_digits(b: &[u8], s: usize) -> Option<usize> {
 pub(crate) fn cue_end(w: &[u8], b: &[u8], e: usize) -> Option<usize> {
     match w {
         b"mrn" | b"crn" => Some(e),
-        b"hosp" | b"hospital" | b"unit" | b"case" => {
-            let mut p = e;
-            if byte(b, p) == b'.' {
-                p += 1;
-            }
-            if byte(b, p) != b' ' {
-                return None;
-            }
-            p += 1;
-            let ws = p;
-            while byte(b, p).is_ascii_alphabetic() {
-                p += 1;
-            }
-            let word = b.get(ws..p)?;
-            [&b"no"[..], b"number", b"num", b"nr"]
-                .iter()
-                .any(|x| word.eq_ignore_ascii_case(x))
-                .then_some(p)
-        }
+        b"hosp" | b"hospital" | b"unit" | b"case" => no_after(b, e).or_else(|| {
+            // `hosp 123456`, `hosp: K123456`: the abbreviation alone is a cue.
+            (w == b"hosp").then_some(e)
+        }),
         _ => None,
     }
+}
+
+/// The end of `no`/`number` after a cue word ending at `e`.
+fn no_after(b: &[u8], e: usize) -> Option<usize> {
+    let mut p = e;
+    if byte(b, p) == b'.' {
+        p += 1;
+    }
+    if byte(b, p) != b' ' {
+        return None;
+    }
+    p += 1;
+    let ws = p;
+    while byte(b, p).is_ascii_alphabetic() {
+        p += 1;
+    }
+    let word = b.get(ws..p)?;
+    [&b"no"[..], b"number", b"num", b"nr"]
+        .iter()
+        .any(|x| word.eq_ignore_ascii_case(x))
+        .then_some(p)
 }
 
 /// The identifier after a cue ending at `p`: returns its `(start, end)`.
@@ -123,6 +163,9 @@ pub(crate) fn after_cue(b: &[u8], mut p: usize) -> Option<(usize, usize)> {
         p += 1;
     }
     let s = p;
+    if let Some(end) = letters_space_digits(b, s) {
+        return Some((s, end));
+    }
     let mut digits = 0;
     while byte(b, p).is_ascii_alphanumeric() {
         digits += usize::from(byte(b, p).is_ascii_digit());

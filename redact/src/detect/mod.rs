@@ -146,6 +146,36 @@ pub(crate) fn sep_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
     }
 }
 
+/// The separator at `i` that joins two digit groups, if a digit follows it:
+/// a single separator ([`sep_at`]), two spaces (`483  518 7385`), or a
+/// dash between spaces (`487 - 257 - 2793`), as dictation and copied
+/// labels write numbers.
+#[inline]
+pub(crate) fn join_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
+    let (sep, n) = sep_at(b, i)?;
+    if byte(b, i + n).is_ascii_digit() {
+        return Some((sep, n));
+    }
+    if sep != Sep::Space {
+        return None;
+    }
+    wide_join(b, i + n).map(|(s, k)| (s, n + k))
+}
+
+/// The rest of a wide separator after its first space. Out of line: rare.
+#[inline(never)]
+fn wide_join(b: &[u8], i: usize) -> Option<(Sep, usize)> {
+    if byte(b, i) == b' ' && byte(b, i + 1).is_ascii_digit() {
+        return Some((Sep::Space, 1));
+    }
+    match sep_at(b, i)? {
+        (Sep::Dash, n) if byte(b, i + n) == b' ' && byte(b, i + n + 1).is_ascii_digit() => {
+            Some((Sep::Dash, n + 1))
+        }
+        _ => None,
+    }
+}
+
 /// A space-like separator (used between words: names, postcodes).
 pub(crate) fn space_at(b: &[u8], i: usize) -> Option<usize> {
     match sep_at(b, i) {
@@ -185,8 +215,8 @@ impl Run {
                 *g = (s, i);
             }
             run.len = k + 1;
-            match sep_at(b, i) {
-                Some((sep, n)) if byte(b, i + n).is_ascii_digit() => {
+            match join_at(b, i) {
+                Some((sep, n)) => {
                     if let Some(x) = run.seps.get_mut(k) {
                         *x = sep;
                     }
@@ -250,12 +280,18 @@ pub(crate) enum DateCue {
     None,
     Birth,
     Event,
+    /// A rota, teaching or meeting word: no date in the sentence is a
+    /// patient's.
+    Staff,
 }
 
 /// The little state the scan carries from token to token.
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) date_cue: DateCue,
+    /// Where the last date cue word ended (a bare day/month must follow it
+    /// closely).
+    pub(crate) cue_end: usize,
     /// The previous word puts a following "Mr"/"Ms" name in staff context
     /// ("under Mr Shah", "referred to Ms Adeyemi").
     pub(crate) staff_context: bool,
@@ -283,6 +319,38 @@ const SPECIAL_WORDS: &[&str] = &[
     "deceased",
     "rip",
     "discharged",
+    "since",
+    "seen",
+    "attended",
+    "appt",
+    "appointment",
+    "arrived",
+    "arrival",
+    "transferred",
+    "fell",
+    "collapsed",
+    "delivered",
+    "delivery",
+    "edd",
+    "lmp",
+    "sample",
+    "samples",
+    "taken",
+    "dated",
+    "booked",
+    "visit",
+    "due",
+    "until",
+    "expiring",
+    "expires",
+    "started",
+    "stopped",
+    "scan",
+    "procedure",
+    "discharge",
+    "fu",
+    "followup",
+    "transfer",
     "rota",
     "teaching",
     "meeting",
@@ -298,6 +366,10 @@ const SPECIAL_WORDS: &[&str] = &[
     "leave",
     "exam",
     "deadline",
+    "panel",
+    "huddle",
+    "governance",
+    "mortality",
     "d",
     // hospital-number cues (hospital.rs)
     "mrn",
@@ -440,7 +512,7 @@ fn ordinary_word(sc: &Scanner, b: &[u8], s: usize) -> Option<usize> {
     let after = byte(b, e + 1);
     // A space is by far the most common end: test it before the table.
     let plain_end = if next == b' ' {
-        !(e == s + 2 && after.is_ascii_digit() && ni_before_digit(b, s))
+        !(after.is_ascii_digit() && (e == s + 2 || e == s + 3) && id_before_digit(b, s))
     } else {
         match next {
             b'0'..=b'9' | b'@' | b'_' | b'+' | b'%' | 0x80..=0xFF => false,
@@ -454,11 +526,12 @@ fn ordinary_word(sc: &Scanner, b: &[u8], s: usize) -> Option<usize> {
     (plain_end && sc.patterns().is_empty() && !sc.filter().may_contain(b, s, e)).then_some(e)
 }
 
-/// Is the two-letter word at `s` (before a space and a digit) the start of
-/// an NI number? Out of line: it is rare and keeps the hot loop small.
+/// Is the two- or three-letter word at `s` (before a space and a digit) the
+/// start of an NI number or a spaced hospital number? Out of line: it is
+/// rare and keeps the hot loop small.
 #[inline(never)]
-fn ni_before_digit(b: &[u8], s: usize) -> bool {
-    ni::at(b, s).is_some()
+fn id_before_digit(b: &[u8], s: usize) -> bool {
+    ni::at(b, s).is_some() || hospital::letters_space_digits(b, s).is_some()
 }
 
 /// [`ordinary_word`] for a word that goes on across `'` or `-` at `e`
@@ -535,6 +608,7 @@ pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
     let b = text.as_bytes();
     let mut st = State {
         date_cue: DateCue::None,
+        cue_end: 0,
         staff_context: false,
     };
     let mut i = 0;
@@ -686,6 +760,14 @@ fn digits(sc: &Scanner, text: &str, i: usize, st: &mut State, out: &mut Vec<Find
                 return d.end;
             }
         }
+        if matches!(st.date_cue, DateCue::Birth | DateCue::Event) && s <= st.cue_end + 8 {
+            if let Some(d) = date::day_month(b, &run) {
+                if let Some((kind, rule)) = date::classify(st.date_cue, None) {
+                    push(out, st, Finding::new(kind, s, d.end, rule));
+                    return d.end;
+                }
+            }
+        }
         if let Some((end, kind, rule)) = nhs::at(b, &run) {
             push(out, st, Finding::new(kind, s, end, rule));
             return end;
@@ -731,7 +813,7 @@ fn quiet_digits(b: &[u8], i: usize) -> Option<usize> {
     let quiet = if n <= 2 {
         !next.is_ascii_alphabetic() && !matches!(next, b' ' | b'-' | b'/' | b'.' | 0xC2 | 0xE2)
     } else {
-        n < 10 && sep_at(b, j).is_none_or(|(_, k)| !byte(b, j + k).is_ascii_digit())
+        n < 10 && join_at(b, j).is_none()
     };
     quiet.then_some(j)
 }
@@ -937,9 +1019,12 @@ mod tests {
     }
 
     #[test]
-    fn double_separator_ends_a_run() {
-        let r = Run::read(b"12  34", 0);
-        assert_eq!(r.len, 1);
+    fn wide_separators_join_and_wider_ones_end_a_run() {
+        assert_eq!(Run::read(b"12  34", 0).len, 2);
+        assert_eq!(Run::read(b"487 - 257 - 2793", 0).len, 3);
+        assert_eq!(Run::read(b"12   34", 0).len, 1);
+        assert_eq!(Run::read(b"12 -- 34", 0).len, 1);
+        assert_eq!(Run::read(b"12 / 34", 0).len, 1);
     }
 
     #[test]

@@ -921,6 +921,16 @@ pub(crate) fn word(
                 return end;
             }
         }
+        if (e == s + 2 || e == s + 3) && byte(b, e) == b' ' {
+            if let Some(end) = hospital::letters_space_digits(b, s) {
+                push(
+                    out,
+                    st,
+                    Finding::new(Kind::HospitalNumber, s, end, Rule::HospitalPrefixDigits),
+                );
+                return end;
+            }
+        }
         if digit_early {
             if let Some(end) = postcode::at(b, s) {
                 push(
@@ -961,12 +971,14 @@ pub(crate) fn word(
             }
             if (l(e), l(e + 1)) == (b'/', b'c') && !byte(b, e + 2).is_ascii_alphanumeric() {
                 st.date_cue = DateCue::Event;
+                st.cue_end = e + 2;
                 st.staff_context = false;
                 return e + 2;
             }
         }
         if let Some(cue) = date::cue_word(w) {
             st.date_cue = cue;
+            st.cue_end = e;
             st.staff_context = false;
             return if byte(b, e) == b'.' { e + 1 } else { e };
         }
