@@ -210,6 +210,20 @@ fn partial_kind(k: Kind) -> bool {
 fn normalise(sc: &Scanner, f: &Finding, value: &str) -> Zeroizing<Vec<u8>> {
     let mut v = Zeroizing::new(Vec::with_capacity(value.len() + 1));
     match f.kind() {
+        Kind::Address => {
+            // Lowercase, single-spaced, like a name written without a list.
+            let mut first = true;
+            for w in value.split_whitespace() {
+                if !first {
+                    v.push(b' ');
+                }
+                first = false;
+                for c in w.chars().flat_map(char::to_lowercase) {
+                    let mut buf = [0u8; 4];
+                    v.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+        }
         Kind::PersonName => {
             let entry = f
                 .entry()

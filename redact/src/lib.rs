@@ -54,11 +54,14 @@ pub enum Kind {
     /// The name of a patient or of someone tied to a patient (next of kin,
     /// relative, carer).
     PersonName,
+    /// A postal address (house number and street, flat, care home, a town
+    /// next to a postcode) other than the postcode itself.
+    Address,
 }
 
 impl Kind {
     /// Every kind, in declaration order.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::NhsNumber,
         Kind::ChiNumber,
         Kind::HealthAndCareNumber,
@@ -70,6 +73,7 @@ impl Kind {
         Kind::NiNumber,
         Kind::HospitalNumber,
         Kind::PersonName,
+        Kind::Address,
     ];
 
     /// The label used in placeholders, e.g. `NHS number` in `[NHS number]`.
@@ -86,6 +90,7 @@ impl Kind {
             Kind::NiNumber => "NI number",
             Kind::HospitalNumber => "hospital number",
             Kind::PersonName => "name",
+            Kind::Address => "address",
         }
     }
 
@@ -104,6 +109,7 @@ impl Kind {
             Kind::NiNumber => "ni",
             Kind::HospitalNumber => "hospital",
             Kind::PersonName => "name",
+            Kind::Address => "address",
         }
     }
 }
@@ -151,6 +157,21 @@ pub enum Rule {
     NameAfterPatientCue,
     /// A name after a relation cue ("NOK", "wife", "son", "carer", …).
     NameAfterRelationCue,
+    /// A given name from the built-in lexicon followed by a surname.
+    NameFromLexicon,
+    /// `SURNAME, Firstname`, `SURNAME Firstname`, `Surname, Firstname`.
+    NameSurnameFirst,
+    /// Capitalised words right before a date of birth, health or hospital
+    /// number, or an age.
+    NameBeforeIdentity,
+    /// A weekday or month-first date, a day and month name without a year,
+    /// or a compact date (`9AUG1983`), outside rota and teaching sentences.
+    DateWeekday,
+    /// A house number and street (with flat, building and town), a named
+    /// care home, or a town before a postcode.
+    AddressStreet,
+    /// Capitalised words after `lives`, `lives at`, `address`.
+    AddressCue,
 }
 
 impl Rule {
@@ -176,6 +197,12 @@ impl Rule {
             Rule::NameAfterTitle => "name.title",
             Rule::NameAfterPatientCue => "name.patient-cue",
             Rule::NameAfterRelationCue => "name.relation-cue",
+            Rule::NameFromLexicon => "name.lexicon",
+            Rule::NameSurnameFirst => "name.surname-first",
+            Rule::NameBeforeIdentity => "name.before-identity",
+            Rule::DateWeekday => "date.weekday",
+            Rule::AddressStreet => "address.street",
+            Rule::AddressCue => "address.cue",
         }
     }
 }
@@ -234,6 +261,10 @@ impl Finding {
     /// The rule that fired.
     pub fn rule(&self) -> Rule {
         self.rule
+    }
+
+    pub(crate) fn span_start(&self) -> usize {
+        self.start
     }
 
     pub(crate) fn entry(&self) -> Option<u32> {

@@ -289,7 +289,12 @@ mod tests {
         );
         assert!(found("teaching 14/03/2026 in the seminar room").is_empty());
         assert!(found("on call 12/03/2026, rota attached").is_empty());
-        assert!(found("review on 4 Nov").is_empty());
+        // A follow-up date is patient data (issue 13); a teaching date is not.
+        assert_eq!(
+            found("review on 4 Nov"),
+            vec![(Kind::CareDate, "4 Nov".to_string())]
+        );
+        assert!(found("teaching on 4 Nov").is_empty());
         assert!(found("died 12th March 5400000000 ").len() == 1);
     }
 

@@ -28,9 +28,11 @@
 //! Findings are produced in order and never overlap: every detector returns
 //! the end of what it consumed and the scan resumes there.
 
+mod context;
 pub mod date;
 pub mod email;
 pub mod hospital;
+mod lexicon;
 pub mod name;
 pub mod nhs;
 pub mod ni;
@@ -696,6 +698,7 @@ pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
             _ => i += 1,
         }
     }
+    context::extend(sc, text, out);
 }
 
 /// Record a finding; any finding ends staff context and consumes a date cue

@@ -584,7 +584,7 @@ static STOP_SORTED: std::sync::LazyLock<Vec<&'static [u8]>> = std::sync::LazyLoc
 });
 
 /// Is the lowercase word a stop word?
-fn stop_word(w: &[u8]) -> bool {
+pub(crate) fn stop_word(w: &[u8]) -> bool {
     STOP_FILTER.may_contain(w, 0, w.len()) && STOP_SORTED.binary_search(&w).is_ok()
 }
 
