@@ -149,6 +149,9 @@ pub enum Rule {
     HospitalPrefixDigits,
     /// A pattern supplied by the app.
     HospitalAppPattern,
+    /// Seven or eight digits in brackets after a word, or right after a
+    /// name.
+    HospitalAfterName,
     /// A name (or part of one) from the app's patient list.
     NamePatientList,
     /// A name after a title (Mr, Mrs, Ms, Miss, Mx, Master) with no staff context.
@@ -193,6 +196,7 @@ impl Rule {
             Rule::HospitalAfterCue => "hospital.cue",
             Rule::HospitalPrefixDigits => "hospital.prefix-digits",
             Rule::HospitalAppPattern => "hospital.app-pattern",
+            Rule::HospitalAfterName => "hospital.after-name",
             Rule::NamePatientList => "name.patient-list",
             Rule::NameAfterTitle => "name.title",
             Rule::NameAfterPatientCue => "name.patient-cue",

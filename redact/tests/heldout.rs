@@ -162,6 +162,8 @@ struct Figures {
     destroyed: usize,
     staff: usize,
     staff_redacted: usize,
+    /// Clinical items destroyed, by the kind of the finding that hit them.
+    destroyed_by: BTreeMap<&'static str, usize>,
     misses: Vec<String>,
     hits: Vec<String>,
 }
@@ -218,6 +220,10 @@ impl Figures {
             100.0 * self.destroyed_rate()
         );
         println!(
+            "clinical items destroyed, by finding kind: {:?}",
+            self.destroyed_by
+        );
+        println!(
             "staff names redacted: {} / {} ({:.2}%)",
             self.staff_redacted,
             self.staff,
@@ -265,6 +271,7 @@ fn evaluate(src: &str, keep_examples: bool) -> Figures {
             f.staff += usize::from(staff);
             if let Some(x) = findings.iter().find(|x| overlaps(&x.span(), item)) {
                 f.destroyed += 1;
+                *f.destroyed_by.entry(x.kind().id()).or_default() += 1;
                 f.staff_redacted += usize::from(staff);
                 if keep_examples {
                     f.hits.push(format!(

