@@ -180,7 +180,9 @@ fn tokens(text: &str, found: &[Finding]) -> Vec<Tok> {
         }
         let ch = text.get(i..).and_then(|s| s.chars().next()).unwrap_or(' ');
         if ch.is_alphanumeric() {
-            let (e, t) = word_token(text, i);
+            // A word never runs into the next finding (`ĘSW1A 2AA`).
+            let lim = found.get(fi).map_or(b.len(), |f| f.span().start);
+            let (e, t) = word_token(text.get(..lim).unwrap_or(text), i);
             if let T::Word(_) = t {
                 if let Some(w) = lower_ascii(text.get(i..e).unwrap_or("")) {
                     if date::cue_word(w.as_bytes()) == Some(super::DateCue::Staff) {
@@ -554,6 +556,28 @@ fn not_a_name(w: &str) -> bool {
                 | "theatres"
                 | "list"
                 | "morning's"
+                | "repeat"
+                | "check"
+                | "chase"
+                | "send"
+                | "start"
+                | "stop"
+                | "give"
+                | "hold"
+                | "continue"
+                | "ask"
+                | "ring"
+                | "refer"
+                | "book"
+                | "arrange"
+                | "results"
+                | "result"
+                | "handover"
+                | "referral"
+                | "letter"
+                | "summary"
+                | "advice"
+                | "request"
         )
         || is_weekday(w)
         || month_of(w).is_some()
@@ -861,6 +885,34 @@ impl Ctx<'_> {
         if a > 1 && self.is_punct(a - 1, b'.') && staff_before(&self.lower(a - 2)) {
             return true;
         }
+        // `Bell's palsy`, `Addison's disease`: an eponym.
+        let last = self.str_of(z);
+        if (last.ends_with("'s") || last.ends_with("’s"))
+            && matches!(
+                self.lower(z + 1).as_str(),
+                "disease"
+                    | "syndrome"
+                    | "sign"
+                    | "palsy"
+                    | "law"
+                    | "test"
+                    | "score"
+                    | "scale"
+                    | "criteria"
+                    | "phenomenon"
+                    | "manoeuvre"
+                    | "fracture"
+                    | "ulcer"
+                    | "lymphoma"
+                    | "sarcoma"
+                    | "tumour"
+                    | "triad"
+                    | "procedure"
+                    | "operation"
+            )
+        {
+            return true;
+        }
         // `Mary Seacole Ward`, `Florence Nightingale Hospice`: a place.
         if self.is_word(z + 1).is_some() && self.joined(z + 1) && place_after(&self.lower(z + 1)) {
             return true;
@@ -1158,6 +1210,7 @@ impl Ctx<'_> {
     fn town_word(&self, i: usize) -> bool {
         self.is_word(i) == Some(Case::Title)
             && self.free(i)
+            && self.str_of(i).chars().count() >= 3
             && !matches!(
                 self.lower(i).as_str(),
                 "lot" | "batch" | "and" | "or" | "postcode"
@@ -1341,6 +1394,24 @@ impl Ctx<'_> {
         }
         for i in 0..n {
             self.after_relation(i);
+            // `chi 140896 6603 poppy whitworth`: lowercase words right after
+            // an identity detail, the first a listed given name.
+            if matches!(
+                self.found_kind(i),
+                Some(
+                    Kind::NhsNumber
+                        | Kind::ChiNumber
+                        | Kind::HealthAndCareNumber
+                        | Kind::DateOfBirth
+                )
+            ) && self.is_word(i + 1) == Some(Case::Lower)
+                && self.is_word(i + 2) == Some(Case::Lower)
+                && self.joined(i + 2)
+                && GIVEN_NAMES.contains(self.str_of(i + 1))
+                && !not_a_name(&self.lower(i + 2))
+            {
+                self.push(i + 1, i + 2, Kind::PersonName, Rule::NameBeforeIdentity);
+            }
         }
         for i in 0..n {
             // `S. Dhillon`, `G Baker`: an initial and a listed surname.
@@ -1593,6 +1664,15 @@ impl Ctx<'_> {
             && GIVEN_NAMES.contains(self.str_of(j))
             && (upper || comma)
             && (!GIVEN_NAMES.contains(w) || SURNAME_LIST.contains(w) || upper)
+        {
+            return Some((i, j, Rule::NameSurnameFirst));
+        }
+        // `Quinn, Clodagh`: a listed surname, a comma, a capitalised word.
+        if comma
+            && self.is_word(i) == Some(Case::Title)
+            && SURNAME_LIST.contains(w)
+            && self.namey(j)
+            && self.is_word(j) == Some(Case::Title)
         {
             return Some((i, j, Rule::NameSurnameFirst));
         }

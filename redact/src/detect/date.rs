@@ -139,7 +139,7 @@ pub(crate) fn close_to_cue(b: &[u8], cue_end: usize, s: usize) -> bool {
     if gap.len() > 8 {
         return false;
     }
-    gap.split(|c| matches!(c, b' ' | b':' | b','))
+    gap.split(|c| matches!(c, b' ' | b':' | b',' | b'('))
         .all(|w| w.is_empty() || matches!(w, b"on" | b"the" | b"of" | b"On"))
 }
 
