@@ -65,6 +65,55 @@ enum T {
     Found(Option<Kind>, Option<usize>),
 }
 
+/// A word's ASCII lowercase, kept inline (no allocation). Words that are
+/// not ASCII or longer than the buffer are empty here: every word list this
+/// pass compares against is short ASCII.
+#[derive(Clone, Copy)]
+struct Low {
+    buf: [u8; 23],
+    len: u8,
+}
+
+impl Low {
+    const EMPTY: Low = Low {
+        buf: [0; 23],
+        len: 0,
+    };
+
+    fn of(w: &str) -> Low {
+        let b = w.as_bytes();
+        let mut l = Low::EMPTY;
+        if b.is_ascii() {
+            if let Some(dst) = l.buf.get_mut(..b.len()) {
+                dst.copy_from_slice(b);
+                dst.make_ascii_lowercase();
+                l.len = u8::try_from(b.len()).unwrap_or(0);
+            }
+        }
+        l
+    }
+
+    fn as_str(&self) -> &str {
+        self.buf
+            .get(..usize::from(self.len))
+            .and_then(|b| core::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+}
+
+impl core::ops::Deref for Low {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<&str> for Low {
+    fn eq(&self, o: &&str) -> bool {
+        self.as_str() == *o
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Tok {
     s: usize,
@@ -80,13 +129,16 @@ struct Ctx<'a> {
     sc: &'a Scanner,
     text: &'a str,
     toks: Vec<Tok>,
+    /// Each token's ASCII lowercase.
+    low: Vec<Low>,
+    /// The index of the last token that is not punctuation.
+    last_word: usize,
+    /// `full_date[k]`: first-pass finding `k` is a full date with no cue.
+    full_date: Vec<bool>,
     /// Tokens already given to a new finding.
     taken: Vec<bool>,
     new: Vec<Finding>,
     drop: Vec<usize>,
-    /// First-pass care dates that are full dates with no cue (`26 November
-    /// 2000` right after a name is a date of birth in all but name).
-    full_date: Vec<usize>,
 }
 
 /// Run the second pass over `text`, adding to (and withdrawing from) the
@@ -94,19 +146,32 @@ struct Ctx<'a> {
 pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
     let toks = tokens(text, out);
     let n = toks.len();
+    let low = toks
+        .iter()
+        .map(|t| match t.t {
+            T::Word(_) => Low::of(text.get(t.s..t.e).unwrap_or("")),
+            _ => Low::EMPTY,
+        })
+        .collect();
+    let last_word = toks
+        .iter()
+        .rposition(|t| !matches!(t.t, T::Punct(_)))
+        .unwrap_or(0);
     let mut cx = Ctx {
         sc,
         text,
         toks,
+        low,
+        last_word,
+        // A full date with no cue right after a name is a date of birth in
+        // all but name (`Rukhsana Ahmed 26 November 2000`).
+        full_date: out
+            .iter()
+            .map(|f| f.rule() == Rule::DateFullNoCue)
+            .collect(),
         taken: vec![false; n],
         new: Vec::new(),
         drop: Vec::new(),
-        full_date: out
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.rule() == Rule::DateFullNoCue)
-            .map(|(k, _)| k)
-            .collect(),
     };
     cx.withdraw(out);
     cx.dates();
@@ -178,7 +243,11 @@ fn tokens(text: &str, found: &[Finding]) -> Vec<Tok> {
                 continue;
             }
         }
-        let ch = text.get(i..).and_then(|s| s.chars().next()).unwrap_or(' ');
+        let ch = if c < 0x80 {
+            char::from(c)
+        } else {
+            text.get(i..).and_then(|s| s.chars().next()).unwrap_or(' ')
+        };
         if ch.is_alphanumeric() {
             // A word never runs into the next finding (`ĘSW1A 2AA`).
             let lim = found.get(fi).map_or(b.len(), |f| f.span().start);
@@ -226,6 +295,7 @@ fn tokens(text: &str, found: &[Finding]) -> Vec<Tok> {
 
 /// A word (letters with internal `'`, `’` or `-`), a number, or both mixed.
 fn word_token(text: &str, s: usize) -> (usize, T) {
+    let b = text.as_bytes();
     let mut letters = false;
     let mut digits = false;
     let mut upper = 0usize;
@@ -233,8 +303,19 @@ fn word_token(text: &str, s: usize) -> (usize, T) {
     let mut first_upper = false;
     let mut p = s;
     let mut prev_alpha = false;
-    let mut it = text.get(s..).unwrap_or("").char_indices().peekable();
-    while let Some((k, ch)) = it.next() {
+    loop {
+        let c = byte(b, p);
+        let (ch, n) = if c < 0x80 {
+            (char::from(c), 1)
+        } else {
+            match text.get(p..).and_then(|t| t.chars().next()) {
+                Some(ch) => (ch, ch.len_utf8()),
+                None => break,
+            }
+        };
+        if c == 0 && p >= b.len() {
+            break;
+        }
         if ch.is_alphabetic() {
             if p == s {
                 first_upper = ch.is_uppercase();
@@ -246,15 +327,21 @@ fn word_token(text: &str, s: usize) -> (usize, T) {
         } else if ch.is_ascii_digit() {
             digits = true;
             prev_alpha = false;
-        } else if matches!(ch, '\'' | '’' | '-')
-            && prev_alpha
-            && it.peek().is_some_and(|(_, n)| n.is_alphabetic())
-        {
+        } else if matches!(ch, '\'' | '’' | '-') && prev_alpha && {
+            let nc = byte(b, p + n);
+            if nc < 0x80 {
+                nc.is_ascii_alphabetic()
+            } else {
+                text.get(p + n..)
+                    .and_then(|t| t.chars().next())
+                    .is_some_and(char::is_alphabetic)
+            }
+        } {
             prev_alpha = false;
         } else {
             break;
         }
-        p = s + k + ch.len_utf8();
+        p += n;
     }
     let t = match (letters, digits) {
         (true, true) => T::Mixed,
@@ -767,13 +854,8 @@ impl Ctx<'_> {
             .unwrap_or("")
     }
 
-    fn lower(&self, i: usize) -> String {
-        let w = self.str_of(i);
-        if w.is_ascii() {
-            w.to_ascii_lowercase()
-        } else {
-            w.to_lowercase()
-        }
+    fn lower(&self, i: usize) -> Low {
+        self.low.get(i).copied().unwrap_or(Low::EMPTY)
     }
 
     fn is_word(&self, i: usize) -> Option<Case> {
@@ -835,8 +917,7 @@ impl Ctx<'_> {
             return true;
         }
         // A sign-off: the name is the whole last sentence of the message.
-        let last =
-            (z + 1..self.toks.len()).all(|k| matches!(self.tok(k).map(|t| t.t), Some(T::Punct(_))));
+        let last = z >= self.last_word;
         let starts = a == 0
             || matches!(
                 self.tok(a - 1).map(|t| t.t),
@@ -957,11 +1038,7 @@ impl Ctx<'_> {
                 continue;
             };
             let Some(f) = out.get(fi) else { continue };
-            let prev = if i > 0 {
-                self.lower(i - 1)
-            } else {
-                String::new()
-            };
+            let prev = if i > 0 { self.lower(i - 1) } else { Low::EMPTY };
             let withdraw = match kind {
                 // `lot RH2 8XZ`, `batch no. KE17 1ME`: batch numbers.
                 Kind::Postcode => {
@@ -1552,7 +1629,8 @@ impl Ctx<'_> {
                         | Kind::ChiNumber
                         | Kind::HealthAndCareNumber
                         | Kind::HospitalNumber
-                ) || (k == Kind::CareDate && fi.is_some_and(|f| self.full_date.contains(&f)))
+                ) || (k == Kind::CareDate
+                    && fi.is_some_and(|f| self.full_date.get(f) == Some(&true)))
             }
             T::Word(_) => matches!(self.lower(i).as_str(), "dob" | "aged" | "d.o.b"),
             T::Mixed => {
