@@ -65,55 +65,6 @@ enum T {
     Found(Option<Kind>, Option<usize>),
 }
 
-/// A word's ASCII lowercase, kept inline (no allocation). Words that are
-/// not ASCII or longer than the buffer are empty here: every word list this
-/// pass compares against is short ASCII.
-#[derive(Clone, Copy)]
-struct Low {
-    buf: [u8; 23],
-    len: u8,
-}
-
-impl Low {
-    const EMPTY: Low = Low {
-        buf: [0; 23],
-        len: 0,
-    };
-
-    fn of(w: &str) -> Low {
-        let b = w.as_bytes();
-        let mut l = Low::EMPTY;
-        if b.is_ascii() {
-            if let Some(dst) = l.buf.get_mut(..b.len()) {
-                dst.copy_from_slice(b);
-                dst.make_ascii_lowercase();
-                l.len = u8::try_from(b.len()).unwrap_or(0);
-            }
-        }
-        l
-    }
-
-    fn as_str(&self) -> &str {
-        self.buf
-            .get(..usize::from(self.len))
-            .and_then(|b| core::str::from_utf8(b).ok())
-            .unwrap_or("")
-    }
-}
-
-impl core::ops::Deref for Low {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl PartialEq<&str> for Low {
-    fn eq(&self, o: &&str) -> bool {
-        self.as_str() == *o
-    }
-}
-
 #[derive(Clone, Copy, Debug)]
 struct Tok {
     s: usize,
@@ -129,8 +80,9 @@ struct Ctx<'a> {
     sc: &'a Scanner,
     text: &'a str,
     toks: Vec<Tok>,
-    /// Each token's ASCII lowercase.
-    low: Vec<Low>,
+    /// Lowercase forms of keyword-like tokens, and each token's range in it.
+    arena: String,
+    low: Vec<(usize, usize)>,
     /// The index of the last token that is not punctuation.
     last_word: usize,
     /// `full_date[k]`: first-pass finding `k` is a full date with no cue.
@@ -146,11 +98,22 @@ struct Ctx<'a> {
 pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
     let toks = tokens(text, out);
     let n = toks.len();
+    // Each keyword-like token's ASCII lowercase, in one buffer; other
+    // tokens get an empty range, so comparisons with word lists fail at once.
+    let mut arena = String::new();
     let low = toks
         .iter()
         .map(|t| match t.t {
-            T::Word(_) => Low::of(text.get(t.s..t.e).unwrap_or("")),
-            _ => Low::EMPTY,
+            T::Word(_) if KEYWORD_FILTER.may_contain(text.as_bytes(), t.s, t.e) => {
+                let w = text.get(t.s..t.e).unwrap_or("");
+                if !w.is_ascii() {
+                    return (0, 0);
+                }
+                let s = arena.len();
+                arena.extend(w.chars().map(|c| c.to_ascii_lowercase()));
+                (s, arena.len())
+            }
+            _ => (0, 0),
         })
         .collect();
     let last_word = toks
@@ -161,6 +124,7 @@ pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
         sc,
         text,
         toks,
+        arena,
         low,
         last_word,
         // A full date with no cue right after a name is a date of birth in
@@ -253,7 +217,8 @@ fn tokens(text: &str, found: &[Finding]) -> Vec<Tok> {
             let lim = found.get(fi).map_or(b.len(), |f| f.span().start);
             let (e, t) = word_token(text.get(..lim).unwrap_or(text), i);
             if let T::Word(_) = t {
-                if let Some(w) = lower_ascii(text.get(i..e).unwrap_or("")) {
+                if super::BUILTIN_FILTER.may_contain(b, i, e) {
+                    let w = text.get(i..e).unwrap_or("").to_ascii_lowercase();
                     if date::cue_word(w.as_bytes()) == Some(super::DateCue::Staff) {
                         staff = true;
                     }
@@ -357,10 +322,464 @@ fn word_token(text: &str, s: usize) -> (usize, T) {
     (p.max(s + 1), t)
 }
 
-/// The ASCII word lowercased, if it is ASCII and short.
-fn lower_ascii(w: &str) -> Option<String> {
-    (w.is_ascii() && w.len() <= 24).then(|| w.to_ascii_lowercase())
-}
+/// Every lowercase word this pass compares a token with (generated from
+/// the literals in this file, plus the month names); a word outside it is
+/// given an empty lowercase form, so the comparisons fail at once.
+const KEYWORDS: &[&str] = &[
+    "about",
+    "acp",
+    "address",
+    "admin",
+    "admitted",
+    "advice",
+    "ae",
+    "afternoon",
+    "aged",
+    "all",
+    "also",
+    "amhp",
+    "amu",
+    "anaesthetist",
+    "and",
+    "anp",
+    "any",
+    "apartment",
+    "approach",
+    "apr",
+    "april",
+    "apt",
+    "are",
+    "arrange",
+    "as",
+    "ask",
+    "at",
+    "aug",
+    "august",
+    "aunt",
+    "auntie",
+    "ave",
+    "avenue",
+    "b",
+    "batch",
+    "bay",
+    "bd",
+    "bed",
+    "bleep",
+    "block",
+    "blood",
+    "bloods",
+    "board",
+    "book",
+    "born",
+    "both",
+    "boulevard",
+    "boyfriend",
+    "brae",
+    "brother-in-law",
+    "building",
+    "but",
+    "by",
+    "call",
+    "called",
+    "can",
+    "care",
+    "cc",
+    "ccu",
+    "center",
+    "centre",
+    "chase",
+    "check",
+    "cheers",
+    "chi",
+    "circus",
+    "clinic",
+    "close",
+    "cmht",
+    "cns",
+    "college",
+    "community",
+    "cons",
+    "consultant",
+    "contact",
+    "continue",
+    "coordinator",
+    "cottage",
+    "could",
+    "court",
+    "cousin",
+    "cover",
+    "covering",
+    "cres",
+    "crescent",
+    "crew",
+    "criteria",
+    "croft",
+    "ct",
+    "ct1",
+    "ct2",
+    "d.o.b",
+    "daughter-in-law",
+    "dec",
+    "december",
+    "discharged",
+    "disease",
+    "dn",
+    "dnacpr",
+    "dob",
+    "doctor",
+    "dols",
+    "dr",
+    "drive",
+    "dsl",
+    "each",
+    "east",
+    "ecg",
+    "ed",
+    "embankment",
+    "evening",
+    "ext",
+    "f",
+    "father-in-law",
+    "feb",
+    "february",
+    "fiance",
+    "fiancee",
+    "firm",
+    "firstname",
+    "flat",
+    "flatmate",
+    "floor",
+    "fold",
+    "for",
+    "forename",
+    "forenames",
+    "fracture",
+    "fri",
+    "friday",
+    "friend",
+    "from",
+    "fy1",
+    "fy2",
+    "fyi",
+    "gardens",
+    "gate",
+    "gdns",
+    "general",
+    "girlfriend",
+    "give",
+    "gp",
+    "grandad",
+    "grandfather",
+    "grandma",
+    "grandmother",
+    "grandpa",
+    "granny",
+    "green",
+    "grove",
+    "had",
+    "hall",
+    "handover",
+    "has",
+    "have",
+    "hca",
+    "hdu",
+    "he",
+    "health",
+    "hello",
+    "her",
+    "here",
+    "hi",
+    "hill",
+    "his",
+    "hiya",
+    "hold",
+    "home",
+    "hospice",
+    "hospital",
+    "house",
+    "hv",
+    "icu",
+    "if",
+    "im",
+    "in",
+    "infirmary",
+    "institute",
+    "is",
+    "itu",
+    "iv",
+    "jan",
+    "january",
+    "jul",
+    "july",
+    "jun",
+    "june",
+    "just",
+    "kingsway",
+    "lab",
+    "labs",
+    "lane",
+    "law",
+    "left",
+    "letter",
+    "level",
+    "list",
+    "lives",
+    "living",
+    "ln",
+    "lodge",
+    "loke",
+    "lot",
+    "lots",
+    "love",
+    "lower",
+    "lpa",
+    "lymphoma",
+    "m",
+    "mam",
+    "manager",
+    "manoeuvre",
+    "mar",
+    "march",
+    "matron",
+    "mau",
+    "may",
+    "mca",
+    "meadow",
+    "meadows",
+    "medical",
+    "memorial",
+    "mental",
+    "mews",
+    "midwife",
+    "mom",
+    "mon",
+    "monday",
+    "morning",
+    "morning's",
+    "mother-in-law",
+    "mrn",
+    "mum",
+    "mw",
+    "name",
+    "named",
+    "nan",
+    "nana",
+    "nb",
+    "nd",
+    "neighbour",
+    "new",
+    "nhs",
+    "nic",
+    "no",
+    "north",
+    "not",
+    "note",
+    "nov",
+    "november",
+    "number",
+    "nurse",
+    "nursing",
+    "oct",
+    "october",
+    "od",
+    "of",
+    "ok",
+    "old",
+    "on",
+    "on-call",
+    "oncall",
+    "only",
+    "operation",
+    "or",
+    "ot",
+    "palsy",
+    "parade",
+    "paramedic",
+    "park",
+    "patient",
+    "per",
+    "pharmacist",
+    "pharmacy",
+    "phenomenon",
+    "physio",
+    "physiotherapist",
+    "pl",
+    "place",
+    "plan",
+    "please",
+    "pls",
+    "po",
+    "postcode",
+    "practice",
+    "prn",
+    "procedure",
+    "prof",
+    "professor",
+    "pt",
+    "qds",
+    "quay",
+    "query",
+    "rc",
+    "rd",
+    "re",
+    "ref",
+    "refer",
+    "referral",
+    "reg",
+    "regards",
+    "registrar",
+    "repeat",
+    "request",
+    "requester",
+    "residential",
+    "resides",
+    "respect",
+    "result",
+    "results",
+    "review",
+    "right",
+    "ring",
+    "rise",
+    "rm",
+    "rn",
+    "road",
+    "room",
+    "row",
+    "royal",
+    "safeguarding",
+    "saint",
+    "sarcoma",
+    "sat",
+    "saturday",
+    "sau",
+    "saw",
+    "sc",
+    "scale",
+    "scan",
+    "school",
+    "score",
+    "secretary",
+    "see",
+    "seen",
+    "send",
+    "sep",
+    "sept",
+    "september",
+    "service",
+    "services",
+    "she",
+    "sho",
+    "should",
+    "side",
+    "sign",
+    "sister",
+    "sister-in-law",
+    "sn",
+    "so",
+    "social",
+    "son-in-law",
+    "sorry",
+    "south",
+    "spouse",
+    "spr",
+    "sq",
+    "square",
+    "sr",
+    "st",
+    "st3",
+    "staff",
+    "start",
+    "stat",
+    "stepdad",
+    "stepdaughter",
+    "stepfather",
+    "stepmother",
+    "stepmum",
+    "stepson",
+    "stop",
+    "street",
+    "suite",
+    "summary",
+    "sun",
+    "sunday",
+    "surgeon",
+    "surgery",
+    "surname",
+    "sw",
+    "syndrome",
+    "ta",
+    "tds",
+    "team",
+    "terrace",
+    "test",
+    "th",
+    "than",
+    "thank",
+    "thanks",
+    "that",
+    "the",
+    "theatre",
+    "theatres",
+    "their",
+    "then",
+    "these",
+    "they",
+    "this",
+    "those",
+    "thu",
+    "thur",
+    "thurs",
+    "thursday",
+    "to",
+    "triad",
+    "trust",
+    "tto",
+    "tue",
+    "tues",
+    "tuesday",
+    "tumour",
+    "ulcer",
+    "uncle",
+    "under",
+    "unit",
+    "university",
+    "update",
+    "upper",
+    "urgent",
+    "vale",
+    "via",
+    "view",
+    "visit",
+    "walk",
+    "ward",
+    "was",
+    "way",
+    "wed",
+    "wednesday",
+    "weds",
+    "west",
+    "wharf",
+    "will",
+    "wing",
+    "with",
+    "worker",
+    "would",
+    "wynd",
+    "xray",
+    "y",
+    "yard",
+    "yes",
+    "yo",
+];
+
+/// [`KEYWORDS`] and the name detector's stop words, as a filter.
+static KEYWORD_FILTER: std::sync::LazyLock<super::WordFilter> = std::sync::LazyLock::new(|| {
+    let mut f = super::WordFilter::empty();
+    for w in KEYWORDS.iter().chain(name::STOP_WORDS) {
+        f.insert(w.as_bytes());
+    }
+    f
+});
 
 fn is_weekday(w: &str) -> bool {
     matches!(
@@ -854,8 +1273,9 @@ impl Ctx<'_> {
             .unwrap_or("")
     }
 
-    fn lower(&self, i: usize) -> Low {
-        self.low.get(i).copied().unwrap_or(Low::EMPTY)
+    fn lower(&self, i: usize) -> &str {
+        let (s, e) = self.low.get(i).copied().unwrap_or((0, 0));
+        self.arena.get(s..e).unwrap_or("")
     }
 
     fn is_word(&self, i: usize) -> Option<Case> {
@@ -926,7 +1346,7 @@ impl Ctx<'_> {
             || !self.tok(a).is_some_and(|t| t.spaced)
             || (self.is_word(a - 1) == Some(Case::Lower)
                 && !matches!(
-                    self.lower(a - 1).as_str(),
+                    self.lower(a - 1),
                     "for"
                         | "re"
                         | "to"
@@ -970,7 +1390,7 @@ impl Ctx<'_> {
         let last = self.str_of(z);
         if (last.ends_with("'s") || last.ends_with("’s"))
             && matches!(
-                self.lower(z + 1).as_str(),
+                self.lower(z + 1),
                 "disease"
                     | "syndrome"
                     | "sign"
@@ -1038,13 +1458,13 @@ impl Ctx<'_> {
                 continue;
             };
             let Some(f) = out.get(fi) else { continue };
-            let prev = if i > 0 { self.lower(i - 1) } else { Low::EMPTY };
+            let prev = if i > 0 { self.lower(i - 1) } else { "" };
             let withdraw = match kind {
                 // `lot RH2 8XZ`, `batch no. KE17 1ME`: batch numbers.
                 Kind::Postcode => {
-                    matches!(prev.as_str(), "lot" | "batch" | "no" | "number" | "and")
+                    matches!(prev, "lot" | "batch" | "no" | "number" | "and")
                         && (0..i.min(4)).any(|k| {
-                            matches!(self.lower(i - 1 - k).as_str(), "lot" | "batch" | "lots")
+                            matches!(self.lower(i - 1 - k), "lot" | "batch" | "lots")
                         })
                 }
                 Kind::PersonName => {
@@ -1099,22 +1519,36 @@ impl Ctx<'_> {
 
     fn after_birth_cue(&self, i: usize) -> bool {
         (1..=2)
-            .any(|k| i >= k && matches!(self.lower(i - k).as_str(), "dob" | "born" | "b" | "d.o.b"))
+            .any(|k| i >= k && matches!(self.lower(i - k), "dob" | "born" | "b" | "d.o.b"))
     }
 
     /// A day number (`21`, `21st`) at `i`: its value.
     fn day_at(&self, i: usize) -> Option<u32> {
-        let w = self.str_of(i);
-        let digits: String = w.chars().take_while(char::is_ascii_digit).collect();
-        let rest = w.get(digits.len()..)?.to_ascii_lowercase();
-        let ok = match self.tok(i)?.t {
-            T::Num => true,
-            T::Mixed => matches!(rest.as_str(), "st" | "nd" | "rd" | "th"),
-            _ => false,
+        let t = self.tok(i)?;
+        if !matches!(t.t, T::Num | T::Mixed) || !self.free(i) {
+            return None;
+        }
+        let w = self.str_of(i).as_bytes();
+        let n = w.iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=2).contains(&n) {
+            return None;
+        }
+        let ok = match t.t {
+            T::Num => w.len() == n,
+            _ => {
+                let rest = w.get(n..)?;
+                rest.len() == 2
+                    && matches!(
+                        [rest.first()?.to_ascii_lowercase(), rest.get(1)?.to_ascii_lowercase()],
+                        [b's', b't'] | [b'n', b'd'] | [b'r', b'd'] | [b't', b'h']
+                    )
+            }
         };
-        let d: u32 = digits.parse().ok()?;
-        (ok && (1..=2).contains(&digits.len()) && (1..=31).contains(&d) && self.free(i))
-            .then_some(d)
+        let d = w
+            .get(..n)?
+            .iter()
+            .fold(0u32, |v, c| v * 10 + u32::from(c - b'0'));
+        (ok && (1..=31).contains(&d)).then_some(d)
     }
 
     fn month_at(&self, i: usize) -> bool {
@@ -1289,7 +1723,7 @@ impl Ctx<'_> {
             && self.free(i)
             && self.str_of(i).chars().count() >= 3
             && !matches!(
-                self.lower(i).as_str(),
+                self.lower(i),
                 "lot" | "batch" | "and" | "or" | "postcode"
             )
             && !name::stop_word(self.lower(i).as_bytes())
@@ -1358,12 +1792,12 @@ impl Ctx<'_> {
                 .is_some_and(|t| matches!(t.t, T::Num | T::Mixed))
         {
             let lw = self.lower(k - 2);
-            if matches!(lw.as_str(), "flat" | "apt" | "apartment" | "unit" | "room") {
+            if matches!(lw, "flat" | "apt" | "apartment" | "unit" | "room") {
                 a = k - 2;
             }
         } else if k >= 4
             && self.is_punct(k - 2, b'/')
-            && matches!(self.lower(k - 4).as_str(), "flat" | "apt")
+            && matches!(self.lower(k - 4), "flat" | "apt")
         {
             a = k - 4;
         }
@@ -1371,7 +1805,7 @@ impl Ctx<'_> {
         if a >= 2 && self.is_punct(a - 1, b',') {
             let lw = self.lower(a - 2);
             if matches!(
-                lw.as_str(),
+                lw,
                 "house" | "home" | "court" | "lodge" | "cottage" | "hall"
             ) && a >= 3
                 && self.is_word(a - 3) == Some(Case::Title)
@@ -1396,7 +1830,7 @@ impl Ctx<'_> {
         if self.is_word(j) == Some(Case::Title)
             && self.joined(j)
             && matches!(
-                self.lower(j + 1).as_str(),
+                self.lower(j + 1),
                 "care" | "nursing" | "residential"
             )
         {
@@ -1405,14 +1839,14 @@ impl Ctx<'_> {
         let named = j;
         if self.is_word(j) == Some(Case::Title) && self.joined(j) {
             let lw = self.lower(j);
-            if matches!(lw.as_str(), "care" | "nursing" | "residential") {
+            if matches!(lw, "care" | "nursing" | "residential") {
                 j += 1;
             }
         }
         let lw = self.lower(j);
         let ok = self.is_word(j) == Some(Case::Title)
             && self.joined(j)
-            && (matches!(lw.as_str(), "home" | "centre") && j == named + 1 && j > i + 1
+            && (matches!(lw, "home" | "centre") && j == named + 1 && j > i + 1
                 || lw == "house" && j == i + 1);
         if !ok {
             return None;
@@ -1431,11 +1865,11 @@ impl Ctx<'_> {
     /// `lives Hamilton`, `lives at Rose Cottage`, `address: Kirkton`.
     fn after_address_cue(&self, i: usize) -> Option<usize> {
         let lw = self.lower(i);
-        if !matches!(lw.as_str(), "lives" | "living" | "resides" | "address") {
+        if !matches!(lw, "lives" | "living" | "resides" | "address") {
             return None;
         }
         let mut j = i + 1;
-        if matches!(self.lower(j).as_str(), "at" | "in") || self.is_punct(j, b':') {
+        if matches!(self.lower(j), "at" | "in") || self.is_punct(j, b':') {
             j += 1;
         }
         if !self.town_word(j) || self.street_at(j).is_some() {
@@ -1551,11 +1985,11 @@ impl Ctx<'_> {
     fn after_relation(&mut self, i: usize) {
         let lw = self.lower(i);
         let form = matches!(
-            lw.as_str(),
+            lw,
             "surname" | "forename" | "forenames" | "firstname" | "name"
         );
         let relation = matches!(
-            lw.as_str(),
+            lw,
             "spouse"
                 | "son-in-law"
                 | "daughter-in-law"
@@ -1632,7 +2066,7 @@ impl Ctx<'_> {
                 ) || (k == Kind::CareDate
                     && fi.is_some_and(|f| self.full_date.get(f) == Some(&true)))
             }
-            T::Word(_) => matches!(self.lower(i).as_str(), "dob" | "aged" | "d.o.b"),
+            T::Word(_) => matches!(self.lower(i), "dob" | "aged" | "d.o.b"),
             T::Mixed => {
                 // `28f`, `84M`, `6yo`.
                 let w = self.str_of(i).to_ascii_lowercase();

@@ -342,7 +342,7 @@ pub(crate) fn word_end(text: &str, s: usize) -> usize {
 }
 
 /// Words that end or refuse a name (lowercase).
-const STOP_WORDS: &[&str] = &[
+pub(crate) const STOP_WORDS: &[&str] = &[
     "a",
     "an",
     "the",
