@@ -169,7 +169,6 @@ struct Figures {
 }
 
 impl Figures {
-    #[allow(dead_code)] // used by the floors below
     fn recall(&self, kind: &str) -> f64 {
         let (lab, hid, _) = self.per_kind.get(kind).copied().unwrap_or_default();
         if lab == 0 {
@@ -316,6 +315,12 @@ fn original_corpus() {
     let f = evaluate(ORIGINAL, true);
     f.print("original corpus (tests/data/redact_corpus.txt)");
     print_examples(&f);
+    assert!(
+        f.overall() >= 0.999,
+        "identifiers hidden {:.3}",
+        f.overall()
+    );
+    assert_eq!(f.destroyed, 0, "clinical items destroyed");
 }
 
 #[test]
@@ -323,6 +328,21 @@ fn heldout_dev() {
     let f = evaluate(DEV, true);
     f.print("held-out development split");
     print_examples(&f);
+    assert!(
+        f.overall() >= 0.975,
+        "identifiers hidden {:.3}",
+        f.overall()
+    );
+    for kind in STRUCTURED {
+        let floor = if kind == "hosp" { 0.93 } else { 0.99 };
+        assert!(f.recall(kind) >= floor, "{kind} {:.3}", f.recall(kind));
+    }
+    assert!(
+        f.destroyed_rate() <= 0.006,
+        "destroyed {:.4}",
+        f.destroyed_rate()
+    );
+    assert!(f.staff_rate() <= 0.01, "staff {:.4}", f.staff_rate());
 }
 
 /// The frozen test split: aggregate figures only, and the goal (or, where
@@ -333,5 +353,47 @@ fn heldout_test() {
     let f = evaluate(TEST, false);
     f.print("held-out TEST split (aggregate only)");
     assert!(f.messages >= 1500, "test split has {} messages", f.messages);
-    let _ = STRUCTURED;
+    // Issue 13's goal is 0.95 overall, 0.99 per structured type, at most
+    // 0.5% of clinical items destroyed and 2% of staff names redacted. Where
+    // the scanner does not reach the goal yet, the floor is the figure it
+    // does reach (docs/REDACTION.md), so a change that loses ground fails.
+    let goal = |kind: &str| -> f64 {
+        match kind {
+            // Reached.
+            "chi" | "hc" | "postcode" | "email" | "ni" => 0.99,
+            // Not reached: the measured figure, rounded down.
+            "nhs" => 0.97,
+            "phone" => 0.97,
+            "hosp" => 0.84,
+            _ => 0.0,
+        }
+    };
+    for kind in STRUCTURED {
+        let r = f.recall(kind);
+        assert!(r >= goal(kind), "{kind} hidden {r:.3} < {}", goal(kind));
+    }
+    assert!(f.overall() >= 0.90, "identifiers hidden {:.3}", f.overall());
+    assert!(f.recall("name") >= 0.87, "names {:.3}", f.recall("name"));
+    assert!(
+        f.recall("address") >= 0.94,
+        "addresses {:.3}",
+        f.recall("address")
+    );
+    assert!(
+        f.recall("date") >= 0.83,
+        "care dates {:.3}",
+        f.recall("date")
+    );
+    assert!(
+        f.recall("dob") >= 0.97,
+        "dates of birth {:.3}",
+        f.recall("dob")
+    );
+    // Not reached: 3.2% of clinical items and 3.1% of staff names are hit.
+    assert!(
+        f.destroyed_rate() <= 0.033,
+        "destroyed {:.4}",
+        f.destroyed_rate()
+    );
+    assert!(f.staff_rate() <= 0.032, "staff {:.4}", f.staff_rate());
 }

@@ -891,6 +891,11 @@ fn direction(w: &str) -> bool {
 /// Words that may be capitalised but are not names (on top of the name
 /// detector's stop words).
 fn not_a_name(w: &str) -> bool {
+    // Words outside every list reach here empty (see `KEYWORDS`).
+    !w.is_empty() && not_a_listed_name(w)
+}
+
+fn not_a_listed_name(w: &str) -> bool {
     name::stop_word(w.as_bytes())
         || matches!(
             w,
@@ -1463,9 +1468,8 @@ impl Ctx<'_> {
                 // `lot RH2 8XZ`, `batch no. KE17 1ME`: batch numbers.
                 Kind::Postcode => {
                     matches!(prev, "lot" | "batch" | "no" | "number" | "and")
-                        && (0..i.min(4)).any(|k| {
-                            matches!(self.lower(i - 1 - k), "lot" | "batch" | "lots")
-                        })
+                        && (0..i.min(4))
+                            .any(|k| matches!(self.lower(i - 1 - k), "lot" | "batch" | "lots"))
                 }
                 Kind::PersonName => {
                     let text = self.text.get(f.span()).unwrap_or("");
@@ -1518,8 +1522,7 @@ impl Ctx<'_> {
     }
 
     fn after_birth_cue(&self, i: usize) -> bool {
-        (1..=2)
-            .any(|k| i >= k && matches!(self.lower(i - k), "dob" | "born" | "b" | "d.o.b"))
+        (1..=2).any(|k| i >= k && matches!(self.lower(i - k), "dob" | "born" | "b" | "d.o.b"))
     }
 
     /// A day number (`21`, `21st`) at `i`: its value.
@@ -1539,7 +1542,10 @@ impl Ctx<'_> {
                 let rest = w.get(n..)?;
                 rest.len() == 2
                     && matches!(
-                        [rest.first()?.to_ascii_lowercase(), rest.get(1)?.to_ascii_lowercase()],
+                        [
+                            rest.first()?.to_ascii_lowercase(),
+                            rest.get(1)?.to_ascii_lowercase()
+                        ],
                         [b's', b't'] | [b'n', b'd'] | [b'r', b'd'] | [b't', b'h']
                     )
             }
@@ -1571,6 +1577,9 @@ impl Ctx<'_> {
     /// A date starting at token `i`, returning its last token.
     fn date_at(&self, i: usize) -> Option<usize> {
         let lw = self.lower(i);
+        if lw.is_empty() && self.is_word(i).is_some() {
+            return None;
+        }
         if self.is_word(i).is_some() && is_weekday(&lw) {
             let mut j = i + 1;
             if self.is_punct(j, b',') || self.is_punct(j, b'.') {
@@ -1722,10 +1731,7 @@ impl Ctx<'_> {
         self.is_word(i) == Some(Case::Title)
             && self.free(i)
             && self.str_of(i).chars().count() >= 3
-            && !matches!(
-                self.lower(i),
-                "lot" | "batch" | "and" | "or" | "postcode"
-            )
+            && !matches!(self.lower(i), "lot" | "batch" | "and" | "or" | "postcode")
             && !name::stop_word(self.lower(i).as_bytes())
             && !is_weekday(&self.lower(i))
             && month_of(&self.lower(i)).is_none()
@@ -1829,10 +1835,7 @@ impl Ctx<'_> {
         // `Willow Court Care Centre`: a second word of the name.
         if self.is_word(j) == Some(Case::Title)
             && self.joined(j)
-            && matches!(
-                self.lower(j + 1),
-                "care" | "nursing" | "residential"
-            )
+            && matches!(self.lower(j + 1), "care" | "nursing" | "residential")
         {
             j += 1;
         }
