@@ -1305,7 +1305,7 @@ impl Ctx<'_> {
             && self.str_of(i).chars().count() >= 2
             && {
                 let lw = self.lower(i);
-                !not_a_name(&lw) && !staff_after(&lw) && !staff_before(&lw)
+                !not_a_name(lw) && !staff_after(lw) && !staff_before(lw)
             }
     }
 
@@ -1380,15 +1380,15 @@ impl Ctx<'_> {
         // `pharmacy here (Debbie Fallon, Boots …)`.
         if a >= 2 && self.is_punct(a - 1, b'(') && self.is_word(a - 2).is_some() {
             let lw = self.lower(a - 2);
-            if staff_before(&lw) || lw == "here" {
+            if staff_before(lw) || lw == "here" {
                 return true;
             }
         }
-        if a > 0 && self.is_word(a - 1).is_some() && staff_before(&self.lower(a - 1)) {
+        if a > 0 && self.is_word(a - 1).is_some() && staff_before(self.lower(a - 1)) {
             return true;
         }
         // `Staff Nurse Hannah Birtwistle`, `Dr. Carmichael`.
-        if a > 1 && self.is_punct(a - 1, b'.') && staff_before(&self.lower(a - 2)) {
+        if a > 1 && self.is_punct(a - 1, b'.') && staff_before(self.lower(a - 2)) {
             return true;
         }
         // `Bell's palsy`, `Addison's disease`: an eponym.
@@ -1420,14 +1420,14 @@ impl Ctx<'_> {
             return true;
         }
         // `Mary Seacole Ward`, `Florence Nightingale Hospice`: a place.
-        if self.is_word(z + 1).is_some() && self.joined(z + 1) && place_after(&self.lower(z + 1)) {
+        if self.is_word(z + 1).is_some() && self.joined(z + 1) && place_after(self.lower(z + 1)) {
             return true;
         }
         let mut n = z + 1;
         if self.is_punct(n, b'(') || self.is_punct(n, b',') {
             n += 1;
         }
-        self.is_word(n).is_some() && staff_after(&self.lower(n))
+        self.is_word(n).is_some() && staff_after(self.lower(n))
     }
 
     fn push(&mut self, a: usize, z: usize, kind: Kind, rule: Rule) {
@@ -1483,7 +1483,7 @@ impl Ctx<'_> {
                         || (f.rule() == Rule::NameAfterTitle
                             && self.is_punct(i + 1, b'(')
                             && (i + 2..i + 5).any(|k| {
-                                self.is_word(k).is_some() && staff_after(&self.lower(k))
+                                self.is_word(k).is_some() && staff_after(self.lower(k))
                             }))
                 }
                 _ => false,
@@ -1560,7 +1560,7 @@ impl Ctx<'_> {
     fn month_at(&self, i: usize) -> bool {
         self.is_word(i).is_some()
             && self.free(i)
-            && month_of(&self.lower(i)).is_some()
+            && month_of(self.lower(i)).is_some()
             && (self.str_of(i) != "may" && self.str_of(i) != "mar")
     }
 
@@ -1580,7 +1580,7 @@ impl Ctx<'_> {
         if lw.is_empty() && self.is_word(i).is_some() {
             return None;
         }
-        if self.is_word(i).is_some() && is_weekday(&lw) {
+        if self.is_word(i).is_some() && is_weekday(lw) {
             let mut j = i + 1;
             if self.is_punct(j, b',') || self.is_punct(j, b'.') {
                 j += 1;
@@ -1733,8 +1733,8 @@ impl Ctx<'_> {
             && self.str_of(i).chars().count() >= 3
             && !matches!(self.lower(i), "lot" | "batch" | "and" | "or" | "postcode")
             && !name::stop_word(self.lower(i).as_bytes())
-            && !is_weekday(&self.lower(i))
-            && month_of(&self.lower(i)).is_none()
+            && !is_weekday(self.lower(i))
+            && month_of(self.lower(i)).is_none()
     }
 
     /// A house number and street: returns the first and last tokens,
@@ -1761,14 +1761,14 @@ impl Ctx<'_> {
                 break;
             }
             let lw = self.lower(j);
-            if street_type(&lw) && j > i + 1 {
+            if street_type(lw) && j > i + 1 {
                 last = Some(j);
-                if self.is_word(j + 1).is_some() && direction(&self.lower(j + 1)) {
+                if self.is_word(j + 1).is_some() && direction(self.lower(j + 1)) {
                     last = Some(j + 1);
                 }
                 break;
             }
-            if street_type(&lw) && lw.len() > 5 {
+            if street_type(lw) && lw.len() > 5 {
                 // `167 Kingsway`
                 last = Some(j);
                 break;
@@ -1828,7 +1828,7 @@ impl Ctx<'_> {
     /// `Meadowbank Care Home`, `Lochside Nursing Home`, `Abbeyfield House`,
     /// with `, Town` or `, 14 Paisley Road` after it.
     fn home_at(&self, i: usize) -> Option<(usize, usize)> {
-        if self.is_word(i) != Some(Case::Title) || not_a_name(&self.lower(i)) {
+        if self.is_word(i) != Some(Case::Title) || not_a_name(self.lower(i)) {
             return None;
         }
         let mut j = i + 1;
@@ -1922,7 +1922,7 @@ impl Ctx<'_> {
                 && self.is_word(i + 2) == Some(Case::Lower)
                 && self.joined(i + 2)
                 && GIVEN_NAMES.contains(self.str_of(i + 1))
-                && !not_a_name(&self.lower(i + 2))
+                && !not_a_name(self.lower(i + 2))
             {
                 self.push(i + 1, i + 2, Kind::PersonName, Rule::NameBeforeIdentity);
             }
@@ -2141,7 +2141,7 @@ impl Ctx<'_> {
                 && self.free(z)
                 && self.free(z - 1)
                 && GIVEN_NAMES.contains(self.str_of(z - 1))
-                && !not_a_name(&self.lower(z))
+                && !not_a_name(self.lower(z))
             {
                 self.push(z - 1, z, Kind::PersonName, Rule::NameBeforeIdentity);
             }
