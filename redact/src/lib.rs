@@ -122,6 +122,9 @@ pub enum Rule {
     NhsModulus11,
     /// Ten digits, `DDMMYY` prefix, valid modulus 11 check digit.
     ChiModulus11,
+    /// After a `CHI` cue: ten digits, `DDMMYY` prefix, failing modulus 11
+    /// but passing the modulus 10 rule of some numbers issued from 2026.
+    ChiModulus10,
     /// Ten digits in 320–399 with a valid modulus 11 check digit.
     HealthAndCareModulus11,
     /// A date after a birth cue ("DOB", "D.O.B", "born", "birth").
@@ -183,6 +186,7 @@ impl Rule {
         match self {
             Rule::NhsModulus11 => "nhs.mod11",
             Rule::ChiModulus11 => "chi.mod11",
+            Rule::ChiModulus10 => "chi.mod10",
             Rule::HealthAndCareModulus11 => "hc.mod11",
             Rule::DateAfterBirthCue => "date.birth-cue",
             Rule::DateAfterEventCue => "date.event-cue",

@@ -138,6 +138,7 @@ pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
         drop: Vec::new(),
     };
     cx.withdraw(out);
+    cx.chi_mod10();
     cx.dates();
     cx.addresses();
     cx.names();
@@ -1897,6 +1898,38 @@ impl Ctx<'_> {
         (a..b).all(|k| self.free(k))
     }
 
+    /// A CHI number after a `CHI` cue that fails modulus 11 but passes
+    /// the modulus 10 rule (plain, 6-4 or 3-3-4).
+    fn chi_mod10(&mut self) {
+        for i in 0..self.toks.len() {
+            if self.lower(i) != "chi" {
+                continue;
+            }
+            let mut j = i + 1;
+            if self.is_punct(j, b':') {
+                j += 1;
+            }
+            let mut d = [0u8; 10];
+            let mut n = 0;
+            let mut k = j;
+            while k < j + 3 && self.tok(k).is_some_and(|t| t.t == T::Num) && self.free(k) {
+                for c in self.str_of(k).bytes() {
+                    if let Some(x) = d.get_mut(n) {
+                        *x = c - b'0';
+                    }
+                    n += 1;
+                }
+                if n >= 10 {
+                    break;
+                }
+                k += 1;
+            }
+            if n == 10 && super::nhs::chi_mod10_valid(&d) {
+                self.push(j, k.min(j + 2), Kind::ChiNumber, Rule::ChiModulus10);
+            }
+        }
+    }
+
     fn names(&mut self) {
         let n = self.toks.len();
         self.bracketed_numbers();
@@ -2356,6 +2389,19 @@ mod tests {
             );
         }
         assert!(spans("bay 4 bed 2, 10 Units insulin", Kind::Address).is_empty());
+    }
+
+    #[test]
+    fn chi_modulus_10_after_a_cue() {
+        // 1203260009 fails modulus 11 (check 8); modulus 10 gives 9.
+        let d = [1, 2, 0, 3, 2, 6, 0, 0, 0, 9];
+        assert!(!crate::detect::nhs::mod11_valid(&d));
+        assert!(crate::detect::nhs::chi_mod10_valid(&d));
+        assert_eq!(
+            spans("CHI 120326 0009 seen", Kind::ChiNumber),
+            ["120326 0009"]
+        );
+        assert!(spans("ref 120326 0009 seen", Kind::ChiNumber).is_empty());
     }
 
     #[test]

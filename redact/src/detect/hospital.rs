@@ -110,7 +110,10 @@ pub(crate) fn letters_space_digits(b: &[u8], s: usize) -> Option<usize> {
         return None;
     }
     // Cue words take the number through the cue rule.
-    if matches!(b.get(s..p), Some(b"MRN" | b"CRN")) {
+    if matches!(
+        b.get(s..p),
+        Some(b"MRN" | b"CRN" | b"CHI" | b"NHS" | b"NI" | b"HC" | b"TEL" | b"MOB" | b"EXT")
+    ) {
         return None;
     }
     p += 1;
@@ -118,7 +121,11 @@ pub(crate) fn letters_space_digits(b: &[u8], s: usize) -> Option<usize> {
     while byte(b, p).is_ascii_digit() {
         p += 1;
     }
-    ((6..=8).contains(&(p - d)) && !byte(b, p).is_ascii_alphanumeric()).then_some(p)
+    // Not the first group of a longer number (`HG 804141 2`).
+    ((6..=8).contains(&(p - d))
+        && !byte(b, p).is_ascii_alphanumeric()
+        && super::join_at(b, p).is_none())
+    .then_some(p)
 }
 
 /// Does the lowercase word start a hospital-number cue? Returns where the
