@@ -17,7 +17,7 @@
 //! after reading misses in the development split of the held-out corpus;
 //! the test split was never read.
 //!
-//! 1486 given names and 543 surnames.
+//! 1,495 given names and 550 surnames (about 15 KB of text).
 //!
 //! # Cost
 //! Each list is sorted once into a vector behind a 16384-bit word filter
