@@ -342,7 +342,7 @@ fn heldout_dev() {
         "destroyed {:.4}",
         f.destroyed_rate()
     );
-    assert!(f.staff_rate() <= 0.01, "staff {:.4}", f.staff_rate());
+    assert!(f.staff_rate() <= 0.005, "staff {:.4}", f.staff_rate());
 }
 
 /// The frozen test split: aggregate figures only, and the goal (or, where
@@ -389,11 +389,11 @@ fn heldout_test() {
         "dates of birth {:.3}",
         f.recall("dob")
     );
-    // Not reached: 3.2% of clinical items and 3.1% of staff names are hit.
+    // Not reached: 3.1% of clinical items and 3.0% of staff names are hit.
     assert!(
         f.destroyed_rate() <= 0.033,
         "destroyed {:.4}",
         f.destroyed_rate()
     );
-    assert!(f.staff_rate() <= 0.032, "staff {:.4}", f.staff_rate());
+    assert!(f.staff_rate() <= 0.030, "staff {:.4}", f.staff_rate());
 }

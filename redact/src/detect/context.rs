@@ -333,6 +333,7 @@ const KEYWORDS: &[&str] = &[
     "admin",
     "admitted",
     "advice",
+    "advocate",
     "ae",
     "afternoon",
     "aged",
@@ -353,6 +354,7 @@ const KEYWORDS: &[&str] = &[
     "arrange",
     "as",
     "ask",
+    "assistant",
     "at",
     "aug",
     "august",
@@ -388,11 +390,13 @@ const KEYWORDS: &[&str] = &[
     "ccu",
     "center",
     "centre",
+    "chaplain",
     "chase",
     "check",
     "cheers",
     "chi",
     "circus",
+    "clerk",
     "clinic",
     "close",
     "cmht",
@@ -406,6 +410,7 @@ const KEYWORDS: &[&str] = &[
     "coordinator",
     "cottage",
     "could",
+    "counsellor",
     "court",
     "cousin",
     "cover",
@@ -422,6 +427,8 @@ const KEYWORDS: &[&str] = &[
     "daughter-in-law",
     "dec",
     "december",
+    "dietician",
+    "dietitian",
     "discharged",
     "disease",
     "dn",
@@ -436,6 +443,7 @@ const KEYWORDS: &[&str] = &[
     "east",
     "ecg",
     "ed",
+    "educator",
     "embankment",
     "evening",
     "ext",
@@ -498,6 +506,7 @@ const KEYWORDS: &[&str] = &[
     "hospice",
     "hospital",
     "house",
+    "housekeeper",
     "hv",
     "icu",
     "if",
@@ -505,6 +514,7 @@ const KEYWORDS: &[&str] = &[
     "in",
     "infirmary",
     "institute",
+    "interpreter",
     "is",
     "itu",
     "iv",
@@ -520,6 +530,7 @@ const KEYWORDS: &[&str] = &[
     "labs",
     "lane",
     "law",
+    "lead",
     "left",
     "letter",
     "level",
@@ -565,6 +576,7 @@ const KEYWORDS: &[&str] = &[
     "named",
     "nan",
     "nana",
+    "navigator",
     "nb",
     "nd",
     "neighbour",
@@ -584,6 +596,7 @@ const KEYWORDS: &[&str] = &[
     "october",
     "od",
     "of",
+    "officer",
     "ok",
     "old",
     "on",
@@ -602,6 +615,7 @@ const KEYWORDS: &[&str] = &[
     "pharmacist",
     "pharmacy",
     "phenomenon",
+    "phlebotomist",
     "physio",
     "physiotherapist",
     "pl",
@@ -610,19 +624,25 @@ const KEYWORDS: &[&str] = &[
     "please",
     "pls",
     "po",
+    "podiatrist",
+    "porter",
     "postcode",
     "practice",
     "prn",
     "procedure",
     "prof",
     "professor",
+    "psychiatrist",
+    "psychologist",
     "pt",
     "qds",
     "quay",
     "query",
+    "radiographer",
     "rc",
     "rd",
     "re",
+    "receptionist",
     "ref",
     "refer",
     "referral",
@@ -679,6 +699,7 @@ const KEYWORDS: &[&str] = &[
     "so",
     "social",
     "son-in-law",
+    "sonographer",
     "sorry",
     "south",
     "spouse",
@@ -699,6 +720,7 @@ const KEYWORDS: &[&str] = &[
     "stepson",
     "stop",
     "street",
+    "student",
     "suite",
     "summary",
     "sun",
@@ -711,6 +733,7 @@ const KEYWORDS: &[&str] = &[
     "ta",
     "tds",
     "team",
+    "technician",
     "terrace",
     "test",
     "th",
@@ -723,6 +746,7 @@ const KEYWORDS: &[&str] = &[
     "theatres",
     "their",
     "then",
+    "therapist",
     "these",
     "they",
     "this",
@@ -751,6 +775,7 @@ const KEYWORDS: &[&str] = &[
     "via",
     "view",
     "visit",
+    "volunteer",
     "walk",
     "ward",
     "was",
@@ -1186,6 +1211,31 @@ fn staff_before(w: &str) -> bool {
             | "love"
             | "regards"
             | "here"
+            | "dietitian"
+            | "dietician"
+            | "therapist"
+            | "radiographer"
+            | "sonographer"
+            | "phlebotomist"
+            | "porter"
+            | "receptionist"
+            | "navigator"
+            | "chaplain"
+            | "psychologist"
+            | "psychiatrist"
+            | "podiatrist"
+            | "technician"
+            | "assistant"
+            | "officer"
+            | "lead"
+            | "student"
+            | "volunteer"
+            | "clerk"
+            | "housekeeper"
+            | "educator"
+            | "counsellor"
+            | "advocate"
+            | "interpreter"
     )
 }
 
@@ -1479,7 +1529,9 @@ impl Ctx<'_> {
                     (f.rule() == Rule::NameAfterRelationCue
                         && self.str_of(i.wrapping_sub(1)) == "sister"
                         && one_word
-                        && !GIVEN_NAMES.contains(text.trim()))
+                        && (!GIVEN_NAMES.contains(text.trim())
+                            || i >= self.last_word
+                            || (i >= 2 && self.lower(i - 2) == "by")))
                         // `Mr Gilchrist (ortho reg)`: a role in brackets.
                         || (f.rule() == Rule::NameAfterTitle
                             && self.is_punct(i + 1, b'(')
@@ -2402,6 +2454,27 @@ mod tests {
             ["120326 0009"]
         );
         assert!(spans("ref 120326 0009 seen", Kind::ChiNumber).is_empty());
+    }
+
+    /// Every lowercase word literal this file compares with must be in
+    /// `KEYWORDS`, or the comparison silently never matches.
+    #[test]
+    fn every_word_literal_is_a_keyword() {
+        let src = include_str!("context.rs");
+        let code = &src[..src.find("#[cfg(test)]").unwrap()];
+        let start = code.find("const KEYWORDS").unwrap();
+        let end = start + code[start..].find("];").unwrap();
+        let rest = format!("{}{}", &code[..start], &code[end..]);
+        for lit in rest.split('"').skip(1).step_by(2) {
+            let word = lit.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && lit.len() <= 23
+                && lit
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "'-.’".contains(c));
+            if word {
+                assert!(super::KEYWORDS.contains(&lit), "{lit} is not in KEYWORDS");
+            }
+        }
     }
 
     #[test]
