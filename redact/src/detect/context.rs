@@ -83,6 +83,9 @@ struct Ctx<'a> {
     /// Lowercase forms of keyword-like tokens, and each token's range in it.
     arena: String,
     low: Vec<(usize, usize)>,
+    /// `name_word[i]`: token `i` is a capitalised word on no list (see
+    /// [`Ctx::namey`]).
+    name_word: Vec<bool>,
     /// The index of the last token that is not punctuation.
     last_word: usize,
     /// `full_date[k]`: first-pass finding `k` is a full date with no cue.
@@ -101,16 +104,20 @@ pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
     // Each keyword-like token's ASCII lowercase, in one buffer; other
     // tokens get an empty range, so comparisons with word lists fail at once.
     let mut arena = String::new();
+    let keywords: &super::WordFilter = &KEYWORD_FILTER;
     let low = toks
         .iter()
         .map(|t| match t.t {
-            T::Word(_) if KEYWORD_FILTER.may_contain(text.as_bytes(), t.s, t.e) => {
+            T::Word(_) if keywords.may_contain(text.as_bytes(), t.s, t.e) => {
                 let w = text.get(t.s..t.e).unwrap_or("");
                 if !w.is_ascii() {
                     return (0, 0);
                 }
                 let s = arena.len();
-                arena.extend(w.chars().map(|c| c.to_ascii_lowercase()));
+                arena.push_str(w);
+                if let Some(x) = arena.get_mut(s..) {
+                    x.make_ascii_lowercase();
+                }
                 (s, arena.len())
             }
             _ => (0, 0),
@@ -126,6 +133,7 @@ pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
         toks,
         arena,
         low,
+        name_word: Vec::new(),
         last_word,
         // A full date with no cue right after a name is a date of birth in
         // all but name (`Rukhsana Ahmed 26 November 2000`).
@@ -137,6 +145,7 @@ pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
         new: Vec::new(),
         drop: Vec::new(),
     };
+    cx.name_word = (0..n).map(|i| cx.name_word_at(i)).collect();
     cx.withdraw(out);
     cx.chi_mod10();
     cx.dates();
@@ -271,6 +280,24 @@ fn word_token(text: &str, s: usize) -> (usize, T) {
     let mut prev_alpha = false;
     loop {
         let c = byte(b, p);
+        // ASCII letters and digits (nearly every byte) without char methods.
+        if c.is_ascii_alphabetic() {
+            if p == s {
+                first_upper = c.is_ascii_uppercase();
+            }
+            letters = true;
+            upper += usize::from(c.is_ascii_uppercase());
+            lower += usize::from(c.is_ascii_lowercase());
+            prev_alpha = true;
+            p += 1;
+            continue;
+        }
+        if c.is_ascii_digit() {
+            digits = true;
+            prev_alpha = false;
+            p += 1;
+            continue;
+        }
         let (ch, n) = if c < 0x80 {
             (char::from(c), 1)
         } else {
@@ -808,27 +835,28 @@ static KEYWORD_FILTER: std::sync::LazyLock<super::WordFilter> = std::sync::LazyL
 });
 
 fn is_weekday(w: &str) -> bool {
-    matches!(
-        w,
-        "monday"
-            | "tuesday"
-            | "wednesday"
-            | "thursday"
-            | "friday"
-            | "saturday"
-            | "sunday"
-            | "mon"
-            | "tue"
-            | "tues"
-            | "wed"
-            | "weds"
-            | "thu"
-            | "thur"
-            | "thurs"
-            | "fri"
-            | "sat"
-            | "sun"
-    )
+    (3..=9).contains(&w.len())
+        && matches!(
+            w,
+            "monday"
+                | "tuesday"
+                | "wednesday"
+                | "thursday"
+                | "friday"
+                | "saturday"
+                | "sunday"
+                | "mon"
+                | "tue"
+                | "tues"
+                | "wed"
+                | "weds"
+                | "thu"
+                | "thur"
+                | "thurs"
+                | "fri"
+                | "sat"
+                | "sun"
+        )
 }
 
 fn month_of(w: &str) -> Option<u32> {
@@ -846,6 +874,9 @@ fn month_of(w: &str) -> Option<u32> {
         "november",
         "december",
     ];
+    if !(3..=9).contains(&w.len()) {
+        return None;
+    }
     if w == "sept" {
         return Some(9);
     }
@@ -855,59 +886,61 @@ fn month_of(w: &str) -> Option<u32> {
 }
 
 fn street_type(w: &str) -> bool {
-    matches!(
-        w,
-        "road"
-            | "rd"
-            | "street"
-            | "st"
-            | "lane"
-            | "ln"
-            | "avenue"
-            | "ave"
-            | "drive"
-            | "close"
-            | "court"
-            | "ct"
-            | "crescent"
-            | "cres"
-            | "place"
-            | "pl"
-            | "gardens"
-            | "gdns"
-            | "grove"
-            | "terrace"
-            | "way"
-            | "walk"
-            | "view"
-            | "fold"
-            | "mews"
-            | "row"
-            | "square"
-            | "sq"
-            | "hill"
-            | "park"
-            | "rise"
-            | "green"
-            | "vale"
-            | "parade"
-            | "wynd"
-            | "brae"
-            | "gate"
-            | "croft"
-            | "meadow"
-            | "meadows"
-            | "chase"
-            | "quay"
-            | "wharf"
-            | "yard"
-            | "boulevard"
-            | "circus"
-            | "embankment"
-            | "approach"
-            | "loke"
-            | "kingsway"
-    ) || (w.len() > 5 && (w.ends_with("way") || w.ends_with("gate")))
+    !w.is_empty()
+        && matches!(
+            w,
+            "road"
+                | "rd"
+                | "street"
+                | "st"
+                | "lane"
+                | "ln"
+                | "avenue"
+                | "ave"
+                | "drive"
+                | "close"
+                | "court"
+                | "ct"
+                | "crescent"
+                | "cres"
+                | "place"
+                | "pl"
+                | "gardens"
+                | "gdns"
+                | "grove"
+                | "terrace"
+                | "way"
+                | "walk"
+                | "view"
+                | "fold"
+                | "mews"
+                | "row"
+                | "square"
+                | "sq"
+                | "hill"
+                | "park"
+                | "rise"
+                | "green"
+                | "vale"
+                | "parade"
+                | "wynd"
+                | "brae"
+                | "gate"
+                | "croft"
+                | "meadow"
+                | "meadows"
+                | "chase"
+                | "quay"
+                | "wharf"
+                | "yard"
+                | "boulevard"
+                | "circus"
+                | "embankment"
+                | "approach"
+                | "loke"
+                | "kingsway"
+        )
+        || (w.len() > 5 && (w.ends_with("way") || w.ends_with("gate")))
 }
 
 fn direction(w: &str) -> bool {
@@ -1351,8 +1384,11 @@ impl Ctx<'_> {
 
     /// A capitalised word that may be part of a name.
     fn namey(&self, i: usize) -> bool {
+        self.name_word.get(i).copied().unwrap_or(false) && self.free(i)
+    }
+
+    fn name_word_at(&self, i: usize) -> bool {
         matches!(self.is_word(i), Some(Case::Title | Case::Upper))
-            && self.free(i)
             && self.str_of(i).chars().count() >= 2
             && {
                 let lw = self.lower(i);
