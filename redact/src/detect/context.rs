@@ -86,6 +86,9 @@ struct Ctx<'a> {
     /// `name_word[i]`: token `i` is a capitalised word on no list (see
     /// [`Ctx::namey`]).
     name_word: Vec<bool>,
+    /// `starter[i]`: some rule can start at token `i` (see
+    /// [`Ctx::starter_at`]); every loop skips the others.
+    starter: Vec<bool>,
     /// The index of the last token that is not punctuation.
     last_word: usize,
     /// `full_date[k]`: first-pass finding `k` is a full date with no cue.
@@ -134,6 +137,7 @@ pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
         arena,
         low,
         name_word: Vec::new(),
+        starter: Vec::new(),
         last_word,
         // A full date with no cue right after a name is a date of birth in
         // all but name (`Rukhsana Ahmed 26 November 2000`).
@@ -146,6 +150,7 @@ pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
         drop: Vec::new(),
     };
     cx.name_word = (0..n).map(|i| cx.name_word_at(i)).collect();
+    cx.starter = (0..n).map(|i| cx.starter_at(i)).collect();
     cx.withdraw(out);
     cx.chi_mod10();
     cx.dates();
@@ -1171,6 +1176,61 @@ fn not_a_listed_name(w: &str) -> bool {
         )
 }
 
+/// Words after which a name follows (relations, form fields).
+fn relation_or_form(w: &str) -> bool {
+    is_form(w) || is_relation(w)
+}
+
+fn is_form(w: &str) -> bool {
+    matches!(
+        w,
+        "surname" | "forename" | "forenames" | "firstname" | "name"
+    )
+}
+
+fn is_relation(w: &str) -> bool {
+    matches!(
+        w,
+        "spouse"
+            | "son-in-law"
+            | "daughter-in-law"
+            | "boyfriend"
+            | "girlfriend"
+            | "fiance"
+            | "fiancé"
+            | "fiancee"
+            | "fiancée"
+            | "stepmum"
+            | "stepdad"
+            | "stepmother"
+            | "stepfather"
+            | "mam"
+            | "mom"
+            | "mum"
+            | "cousin"
+            | "grandad"
+            | "grandpa"
+            | "grandma"
+            | "granny"
+            | "nan"
+            | "nana"
+            | "aunt"
+            | "auntie"
+            | "uncle"
+            | "friend"
+            | "flatmate"
+            | "neighbour"
+            | "brother-in-law"
+            | "sister-in-law"
+            | "father-in-law"
+            | "mother-in-law"
+            | "stepson"
+            | "stepdaughter"
+            | "grandmother"
+            | "grandfather"
+    )
+}
+
 /// Words before a name that make it a colleague's.
 fn staff_before(w: &str) -> bool {
     matches!(
@@ -1387,6 +1447,28 @@ impl Ctx<'_> {
         self.name_word.get(i).copied().unwrap_or(false) && self.free(i)
     }
 
+    /// Can a rule start at token `i`? Not at a lowercase word other than a
+    /// weekday, a month, an address, relation, form or identity cue, nor at
+    /// punctuation other than `(` and `,`.
+    fn starter_at(&self, i: usize) -> bool {
+        match self.tok(i).map(|t| t.t) {
+            Some(T::Word(Case::Lower)) => {
+                let w = self.lower(i);
+                !w.is_empty()
+                    && (is_weekday(w)
+                        || month_of(w).is_some()
+                        || matches!(
+                            w,
+                            "lives" | "living" | "resides" | "address" | "dob" | "aged" | "chi"
+                        )
+                        || relation_or_form(w))
+            }
+            Some(T::Punct(c)) => c == b'(' || c == b',',
+            Some(_) => true,
+            None => false,
+        }
+    }
+
     fn name_word_at(&self, i: usize) -> bool {
         matches!(self.is_word(i), Some(Case::Title | Case::Upper))
             && self.str_of(i).chars().count() >= 2
@@ -1542,6 +1624,9 @@ impl Ctx<'_> {
     /// First-pass findings this pass withdraws.
     fn withdraw(&mut self, out: &[Finding]) {
         for i in 0..self.toks.len() {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                continue;
+            }
             let Some(Tok {
                 t: T::Found(Some(kind), Some(fi)),
                 ..
@@ -1592,6 +1677,10 @@ impl Ctx<'_> {
     fn dates(&mut self) {
         let mut i = 0;
         while i < self.toks.len() {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                i += 1;
+                continue;
+            }
             if !self.free(i) || self.tok(i).is_some_and(|t| t.staff_sentence) {
                 i += 1;
                 continue;
@@ -1772,6 +1861,10 @@ impl Ctx<'_> {
         let n = self.toks.len();
         let mut i = 0;
         while i < n {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                i += 1;
+                continue;
+            }
             if !self.free(i) {
                 i += 1;
                 continue;
@@ -1795,6 +1888,9 @@ impl Ctx<'_> {
         }
         // A town before a postcode: `Hamilton, ML3 9LT`, `Ipswich IP4 5EE`.
         for p in 0..n {
+            if !self.starter.get(p).copied().unwrap_or(false) {
+                continue;
+            }
             if self.found_kind(p) != Some(Kind::Postcode) || p == 0 {
                 continue;
             }
@@ -1990,6 +2086,9 @@ impl Ctx<'_> {
     /// the modulus 10 rule (plain, 6-4 or 3-3-4).
     fn chi_mod10(&mut self) {
         for i in 0..self.toks.len() {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                continue;
+            }
             if self.lower(i) != "chi" {
                 continue;
             }
@@ -2023,11 +2122,17 @@ impl Ctx<'_> {
         self.bracketed_numbers();
         // Identity details first: they are the strongest evidence.
         for i in 0..n {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                continue;
+            }
             if self.identity_anchor(i) {
                 self.name_before(i);
             }
         }
         for i in 0..n {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                continue;
+            }
             self.after_relation(i);
             // `chi 140896 6603 poppy whitworth`: lowercase words right after
             // an identity detail, the first a listed given name.
@@ -2049,6 +2154,9 @@ impl Ctx<'_> {
             }
         }
         for i in 0..n {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                continue;
+            }
             // `S. Dhillon`, `G Baker`: an initial and a listed surname.
             if let Some(k) = self.initial(i) {
                 let prev_initial = i > 0 && self.initial(i - 1).is_some();
@@ -2064,6 +2172,10 @@ impl Ctx<'_> {
         }
         let mut i = 0;
         while i < n {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                i += 1;
+                continue;
+            }
             if let Some((a, z, rule)) = self.lexicon_name(i) {
                 if !self.staff_name(a, z) {
                     self.push(a, z, Kind::PersonName, rule);
@@ -2080,6 +2192,9 @@ impl Ctx<'_> {
     /// 00960806`): seven or eight digits, or three and four.
     fn bracketed_numbers(&mut self) {
         for i in 1..self.toks.len() {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                continue;
+            }
             let num = |cx: &Self, k: usize, lens: &[usize]| {
                 cx.tok(k).is_some_and(|t| t.t == T::Num) && lens.contains(&cx.str_of(k).len())
             };
@@ -2108,50 +2223,8 @@ impl Ctx<'_> {
     /// Gonçalves`, `Name Adaobi Achebe`.
     fn after_relation(&mut self, i: usize) {
         let lw = self.lower(i);
-        let form = matches!(
-            lw,
-            "surname" | "forename" | "forenames" | "firstname" | "name"
-        );
-        let relation = matches!(
-            lw,
-            "spouse"
-                | "son-in-law"
-                | "daughter-in-law"
-                | "boyfriend"
-                | "girlfriend"
-                | "fiance"
-                | "fiancé"
-                | "fiancee"
-                | "fiancée"
-                | "stepmum"
-                | "stepdad"
-                | "stepmother"
-                | "stepfather"
-                | "mam"
-                | "mom"
-                | "mum"
-                | "cousin"
-                | "grandad"
-                | "grandpa"
-                | "grandma"
-                | "granny"
-                | "nan"
-                | "nana"
-                | "aunt"
-                | "auntie"
-                | "uncle"
-                | "friend"
-                | "flatmate"
-                | "neighbour"
-                | "brother-in-law"
-                | "sister-in-law"
-                | "father-in-law"
-                | "mother-in-law"
-                | "stepson"
-                | "stepdaughter"
-                | "grandmother"
-                | "grandfather"
-        );
+        let form = is_form(lw);
+        let relation = is_relation(lw);
         if !(form || relation) || self.is_word(i).is_none() {
             return;
         }
