@@ -89,6 +89,8 @@ struct Ctx<'a> {
     /// `starter[i]`: some rule can start at token `i` (see
     /// [`Ctx::starter_at`]); every loop skips the others.
     starter: Vec<bool>,
+    /// Each token's keyword flags (`NOT_NAME`, `STAFF_BEFORE`, …).
+    flags: Vec<u8>,
     /// The index of the last token that is not punctuation.
     last_word: usize,
     /// `full_date[k]`: first-pass finding `k` is a full date with no cue.
@@ -108,9 +110,12 @@ pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
     // tokens get an empty range, so comparisons with word lists fail at once.
     let mut arena = String::new();
     let keywords: &super::WordFilter = &KEYWORD_FILTER;
+    let kflags = &*KEYWORD_FLAGS;
+    let mut flags = vec![0u8; n];
     let low = toks
         .iter()
-        .map(|t| match t.t {
+        .zip(flags.iter_mut())
+        .map(|(t, fl)| match t.t {
             T::Word(_) if keywords.may_contain(text.as_bytes(), t.s, t.e) => {
                 let w = text.get(t.s..t.e).unwrap_or("");
                 if !w.is_ascii() {
@@ -120,6 +125,7 @@ pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
                 arena.push_str(w);
                 if let Some(x) = arena.get_mut(s..) {
                     x.make_ascii_lowercase();
+                    *fl = kflags.get(&*x).copied().unwrap_or(0);
                 }
                 (s, arena.len())
             }
@@ -138,6 +144,7 @@ pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
         low,
         name_word: Vec::new(),
         starter: Vec::new(),
+        flags,
         last_word,
         // A full date with no cue right after a name is a date of birth in
         // all but name (`Rukhsana Ahmed 26 November 2000`).
@@ -830,6 +837,45 @@ const KEYWORDS: &[&str] = &[
     "yo",
 ];
 
+const NOT_NAME: u8 = 1;
+const STAFF_BEFORE: u8 = 2;
+const STAFF_AFTER: u8 = 4;
+const STARTER: u8 = 8;
+
+/// What each keyword (and stop word) is, decided once by the word-list
+/// functions below, so a token costs one hash lookup instead of a walk
+/// through every list.
+static KEYWORD_FLAGS: std::sync::LazyLock<std::collections::HashMap<&'static str, u8, name::Fnv>> =
+    std::sync::LazyLock::new(|| {
+        KEYWORDS
+            .iter()
+            .chain(name::STOP_WORDS)
+            .map(|&w| {
+                let mut f = 0;
+                if not_a_name(w) {
+                    f |= NOT_NAME;
+                }
+                if staff_before(w) {
+                    f |= STAFF_BEFORE;
+                }
+                if staff_after(w) {
+                    f |= STAFF_AFTER;
+                }
+                if is_weekday(w)
+                    || month_of(w).is_some()
+                    || matches!(
+                        w,
+                        "lives" | "living" | "resides" | "address" | "dob" | "aged" | "chi"
+                    )
+                    || relation_or_form(w)
+                {
+                    f |= STARTER;
+                }
+                (w, f)
+            })
+            .collect()
+    });
+
 /// [`KEYWORDS`] and the name detector's stop words, as a filter.
 static KEYWORD_FILTER: std::sync::LazyLock<super::WordFilter> = std::sync::LazyLock::new(|| {
     let mut f = super::WordFilter::empty();
@@ -1452,30 +1498,21 @@ impl Ctx<'_> {
     /// punctuation other than `(` and `,`.
     fn starter_at(&self, i: usize) -> bool {
         match self.tok(i).map(|t| t.t) {
-            Some(T::Word(Case::Lower)) => {
-                let w = self.lower(i);
-                !w.is_empty()
-                    && (is_weekday(w)
-                        || month_of(w).is_some()
-                        || matches!(
-                            w,
-                            "lives" | "living" | "resides" | "address" | "dob" | "aged" | "chi"
-                        )
-                        || relation_or_form(w))
-            }
+            Some(T::Word(Case::Lower)) => self.flag(i, STARTER),
             Some(T::Punct(c)) => c == b'(' || c == b',',
             Some(_) => true,
             None => false,
         }
     }
 
+    fn flag(&self, i: usize, f: u8) -> bool {
+        self.flags.get(i).is_some_and(|x| x & f != 0)
+    }
+
     fn name_word_at(&self, i: usize) -> bool {
         matches!(self.is_word(i), Some(Case::Title | Case::Upper))
-            && self.str_of(i).chars().count() >= 2
-            && {
-                let lw = self.lower(i);
-                !not_a_name(lw) && !staff_after(lw) && !staff_before(lw)
-            }
+            && !self.flag(i, NOT_NAME | STAFF_AFTER | STAFF_BEFORE)
+            && self.str_of(i).chars().nth(1).is_some()
     }
 
     /// A single capital, optionally with a full stop: a middle initial.
