@@ -13,7 +13,10 @@
 
 pub mod error;
 pub mod limits;
-pub mod redact;
+/// Redaction: the [`bleep-redact`](bleep_redact) crate, re-exported (default
+/// feature `redact`).
+#[cfg(feature = "redact")]
+pub use bleep_redact as redact;
 
 mod group;
 mod handshake;

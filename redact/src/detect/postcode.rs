@@ -1,8 +1,8 @@
 //! UK postcodes.
 //!
 //! # Rules
-//! A postcode is an outward code, an optional single space (or no-break
-//! space), and an inward code, in any case:
+//! A postcode is an outward code, an optional space (one or two spaces or
+//! no-break spaces), and an inward code, in any case:
 //! * outward code in one of the six shapes `A9`, `A99`, `A9A`, `AA9`,
 //!   `AA99`, `AA9A` (A a letter, 9 a digit), whose one- or two-letter area is
 //!   one of the 124 UK postcode areas (plus `BF` for BFPO). For `A9A` the
@@ -113,10 +113,14 @@ pub(crate) fn at(b: &[u8], s: usize) -> Option<usize> {
         n += 1;
     }
     for &o in outward_ends.iter().take(n) {
-        if let Some(gap) = space_at(b, o)
-            && let Some(end) = inward(b, o + gap)
-        {
-            return Some(end);
+        if let Some(gap) = space_at(b, o) {
+            if let Some(end) = inward(b, o + gap) {
+                return Some(end);
+            }
+            // `SW1A  1AA`: two spaces, as dictation and form fields leave.
+            if let Some(end) = space_at(b, o + gap).and_then(|g2| inward(b, o + gap + g2)) {
+                return Some(end);
+            }
         }
         if let Some(end) = inward(b, o) {
             return Some(end);
@@ -127,7 +131,7 @@ pub(crate) fn at(b: &[u8], s: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use crate::redact::Kind;
+    use crate::Kind;
 
     fn spans(t: &str) -> Vec<&str> {
         super::super::spans_of(Kind::Postcode, t)
@@ -186,5 +190,14 @@ mod tests {
         ] {
             assert!(spans(t).is_empty(), "{t}");
         }
+    }
+
+    #[test]
+    fn two_spaces_between_outward_and_inward() {
+        assert_eq!(
+            super::super::spans_of(Kind::Postcode, "lives SW1A  1AA now"),
+            ["SW1A  1AA"]
+        );
+        assert!(super::super::spans_of(Kind::Postcode, "SW1A   1AA").is_empty());
     }
 }

@@ -38,7 +38,7 @@
 //! (`12/03`), which are usually ward dates.
 
 use super::{DateCue, Run, Sep, byte, sep_at};
-use crate::redact::{Kind, Rule};
+use crate::{Kind, Rule};
 
 /// A recognised date: where it ends and its year if written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,9 +53,23 @@ pub(crate) fn cue_word(w: &[u8]) -> Option<DateCue> {
         b"dob" | b"born" | b"birth" => DateCue::Birth,
         b"admitted" | b"adm" | b"admission" | b"surgery" | b"op" | b"operation" | b"operated"
         | b"died" | b"death" | b"dod" | b"deceased" | b"rip" | b"discharged" => DateCue::Event,
-        b"rota" | b"teaching" | b"meeting" | b"shift" | b"shifts" | b"clinic" | b"session"
-        | b"training" | b"induction" | b"audit" | b"mdt" | b"call" | b"leave" | b"exam"
-        | b"deadline" => DateCue::None,
+        // Care events the first rules did not know (issue 13): arrival,
+        // time since, samples, appointments and follow-up, obstetric dates.
+        b"since" | b"seen" | b"attended" | b"appt" | b"appointment" | b"arrived" | b"arrival"
+        | b"transferred" | b"fell" | b"collapsed" | b"delivered" | b"delivery" | b"edd"
+        | b"lmp" | b"sample" | b"samples" | b"taken" | b"dated" | b"booked" | b"visit" | b"due"
+        | b"until" | b"expiring" | b"expires" | b"started" | b"stopped" | b"scan"
+        | b"procedure" | b"discharge" | b"fu" | b"followup" | b"transfer" => DateCue::Event,
+        b"on" | b"home" | b"booking" | b"cultures" | b"seizure" | b"cxr" | b"ct" | b"mri"
+        | b"echo" | b"xray" => DateCue::Event,
+        b"rota" | b"teaching" | b"meeting" | b"shift" | b"shifts" | b"session" | b"training"
+        | b"induction" | b"audit" | b"mdt" | b"call" | b"leave" | b"exam" | b"deadline"
+        | b"panel" | b"huddle" | b"governance" | b"mortality" | b"round" | b"journal"
+        | b"interview" | b"appraisal" | b"course" | b"study" | b"conference" | b"supervision"
+        | b"drill" | b"inspection" | b"cqc" | b"locum" | b"nights" | b"holiday" | b"wedding"
+        | b"party" | b"birthday" | b"exp" | b"expiry" | b"launch" | b"downtime" | b"rotation"
+        | b"changeover" | b"workshop" | b"seminar" | b"lecture" | b"webinar" | b"swap"
+        | b"staffing" => DateCue::Staff,
         _ => return None,
     })
 }
@@ -67,8 +81,10 @@ pub(crate) fn classify(cue: DateCue, year: Option<u16>) -> Option<(Kind, Rule)> 
         DateCue::Event => Some((Kind::CareDate, Rule::DateAfterEventCue)),
         DateCue::None => match year {
             Some(y) if y < 2000 => Some((Kind::DateOfBirth, Rule::DateHistoricYear)),
-            _ => None,
+            Some(_) => Some((Kind::CareDate, Rule::DateFullNoCue)),
+            None => None,
         },
+        DateCue::Staff => None,
     }
 }
 
@@ -86,6 +102,89 @@ fn year_of(v: u32, digits: usize) -> Option<u16> {
 pub(crate) fn at(text: &str, run: &Run) -> Option<Date> {
     let b = text.as_bytes();
     numeric(b, run).or_else(|| named(text, run))
+}
+
+/// Day and month without a year, `D/M` or `D.M` (`died 22/07`, `d/c 5.9`):
+/// only taken when a care cue ends at most a few bytes before it, because
+/// `BM 2.1`, `GNR in 2/2 bottles` and `Barthel 8/20` look the same.
+pub(crate) fn day_month(b: &[u8], run: &Run) -> Option<Date> {
+    if run.len != 2 || !matches!(run.sep(0), Some(Sep::Slash | Sep::Dot)) {
+        return None;
+    }
+    let (l0, l1) = (run.glen(0), run.glen(1));
+    let (d, m) = (run.value(b, 0), run.value(b, 1));
+    let end = run.group(1).1;
+    // `10.05`, `08.12`, `11.30am`: a time, not a date.
+    let zero = |k: usize| byte(b, run.group(k).0) == b'0' && run.glen(k) == 2;
+    if run.sep(0) == Some(Sep::Dot) && (zero(0) || zero(1)) {
+        return None;
+    }
+    let ok = (1..=2).contains(&l0)
+        && (1..=2).contains(&l1)
+        && (1..=31).contains(&d)
+        && (1..=12).contains(&m)
+        && !byte(b, end).is_ascii_alphanumeric()
+        && !matches!(byte(b, end), b'%' | b'/')
+        && !unit_after(b, end);
+    ok.then_some(Date { end, year: None })
+}
+
+/// Is the day/month at `s` close to the cue that ended at `cue_end`: only
+/// spaces, `:` and `,`, and at most the words `on`, `the` or `of`, between
+/// them (`died 22/07`, `seen on 3/11`, but not `on INR 3.4`)?
+pub(crate) fn close_to_cue(b: &[u8], cue_end: usize, s: usize) -> bool {
+    let Some(gap) = b.get(cue_end..s) else {
+        return false;
+    };
+    if gap.len() > 8 {
+        return false;
+    }
+    gap.split(|c| matches!(c, b' ' | b':' | b',' | b'('))
+        .all(|w| w.is_empty() || matches!(w, b"on" | b"the" | b"of" | b"On"))
+}
+
+/// Is the day/month at `s` written as a clinical duration (`since 2/7`,
+/// `for 3/12`: days of a week, months of a year) rather than a date? Only
+/// `on` before it (`on 4/12`) makes such a pair a date.
+pub(crate) fn duration(b: &[u8], run: &Run, cue_end: usize, s: usize) -> bool {
+    let (d, m) = (run.value(b, 0), run.value(b, 1));
+    let short = (m == 7 && d <= 6) || (m == 12 && d <= 11);
+    let on = b.get(cue_end.saturating_sub(2)..s).is_some_and(|g| {
+        g.split(|c| *c == b' ')
+            .any(|w| w.eq_ignore_ascii_case(b"on"))
+    });
+    short && run.sep(0) == Some(Sep::Slash) && !on
+}
+
+/// Is the number ending at `e` followed by a unit (`2.5 mg`, `1.5 L`)?
+fn unit_after(b: &[u8], e: usize) -> bool {
+    let s = if byte(b, e) == b' ' { e + 1 } else { e };
+    let mut p = s;
+    while byte(b, p).is_ascii_alphabetic() {
+        p += 1;
+    }
+    let w = b.get(s..p).unwrap_or(&[]).to_ascii_lowercase();
+    matches!(
+        w.as_slice(),
+        b"mg"
+            | b"mcg"
+            | b"g"
+            | b"kg"
+            | b"ml"
+            | b"mls"
+            | b"l"
+            | b"litres"
+            | b"units"
+            | b"u"
+            | b"iu"
+            | b"mmol"
+            | b"mm"
+            | b"cm"
+            | b"hrs"
+            | b"hours"
+            | b"kpa"
+            | b"c"
+    )
 }
 
 fn numeric(b: &[u8], run: &Run) -> Option<Date> {
@@ -216,7 +315,7 @@ fn named(text: &str, run: &Run) -> Option<Date> {
 
 #[cfg(test)]
 mod tests {
-    use crate::redact::{Kind, Rule, Scanner};
+    use crate::{Kind, Rule, Scanner};
 
     fn found(t: &str) -> Vec<(Kind, String)> {
         Scanner::new()
@@ -261,14 +360,27 @@ mod tests {
         );
         assert!(found("teaching 14/03/2026 in the seminar room").is_empty());
         assert!(found("on call 12/03/2026, rota attached").is_empty());
-        assert!(found("review on 4 Nov").is_empty());
+        // A follow-up date is patient data (issue 13); a teaching date is not.
+        assert_eq!(
+            found("review on 4 Nov"),
+            vec![(Kind::CareDate, "4 Nov".to_string())]
+        );
+        assert!(found("teaching 4 Nov").is_empty());
         assert!(found("died 12th March 5400000000 ").len() == 1);
     }
 
     #[test]
     fn cue_is_consumed_and_ends_with_the_sentence() {
+        // The birth cue is used up by the first date; the second is a care
+        // date (a full date outside rota and teaching sentences).
         let f = found("DOB 12/03/54, seen 14/03/2026");
-        assert_eq!(f, vec![(Kind::DateOfBirth, "12/03/54".to_string())]);
+        assert_eq!(
+            f,
+            vec![
+                (Kind::DateOfBirth, "12/03/54".to_string()),
+                (Kind::CareDate, "14/03/2026".to_string())
+            ]
+        );
         assert!(found("DOB unknown. Teaching 14/03/2026").is_empty());
     }
 

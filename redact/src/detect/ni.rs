@@ -60,7 +60,7 @@ pub(crate) fn at(b: &[u8], s: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use crate::redact::{Kind, Scanner};
+    use crate::{Kind, Scanner};
 
     fn kinds(t: &str) -> Vec<Kind> {
         Scanner::new().scan(t).iter().map(|f| f.kind()).collect()

@@ -1,56 +1,16 @@
-//! Redaction: find patient identifiers in a draft message, then mask or
-//! pseudonymise them, and build lock-screen previews that carry no content.
-//!
-//! # What this protects
-//! NHS guidance asks clinicians to put as little patient data in a message as
-//! possible and to keep it off the lock screen. This module gives an app the
-//! tools for both:
-//!
-//! * [`Scanner::scan`] is the pre-send check: it returns every [`Finding`]
-//!   (its [`Kind`], byte span and the [`Rule`] that fired) without rewriting
-//!   anything, so the app can ask "this message contains an NHS number — send
-//!   anyway?".
-//! * [`Scanner::redact`] rewrites the text with an [`Action`]: a typed
-//!   placeholder (`[NHS number]`), a partial mask that keeps the last three
-//!   digits, or a keyed pseudonym (`[patient 7f3a1c]`) that is stable within a
-//!   conversation. The output lives in [`Redacted`], which zeroizes on drop and
-//!   never prints its text in `Debug`.
-//! * [`LockScreenPreview`] builds notification text from the sender and group
-//!   only; none of its constructors takes a message body.
-//!
-//! The detectors and their exact rules are documented in each file under
-//! `detect/` and summarised in `docs/REDACTION.md`. The scanner makes one
-//! pass over the bytes; cues ("DOB", "MRN", "pt", "Mrs") are tracked as it
-//! goes rather than by separate passes per identifier kind.
-//!
-//! # Where the protection ends
-//! Detection is heuristic. It finds identifiers in the shapes clinicians type
-//! and names the app supplies or that follow a cue; it cannot find a name
-//! written with no cue that the app did not supply ("saw Margaret earlier"),
-//! free-text descriptions that identify someone ("the retired headteacher in
-//! bed 4"), or identifiers in images and attachments. A scan with no findings
-//! is not proof that a message is anonymous: the app should keep the
-//! clinician in the loop. [`Finding`]s hold spans, not text, so they carry no
-//! patient data themselves; the text they point into is the caller's.
-//!
-//! # Example
-//! ```
-//! use bleep::redact::{Action, Kind, Scanner};
-//!
-//! let scanner = Scanner::builder().patient_name("Margaret Thornton").build();
-//! let draft = "Mrs Thornton, NHS 943 476 5919, DOB 12/03/1954, bay 4 bed 2. K+ 5.9";
-//!
-//! // Pre-send check: report, do not rewrite.
-//! let findings = scanner.scan(draft);
-//! assert!(findings.iter().any(|f| f.kind() == Kind::NhsNumber));
-//!
-//! // Redact with typed placeholders.
-//! let redacted = scanner.redact(draft, &Action::Mask);
-//! assert_eq!(
-//!     redacted.expose(),
-//!     "Mrs [name], NHS [NHS number], DOB [date of birth], bay 4 bed 2. K+ 5.9"
-//! );
-//! ```
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::cast_possible_truncation
+    )
+)]
 
 mod action;
 pub mod detect;
@@ -94,11 +54,14 @@ pub enum Kind {
     /// The name of a patient or of someone tied to a patient (next of kin,
     /// relative, carer).
     PersonName,
+    /// A postal address (house number and street, flat, care home, a town
+    /// next to a postcode) other than the postcode itself.
+    Address,
 }
 
 impl Kind {
     /// Every kind, in declaration order.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::NhsNumber,
         Kind::ChiNumber,
         Kind::HealthAndCareNumber,
@@ -110,6 +73,7 @@ impl Kind {
         Kind::NiNumber,
         Kind::HospitalNumber,
         Kind::PersonName,
+        Kind::Address,
     ];
 
     /// The label used in placeholders, e.g. `NHS number` in `[NHS number]`.
@@ -126,6 +90,7 @@ impl Kind {
             Kind::NiNumber => "NI number",
             Kind::HospitalNumber => "hospital number",
             Kind::PersonName => "name",
+            Kind::Address => "address",
         }
     }
 
@@ -144,6 +109,7 @@ impl Kind {
             Kind::NiNumber => "ni",
             Kind::HospitalNumber => "hospital",
             Kind::PersonName => "name",
+            Kind::Address => "address",
         }
     }
 }
@@ -156,6 +122,9 @@ pub enum Rule {
     NhsModulus11,
     /// Ten digits, `DDMMYY` prefix, valid modulus 11 check digit.
     ChiModulus11,
+    /// After a `CHI` cue: ten digits, `DDMMYY` prefix, failing modulus 11
+    /// but passing the modulus 10 rule of some numbers issued from 2026.
+    ChiModulus10,
     /// Ten digits in 320–399 with a valid modulus 11 check digit.
     HealthAndCareModulus11,
     /// A date after a birth cue ("DOB", "D.O.B", "born", "birth").
@@ -164,6 +133,9 @@ pub enum Rule {
     DateAfterEventCue,
     /// A full date whose year is before 2000, with no other cue.
     DateHistoricYear,
+    /// A full date from 2000 on with no cue, outside rota, teaching and
+    /// meeting sentences: the date of a care event.
+    DateFullNoCue,
     /// A postcode in one of the six outward shapes with a known area.
     PostcodeShape,
     /// A UK phone number in national (`0…`) form.
@@ -180,6 +152,9 @@ pub enum Rule {
     HospitalPrefixDigits,
     /// A pattern supplied by the app.
     HospitalAppPattern,
+    /// Seven or eight digits in brackets after a word, or right after a
+    /// name.
+    HospitalAfterName,
     /// A name (or part of one) from the app's patient list.
     NamePatientList,
     /// A name after a title (Mr, Mrs, Ms, Miss, Mx, Master) with no staff context.
@@ -188,6 +163,21 @@ pub enum Rule {
     NameAfterPatientCue,
     /// A name after a relation cue ("NOK", "wife", "son", "carer", …).
     NameAfterRelationCue,
+    /// A given name from the built-in lexicon followed by a surname.
+    NameFromLexicon,
+    /// `SURNAME, Firstname`, `SURNAME Firstname`, `Surname, Firstname`.
+    NameSurnameFirst,
+    /// Capitalised words right before a date of birth, health or hospital
+    /// number, or an age.
+    NameBeforeIdentity,
+    /// A weekday or month-first date, a day and month name without a year,
+    /// or a compact date (`9AUG1983`), outside rota and teaching sentences.
+    DateWeekday,
+    /// A house number and street (with flat, building and town), a named
+    /// care home, or a town before a postcode.
+    AddressStreet,
+    /// Capitalised words after `lives`, `lives at`, `address`.
+    AddressCue,
 }
 
 impl Rule {
@@ -196,10 +186,12 @@ impl Rule {
         match self {
             Rule::NhsModulus11 => "nhs.mod11",
             Rule::ChiModulus11 => "chi.mod11",
+            Rule::ChiModulus10 => "chi.mod10",
             Rule::HealthAndCareModulus11 => "hc.mod11",
             Rule::DateAfterBirthCue => "date.birth-cue",
             Rule::DateAfterEventCue => "date.event-cue",
             Rule::DateHistoricYear => "date.historic-year",
+            Rule::DateFullNoCue => "date.full",
             Rule::PostcodeShape => "postcode.shape",
             Rule::PhoneNational => "phone.national",
             Rule::PhoneInternational => "phone.international",
@@ -208,10 +200,17 @@ impl Rule {
             Rule::HospitalAfterCue => "hospital.cue",
             Rule::HospitalPrefixDigits => "hospital.prefix-digits",
             Rule::HospitalAppPattern => "hospital.app-pattern",
+            Rule::HospitalAfterName => "hospital.after-name",
             Rule::NamePatientList => "name.patient-list",
             Rule::NameAfterTitle => "name.title",
             Rule::NameAfterPatientCue => "name.patient-cue",
             Rule::NameAfterRelationCue => "name.relation-cue",
+            Rule::NameFromLexicon => "name.lexicon",
+            Rule::NameSurnameFirst => "name.surname-first",
+            Rule::NameBeforeIdentity => "name.before-identity",
+            Rule::DateWeekday => "date.weekday",
+            Rule::AddressStreet => "address.street",
+            Rule::AddressCue => "address.cue",
         }
     }
 }
@@ -270,6 +269,10 @@ impl Finding {
     /// The rule that fired.
     pub fn rule(&self) -> Rule {
         self.rule
+    }
+
+    pub(crate) fn span_start(&self) -> usize {
+        self.start
     }
 
     pub(crate) fn entry(&self) -> Option<u32> {
@@ -332,7 +335,7 @@ impl Scanner {
     /// non-overlapping, without rewriting anything.
     ///
     /// ```
-    /// use bleep::redact::{Kind, Scanner};
+    /// use bleep_redact::{Kind, Scanner};
     /// let findings = Scanner::new().scan("call 07700 900123 re bed 4");
     /// assert_eq!(findings.len(), 1);
     /// assert_eq!(findings[0].kind(), Kind::Phone);
@@ -347,7 +350,7 @@ impl Scanner {
     /// Scan `text` and rewrite every finding with `action`.
     ///
     /// ```
-    /// use bleep::redact::{Action, Scanner};
+    /// use bleep_redact::{Action, Scanner};
     /// let r = Scanner::new().redact("NOK: jane doe 07700 900123", &Action::PartialMask);
     /// assert_eq!(r.expose(), "NOK: [name] [phone ending 123]");
     /// assert_eq!(r.findings().len(), 2);

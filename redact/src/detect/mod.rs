@@ -28,9 +28,11 @@
 //! Findings are produced in order and never overlap: every detector returns
 //! the end of what it consumed and the scan resumes there.
 
+mod context;
 pub mod date;
 pub mod email;
 pub mod hospital;
+mod lexicon;
 pub mod name;
 pub mod nhs;
 pub mod ni;
@@ -146,6 +148,36 @@ pub(crate) fn sep_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
     }
 }
 
+/// The separator at `i` that joins two digit groups, if a digit follows it:
+/// a single separator ([`sep_at`]), two spaces (`483  518 7385`), or a
+/// dash between spaces (`487 - 257 - 2793`), as dictation and copied
+/// labels write numbers.
+#[inline]
+pub(crate) fn join_at(b: &[u8], i: usize) -> Option<(Sep, usize)> {
+    let (sep, n) = sep_at(b, i)?;
+    if byte(b, i + n).is_ascii_digit() {
+        return Some((sep, n));
+    }
+    if sep != Sep::Space {
+        return None;
+    }
+    wide_join(b, i + n).map(|(s, k)| (s, n + k))
+}
+
+/// The rest of a wide separator after its first space. Out of line: rare.
+#[inline(never)]
+fn wide_join(b: &[u8], i: usize) -> Option<(Sep, usize)> {
+    if byte(b, i) == b' ' && byte(b, i + 1).is_ascii_digit() {
+        return Some((Sep::Space, 1));
+    }
+    match sep_at(b, i)? {
+        (Sep::Dash, n) if byte(b, i + n) == b' ' && byte(b, i + n + 1).is_ascii_digit() => {
+            Some((Sep::Dash, n + 1))
+        }
+        _ => None,
+    }
+}
+
 /// A space-like separator (used between words: names, postcodes).
 pub(crate) fn space_at(b: &[u8], i: usize) -> Option<usize> {
     match sep_at(b, i) {
@@ -185,8 +217,8 @@ impl Run {
                 *g = (s, i);
             }
             run.len = k + 1;
-            match sep_at(b, i) {
-                Some((sep, n)) if byte(b, i + n).is_ascii_digit() => {
+            match join_at(b, i) {
+                Some((sep, n)) => {
                     if let Some(x) = run.seps.get_mut(k) {
                         *x = sep;
                     }
@@ -250,12 +282,18 @@ pub(crate) enum DateCue {
     None,
     Birth,
     Event,
+    /// A rota, teaching or meeting word: no date in the sentence is a
+    /// patient's.
+    Staff,
 }
 
 /// The little state the scan carries from token to token.
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) date_cue: DateCue,
+    /// Where the last date cue word ended (a bare day/month must follow it
+    /// closely).
+    pub(crate) cue_end: usize,
     /// The previous word puts a following "Mr"/"Ms" name in staff context
     /// ("under Mr Shah", "referred to Ms Adeyemi").
     pub(crate) staff_context: bool,
@@ -283,12 +321,53 @@ const SPECIAL_WORDS: &[&str] = &[
     "deceased",
     "rip",
     "discharged",
+    "since",
+    "seen",
+    "attended",
+    "appt",
+    "appointment",
+    "arrived",
+    "arrival",
+    "transferred",
+    "fell",
+    "collapsed",
+    "delivered",
+    "delivery",
+    "edd",
+    "lmp",
+    "sample",
+    "samples",
+    "taken",
+    "dated",
+    "booked",
+    "visit",
+    "due",
+    "until",
+    "expiring",
+    "expires",
+    "started",
+    "stopped",
+    "scan",
+    "procedure",
+    "discharge",
+    "fu",
+    "followup",
+    "transfer",
+    "on",
+    "home",
+    "booking",
+    "cultures",
+    "seizure",
+    "cxr",
+    "ct",
+    "mri",
+    "echo",
+    "xray",
     "rota",
     "teaching",
     "meeting",
     "shift",
     "shifts",
-    "clinic",
     "session",
     "training",
     "induction",
@@ -298,6 +377,39 @@ const SPECIAL_WORDS: &[&str] = &[
     "leave",
     "exam",
     "deadline",
+    "panel",
+    "huddle",
+    "governance",
+    "mortality",
+    "round",
+    "journal",
+    "interview",
+    "appraisal",
+    "course",
+    "study",
+    "conference",
+    "supervision",
+    "drill",
+    "inspection",
+    "cqc",
+    "locum",
+    "nights",
+    "holiday",
+    "wedding",
+    "party",
+    "birthday",
+    "exp",
+    "expiry",
+    "launch",
+    "downtime",
+    "rotation",
+    "changeover",
+    "workshop",
+    "seminar",
+    "lecture",
+    "webinar",
+    "swap",
+    "staffing",
     "d",
     // hospital-number cues (hospital.rs)
     "mrn",
@@ -440,23 +552,26 @@ fn ordinary_word(sc: &Scanner, b: &[u8], s: usize) -> Option<usize> {
     let after = byte(b, e + 1);
     // A space is by far the most common end: test it before the table.
     let plain_end = if next == b' ' {
-        !(e == s + 2 && after.is_ascii_digit() && ni_before_digit(b, s))
+        !(after.is_ascii_digit() && (e == s + 2 || e == s + 3) && id_before_digit(b, s))
     } else {
         match next {
             b'0'..=b'9' | b'@' | b'_' | b'+' | b'%' | 0x80..=0xFF => false,
             b'\'' | b'-' if after.is_ascii_alphabetic() => return joined_word(sc, b, s, e),
-            b'.' | b'-' => !after.is_ascii_alphanumeric(),
+            // `word.` and `word- ` end a word, unless the word is the
+            // start of an email local part (`a--x@example.com`).
+            b'.' | b'-' => !after.is_ascii_alphanumeric() && !email::local_reaches_at(b, s),
             _ => true,
         }
     };
     (plain_end && sc.patterns().is_empty() && !sc.filter().may_contain(b, s, e)).then_some(e)
 }
 
-/// Is the two-letter word at `s` (before a space and a digit) the start of
-/// an NI number? Out of line: it is rare and keeps the hot loop small.
+/// Is the two- or three-letter word at `s` (before a space and a digit) the
+/// start of an NI number or a spaced hospital number? Out of line: it is
+/// rare and keeps the hot loop small.
 #[inline(never)]
-fn ni_before_digit(b: &[u8], s: usize) -> bool {
-    ni::at(b, s).is_some()
+fn id_before_digit(b: &[u8], s: usize) -> bool {
+    ni::at(b, s).is_some() || hospital::letters_space_digits(b, s).is_some()
 }
 
 /// [`ordinary_word`] for a word that goes on across `'` or `-` at `e`
@@ -474,6 +589,10 @@ fn joined_word(sc: &Scanner, b: &[u8], s: usize, mut e: usize) -> Option<usize> 
         }
     }
     if !sc.patterns().is_empty() || sc.filter().may_contain(b, s, e) {
+        return None;
+    }
+    // `a-b--x@example.com`: the joined word is the start of an email.
+    if matches!(byte(b, e), b'.' | b'-') && email::local_reaches_at(b, s) {
         return None;
     }
     // The patient list is looked up without a possessive `'s`.
@@ -529,6 +648,7 @@ pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
     let b = text.as_bytes();
     let mut st = State {
         date_cue: DateCue::None,
+        cue_end: 0,
         staff_context: false,
     };
     let mut i = 0;
@@ -616,6 +736,7 @@ pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
             _ => i += 1,
         }
     }
+    context::extend(sc, text, out);
 }
 
 /// Record a finding; any finding ends staff context and consumes a date cue
@@ -680,6 +801,15 @@ fn digits(sc: &Scanner, text: &str, i: usize, st: &mut State, out: &mut Vec<Find
             push(out, st, Finding::new(kind, s, d.end, rule));
             return d.end;
         }
+        if matches!(st.date_cue, DateCue::Birth | DateCue::Event)
+            && date::close_to_cue(b, st.cue_end, s)
+            && let Some(d) =
+                date::day_month(b, &run).filter(|_| !date::duration(b, &run, st.cue_end, s))
+            && let Some((kind, rule)) = date::classify(st.date_cue, None)
+        {
+            push(out, st, Finding::new(kind, s, d.end, rule));
+            return d.end;
+        }
         if let Some((end, kind, rule)) = nhs::at(b, &run) {
             push(out, st, Finding::new(kind, s, end, rule));
             return end;
@@ -725,7 +855,7 @@ fn quiet_digits(b: &[u8], i: usize) -> Option<usize> {
     let quiet = if n <= 2 {
         !next.is_ascii_alphabetic() && !matches!(next, b' ' | b'-' | b'/' | b'.' | 0xC2 | 0xE2)
     } else {
-        n < 10 && sep_at(b, j).is_none_or(|(_, k)| !byte(b, j + k).is_ascii_digit())
+        n < 10 && join_at(b, j).is_none()
     };
     quiet.then_some(j)
 }
@@ -766,8 +896,8 @@ pub(crate) fn placeholder(b: &[u8], i: usize) -> Option<(usize, Option<Kind>)> {
 
 /// The matched text of every finding of `kind` in `t` (detector tests).
 #[cfg(test)]
-pub(super) fn spans_of(kind: crate::redact::Kind, t: &str) -> Vec<&str> {
-    crate::redact::Scanner::new()
+pub(super) fn spans_of(kind: crate::Kind, t: &str) -> Vec<&str> {
+    crate::Scanner::new()
         .scan(t)
         .iter()
         .filter(|f| f.kind() == kind)
@@ -812,6 +942,28 @@ mod tests {
             slow.set_filter(WordFilter::everything());
             proptest::prop_assert_eq!(fast.scan(&text), slow.scan(&text), "{:?}", text);
         }
+    }
+
+    /// Found by proptest: the fast path took `a` as an ordinary word and
+    /// the full path took `a--x@example.com` as an email.
+    #[test]
+    fn word_before_dashes_can_start_an_email() {
+        for t in [
+            "a--x@example.com",
+            "a.-x@example.com",
+            "a-b--x@example.com",
+            "see a--x@example.com now",
+            "o'brien-a--x@example.com",
+        ] {
+            let fast = Scanner::new();
+            let mut slow = Scanner::new();
+            slow.set_filter(WordFilter::everything());
+            assert_eq!(fast.scan(t), slow.scan(t), "{t:?}");
+        }
+        assert_eq!(
+            spans_of(Kind::Email, "a--x@example.com"),
+            ["a--x@example.com"]
+        );
     }
 
     #[test]
@@ -909,9 +1061,12 @@ mod tests {
     }
 
     #[test]
-    fn double_separator_ends_a_run() {
-        let r = Run::read(b"12  34", 0);
-        assert_eq!(r.len, 1);
+    fn wide_separators_join_and_wider_ones_end_a_run() {
+        assert_eq!(Run::read(b"12  34", 0).len, 2);
+        assert_eq!(Run::read(b"487 - 257 - 2793", 0).len, 3);
+        assert_eq!(Run::read(b"12   34", 0).len, 1);
+        assert_eq!(Run::read(b"12 -- 34", 0).len, 1);
+        assert_eq!(Run::read(b"12 / 34", 0).len, 1);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use bleep::redact::{Action, Kind, Scanner};
+use bleep_redact::{Action, Kind, Scanner};
 
 const CORPUS: &str = include_str!("data/redact_corpus.txt");
 

@@ -9,7 +9,7 @@
 
 use std::hint::black_box;
 
-use bleep::redact::{Action, PseudonymKey, Scanner};
+use bleep_redact::{Action, PseudonymKey, Scanner};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const CORPUS: &str = include_str!("../tests/data/redact_corpus.txt");

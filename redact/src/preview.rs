@@ -56,7 +56,7 @@ impl LockScreenPreview {
     /// A preview naming the sender.
     ///
     /// ```
-    /// use bleep::redact::LockScreenPreview;
+    /// use bleep_redact::LockScreenPreview;
     /// let p = LockScreenPreview::for_sender("Dr A. Okafor");
     /// assert_eq!(p.title(), "Dr A. Okafor");
     /// assert_eq!(p.body(), "New message");
@@ -71,7 +71,7 @@ impl LockScreenPreview {
     /// name are masked.
     ///
     /// ```
-    /// use bleep::redact::LockScreenPreview;
+    /// use bleep_redact::LockScreenPreview;
     /// let p = LockScreenPreview::for_sender_in_group("Sister Lee", "Bed 4 Mrs Thornton");
     /// assert_eq!(p.title(), "Sister Lee in Bed 4 Mrs [name]");
     /// ```

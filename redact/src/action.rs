@@ -52,10 +52,15 @@ impl PseudonymKey {
         PseudonymKey(bytes)
     }
 
-    /// A fresh random key.
-    pub fn generate<R: rand_core::CryptoRng + ?Sized>(rng: &mut R) -> Self {
+    /// A fresh random key, written in place by `fill` (for example
+    /// `|k| rng.fill_bytes(k)` with a cryptographic generator), so the key
+    /// is never copied out of this value.
+    ///
+    /// This takes a closure rather than a `rand_core` generator so that the
+    /// redaction crate does not depend on a particular `rand_core` version.
+    pub fn generate_with(fill: impl FnOnce(&mut [u8; 32])) -> Self {
         let mut k = PseudonymKey([0u8; 32]);
-        rng.fill_bytes(&mut k.0);
+        fill(&mut k.0);
         k
     }
 }
@@ -205,6 +210,20 @@ fn partial_kind(k: Kind) -> bool {
 fn normalise(sc: &Scanner, f: &Finding, value: &str) -> Zeroizing<Vec<u8>> {
     let mut v = Zeroizing::new(Vec::with_capacity(value.len() + 1));
     match f.kind() {
+        Kind::Address => {
+            // Lowercase, single-spaced, like a name written without a list.
+            let mut first = true;
+            for w in value.split_whitespace() {
+                if !first {
+                    v.push(b' ');
+                }
+                first = false;
+                for c in w.chars().flat_map(char::to_lowercase) {
+                    let mut buf = [0u8; 4];
+                    v.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+            }
+        }
         Kind::PersonName => {
             let entry = f
                 .entry()

@@ -18,6 +18,21 @@ fn local_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-')
 }
 
+/// Does a local part starting at `s` reach an `@` within 64 bytes? A word
+/// followed by `.` or `-` may still be the start of an address
+/// (`a--x@example.com`, `j.smith@nhs.net`); the word fast path asks this
+/// before treating such a word as ordinary.
+pub(crate) fn local_reaches_at(b: &[u8], s: usize) -> bool {
+    let mut p = s;
+    while local_char(byte(b, p)) {
+        p += 1;
+        if p - s > 64 {
+            return false;
+        }
+    }
+    p > s && byte(b, p) == b'@'
+}
+
 /// An email address starting at `s`: returns its end.
 pub(crate) fn at(b: &[u8], s: usize) -> Option<usize> {
     let mut p = s;
@@ -62,7 +77,7 @@ pub(crate) fn at(b: &[u8], s: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use crate::redact::Kind;
+    use crate::Kind;
 
     fn spans(t: &str) -> Vec<&str> {
         super::super::spans_of(Kind::Email, t)

@@ -10,19 +10,19 @@
 //! Up to three tokens joined by single spaces form one name.
 //!
 //! Names are reported in four ways:
-//! 1. **Patient list** ([`Rule::NamePatientList`](crate::redact::Rule)): any
+//! 1. **Patient list** ([`Rule::NamePatientList`](crate::Rule)): any
 //!    word of a name the app supplied with
-//!    [`ScannerBuilder::patient_name`](crate::redact::ScannerBuilder::patient_name),
+//!    [`ScannerBuilder::patient_name`](crate::ScannerBuilder::patient_name),
 //!    anywhere, in any case (accents must match). Not when it follows a staff
 //!    title (`Dr Thornton`), names a place (`Thornton Ward`, `… Unit`,
 //!    `… Wing`, `… House`) or an eponym (`Parkinson's disease`).
-//! 2. **Title** ([`Rule::NameAfterTitle`](crate::redact::Rule)): the name
+//! 2. **Title** ([`Rule::NameAfterTitle`](crate::Rule)): the name
 //!    after `Mr`, `Mrs`, `Ms`, `Miss`, `Mx` (capitalised name; lowercase
 //!    names too after `mr`/`mrs`) or `Master`. In the UK surgeons are `Mr`,
 //!    `Ms`, `Miss` or `Mrs`, so a title alone does not decide; the name is
 //!    **staff** and survives when
 //!    - a word of it is on the app's staff list
-//!      ([`ScannerBuilder::staff_name`](crate::redact::ScannerBuilder::staff_name)), or
+//!      ([`ScannerBuilder::staff_name`](crate::ScannerBuilder::staff_name)), or
 //!    - the word before the title places it in a clinical team: `under`,
 //!      `consultant`, `cons`, `surgeon`, `surgical`, `cc`, `per`,
 //!      `registrar`, `reg`, `team`, `firm` (not `to` or `refer`: "refer
@@ -33,10 +33,10 @@
 //!      `surgeon`, `patients`, `fellow`, after an optional `'s`, `,` or `(`.
 //!
 //!    `Master` (a boy) is always a patient.
-//! 3. **Patient cue** ([`Rule::NameAfterPatientCue`](crate::redact::Rule)):
+//! 3. **Patient cue** ([`Rule::NameAfterPatientCue`](crate::Rule)):
 //!    the name after `pt`, `patient` or `name`. Capitalised only, unless a
 //!    `:` or `-` follows the cue (`name: john smith`), which allows lowercase.
-//! 4. **Relation cue** ([`Rule::NameAfterRelationCue`](crate::redact::Rule)):
+//! 4. **Relation cue** ([`Rule::NameAfterRelationCue`](crate::Rule)):
 //!    the name after `NOK`, `next of kin`, `wife`, `husband`, `partner`,
 //!    `daughter`, `son`, `mother`, `mum`, `father`, `dad`, `brother`,
 //!    `sister` (lowercase only: `Sister` is a nursing title), `carer`,
@@ -56,7 +56,7 @@ use std::collections::HashMap;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::{DateCue, State, byte, char_at, date, hospital, ni, postcode, push, space_at};
-use crate::redact::{Finding, Kind, Rule, Scanner};
+use crate::{Finding, Kind, Rule, Scanner};
 
 /// FNV-1a: the token map is keyed by names the app supplied, not by
 /// attacker-chosen input, so a fast unkeyed hash is enough; lookups happen
@@ -342,7 +342,7 @@ pub(crate) fn word_end(text: &str, s: usize) -> usize {
 }
 
 /// Words that end or refuse a name (lowercase).
-const STOP_WORDS: &[&str] = &[
+pub(crate) const STOP_WORDS: &[&str] = &[
     "a",
     "an",
     "the",
@@ -584,7 +584,7 @@ static STOP_SORTED: std::sync::LazyLock<Vec<&'static [u8]>> = std::sync::LazyLoc
 });
 
 /// Is the lowercase word a stop word?
-fn stop_word(w: &[u8]) -> bool {
+pub(crate) fn stop_word(w: &[u8]) -> bool {
     STOP_FILTER.may_contain(w, 0, w.len()) && STOP_SORTED.binary_search(&w).is_ok()
 }
 
@@ -921,6 +921,17 @@ pub(crate) fn word(
             push(out, st, Finding::new(Kind::NiNumber, s, end, Rule::NiShape));
             return end;
         }
+        if (e == s + 2 || e == s + 3)
+            && byte(b, e) == b' '
+            && let Some(end) = hospital::letters_space_digits(b, s)
+        {
+            push(
+                out,
+                st,
+                Finding::new(Kind::HospitalNumber, s, end, Rule::HospitalPrefixDigits),
+            );
+            return end;
+        }
         if digit_early {
             if let Some(end) = postcode::at(b, s) {
                 push(
@@ -961,12 +972,14 @@ pub(crate) fn word(
             }
             if (l(e), l(e + 1)) == (b'/', b'c') && !byte(b, e + 2).is_ascii_alphanumeric() {
                 st.date_cue = DateCue::Event;
+                st.cue_end = e + 2;
                 st.staff_context = false;
                 return e + 2;
             }
         }
         if let Some(cue) = date::cue_word(w) {
             st.date_cue = cue;
+            st.cue_end = e;
             st.staff_context = false;
             return if byte(b, e) == b'.' { e + 1 } else { e };
         }

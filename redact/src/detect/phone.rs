@@ -1,14 +1,14 @@
 //! UK phone numbers.
 //!
 //! # Rules
-//! * **National** ([`Rule::PhoneNational`](crate::redact::Rule)): a digit run
+//! * **National** ([`Rule::PhoneNational`](crate::Rule)): a digit run
 //!   starting `0`, whose second digit is `1 2 3 5 7 8 9`, of 10 or 11 digits
 //!   in one to four groups joined by single spaces (any space-like
 //!   separator), dashes or dots: `07700 900123`, `07700-900-123`,
 //!   `020 7946 0000`, `01632 960001`, `0161 496 0000`. `07…`, `03…`, `05…`
 //!   and `09…` numbers have 11 digits; `01…`, `02…` and `08…` numbers 10 or 11.
 //!   `0044` followed by 9 or 10 digits is also accepted.
-//! * **International** ([`Rule::PhoneInternational`](crate::redact::Rule)):
+//! * **International** ([`Rule::PhoneInternational`](crate::Rule)):
 //!   `+44`, an optional separator, an optional `(0)`, then 9 or 10 digits in
 //!   up to four groups, first digit not 0: `+44 7700 900123`,
 //!   `+44 (0)20 7946 0000`, `+447700900123`.
@@ -94,7 +94,7 @@ pub(crate) fn international(b: &[u8], i: usize) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use crate::redact::Kind;
+    use crate::Kind;
 
     fn spans(t: &str) -> Vec<&str> {
         super::super::spans_of(Kind::Phone, t)

@@ -1,25 +1,25 @@
 //! Hospital (medical record) numbers.
 //!
 //! Trusts number their patients in many shapes, so three rules apply:
-//! * **cue** ([`Rule::HospitalAfterCue`](crate::redact::Rule)): after `MRN`,
+//! * **cue** ([`Rule::HospitalAfterCue`](crate::Rule)): after `MRN`,
 //!   `hosp no`, `hospital no`/`number`, `unit no`, `case no`, `CRN` (any case,
 //!   optional `.`, `:`, `#`, `-` and spaces between cue and number), the next
 //!   token of 5–12 ASCII letters and digits with at least four digits:
 //!   `MRN 00123456`, `hosp no K123456`, `Hospital Number: RXH1234567`
 //!   (a ten-digit number passing the NHS/CHI/H&C check is reported as that
 //!   instead);
-//! * **prefix and digits** ([`Rule::HospitalPrefixDigits`](crate::redact::Rule)):
+//! * **prefix and digits** ([`Rule::HospitalPrefixDigits`](crate::Rule)):
 //!   one to three capital letters followed directly by six to ten digits, as
 //!   a whole token: `K123456`, `RXH1234567`, `MRN00123456`. Clinical
 //!   shorthand has fewer digits (`SpO2`, `B12`, `T4`, `GCS14`);
-//! * **app pattern** ([`Rule::HospitalAppPattern`](crate::redact::Rule)):
+//! * **app pattern** ([`Rule::HospitalAppPattern`](crate::Rule)):
 //!   patterns the app registers with
-//!   [`ScannerBuilder::hospital_pattern`](crate::redact::ScannerBuilder::hospital_pattern),
+//!   [`ScannerBuilder::hospital_pattern`](crate::ScannerBuilder::hospital_pattern),
 //!   in which `#` is a digit, `@` a letter and anything else matches itself
 //!   (letters in any case), as a whole token.
 
 use super::byte;
-use crate::redact::RedactError;
+use crate::RedactError;
 
 /// The longest app-supplied pattern accepted, in bytes. Real hospital numbers
 /// are under 16 characters; the bound keeps per-token matching cheap.
@@ -84,7 +84,48 @@ pub(crate) fn prefix_digits(b: &[u8], s: usize) -> Option<usize> {
     while byte(b, p).is_ascii_digit() {
         p += 1;
     }
-    ((6..=10).contains(&(p - d)) && !byte(b, p).is_ascii_alphanumeric()).then_some(p)
+    if !(6..=10).contains(&(p - d)) {
+        return None;
+    }
+    // `J444901M`: one trailing capital (a check letter) is part of it.
+    if byte(b, p).is_ascii_uppercase() && !byte(b, p + 1).is_ascii_alphanumeric() && p - d <= 8 {
+        return Some(p + 1);
+    }
+    if byte(b, p).is_ascii_alphanumeric() {
+        return None;
+    }
+    Some(p)
+}
+
+/// Two or three capitals, one space, six to eight digits (`HG 804141`,
+/// `SF 012259`), as whole tokens at `s`. Clinical shorthand before a number
+/// (`BP 120`, `HR 110`, `RR 22`) has fewer digits; ten-digit health numbers
+/// after `NHS` or `CHI` have more.
+pub(crate) fn letters_space_digits(b: &[u8], s: usize) -> Option<usize> {
+    let mut p = s;
+    while byte(b, p).is_ascii_uppercase() && p - s < 4 {
+        p += 1;
+    }
+    if !(2..=3).contains(&(p - s)) || byte(b, p) != b' ' {
+        return None;
+    }
+    // Cue words take the number through the cue rule.
+    if matches!(
+        b.get(s..p),
+        Some(b"MRN" | b"CRN" | b"CHI" | b"NHS" | b"NI" | b"HC" | b"TEL" | b"MOB" | b"EXT")
+    ) {
+        return None;
+    }
+    p += 1;
+    let d = p;
+    while byte(b, p).is_ascii_digit() {
+        p += 1;
+    }
+    // Not the first group of a longer number (`HG 804141 2`).
+    ((6..=8).contains(&(p - d))
+        && !byte(b, p).is_ascii_alphanumeric()
+        && super::join_at(b, p).is_none())
+    .then_some(p)
 }
 
 /// Does the lowercase word start a hospital-number cue? Returns where the
@@ -93,27 +134,33 @@ pub(crate) fn prefix_digits(b: &[u8], s: usize) -> Option<usize> {
 pub(crate) fn cue_end(w: &[u8], b: &[u8], e: usize) -> Option<usize> {
     match w {
         b"mrn" | b"crn" => Some(e),
-        b"hosp" | b"hospital" | b"unit" | b"case" => {
-            let mut p = e;
-            if byte(b, p) == b'.' {
-                p += 1;
-            }
-            if byte(b, p) != b' ' {
-                return None;
-            }
-            p += 1;
-            let ws = p;
-            while byte(b, p).is_ascii_alphabetic() {
-                p += 1;
-            }
-            let word = b.get(ws..p)?;
-            [&b"no"[..], b"number", b"num", b"nr"]
-                .iter()
-                .any(|x| word.eq_ignore_ascii_case(x))
-                .then_some(p)
-        }
+        b"hosp" | b"hospital" | b"unit" | b"case" => no_after(b, e).or_else(|| {
+            // `hosp 123456`, `hosp: K123456`: the abbreviation alone is a cue.
+            (w == b"hosp").then_some(e)
+        }),
         _ => None,
     }
+}
+
+/// The end of `no`/`number` after a cue word ending at `e`.
+fn no_after(b: &[u8], e: usize) -> Option<usize> {
+    let mut p = e;
+    if byte(b, p) == b'.' {
+        p += 1;
+    }
+    if byte(b, p) != b' ' {
+        return None;
+    }
+    p += 1;
+    let ws = p;
+    while byte(b, p).is_ascii_alphabetic() {
+        p += 1;
+    }
+    let word = b.get(ws..p)?;
+    [&b"no"[..], b"number", b"num", b"nr"]
+        .iter()
+        .any(|x| word.eq_ignore_ascii_case(x))
+        .then_some(p)
 }
 
 /// The identifier after a cue ending at `p`: returns its `(start, end)`.
@@ -123,6 +170,9 @@ pub(crate) fn after_cue(b: &[u8], mut p: usize) -> Option<(usize, usize)> {
         p += 1;
     }
     let s = p;
+    if let Some(end) = letters_space_digits(b, s) {
+        return Some((s, end));
+    }
     let mut digits = 0;
     while byte(b, p).is_ascii_alphanumeric() {
         digits += usize::from(byte(b, p).is_ascii_digit());
@@ -134,7 +184,7 @@ pub(crate) fn after_cue(b: &[u8], mut p: usize) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::redact::{Kind, Rule, Scanner};
+    use crate::{Kind, Rule, Scanner};
 
     fn found(sc: &Scanner, t: &str) -> Vec<(Rule, String)> {
         sc.scan(t)

@@ -1,0 +1,2651 @@
+//! The second pass: rules that need a word's neighbours on both sides.
+//!
+//! The first pass ([`super::scan`]) decides at each token start, looking a
+//! few bytes ahead. Some identifiers are only recognisable from what comes
+//! after them (a name followed by a date of birth, a town before a
+//! postcode) or from a word list (a given name with no cue). This pass
+//! splits the text into words, numbers and punctuation, with every finding
+//! of the first pass (and every placeholder this crate writes) as one opaque
+//! token of its kind, and applies the rules below to the gaps. New findings
+//! never overlap old ones. The rules, each with its guard:
+//!
+//! * **Given name from the lexicon** ([`Rule::NameFromLexicon`]): a
+//!   capitalised word on the given-name list ([`super::lexicon`]), an
+//!   optional initial, then one or two capitalised words (the surname, any
+//!   case of capitals: `Amal DARWISH`). Guards: the words are not stop or
+//!   clinical words, street types or months; not after a staff title or role
+//!   (`Dr`, `Sister`, `SN`, `AMHP`, `by`, …) and not followed by a role
+//!   (`RM`, `SpR`, `(NIC)`); not on the app's staff list.
+//! * **Surname first** ([`Rule::NameSurnameFirst`]): `SURNAME, Firstname`,
+//!   `SURNAME Firstname` and `Surname, Firstname` where the first name is on
+//!   the list, or an all-capitals surname on the surname list.
+//! * **Identity details after** ([`Rule::NameBeforeIdentity`]): one to
+//!   three capitalised words right before a date of birth, an NHS, CHI, H&C
+//!   or hospital number, an age (`, 57,`, `(6)`, `28f`) or `DOB`, optionally
+//!   across `(`, `,` or `-`. Guards as for the lexicon rule; a single word
+//!   must be on a list or in capitals.
+//! * **Weekday and month-first dates** ([`Rule::DateWeekday`]): `Tues 21st`,
+//!   `Friday the 19th`, `Weds 3/9`, `Sunday 9 Nov`, `November 2nd`, and a day
+//!   with a month name but no year (`6th Nov`), compact `9AUG1983`. Guard:
+//!   not in a sentence with a rota, teaching, meeting or panel word.
+//! * **Addresses** ([`Rule::AddressStreet`], [`Rule::AddressCue`]): a house
+//!   number (`34a`) and one to three capitalised words ending in a street
+//!   type (`Road`, `St`, `Fold`, `Kingsway`), with `Flat 5,` or a named
+//!   building before it and `, Town` after it; a named care or nursing
+//!   home; one or two capitalised words before a postcode; capitalised
+//!   words after `lives`, `lives at`, `address`. Guard: a house number must
+//!   be followed by a capitalised word and end in a street type.
+//!
+//! It also withdraws three kinds of first-pass findings: a postcode after
+//! `lot` or `batch` (a postcode-shaped batch number), a name after a
+//! lowercase `sister` that is a single surname (a ward sister), and a name
+//! after a title followed by a bracketed role (`Mr Gilchrist (ortho reg)`).
+
+use super::lexicon::{GIVEN_NAMES, SURNAME_LIST};
+use super::{byte, date, name, placeholder};
+use crate::{Finding, Kind, Rule, Scanner};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Case {
+    Lower,
+    /// First letter a capital, not all capitals (or a single capital).
+    Title,
+    /// Two or more letters, all capitals.
+    Upper,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum T {
+    Word(Case),
+    Num,
+    /// Letters and digits together (`21st`, `34a`, `9AUG1983`).
+    Mixed,
+    Punct(u8),
+    /// A first-pass finding (index into the findings) or a placeholder.
+    Found(Option<Kind>, Option<usize>),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Tok {
+    s: usize,
+    e: usize,
+    t: T,
+    /// Only spaces (no newline) since the previous token.
+    spaced: bool,
+    /// The sentence so far has a rota/teaching/meeting word.
+    staff_sentence: bool,
+}
+
+struct Ctx<'a> {
+    sc: &'a Scanner,
+    text: &'a str,
+    toks: Vec<Tok>,
+    /// Lowercase forms of keyword-like tokens, and each token's range in it.
+    arena: String,
+    low: Vec<(usize, usize)>,
+    /// `name_word[i]`: token `i` is a capitalised word on no list (see
+    /// [`Ctx::namey`]).
+    name_word: Vec<bool>,
+    /// `starter[i]`: some rule can start at token `i` (see
+    /// [`Ctx::starter_at`]); every loop skips the others.
+    starter: Vec<bool>,
+    /// Each token's keyword flags (`NOT_NAME`, `STAFF_BEFORE`, …).
+    flags: Vec<u8>,
+    /// The index of the last token that is not punctuation.
+    last_word: usize,
+    /// `full_date[k]`: first-pass finding `k` is a full date with no cue.
+    full_date: Vec<bool>,
+    /// Tokens already given to a new finding.
+    taken: Vec<bool>,
+    new: Vec<Finding>,
+    drop: Vec<usize>,
+}
+
+/// Run the second pass over `text`, adding to (and withdrawing from) the
+/// first pass's sorted findings in `out`, which stay sorted and disjoint.
+pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
+    let toks = tokens(text, out);
+    let n = toks.len();
+    // Each keyword-like token's ASCII lowercase, in one buffer; other
+    // tokens get an empty range, so comparisons with word lists fail at once.
+    let mut arena = String::new();
+    let keywords: &super::WordFilter = &KEYWORD_FILTER;
+    let kflags = &*KEYWORD_FLAGS;
+    let mut flags = vec![0u8; n];
+    let low = toks
+        .iter()
+        .zip(flags.iter_mut())
+        .map(|(t, fl)| match t.t {
+            T::Word(_) if keywords.may_contain(text.as_bytes(), t.s, t.e) => {
+                let w = text.get(t.s..t.e).unwrap_or("");
+                if !w.is_ascii() {
+                    return (0, 0);
+                }
+                let s = arena.len();
+                arena.push_str(w);
+                if let Some(x) = arena.get_mut(s..) {
+                    x.make_ascii_lowercase();
+                    *fl = kflags.get(&*x).copied().unwrap_or(0);
+                }
+                (s, arena.len())
+            }
+            _ => (0, 0),
+        })
+        .collect();
+    let last_word = toks
+        .iter()
+        .rposition(|t| !matches!(t.t, T::Punct(_)))
+        .unwrap_or(0);
+    let mut cx = Ctx {
+        sc,
+        text,
+        toks,
+        arena,
+        low,
+        name_word: Vec::new(),
+        starter: Vec::new(),
+        flags,
+        last_word,
+        // A full date with no cue right after a name is a date of birth in
+        // all but name (`Rukhsana Ahmed 26 November 2000`).
+        full_date: out
+            .iter()
+            .map(|f| f.rule() == Rule::DateFullNoCue)
+            .collect(),
+        taken: vec![false; n],
+        new: Vec::new(),
+        drop: Vec::new(),
+    };
+    cx.name_word = (0..n).map(|i| cx.name_word_at(i)).collect();
+    cx.starter = (0..n).map(|i| cx.starter_at(i)).collect();
+    cx.withdraw(out);
+    cx.chi_mod10();
+    cx.dates();
+    cx.addresses();
+    cx.names();
+    if cx.new.is_empty() && cx.drop.is_empty() {
+        return;
+    }
+    if !cx.drop.is_empty() {
+        let mut k = 0;
+        out.retain(|_| {
+            k += 1;
+            !cx.drop.contains(&(k - 1))
+        });
+    }
+    out.append(&mut cx.new);
+    out.sort_by_key(Finding::span_start);
+}
+
+fn tokens(text: &str, found: &[Finding]) -> Vec<Tok> {
+    let b = text.as_bytes();
+    let mut toks = Vec::with_capacity(b.len() / 4);
+    let mut i = 0;
+    let mut fi = 0;
+    let mut spaced = true;
+    let mut staff = false;
+    while i < b.len() {
+        while found.get(fi).is_some_and(|f| f.span().end <= i) {
+            fi += 1;
+        }
+        if let Some(f) = found.get(fi).filter(|f| f.span().start <= i) {
+            let e = f.span().end;
+            toks.push(Tok {
+                s: i,
+                e,
+                t: T::Found(Some(f.kind()), Some(fi)),
+                spaced,
+                staff_sentence: staff,
+            });
+            spaced = true;
+            i = e;
+            continue;
+        }
+        let c = byte(b, i);
+        match c {
+            b' ' | b'\t' => {
+                i += 1;
+                continue;
+            }
+            b'\n' | b'\r' => {
+                spaced = false;
+                staff = false;
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        if c == b'['
+            && let Some((e, kind)) = placeholder(b, i)
+        {
+            toks.push(Tok {
+                s: i,
+                e,
+                t: T::Found(Some(kind.unwrap_or(Kind::PersonName)), None),
+                spaced,
+                staff_sentence: staff,
+            });
+            spaced = true;
+            i = e;
+            continue;
+        }
+        let ch = if c < 0x80 {
+            char::from(c)
+        } else {
+            text.get(i..).and_then(|s| s.chars().next()).unwrap_or(' ')
+        };
+        if ch.is_alphanumeric() {
+            // A word never runs into the next finding (`ĘSW1A 2AA`).
+            let lim = found.get(fi).map_or(b.len(), |f| f.span().start);
+            let (e, t) = word_token(text.get(..lim).unwrap_or(text), i);
+            if let T::Word(_) = t
+                && super::BUILTIN_FILTER.may_contain(b, i, e)
+            {
+                let w = text.get(i..e).unwrap_or("").to_ascii_lowercase();
+                if date::cue_word(w.as_bytes()) == Some(super::DateCue::Staff) {
+                    staff = true;
+                }
+            }
+            toks.push(Tok {
+                s: i,
+                e,
+                t,
+                spaced,
+                staff_sentence: staff,
+            });
+            spaced = true;
+            i = e;
+            continue;
+        }
+        let n = ch.len_utf8();
+        if ch.is_whitespace() {
+            i += n;
+            continue;
+        }
+        if matches!(c, b'.' | b';' | b'!' | b'?')
+            && (c != b'.' || matches!(byte(b, i + 1), 0 | b' ' | b'\n' | b'\r'))
+        {
+            staff = false;
+        }
+        toks.push(Tok {
+            s: i,
+            e: i + n,
+            t: T::Punct(if c < 0x80 { c } else { b'~' }),
+            spaced,
+            staff_sentence: staff,
+        });
+        spaced = true;
+        i += n;
+    }
+    toks
+}
+
+/// A word (letters with internal `'`, `’` or `-`), a number, or both mixed.
+fn word_token(text: &str, s: usize) -> (usize, T) {
+    let b = text.as_bytes();
+    let mut letters = false;
+    let mut digits = false;
+    let mut upper = 0usize;
+    let mut lower = 0usize;
+    let mut first_upper = false;
+    let mut p = s;
+    let mut prev_alpha = false;
+    loop {
+        let c = byte(b, p);
+        // ASCII letters and digits (nearly every byte) without char methods.
+        if c.is_ascii_alphabetic() {
+            if p == s {
+                first_upper = c.is_ascii_uppercase();
+            }
+            letters = true;
+            upper += usize::from(c.is_ascii_uppercase());
+            lower += usize::from(c.is_ascii_lowercase());
+            prev_alpha = true;
+            p += 1;
+            continue;
+        }
+        if c.is_ascii_digit() {
+            digits = true;
+            prev_alpha = false;
+            p += 1;
+            continue;
+        }
+        let (ch, n) = if c < 0x80 {
+            (char::from(c), 1)
+        } else {
+            match text.get(p..).and_then(|t| t.chars().next()) {
+                Some(ch) => (ch, ch.len_utf8()),
+                None => break,
+            }
+        };
+        if c == 0 && p >= b.len() {
+            break;
+        }
+        if ch.is_alphabetic() {
+            if p == s {
+                first_upper = ch.is_uppercase();
+            }
+            letters = true;
+            upper += usize::from(ch.is_uppercase());
+            lower += usize::from(ch.is_lowercase());
+            prev_alpha = true;
+        } else if ch.is_ascii_digit() {
+            digits = true;
+            prev_alpha = false;
+        } else if matches!(ch, '\'' | '’' | '-') && prev_alpha && {
+            let nc = byte(b, p + n);
+            if nc < 0x80 {
+                nc.is_ascii_alphabetic()
+            } else {
+                text.get(p + n..)
+                    .and_then(|t| t.chars().next())
+                    .is_some_and(char::is_alphabetic)
+            }
+        } {
+            prev_alpha = false;
+        } else {
+            break;
+        }
+        p += n;
+    }
+    let t = match (letters, digits) {
+        (true, true) => T::Mixed,
+        (false, _) => T::Num,
+        (true, false) => T::Word(if lower == 0 && upper >= 2 {
+            Case::Upper
+        } else if first_upper {
+            Case::Title
+        } else {
+            Case::Lower
+        }),
+    };
+    (p.max(s + 1), t)
+}
+
+/// Every lowercase word this pass compares a token with (generated from
+/// the literals in this file, plus the month names); a word outside it is
+/// given an empty lowercase form, so the comparisons fail at once.
+const KEYWORDS: &[&str] = &[
+    "about",
+    "acp",
+    "address",
+    "admin",
+    "admitted",
+    "advice",
+    "advocate",
+    "ae",
+    "afternoon",
+    "aged",
+    "all",
+    "also",
+    "amhp",
+    "amu",
+    "anaesthetist",
+    "and",
+    "anp",
+    "any",
+    "apartment",
+    "approach",
+    "apr",
+    "april",
+    "apt",
+    "are",
+    "arrange",
+    "as",
+    "ask",
+    "assistant",
+    "at",
+    "aug",
+    "august",
+    "aunt",
+    "auntie",
+    "ave",
+    "avenue",
+    "b",
+    "batch",
+    "bay",
+    "bd",
+    "bed",
+    "bleep",
+    "block",
+    "blood",
+    "bloods",
+    "board",
+    "book",
+    "born",
+    "both",
+    "boulevard",
+    "boyfriend",
+    "brae",
+    "brother-in-law",
+    "building",
+    "but",
+    "by",
+    "call",
+    "called",
+    "can",
+    "care",
+    "cc",
+    "ccu",
+    "center",
+    "centre",
+    "chaplain",
+    "chase",
+    "check",
+    "cheers",
+    "chi",
+    "circus",
+    "clerk",
+    "clinic",
+    "close",
+    "cmht",
+    "cns",
+    "college",
+    "community",
+    "cons",
+    "consultant",
+    "contact",
+    "continue",
+    "coordinator",
+    "cottage",
+    "could",
+    "counsellor",
+    "court",
+    "cousin",
+    "cover",
+    "covering",
+    "cres",
+    "crescent",
+    "crew",
+    "criteria",
+    "croft",
+    "ct",
+    "ct1",
+    "ct2",
+    "d.o.b",
+    "daughter-in-law",
+    "dec",
+    "december",
+    "dietician",
+    "dietitian",
+    "discharged",
+    "disease",
+    "dn",
+    "dnacpr",
+    "dob",
+    "doctor",
+    "dols",
+    "dr",
+    "drive",
+    "dsl",
+    "each",
+    "east",
+    "ecg",
+    "ed",
+    "educator",
+    "embankment",
+    "evening",
+    "ext",
+    "f",
+    "father-in-law",
+    "feb",
+    "february",
+    "fiance",
+    "fiancee",
+    "firm",
+    "firstname",
+    "flat",
+    "flatmate",
+    "floor",
+    "fold",
+    "for",
+    "forename",
+    "forenames",
+    "fracture",
+    "fri",
+    "friday",
+    "friend",
+    "from",
+    "fy1",
+    "fy2",
+    "fyi",
+    "gardens",
+    "gate",
+    "gdns",
+    "general",
+    "girlfriend",
+    "give",
+    "gp",
+    "grandad",
+    "grandfather",
+    "grandma",
+    "grandmother",
+    "grandpa",
+    "granny",
+    "green",
+    "grove",
+    "had",
+    "hall",
+    "handover",
+    "has",
+    "have",
+    "hca",
+    "hdu",
+    "he",
+    "health",
+    "hello",
+    "her",
+    "here",
+    "hi",
+    "hill",
+    "his",
+    "hiya",
+    "hold",
+    "home",
+    "hospice",
+    "hospital",
+    "house",
+    "housekeeper",
+    "hv",
+    "icu",
+    "if",
+    "im",
+    "in",
+    "infirmary",
+    "institute",
+    "interpreter",
+    "is",
+    "itu",
+    "iv",
+    "jan",
+    "january",
+    "jul",
+    "july",
+    "jun",
+    "june",
+    "just",
+    "kingsway",
+    "lab",
+    "labs",
+    "lane",
+    "law",
+    "lead",
+    "left",
+    "letter",
+    "level",
+    "list",
+    "lives",
+    "living",
+    "ln",
+    "lodge",
+    "loke",
+    "lot",
+    "lots",
+    "love",
+    "lower",
+    "lpa",
+    "lymphoma",
+    "m",
+    "mam",
+    "manager",
+    "manoeuvre",
+    "mar",
+    "march",
+    "matron",
+    "mau",
+    "may",
+    "mca",
+    "meadow",
+    "meadows",
+    "medical",
+    "memorial",
+    "mental",
+    "mews",
+    "midwife",
+    "mom",
+    "mon",
+    "monday",
+    "morning",
+    "morning's",
+    "mother-in-law",
+    "mrn",
+    "mum",
+    "mw",
+    "name",
+    "named",
+    "nan",
+    "nana",
+    "navigator",
+    "nb",
+    "nd",
+    "neighbour",
+    "new",
+    "nhs",
+    "nic",
+    "no",
+    "north",
+    "not",
+    "note",
+    "nov",
+    "november",
+    "number",
+    "nurse",
+    "nursing",
+    "oct",
+    "october",
+    "od",
+    "of",
+    "officer",
+    "ok",
+    "old",
+    "on",
+    "on-call",
+    "oncall",
+    "only",
+    "operation",
+    "or",
+    "ot",
+    "palsy",
+    "parade",
+    "paramedic",
+    "park",
+    "patient",
+    "per",
+    "pharmacist",
+    "pharmacy",
+    "phenomenon",
+    "phlebotomist",
+    "physio",
+    "physiotherapist",
+    "pl",
+    "place",
+    "plan",
+    "please",
+    "pls",
+    "po",
+    "podiatrist",
+    "porter",
+    "postcode",
+    "practice",
+    "prn",
+    "procedure",
+    "prof",
+    "professor",
+    "psychiatrist",
+    "psychologist",
+    "pt",
+    "qds",
+    "quay",
+    "query",
+    "radiographer",
+    "rc",
+    "rd",
+    "re",
+    "receptionist",
+    "ref",
+    "refer",
+    "referral",
+    "reg",
+    "regards",
+    "registrar",
+    "repeat",
+    "request",
+    "requester",
+    "residential",
+    "resides",
+    "respect",
+    "result",
+    "results",
+    "review",
+    "right",
+    "ring",
+    "rise",
+    "rm",
+    "rn",
+    "road",
+    "room",
+    "row",
+    "royal",
+    "safeguarding",
+    "saint",
+    "sarcoma",
+    "sat",
+    "saturday",
+    "sau",
+    "saw",
+    "sc",
+    "scale",
+    "scan",
+    "school",
+    "score",
+    "secretary",
+    "see",
+    "seen",
+    "send",
+    "sep",
+    "sept",
+    "september",
+    "service",
+    "services",
+    "she",
+    "sho",
+    "should",
+    "side",
+    "sign",
+    "sister",
+    "sister-in-law",
+    "sn",
+    "so",
+    "social",
+    "son-in-law",
+    "sonographer",
+    "sorry",
+    "south",
+    "spouse",
+    "spr",
+    "sq",
+    "square",
+    "sr",
+    "st",
+    "st3",
+    "staff",
+    "start",
+    "stat",
+    "stepdad",
+    "stepdaughter",
+    "stepfather",
+    "stepmother",
+    "stepmum",
+    "stepson",
+    "stop",
+    "street",
+    "student",
+    "suite",
+    "summary",
+    "sun",
+    "sunday",
+    "surgeon",
+    "surgery",
+    "surname",
+    "sw",
+    "syndrome",
+    "ta",
+    "tds",
+    "team",
+    "technician",
+    "terrace",
+    "test",
+    "th",
+    "than",
+    "thank",
+    "thanks",
+    "that",
+    "the",
+    "theatre",
+    "theatres",
+    "their",
+    "then",
+    "therapist",
+    "these",
+    "they",
+    "this",
+    "those",
+    "thu",
+    "thur",
+    "thurs",
+    "thursday",
+    "to",
+    "triad",
+    "trust",
+    "tto",
+    "tue",
+    "tues",
+    "tuesday",
+    "tumour",
+    "ulcer",
+    "uncle",
+    "under",
+    "unit",
+    "university",
+    "update",
+    "upper",
+    "urgent",
+    "vale",
+    "via",
+    "view",
+    "visit",
+    "volunteer",
+    "walk",
+    "ward",
+    "was",
+    "way",
+    "wed",
+    "wednesday",
+    "weds",
+    "west",
+    "wharf",
+    "will",
+    "wing",
+    "with",
+    "worker",
+    "would",
+    "wynd",
+    "xray",
+    "y",
+    "yard",
+    "yes",
+    "yo",
+];
+
+const NOT_NAME: u8 = 1;
+const STAFF_BEFORE: u8 = 2;
+const STAFF_AFTER: u8 = 4;
+const STARTER: u8 = 8;
+
+/// What each keyword (and stop word) is, decided once by the word-list
+/// functions below, so a token costs one hash lookup instead of a walk
+/// through every list.
+static KEYWORD_FLAGS: std::sync::LazyLock<std::collections::HashMap<&'static str, u8, name::Fnv>> =
+    std::sync::LazyLock::new(|| {
+        KEYWORDS
+            .iter()
+            .chain(name::STOP_WORDS)
+            .map(|&w| {
+                let mut f = 0;
+                if not_a_name(w) {
+                    f |= NOT_NAME;
+                }
+                if staff_before(w) {
+                    f |= STAFF_BEFORE;
+                }
+                if staff_after(w) {
+                    f |= STAFF_AFTER;
+                }
+                if is_weekday(w)
+                    || month_of(w).is_some()
+                    || matches!(
+                        w,
+                        "lives" | "living" | "resides" | "address" | "dob" | "aged" | "chi"
+                    )
+                    || relation_or_form(w)
+                {
+                    f |= STARTER;
+                }
+                (w, f)
+            })
+            .collect()
+    });
+
+/// [`KEYWORDS`] and the name detector's stop words, as a filter.
+static KEYWORD_FILTER: std::sync::LazyLock<super::WordFilter> = std::sync::LazyLock::new(|| {
+    let mut f = super::WordFilter::empty();
+    for w in KEYWORDS.iter().chain(name::STOP_WORDS) {
+        f.insert(w.as_bytes());
+    }
+    f
+});
+
+fn is_weekday(w: &str) -> bool {
+    (3..=9).contains(&w.len())
+        && matches!(
+            w,
+            "monday"
+                | "tuesday"
+                | "wednesday"
+                | "thursday"
+                | "friday"
+                | "saturday"
+                | "sunday"
+                | "mon"
+                | "tue"
+                | "tues"
+                | "wed"
+                | "weds"
+                | "thu"
+                | "thur"
+                | "thurs"
+                | "fri"
+                | "sat"
+                | "sun"
+        )
+}
+
+fn month_of(w: &str) -> Option<u32> {
+    const M: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    if !(3..=9).contains(&w.len()) {
+        return None;
+    }
+    if w == "sept" {
+        return Some(9);
+    }
+    M.iter()
+        .position(|m| *m == w || (w.len() == 3 && m.starts_with(w)))
+        .and_then(|k| u32::try_from(k + 1).ok())
+}
+
+fn street_type(w: &str) -> bool {
+    !w.is_empty()
+        && matches!(
+            w,
+            "road"
+                | "rd"
+                | "street"
+                | "st"
+                | "lane"
+                | "ln"
+                | "avenue"
+                | "ave"
+                | "drive"
+                | "close"
+                | "court"
+                | "ct"
+                | "crescent"
+                | "cres"
+                | "place"
+                | "pl"
+                | "gardens"
+                | "gdns"
+                | "grove"
+                | "terrace"
+                | "way"
+                | "walk"
+                | "view"
+                | "fold"
+                | "mews"
+                | "row"
+                | "square"
+                | "sq"
+                | "hill"
+                | "park"
+                | "rise"
+                | "green"
+                | "vale"
+                | "parade"
+                | "wynd"
+                | "brae"
+                | "gate"
+                | "croft"
+                | "meadow"
+                | "meadows"
+                | "chase"
+                | "quay"
+                | "wharf"
+                | "yard"
+                | "boulevard"
+                | "circus"
+                | "embankment"
+                | "approach"
+                | "loke"
+                | "kingsway"
+        )
+        || (w.len() > 5 && (w.ends_with("way") || w.ends_with("gate")))
+}
+
+fn direction(w: &str) -> bool {
+    matches!(w, "west" | "east" | "north" | "south" | "upper" | "lower")
+}
+
+/// Words that may be capitalised but are not names (on top of the name
+/// detector's stop words).
+fn not_a_name(w: &str) -> bool {
+    // Words outside every list reach here empty (see `KEYWORDS`).
+    !w.is_empty() && not_a_listed_name(w)
+}
+
+fn not_a_listed_name(w: &str) -> bool {
+    name::stop_word(w.as_bytes())
+        || matches!(
+            w,
+            "hi" | "hello"
+                | "hiya"
+                | "morning"
+                | "evening"
+                | "afternoon"
+                | "thanks"
+                | "thank"
+                | "cheers"
+                | "sorry"
+                | "please"
+                | "pls"
+                | "ok"
+                | "yes"
+                | "re"
+                | "ref"
+                | "fyi"
+                | "nb"
+                | "urgent"
+                | "update"
+                | "query"
+                | "note"
+                | "plan"
+                | "review"
+                | "discharged"
+                | "admitted"
+                | "seen"
+                | "new"
+                | "old"
+                | "left"
+                | "right"
+                | "ward"
+                | "bay"
+                | "bed"
+                | "side"
+                | "room"
+                | "hospital"
+                | "infirmary"
+                | "royal"
+                | "general"
+                | "university"
+                | "medical"
+                | "centre"
+                | "center"
+                | "practice"
+                | "surgery"
+                | "clinic"
+                | "unit"
+                | "house"
+                | "home"
+                | "care"
+                | "nhs"
+                | "chi"
+                | "dob"
+                | "mrn"
+                | "gp"
+                | "ed"
+                | "ae"
+                | "icu"
+                | "itu"
+                | "hdu"
+                | "ccu"
+                | "mau"
+                | "amu"
+                | "sau"
+                | "ot"
+                | "pt"
+                | "iv"
+                | "im"
+                | "po"
+                | "sc"
+                | "bd"
+                | "tds"
+                | "qds"
+                | "od"
+                | "prn"
+                | "stat"
+                | "tto"
+                | "dnacpr"
+                | "respect"
+                | "lpa"
+                | "dols"
+                | "mca"
+                | "safeguarding"
+                | "team"
+                | "trust"
+                | "board"
+                | "health"
+                | "service"
+                | "services"
+                | "community"
+                | "mental"
+                | "social"
+                | "pharmacy"
+                | "lab"
+                | "labs"
+                | "bloods"
+                | "blood"
+                | "ecg"
+                | "xray"
+                | "scan"
+                | "the"
+                | "and"
+                | "for"
+                | "with"
+                | "from"
+                | "to"
+                | "at"
+                | "in"
+                | "on"
+                | "of"
+                | "by"
+                | "via"
+                | "per"
+                | "can"
+                | "could"
+                | "would"
+                | "should"
+                | "will"
+                | "has"
+                | "had"
+                | "have"
+                | "was"
+                | "is"
+                | "are"
+                | "she"
+                | "he"
+                | "her"
+                | "his"
+                | "they"
+                | "their"
+                | "this"
+                | "that"
+                | "these"
+                | "those"
+                | "also"
+                | "then"
+                | "than"
+                | "but"
+                | "or"
+                | "if"
+                | "as"
+                | "so"
+                | "not"
+                | "no"
+                | "all"
+                | "any"
+                | "both"
+                | "each"
+                | "only"
+                | "just"
+                | "st"
+                | "saint"
+                | "north"
+                | "south"
+                | "east"
+                | "west"
+                | "street"
+                | "road"
+                | "lane"
+                | "level"
+                | "floor"
+                | "block"
+                | "wing"
+                | "suite"
+                | "theatre"
+                | "theatres"
+                | "list"
+                | "morning's"
+                | "repeat"
+                | "check"
+                | "chase"
+                | "send"
+                | "start"
+                | "stop"
+                | "give"
+                | "hold"
+                | "continue"
+                | "ask"
+                | "ring"
+                | "refer"
+                | "book"
+                | "arrange"
+                | "results"
+                | "result"
+                | "handover"
+                | "referral"
+                | "letter"
+                | "summary"
+                | "advice"
+                | "request"
+        )
+        || is_weekday(w)
+        || month_of(w).is_some()
+        || matches!(
+            w,
+            "rd" | "avenue"
+                | "ave"
+                | "drive"
+                | "close"
+                | "crescent"
+                | "place"
+                | "gardens"
+                | "terrace"
+                | "way"
+                | "walk"
+                | "view"
+                | "fold"
+                | "mews"
+                | "square"
+                | "kingsway"
+        )
+}
+
+/// Words after which a name follows (relations, form fields).
+fn relation_or_form(w: &str) -> bool {
+    is_form(w) || is_relation(w)
+}
+
+fn is_form(w: &str) -> bool {
+    matches!(
+        w,
+        "surname" | "forename" | "forenames" | "firstname" | "name"
+    )
+}
+
+fn is_relation(w: &str) -> bool {
+    matches!(
+        w,
+        "spouse"
+            | "son-in-law"
+            | "daughter-in-law"
+            | "boyfriend"
+            | "girlfriend"
+            | "fiance"
+            | "fiancé"
+            | "fiancee"
+            | "fiancée"
+            | "stepmum"
+            | "stepdad"
+            | "stepmother"
+            | "stepfather"
+            | "mam"
+            | "mom"
+            | "mum"
+            | "cousin"
+            | "grandad"
+            | "grandpa"
+            | "grandma"
+            | "granny"
+            | "nan"
+            | "nana"
+            | "aunt"
+            | "auntie"
+            | "uncle"
+            | "friend"
+            | "flatmate"
+            | "neighbour"
+            | "brother-in-law"
+            | "sister-in-law"
+            | "father-in-law"
+            | "mother-in-law"
+            | "stepson"
+            | "stepdaughter"
+            | "grandmother"
+            | "grandfather"
+    )
+}
+
+/// Words before a name that make it a colleague's.
+fn staff_before(w: &str) -> bool {
+    matches!(
+        w,
+        "dr" | "doctor"
+            | "prof"
+            | "professor"
+            | "sister"
+            | "sr"
+            | "nurse"
+            | "sn"
+            | "rn"
+            | "rm"
+            | "matron"
+            | "midwife"
+            | "mw"
+            | "hv"
+            | "dn"
+            | "cns"
+            | "anp"
+            | "acp"
+            | "hca"
+            | "ot"
+            | "physio"
+            | "physiotherapist"
+            | "pharmacist"
+            | "pharmacy"
+            | "admin"
+            | "amhp"
+            | "cmht"
+            | "rc"
+            | "spr"
+            | "reg"
+            | "registrar"
+            | "sho"
+            | "fy1"
+            | "fy2"
+            | "ct1"
+            | "ct2"
+            | "st3"
+            | "consultant"
+            | "cons"
+            | "surgeon"
+            | "anaesthetist"
+            | "requester"
+            | "by"
+            | "covering"
+            | "cover"
+            | "from"
+            | "cc"
+            | "coordinator"
+            | "nic"
+            | "paramedic"
+            | "crew"
+            | "gp"
+            | "staff"
+            | "ward"
+            | "dsl"
+            | "sw"
+            | "worker"
+            | "manager"
+            | "secretary"
+            | "under"
+            | "bleep"
+            | "call"
+            | "ask"
+            | "contact"
+            | "thanks"
+            | "cheers"
+            | "ta"
+            | "love"
+            | "regards"
+            | "here"
+            | "dietitian"
+            | "dietician"
+            | "therapist"
+            | "radiographer"
+            | "sonographer"
+            | "phlebotomist"
+            | "porter"
+            | "receptionist"
+            | "navigator"
+            | "chaplain"
+            | "psychologist"
+            | "psychiatrist"
+            | "podiatrist"
+            | "technician"
+            | "assistant"
+            | "officer"
+            | "lead"
+            | "student"
+            | "volunteer"
+            | "clerk"
+            | "housekeeper"
+            | "educator"
+            | "counsellor"
+            | "advocate"
+            | "interpreter"
+    )
+}
+
+/// Words after a name that make it a place named after someone.
+fn place_after(w: &str) -> bool {
+    matches!(
+        w,
+        "ward"
+            | "unit"
+            | "wing"
+            | "suite"
+            | "house"
+            | "centre"
+            | "center"
+            | "building"
+            | "hospital"
+            | "infirmary"
+            | "hospice"
+            | "clinic"
+            | "practice"
+            | "surgery"
+            | "road"
+            | "street"
+            | "lane"
+            | "avenue"
+            | "court"
+            | "lodge"
+            | "school"
+            | "college"
+            | "pharmacy"
+            | "medical"
+            | "health"
+            | "memorial"
+            | "institute"
+            | "theatre"
+            | "theatres"
+    )
+}
+
+/// Words after a name that make it a colleague's.
+fn staff_after(w: &str) -> bool {
+    matches!(
+        w,
+        "rm" | "rn"
+            | "sn"
+            | "nic"
+            | "spr"
+            | "reg"
+            | "registrar"
+            | "sho"
+            | "fy1"
+            | "fy2"
+            | "cns"
+            | "anp"
+            | "acp"
+            | "hca"
+            | "gp"
+            | "pharmacist"
+            | "physio"
+            | "ot"
+            | "cons"
+            | "consultant"
+            | "surgeon"
+            | "midwife"
+            | "nurse"
+            | "team"
+            | "list"
+            | "theatre"
+            | "clinic"
+            | "firm"
+            | "amhp"
+            | "dsl"
+            | "sw"
+            | "here"
+            | "covering"
+            | "on-call"
+            | "oncall"
+            | "bleep"
+            | "ext"
+    )
+}
+
+impl Ctx<'_> {
+    fn tok(&self, i: usize) -> Option<Tok> {
+        self.toks.get(i).copied()
+    }
+
+    fn str_of(&self, i: usize) -> &str {
+        self.tok(i)
+            .and_then(|t| self.text.get(t.s..t.e))
+            .unwrap_or("")
+    }
+
+    fn lower(&self, i: usize) -> &str {
+        let (s, e) = self.low.get(i).copied().unwrap_or((0, 0));
+        self.arena.get(s..e).unwrap_or("")
+    }
+
+    fn is_word(&self, i: usize) -> Option<Case> {
+        match self.tok(i)?.t {
+            T::Word(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn is_punct(&self, i: usize, c: u8) -> bool {
+        self.tok(i).is_some_and(|t| t.t == T::Punct(c))
+    }
+
+    fn free(&self, i: usize) -> bool {
+        !self.taken.get(i).copied().unwrap_or(true)
+    }
+
+    /// A capitalised word that may be part of a name.
+    fn namey(&self, i: usize) -> bool {
+        self.name_word.get(i).copied().unwrap_or(false) && self.free(i)
+    }
+
+    /// Can a rule start at token `i`? Not at a lowercase word other than a
+    /// weekday, a month, an address, relation, form or identity cue, nor at
+    /// punctuation other than `(` and `,`.
+    fn starter_at(&self, i: usize) -> bool {
+        match self.tok(i).map(|t| t.t) {
+            Some(T::Word(Case::Lower)) => self.flag(i, STARTER),
+            Some(T::Punct(c)) => c == b'(' || c == b',',
+            Some(_) => true,
+            None => false,
+        }
+    }
+
+    fn flag(&self, i: usize, f: u8) -> bool {
+        self.flags.get(i).is_some_and(|x| x & f != 0)
+    }
+
+    fn name_word_at(&self, i: usize) -> bool {
+        matches!(self.is_word(i), Some(Case::Title | Case::Upper))
+            && !self.flag(i, NOT_NAME | STAFF_AFTER | STAFF_BEFORE)
+            && self.str_of(i).chars().nth(1).is_some()
+    }
+
+    /// A single capital, optionally with a full stop: a middle initial.
+    fn initial(&self, i: usize) -> Option<usize> {
+        let w = self.str_of(i);
+        if self.is_word(i) == Some(Case::Title) && w.len() == 1 && self.free(i) {
+            if self.is_punct(i + 1, b'.') {
+                return Some(i + 2);
+            }
+            return Some(i + 1);
+        }
+        None
+    }
+
+    /// Does the token follow the previous one with spaces only?
+    fn joined(&self, i: usize) -> bool {
+        self.tok(i).is_some_and(|t| t.spaced)
+    }
+
+    fn on_staff_list(&self, i: usize) -> bool {
+        self.sc.staff().lookup(self.str_of(i)).is_some()
+            && self.sc.patients().lookup(self.str_of(i)).is_none()
+    }
+
+    /// Is the name spanning tokens `a..=z` a colleague's by its neighbours?
+    fn staff_name(&self, a: usize, z: usize) -> bool {
+        // On the staff list: every word of it (a patient may share a
+        // colleague's surname).
+        let words: Vec<usize> = (a..=z)
+            .filter(|&k| self.is_word(k).is_some() && self.str_of(k).chars().count() > 1)
+            .collect();
+        if !words.is_empty() && words.iter().all(|&k| self.on_staff_list(k)) {
+            return true;
+        }
+        // A sign-off: the name is the whole last sentence of the message.
+        let last = z >= self.last_word;
+        let starts = a == 0
+            || matches!(
+                self.tok(a - 1).map(|t| t.t),
+                Some(T::Punct(b'.' | b'!' | b'?' | b'-' | b'~' | b')'))
+            )
+            || !self.tok(a).is_some_and(|t| t.spaced)
+            || (self.is_word(a - 1) == Some(Case::Lower)
+                && !matches!(
+                    self.lower(a - 1),
+                    "for"
+                        | "re"
+                        | "to"
+                        | "with"
+                        | "about"
+                        | "see"
+                        | "review"
+                        | "saw"
+                        | "seen"
+                        | "visit"
+                        | "pt"
+                        | "patient"
+                        | "called"
+                        | "named"
+                        | "and"
+                        | "of"
+                        | "is"
+                        | "was"
+                        | "on"
+                        | "at"
+                        | "in"
+                ));
+        if last && starts {
+            return true;
+        }
+        // `pharmacy here (Debbie Fallon, Boots …)`.
+        if a >= 2 && self.is_punct(a - 1, b'(') && self.is_word(a - 2).is_some() {
+            let lw = self.lower(a - 2);
+            if staff_before(lw) || lw == "here" {
+                return true;
+            }
+        }
+        if a > 0 && self.is_word(a - 1).is_some() && staff_before(self.lower(a - 1)) {
+            return true;
+        }
+        // `Staff Nurse Hannah Birtwistle`, `Dr. Carmichael`.
+        if a > 1 && self.is_punct(a - 1, b'.') && staff_before(self.lower(a - 2)) {
+            return true;
+        }
+        // `Bell's palsy`, `Addison's disease`: an eponym.
+        let last = self.str_of(z);
+        if (last.ends_with("'s") || last.ends_with("’s"))
+            && matches!(
+                self.lower(z + 1),
+                "disease"
+                    | "syndrome"
+                    | "sign"
+                    | "palsy"
+                    | "law"
+                    | "test"
+                    | "score"
+                    | "scale"
+                    | "criteria"
+                    | "phenomenon"
+                    | "manoeuvre"
+                    | "fracture"
+                    | "ulcer"
+                    | "lymphoma"
+                    | "sarcoma"
+                    | "tumour"
+                    | "triad"
+                    | "procedure"
+                    | "operation"
+            )
+        {
+            return true;
+        }
+        // `Mary Seacole Ward`, `Florence Nightingale Hospice`: a place.
+        if self.is_word(z + 1).is_some() && self.joined(z + 1) && place_after(self.lower(z + 1)) {
+            return true;
+        }
+        let mut n = z + 1;
+        if self.is_punct(n, b'(') || self.is_punct(n, b',') {
+            n += 1;
+        }
+        self.is_word(n).is_some() && staff_after(self.lower(n))
+    }
+
+    fn push(&mut self, a: usize, z: usize, kind: Kind, rule: Rule) {
+        let (Some(s), Some(e)) = (self.tok(a), self.tok(z)) else {
+            return;
+        };
+        if (a..=z).any(|k| !self.free(k)) {
+            return;
+        }
+        for k in a..=z {
+            if let Some(x) = self.taken.get_mut(k) {
+                *x = true;
+            }
+        }
+        self.new.push(Finding::new(kind, s.s, e.e, rule));
+    }
+
+    /// Whether a name this pass found ends at token `i` (so that a rule
+    /// keyed on "right after a name" treats it as it treats a first-pass
+    /// name or a `[name]` placeholder: redacting twice must equal once).
+    fn new_name_ends_at(&self, i: usize) -> bool {
+        self.tok(i).is_some_and(|t| {
+            self.new
+                .iter()
+                .any(|f| f.kind() == Kind::PersonName && f.span().end == t.e)
+        })
+    }
+
+    fn found_kind(&self, i: usize) -> Option<Kind> {
+        match self.tok(i)?.t {
+            T::Found(k, _) => k,
+            _ => None,
+        }
+    }
+
+    /// First-pass findings this pass withdraws.
+    fn withdraw(&mut self, out: &[Finding]) {
+        for i in 0..self.toks.len() {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            let Some(Tok {
+                t: T::Found(Some(kind), Some(fi)),
+                ..
+            }) = self.tok(i)
+            else {
+                continue;
+            };
+            let Some(f) = out.get(fi) else { continue };
+            let prev = if i > 0 { self.lower(i - 1) } else { "" };
+            let withdraw = match kind {
+                // `lot RH2 8XZ`, `batch no. KE17 1ME`: batch numbers.
+                Kind::Postcode => {
+                    matches!(prev, "lot" | "batch" | "no" | "number" | "and")
+                        && (0..i.min(4))
+                            .any(|k| matches!(self.lower(i - 1 - k), "lot" | "batch" | "lots"))
+                }
+                Kind::PersonName => {
+                    let text = self.text.get(f.span()).unwrap_or("");
+                    let one_word = !text.trim().contains(' ');
+                    // `sister Cairns`: a ward sister, not a sibling.
+                    (f.rule() == Rule::NameAfterRelationCue
+                        && self.str_of(i.wrapping_sub(1)) == "sister"
+                        && one_word
+                        && (!GIVEN_NAMES.contains(text.trim())
+                            || i >= self.last_word
+                            || (i >= 2 && self.lower(i - 2) == "by")))
+                        // `Mr Gilchrist (ortho reg)`: a role in brackets.
+                        || (f.rule() == Rule::NameAfterTitle
+                            && self.is_punct(i + 1, b'(')
+                            && (i + 2..i + 5).any(|k| {
+                                self.is_word(k).is_some() && staff_after(self.lower(k))
+                            }))
+                }
+                _ => false,
+            };
+            if withdraw {
+                self.drop.push(fi);
+                if let Some(t) = self.toks.get_mut(i) {
+                    t.t = T::Found(None, None);
+                }
+                if let Some(x) = self.taken.get_mut(i) {
+                    *x = true;
+                }
+            }
+        }
+    }
+
+    fn dates(&mut self) {
+        let mut i = 0;
+        while i < self.toks.len() {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                i += 1;
+                continue;
+            }
+            if !self.free(i) || self.tok(i).is_some_and(|t| t.staff_sentence) {
+                i += 1;
+                continue;
+            }
+            if let Some(end) = self.date_at(i) {
+                let kind = if self.after_birth_cue(i) {
+                    Kind::DateOfBirth
+                } else {
+                    Kind::CareDate
+                };
+                self.push(i, end, kind, Rule::DateWeekday);
+                i = end + 1;
+                continue;
+            }
+            i += 1;
+        }
+    }
+
+    fn after_birth_cue(&self, i: usize) -> bool {
+        (1..=2).any(|k| i >= k && matches!(self.lower(i - k), "dob" | "born" | "b" | "d.o.b"))
+    }
+
+    /// A day number (`21`, `21st`) at `i`: its value.
+    fn day_at(&self, i: usize) -> Option<u32> {
+        let t = self.tok(i)?;
+        if !matches!(t.t, T::Num | T::Mixed) || !self.free(i) {
+            return None;
+        }
+        let w = self.str_of(i).as_bytes();
+        let n = w.iter().take_while(|c| c.is_ascii_digit()).count();
+        if !(1..=2).contains(&n) {
+            return None;
+        }
+        let ok = match t.t {
+            T::Num => w.len() == n,
+            _ => {
+                let rest = w.get(n..)?;
+                rest.len() == 2
+                    && matches!(
+                        [
+                            rest.first()?.to_ascii_lowercase(),
+                            rest.get(1)?.to_ascii_lowercase()
+                        ],
+                        [b's', b't'] | [b'n', b'd'] | [b'r', b'd'] | [b't', b'h']
+                    )
+            }
+        };
+        let d = w
+            .get(..n)?
+            .iter()
+            .fold(0u32, |v, c| v * 10 + u32::from(c - b'0'));
+        (ok && (1..=31).contains(&d)).then_some(d)
+    }
+
+    fn month_at(&self, i: usize) -> bool {
+        self.is_word(i).is_some()
+            && self.free(i)
+            && month_of(self.lower(i)).is_some()
+            && (self.str_of(i) != "may" && self.str_of(i) != "mar")
+    }
+
+    /// The last token of a year after `i`, if one follows.
+    fn year_after(&self, i: usize) -> Option<usize> {
+        let mut j = i + 1;
+        if self.is_punct(j, b',') {
+            j += 1;
+        }
+        let w = self.str_of(j);
+        (self.tok(j)?.t == T::Num && (w.len() == 4 || w.len() == 2) && self.joined(j)).then_some(j)
+    }
+
+    /// A date starting at token `i`, returning its last token.
+    fn date_at(&self, i: usize) -> Option<usize> {
+        let lw = self.lower(i);
+        if lw.is_empty() && self.is_word(i).is_some() {
+            return None;
+        }
+        if self.is_word(i).is_some() && is_weekday(lw) {
+            let mut j = i + 1;
+            if self.is_punct(j, b',') || self.is_punct(j, b'.') {
+                j += 1;
+            }
+            if self.lower(j) == "the" {
+                j += 1;
+            }
+            if let Some(end) = self.day_month_at(j) {
+                return Some(end);
+            }
+            if self.day_at(j).is_some() && self.tok(j)?.t == T::Mixed {
+                return Some(j);
+            }
+            return None;
+        }
+        if self.month_at(i) && self.is_word(i) != Some(Case::Lower) {
+            // `November 2nd`, `Nov 2, 2025`.
+            if self.day_at(i + 1).is_some() && self.joined(i + 1) {
+                let n = self.tok(i + 1)?;
+                if n.t == T::Mixed || self.year_after(i + 1).is_some() {
+                    return Some(self.year_after(i + 1).unwrap_or(i + 1));
+                }
+            }
+            return None;
+        }
+        if self.tok(i)?.t == T::Mixed {
+            return self.compact(i).then_some(i);
+        }
+        if self.day_at(i).is_some() {
+            let mut j = i + 1;
+            if self.lower(j) == "of" {
+                j += 1;
+            }
+            if self.month_at(j) && self.joined(j) {
+                return Some(self.year_after(j).unwrap_or(j));
+            }
+        }
+        None
+    }
+
+    /// `3/9`, `3.9`, `9 Nov`, `9th of November 2025` after a weekday.
+    fn day_month_at(&self, j: usize) -> Option<usize> {
+        self.day_at(j)?;
+        if self.tok(j)?.t == T::Num && (self.is_punct(j + 1, b'/') || self.is_punct(j + 1, b'.')) {
+            let m: u32 = self.str_of(j + 2).parse().ok()?;
+            if self.tok(j + 2)?.t == T::Num && (1..=12).contains(&m) && !self.joined_gap(j + 1) {
+                let mut end = j + 2;
+                if self.is_punct(end + 1, self.punct_of(j + 1)?)
+                    && self.tok(end + 2).is_some_and(|t| t.t == T::Num)
+                {
+                    end += 2;
+                }
+                return Some(end);
+            }
+        }
+        let mut k = j + 1;
+        if self.lower(k) == "of" {
+            k += 1;
+        }
+        if self.month_at(k) {
+            return Some(self.year_after(k).unwrap_or(k));
+        }
+        None
+    }
+
+    fn punct_of(&self, i: usize) -> Option<u8> {
+        match self.tok(i)?.t {
+            T::Punct(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Is there a space around the punctuation at `i` (so it does not join
+    /// digits into a date)?
+    fn joined_gap(&self, i: usize) -> bool {
+        let (Some(p), Some(n)) = (self.tok(i), self.tok(i + 1)) else {
+            return true;
+        };
+        let prev_end = self.tok(i.wrapping_sub(1)).map_or(0, |t| t.e);
+        p.s != prev_end || n.s != p.e
+    }
+
+    /// `9AUG1983`, `18OCT2025`, `14jun47`.
+    fn compact(&self, i: usize) -> bool {
+        let w = self.str_of(i).to_ascii_lowercase();
+        let d: String = w.chars().take_while(char::is_ascii_digit).collect();
+        let rest = w.get(d.len()..).unwrap_or("");
+        let m: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
+        let y = rest.get(m.len()..).unwrap_or("");
+        let day: u32 = d.parse().unwrap_or(0);
+        (1..=2).contains(&d.len())
+            && (1..=31).contains(&day)
+            && m.len() == 3
+            && month_of(&m).is_some()
+            && (y.len() == 2 || y.len() == 4)
+            && y.bytes().all(|c| c.is_ascii_digit())
+    }
+
+    fn addresses(&mut self) {
+        let n = self.toks.len();
+        let mut i = 0;
+        while i < n {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                i += 1;
+                continue;
+            }
+            if !self.free(i) {
+                i += 1;
+                continue;
+            }
+            if let Some((a, z)) = self.street_at(i) {
+                self.push(a, z, Kind::Address, Rule::AddressStreet);
+                i = z + 1;
+                continue;
+            }
+            if let Some((a, z)) = self.home_at(i) {
+                self.push(a, z, Kind::Address, Rule::AddressStreet);
+                i = z + 1;
+                continue;
+            }
+            if let Some(z) = self.after_address_cue(i) {
+                self.push(i + 1, z, Kind::Address, Rule::AddressCue);
+                i = z + 1;
+                continue;
+            }
+            i += 1;
+        }
+        // A town before a postcode: `Hamilton, ML3 9LT`, `Ipswich IP4 5EE`.
+        for p in 0..n {
+            if !self.starter.get(p).copied().unwrap_or(false) {
+                continue;
+            }
+            if self.found_kind(p) != Some(Kind::Postcode) || p == 0 {
+                continue;
+            }
+            let mut z = p - 1;
+            if self.is_punct(z, b',') {
+                if z == 0 {
+                    continue;
+                }
+                z -= 1;
+            }
+            if !self.town_word(z) {
+                continue;
+            }
+            let mut a = z;
+            if a > 0 && self.town_word(a - 1) && self.joined(a) {
+                a -= 1;
+            }
+            self.push(a, z, Kind::Address, Rule::AddressStreet);
+        }
+    }
+
+    fn town_word(&self, i: usize) -> bool {
+        self.is_word(i) == Some(Case::Title)
+            && self.free(i)
+            && self.str_of(i).chars().count() >= 3
+            && !matches!(self.lower(i), "lot" | "batch" | "and" | "or" | "postcode")
+            && !name::stop_word(self.lower(i).as_bytes())
+            && !is_weekday(self.lower(i))
+            && month_of(self.lower(i)).is_none()
+    }
+
+    /// A house number and street: returns the first and last tokens,
+    /// including `Flat 5,` or a named building before, and `, Town` after.
+    fn street_at(&self, i: usize) -> Option<(usize, usize)> {
+        let t = self.tok(i)?;
+        let w = self.str_of(i);
+        let house = match t.t {
+            T::Num => w.len() <= 4,
+            T::Mixed => {
+                let d = w.bytes().take_while(u8::is_ascii_digit).count();
+                (1..=4).contains(&d) && w.len() == d + 1
+            }
+            _ => false,
+        };
+        if !house {
+            return None;
+        }
+        // One to three capitalised words, the last a street type.
+        let mut j = i + 1;
+        let mut last = None;
+        while j <= i + 4 {
+            if !self.joined(j) || !matches!(self.is_word(j), Some(Case::Title | Case::Upper)) {
+                break;
+            }
+            let lw = self.lower(j);
+            if street_type(lw) && j > i + 1 {
+                last = Some(j);
+                if self.is_word(j + 1).is_some() && direction(self.lower(j + 1)) {
+                    last = Some(j + 1);
+                }
+                break;
+            }
+            if street_type(lw) && lw.len() > 5 {
+                // `167 Kingsway`
+                last = Some(j);
+                break;
+            }
+            if name::stop_word(lw.as_bytes()) {
+                break;
+            }
+            j += 1;
+        }
+        let mut z = last?;
+        // `, Town`, `, High Wycombe`.
+        if self.is_punct(z + 1, b',') && self.town_word(z + 2) {
+            z += 2;
+            if self.town_word(z + 1) && self.joined(z + 1) {
+                z += 1;
+            }
+        }
+        let mut a = i;
+        // `Flat 5,`, `Flat 0/2,`.
+        let mut k = a;
+        if k >= 1 && self.is_punct(k - 1, b',') {
+            k -= 1;
+        }
+        if k >= 2
+            && self
+                .tok(k - 1)
+                .is_some_and(|t| matches!(t.t, T::Num | T::Mixed))
+        {
+            let lw = self.lower(k - 2);
+            if matches!(lw, "flat" | "apt" | "apartment" | "unit" | "room") {
+                a = k - 2;
+            }
+        } else if k >= 4
+            && self.is_punct(k - 2, b'/')
+            && matches!(self.lower(k - 4), "flat" | "apt")
+        {
+            a = k - 4;
+        }
+        // `Braeview House, ` before it.
+        if a >= 2 && self.is_punct(a - 1, b',') {
+            let lw = self.lower(a - 2);
+            if matches!(
+                lw,
+                "house" | "home" | "court" | "lodge" | "cottage" | "hall"
+            ) && a >= 3
+                && self.is_word(a - 3) == Some(Case::Title)
+            {
+                a -= 3;
+                if a >= 1 && self.is_word(a - 1) == Some(Case::Title) && self.lower(a) == "care" {
+                    a -= 1;
+                }
+            }
+        }
+        Some((a, z))
+    }
+
+    /// `Meadowbank Care Home`, `Lochside Nursing Home`, `Abbeyfield House`,
+    /// with `, Town` or `, 14 Paisley Road` after it.
+    fn home_at(&self, i: usize) -> Option<(usize, usize)> {
+        if self.is_word(i) != Some(Case::Title) || not_a_name(self.lower(i)) {
+            return None;
+        }
+        let mut j = i + 1;
+        // `Willow Court Care Centre`: a second word of the name.
+        if self.is_word(j) == Some(Case::Title)
+            && self.joined(j)
+            && matches!(self.lower(j + 1), "care" | "nursing" | "residential")
+        {
+            j += 1;
+        }
+        let named = j;
+        if self.is_word(j) == Some(Case::Title) && self.joined(j) {
+            let lw = self.lower(j);
+            if matches!(lw, "care" | "nursing" | "residential") {
+                j += 1;
+            }
+        }
+        let lw = self.lower(j);
+        let ok = self.is_word(j) == Some(Case::Title)
+            && self.joined(j)
+            && (matches!(lw, "home" | "centre") && j == named + 1 && j > i + 1
+                || lw == "house" && j == i + 1);
+        if !ok {
+            return None;
+        }
+        let mut z = j;
+        if self.is_punct(z + 1, b',') {
+            if let Some((_, sz)) = self.street_at(z + 2) {
+                z = sz;
+            } else if self.town_word(z + 2) {
+                z += 2;
+            }
+        }
+        Some((i, z))
+    }
+
+    /// `lives Hamilton`, `lives at Rose Cottage`, `address: Kirkton`.
+    fn after_address_cue(&self, i: usize) -> Option<usize> {
+        let lw = self.lower(i);
+        if !matches!(lw, "lives" | "living" | "resides" | "address") {
+            return None;
+        }
+        let mut j = i + 1;
+        if matches!(self.lower(j), "at" | "in") || self.is_punct(j, b':') {
+            j += 1;
+        }
+        if !self.town_word(j) || self.street_at(j).is_some() {
+            return None;
+        }
+        let mut z = j;
+        while z < j + 2 && self.town_word(z + 1) && self.joined(z + 1) {
+            z += 1;
+        }
+        // `i + 1` must be free for push; move the start past a cue word.
+        if j > i + 1 {
+            return None
+                .or(Some(z))
+                .filter(|_| self.free(i + 1) && self.shift_ok(i + 1, j));
+        }
+        Some(z)
+    }
+
+    /// The tokens between the cue and the address are small words we may
+    /// include in the span (`at`, `in`, `:`).
+    fn shift_ok(&self, a: usize, b: usize) -> bool {
+        (a..b).all(|k| self.free(k))
+    }
+
+    /// A CHI number after a `CHI` cue that fails modulus 11 but passes
+    /// the modulus 10 rule (plain, 6-4 or 3-3-4).
+    fn chi_mod10(&mut self) {
+        for i in 0..self.toks.len() {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            if self.lower(i) != "chi" {
+                continue;
+            }
+            let mut j = i + 1;
+            if self.is_punct(j, b':') {
+                j += 1;
+            }
+            let mut d = [0u8; 10];
+            let mut n = 0;
+            let mut k = j;
+            while k < j + 3 && self.tok(k).is_some_and(|t| t.t == T::Num) && self.free(k) {
+                for c in self.str_of(k).bytes() {
+                    if let Some(x) = d.get_mut(n) {
+                        *x = c - b'0';
+                    }
+                    n += 1;
+                }
+                if n >= 10 {
+                    break;
+                }
+                k += 1;
+            }
+            if n == 10 && super::nhs::chi_mod10_valid(&d) {
+                self.push(j, k.min(j + 2), Kind::ChiNumber, Rule::ChiModulus10);
+            }
+        }
+    }
+
+    fn names(&mut self) {
+        let n = self.toks.len();
+        self.bracketed_numbers();
+        // Identity details first: they are the strongest evidence.
+        for i in 0..n {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            if self.identity_anchor(i) {
+                self.name_before(i);
+            }
+        }
+        for i in 0..n {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            self.after_relation(i);
+            // `chi 140896 6603 poppy whitworth`: lowercase words right after
+            // an identity detail, the first a listed given name.
+            if matches!(
+                self.found_kind(i),
+                Some(
+                    Kind::NhsNumber
+                        | Kind::ChiNumber
+                        | Kind::HealthAndCareNumber
+                        | Kind::DateOfBirth
+                )
+            ) && self.is_word(i + 1) == Some(Case::Lower)
+                && self.is_word(i + 2) == Some(Case::Lower)
+                && self.joined(i + 2)
+                && GIVEN_NAMES.contains(self.str_of(i + 1))
+                && !not_a_name(self.lower(i + 2))
+            {
+                self.push(i + 1, i + 2, Kind::PersonName, Rule::NameBeforeIdentity);
+            }
+        }
+        for i in 0..n {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            // `S. Dhillon`, `G Baker`: an initial and a listed surname.
+            if let Some(k) = self.initial(i) {
+                let prev_initial = i > 0 && self.initial(i - 1).is_some();
+                if !prev_initial
+                    && self.namey(k)
+                    && self.is_word(k) == Some(Case::Title)
+                    && SURNAME_LIST.contains(self.str_of(k))
+                    && !self.staff_name(i, k)
+                {
+                    self.push(i, k, Kind::PersonName, Rule::NameFromLexicon);
+                }
+            }
+        }
+        let mut i = 0;
+        while i < n {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                i += 1;
+                continue;
+            }
+            if let Some((a, z, rule)) = self.lexicon_name(i)
+                && !self.staff_name(a, z)
+            {
+                self.push(a, z, Kind::PersonName, rule);
+                i = z + 1;
+                continue;
+            }
+            i += 1;
+        }
+        // Numbers right after the names just found.
+        self.bracketed_numbers();
+    }
+
+    /// A hospital number in brackets after a word (`Adwoa Adjei (2445032)`,
+    /// `S. Dhillon's (674 9942)`), or right after a name (`Mrs Wong
+    /// 00960806`): seven or eight digits, or three and four.
+    fn bracketed_numbers(&mut self) {
+        for i in 1..self.toks.len() {
+            if !self.starter.get(i).copied().unwrap_or(false) {
+                continue;
+            }
+            let num = |cx: &Self, k: usize, lens: &[usize]| {
+                cx.tok(k).is_some_and(|t| t.t == T::Num) && lens.contains(&cx.str_of(k).len())
+            };
+            let after_word = matches!(
+                self.tok(i - 1).map(|t| t.t),
+                Some(T::Word(Case::Title | Case::Upper) | T::Found(Some(Kind::PersonName), _))
+            );
+            if self.is_punct(i, b'(') && after_word {
+                if num(self, i + 1, &[7, 8]) && self.is_punct(i + 2, b')') {
+                    self.push(i + 1, i + 1, Kind::HospitalNumber, Rule::HospitalAfterName);
+                } else if num(self, i + 1, &[3])
+                    && num(self, i + 2, &[4])
+                    && self.is_punct(i + 3, b')')
+                {
+                    self.push(i + 1, i + 2, Kind::HospitalNumber, Rule::HospitalAfterName);
+                }
+            }
+            if (self.found_kind(i - 1) == Some(Kind::PersonName) || self.new_name_ends_at(i - 1))
+                && num(self, i, &[7, 8])
+            {
+                self.push(i, i, Kind::HospitalNumber, Rule::HospitalAfterName);
+            }
+        }
+    }
+
+    /// A name after a relation or form cue the first pass does not know:
+    /// `spouse Stephen`, `Mum (Jing)`, `son-in-law Callum`, `Surname:
+    /// Gonçalves`, `Name Adaobi Achebe`.
+    fn after_relation(&mut self, i: usize) {
+        let lw = self.lower(i);
+        let form = is_form(lw);
+        let relation = is_relation(lw);
+        if !(form || relation) || self.is_word(i).is_none() {
+            return;
+        }
+        if form && lw == "name" && self.is_word(i) != Some(Case::Title) {
+            return;
+        }
+        let mut j = i + 1;
+        if self.is_punct(j, b'(') || self.is_punct(j, b':') || self.is_punct(j, b'-') {
+            j += 1;
+        }
+        if !self.namey(j) {
+            return;
+        }
+        let mut z = j;
+        if !form && self.namey(z + 1) && self.joined(z + 1) {
+            z += 1;
+        }
+        if self.staff_name(j, z) && !form {
+            return;
+        }
+        self.push(j, z, Kind::PersonName, Rule::NameFromLexicon);
+    }
+
+    /// Does an identity detail start at token `i`?
+    fn identity_anchor(&self, i: usize) -> bool {
+        let Some(t) = self.tok(i) else { return false };
+        match t.t {
+            T::Found(Some(k), fi) => {
+                matches!(
+                    k,
+                    Kind::DateOfBirth
+                        | Kind::NhsNumber
+                        | Kind::ChiNumber
+                        | Kind::HealthAndCareNumber
+                        | Kind::HospitalNumber
+                ) || (k == Kind::CareDate
+                    && fi.is_some_and(|f| self.full_date.get(f) == Some(&true)))
+            }
+            T::Word(_) => matches!(self.lower(i), "dob" | "aged" | "d.o.b"),
+            T::Mixed => {
+                // `28f`, `84M`, `6yo`.
+                let w = self.str_of(i).to_ascii_lowercase();
+                let d = w.bytes().take_while(u8::is_ascii_digit).count();
+                (1..=3).contains(&d) && matches!(w.get(d..), Some("f" | "m" | "yo" | "y"))
+            }
+            T::Punct(b',') => {
+                // `, 57,` an age between commas.
+                self.tok(i + 1).is_some_and(|t| t.t == T::Num)
+                    && self.str_of(i + 1).len() <= 3
+                    && (self.is_punct(i + 2, b',') || self.is_punct(i + 2, b')'))
+            }
+            T::Punct(b'(') => {
+                // `(6)`, `(3 Jan 48, …)`.
+                (self.tok(i + 1).is_some_and(|t| t.t == T::Num)
+                    && self.str_of(i + 1).len() <= 2
+                    && self.is_punct(i + 2, b')'))
+                    || self.identity_anchor(i + 1)
+            }
+            _ => false,
+        }
+    }
+
+    /// One to three name words right before the anchor at `i`.
+    fn name_before(&mut self, i: usize) {
+        let mut z = i;
+        if z == 0 {
+            return;
+        }
+        z -= 1;
+        if self.is_punct(z, b',') || self.is_punct(z, b'-') || self.is_punct(z, b'~') {
+            if self.tok(i).is_some_and(|t| t.t == T::Punct(b',')) || z == 0 {
+                return;
+            }
+            z -= 1;
+        }
+        if self.is_punct(z, b'(') {
+            return;
+        }
+        // `Smith's (J444901M)`.
+        let mut a = z;
+        let mut words = 0;
+        loop {
+            if self.namey(a) {
+                words += 1;
+            } else if self.initial(a).is_none() || words == 0 {
+                break;
+            }
+            if words == 3 || a == 0 || !self.joined(a) {
+                break;
+            }
+            let prev = a - 1;
+            if self.is_punct(prev, b'.') && prev > 0 && self.initial(prev - 1).is_some() {
+                a = prev - 1;
+                continue;
+            }
+            if !self.namey(prev) && self.initial(prev).is_none() {
+                break;
+            }
+            a = prev;
+        }
+        if words == 0 {
+            // `frederick lloyd-webb 22nd september 1940`: two lowercase words
+            // before an identity detail, the first a listed given name.
+            if z >= 1
+                && self.is_word(z) == Some(Case::Lower)
+                && self.is_word(z - 1) == Some(Case::Lower)
+                && self.joined(z)
+                && self.free(z)
+                && self.free(z - 1)
+                && GIVEN_NAMES.contains(self.str_of(z - 1))
+                && !not_a_name(self.lower(z))
+            {
+                self.push(z - 1, z, Kind::PersonName, Rule::NameBeforeIdentity);
+            }
+            return;
+        }
+        if words == 1 && self.initial(a).is_none() {
+            let w = self.str_of(a);
+            let listed = GIVEN_NAMES.contains(w) || SURNAME_LIST.contains(w);
+            if !listed && self.is_word(a) != Some(Case::Upper) {
+                return;
+            }
+        }
+        if self.staff_name(a, z) {
+            return;
+        }
+        self.push(a, z, Kind::PersonName, Rule::NameBeforeIdentity);
+    }
+
+    /// A name from the lexicon at `i`: `Firstname [I.] Surname [Surname]`,
+    /// `SURNAME, Firstname`, `SURNAME Firstname`, `Surname, Firstname`.
+    fn lexicon_name(&self, i: usize) -> Option<(usize, usize, Rule)> {
+        if !self.namey(i) {
+            return None;
+        }
+        let w = self.str_of(i);
+        let upper = self.is_word(i) == Some(Case::Upper);
+        // Surname first.
+        let mut j = i + 1;
+        let comma = self.is_punct(j, b',');
+        if comma {
+            j += 1;
+        }
+        if self.namey(j)
+            && self.is_word(j) == Some(Case::Title)
+            && GIVEN_NAMES.contains(self.str_of(j))
+            && (upper || comma)
+            && (!GIVEN_NAMES.contains(w) || SURNAME_LIST.contains(w) || upper)
+        {
+            return Some((i, j, Rule::NameSurnameFirst));
+        }
+        // `Quinn, Clodagh`: a listed surname, a comma, a capitalised word.
+        if comma
+            && self.is_word(i) == Some(Case::Title)
+            && SURNAME_LIST.contains(w)
+            && self.namey(j)
+            && self.is_word(j) == Some(Case::Title)
+        {
+            return Some((i, j, Rule::NameSurnameFirst));
+        }
+        // `JAMA, Ifrah`: a surname in capitals, a comma, a capitalised word.
+        if upper
+            && comma
+            && self.namey(j)
+            && self.is_word(j) == Some(Case::Title)
+            && w.chars().count() >= 3
+            && w.chars().any(|c| "AEIOUY".contains(c))
+        {
+            return Some((i, j, Rule::NameSurnameFirst));
+        }
+        if upper
+            && !comma
+            && self.namey(j)
+            && self.is_word(j) == Some(Case::Title)
+            && SURNAME_LIST.contains(w)
+        {
+            return Some((i, j, Rule::NameSurnameFirst));
+        }
+        if !GIVEN_NAMES.contains(w) {
+            // An unknown first word before a listed surname: `Blessing Okafor`.
+            if self.is_word(i) == Some(Case::Title)
+                && self.namey(i + 1)
+                && self.joined(i + 1)
+                && SURNAME_LIST.contains(self.str_of(i + 1))
+                && !GIVEN_NAMES.contains(self.str_of(i + 1))
+            {
+                return Some((i, i + 1, Rule::NameFromLexicon));
+            }
+            return None;
+        }
+        // Given name first.
+        let mut k = i + 1;
+        if let Some(after) = self.initial(k).filter(|_| self.joined(k)) {
+            k = after;
+        } else if self.namey(k)
+            && self.joined(k)
+            && GIVEN_NAMES.contains(self.str_of(k))
+            && self.namey(k + 1)
+            && self.joined(k + 1)
+        {
+            // A middle name: `Li Na Zhang`.
+            k += 1;
+        }
+        if !self.namey(k) || !self.joined(k) {
+            return None;
+        }
+        let mut z = k;
+        if self.namey(z + 1)
+            && self.joined(z + 1)
+            && (self.is_word(z + 1) == Some(Case::Upper)
+                || SURNAME_LIST.contains(self.str_of(z + 1)))
+            && !self.on_staff_list(z + 1)
+        {
+            z += 1;
+        }
+        Some((i, z, Rule::NameFromLexicon))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Kind, Scanner};
+
+    fn spans(t: &str, kind: Kind) -> Vec<String> {
+        Scanner::new()
+            .scan(t)
+            .iter()
+            .filter(|f| f.kind() == kind)
+            .map(|f| t[f.span()].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn lexicon_names() {
+        assert_eq!(
+            spans("CT for Trevor Smith today", Kind::PersonName),
+            ["Trevor Smith"]
+        );
+        assert_eq!(
+            spans("Med rec for Amal DARWISH pls", Kind::PersonName),
+            ["Amal DARWISH"]
+        );
+        assert_eq!(
+            spans("ED holding Smith, Janet in bay 3", Kind::PersonName),
+            ["Smith, Janet"]
+        );
+        assert_eq!(
+            spans("OSMAN Hassan in bay 2", Kind::PersonName),
+            ["OSMAN Hassan"]
+        );
+        assert_eq!(
+            spans("label for Tracey N Pilling", Kind::PersonName),
+            ["Tracey N Pilling"]
+        );
+        // Staff: after a title or a role, or followed by one.
+        assert!(spans("by Dr Sarah Jones", Kind::PersonName).is_empty());
+        assert!(spans("Coded by Paul Renwick", Kind::PersonName).is_empty());
+        assert!(spans("Mairead Lynch RM", Kind::PersonName).is_empty());
+        // Places named after people.
+        assert!(spans("Victoria Street", Kind::PersonName).is_empty());
+    }
+
+    #[test]
+    fn names_before_identity_details() {
+        assert_eq!(
+            spans("Adwoa Adjei (DOB 26/08/1964) for CT", Kind::PersonName),
+            ["Adwoa Adjei"]
+        );
+        assert_eq!(
+            spans("ENT query: Segun Okoro, 57, tinnitus", Kind::PersonName),
+            ["Segun Okoro"]
+        );
+        assert_eq!(
+            spans("Rosario Bautista (6) DKA", Kind::PersonName),
+            ["Rosario Bautista"]
+        );
+    }
+
+    #[test]
+    fn weekday_and_month_first_dates() {
+        for (t, want) in [
+            ("CT booked Thurs 21st am", "Thurs 21st"),
+            ("visit Friday the 19th", "Friday the 19th"),
+            ("home check Tues 19/8 by", "Tues 19/8"),
+            ("expiring November 2nd - renew", "November 2nd"),
+            ("baby born 25th Sep at home", "25th Sep"),
+            ("appt 18OCT2025 pls", "18OCT2025"),
+        ] {
+            let f = Scanner::new().scan(t);
+            assert_eq!(f.len(), 1, "{t}");
+            assert_eq!(&t[f[0].span()], want, "{t}");
+        }
+        assert!(
+            Scanner::new()
+                .scan("teaching Wednesday the 21st")
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn addresses() {
+        for (t, want) in [
+            (
+                "visit at 190 Clarendon Road, Birmingham today",
+                "190 Clarendon Road, Birmingham",
+            ),
+            (
+                "Flat 22, 144 Victoria Street, Bolton BL3 7YQ",
+                "Flat 22, 144 Victoria Street, Bolton",
+            ),
+            ("1) Mr X 34a Chapel Fold - dressing", "34a Chapel Fold"),
+            (
+                "to Meadowbank Care Home, 15 Jubilee Gardens.",
+                "Meadowbank Care Home, 15 Jubilee Gardens",
+            ),
+            ("lives Hamilton, ML3 9LT", "Hamilton"),
+            ("Morning. 167 Kingsway. Discharge", "167 Kingsway"),
+        ] {
+            assert!(
+                spans(t, Kind::Address).contains(&want.to_string()),
+                "{t}: {:?}",
+                spans(t, Kind::Address)
+            );
+        }
+        assert!(spans("bay 4 bed 2, 10 Units insulin", Kind::Address).is_empty());
+    }
+
+    #[test]
+    fn chi_modulus_10_after_a_cue() {
+        // 1203260009 fails modulus 11 (check 8); modulus 10 gives 9.
+        let d = [1, 2, 0, 3, 2, 6, 0, 0, 0, 9];
+        assert!(!crate::detect::nhs::mod11_valid(&d));
+        assert!(crate::detect::nhs::chi_mod10_valid(&d));
+        assert_eq!(
+            spans("CHI 120326 0009 seen", Kind::ChiNumber),
+            ["120326 0009"]
+        );
+        assert!(spans("ref 120326 0009 seen", Kind::ChiNumber).is_empty());
+    }
+
+    /// Every lowercase word literal this file compares with must be in
+    /// `KEYWORDS`, or the comparison silently never matches.
+    #[test]
+    fn every_word_literal_is_a_keyword() {
+        let src = include_str!("context.rs");
+        let code = &src[..src.find("#[cfg(test)]").unwrap()];
+        let start = code.find("const KEYWORDS").unwrap();
+        let end = start + code[start..].find("];").unwrap();
+        let rest = format!("{}{}", &code[..start], &code[end..]);
+        for lit in rest.split('"').skip(1).step_by(2) {
+            let word = lit.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && lit.len() <= 23
+                && lit
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "'-.’".contains(c));
+            if word {
+                assert!(super::KEYWORDS.contains(&lit), "{lit} is not in KEYWORDS");
+            }
+        }
+    }
+
+    #[test]
+    fn withdrawn_findings() {
+        assert!(spans("Vaccines quarantined, lot RH2 8XZ", Kind::Postcode).is_empty());
+        assert!(spans("Datix by sister Cairns", Kind::PersonName).is_empty());
+        assert!(spans("Mr Gilchrist (ortho reg) running late", Kind::PersonName).is_empty());
+        assert_eq!(
+            spans("her sister Giulia Esposito", Kind::PersonName).len(),
+            1
+        );
+    }
+}

@@ -1,0 +1,273 @@
+//! A lexicon of common UK given names and surnames, for names that come
+//! with no cue.
+//!
+//! # Source, licence and size
+//! Written by hand for this crate from knowledge of public name-frequency
+//! statistics: the ONS "Baby names in England and Wales" tables (most
+//! frequent first names, 1996 onwards), National Records of Scotland's
+//! babies' first names, and the ONS/NHS Central Register surname frequency
+//! counts, widened with names common in the UK's larger communities (South
+//! Asian, West African, Somali, Polish, Romanian, Ukrainian, Chinese,
+//! Filipino, Turkish, Portuguese, Irish, Welsh and Gaelic names). Names are
+//! facts, not creative works; the list is released with the crate under
+//! MIT OR Apache-2.0. No fake-data generator's word list was used. Words
+//! that are more often ordinary English than names (`Mark`, `May`, `Hope`,
+//! `Faith`, `Joy`, `Will`) and lab abbreviations (`Na`) are left out. The
+//! first line of each list (sixteen names, all common in the UK) was added
+//! after reading misses in the development split of the held-out corpus;
+//! the test split was never read.
+//!
+//! 1,495 given names and 550 surnames (about 15 KB of text).
+//!
+//! # Cost
+//! Each list is sorted once into a vector behind a 16384-bit word filter
+//! (the scanner's `WordFilter`); the second pass consults them only for
+//! capitalised words, so most words cost one bit test and a listed one a
+//! binary search.
+
+use std::sync::LazyLock;
+
+use super::WordFilter;
+
+/// Given names, lowercase, space-separated.
+const GIVEN: &str = "\
+clodagh seonaid temitope damilola mavis tomas tomás ayanle liban \
+aaliyah aarav aaron abbie abby abdi abdirahman abdul abdullah abdullahi abel abena abi \
+abigail abimbola abiola abu ada adaeze adam adama adaobi adebayo adebola adedayo adeel \
+adeola adeyemi adil aditi aditya adnan adrian adriana adwoa afia afua agata agatha agnes \
+agnieszka ahmad ahmed ahmet aidan aiden aileen ailsa aimee aine aisha aishah aisling ajay \
+akash akosua akua akwasi alan alana alastair albert alberto alec aleksandra alex alexa \
+alexander alexandra alexandru alexis alfie alfred ali alice alicia alina alisha alison \
+alistair alix aliya aliyu allan allison alma alun alyssa ama amal amanda amandeep amani \
+amara amber amelia amelie amina aminah amir amira amit amna amos amrit amy ana anand \
+anastasia anders andre andrea andreas andreea andrei andrew andrzej andy aneurin angela \
+angelica angelo angharad angus anil anita anjali ann anna annabel annabelle anne annette \
+annie anoushka anthony antoinette anton antonio anwar aoife april arabella archie arjun \
+arlo arnold aron arran arthur arun arwen asa asad asha ashleigh ashley ashok ashton asif \
+asim asma astrid athena aubrey audrey augustine aurelia austin ava avery awais axel ayaan \
+ayan ayesha ayla ayodeji ayodele ayomide ayrton ayse aysel aysha ayşe azeem aziz babajide \
+babatunde bailey balbir baljit barbara barnaby barry bartosz basia basil bea beata \
+beatrice beatrix becky bella ben benedict benjamin bernadette bernard beryl bess beth \
+bethan bethany betty beverley beverly bhavesh bhavna bianca bilal billie billy blessing \
+bogdan bolu bonnie boris brandon brenda brendan brian bridget briony bronwen brooke bruce \
+bryony bukky bukola burak caitlin caleb callum calum cameron camilla candice caoimhe cara \
+carl carla carlos carly carmel carmen carol caroline carolyn carrie carys casey caspar \
+cassandra cathal catherine cathy catrin catriona cecil cecilia cedric celia celine \
+chantelle charity charlene charles charley charlie charlotte chelsea chen cheng cheryl \
+chetan chiamaka chidi chidinma chika chinedu chinonso chinwe chioma chloe chloé chris \
+chrissie christian christina christine christopher chuks chukwudi chukwuemeka cian ciara \
+ciaran cillian claire clara clare clarissa claude claudia clifford clive cody colin \
+colleen colm conall connie connor conor constance cora corinne cormac craig cristian \
+cristina cynthia cyril dafydd daisy dale damian damien dan dana daniel daniela daniella \
+danielle danny dara darcey darcie darcy darius darragh darren darryl daryl david davina \
+dawid dayo dean debbie deborah debra declan deepa deepak deepika deirdre delroy demi denis \
+denise dennis denzel derek dermot desmond destiny devon dhruv diana diane dianne dilip \
+dilys dimitri dina dinah dionne dmitri dmitry dolores dominic dominika don donal donald \
+donna doreen doris dorota dorothy dougal douglas duncan dylan eamon eamonn ebere ebony \
+ebun eddie edith edmund edna edward edwin efe efua eileen eilidh eimear ejike elaine \
+eleanor elena eleni eli elias elif elijah elin elis elisa elisabeth eliza elizabeth ella \
+elle ellen ellie elliot elliott elodie eloise elsa elsie elspeth eluned elvis elzbieta \
+emeka emil emile emilia emilie emily emma emmanuel emmeline emre emyr enid enzo eoghan \
+eoin eric erica erin ernest esi esme esther ethan ethel euan eugene eunice eva evan \
+evangeline eve evelyn evie ewa ewan ezra faduma fahad faisal fang farah farhan farhana \
+farida farooq farzana fatima fatimah fatma fatuma fay faye felicity felix femi fergus fern \
+fernando ffion fiachra finlay finley finn fintan fiona fionn fionnuala florence florin \
+folake fong francesca francesco francis frank frankie fraser fred freddie freddy frederick \
+freya funke funmi funmilayo gabriel gabriela gabriella gabrielle gail gareth garry gary \
+gavin gayle geeta gemma geoffrey george georgia georgina gerald geraldine gerard gethin \
+gheorghe gianni gideon gilbert gillian gina giorgio giovanni giulia giuseppe gladys glen \
+glenda glenn gloria glyn gordon grace graham grainne grant greg gregor gregory greta \
+gruffudd grzegorz gráinne gurdeep gurpreet gwen gwendolyn gwenllian gwilym gwyneth hafsa \
+hailey haleema halima halyna hamish hamza hana hanif hanna hannah hao haris harjit harley \
+harold harper harpreet harriet harrison harry harvey harvinder hasan hassan hatice hayden \
+hayley hazel heather hector heidi helen helena henrietta henry herbert hester hilary hilda \
+hitesh hodan hollie holly hong howard huda hugh hugo hui humaira humza hunter huw hyacinth \
+hywel iain ian ibrahim ida idris iestyn ieuan ifan ifeanyi ifeoma igor ike ikechukwu ikram \
+ilona imogen imran ina inaya inderjit indie ines ingrid innes inês ioana iolo iona ionut \
+ira irena irene irina iris irma isa isaac isabel isabella isabelle isaiah isha ishaan isla \
+ismail israel ivan ivana ivor ivy iwan izabela izzy jacek jack jackie jackson jacob \
+jacqueline jacqui jade jagdeep jai jake jakub jamal james jamie jamila jan jane janet \
+janice janina janine jas jasmin jasmine jason jaspal jasper jaspreet jaswinder javed \
+javier jayden jayesh jayne jean jeanette jemima jenna jennifer jenny jeremy jermaine \
+jerome jess jessica jill jim jimmy jing jo joan joanna joanne jocelyn jodie joe joel joey \
+johan johanna john johnny jolanta jolene jon jonah jonathan jordan jorge jose josef joseph \
+josephine josh joshua josie josé joyce juan judith judy jules julia julian juliana julie \
+juliet julius jun june justin justyna kabir kacper kadeem kai kamal kamala kamil kamila \
+kamran kane kara karen karim karina karl karolina kasia katarzyna kate katharine katherine \
+kathleen kathryn kathy katie katrina katy kay kayla kayleigh keira keith kelly kelvin kemi \
+kenneth kenny kerry kevin kezia khadija khalid kiara kieran kim kimberley kinga kiran \
+kirsty kit kofi kojo krishna krystyna krzysztof kuldip kulwinder kwabena kwame kwasi kwok \
+kyle lacey lachlan laila lakshmi lana lara larissa lata laura lauren laurence lawrence \
+layla leah leanne lee lei leighton leila lena leo leon leona leonard leonie lesley leslie \
+leticia letitia levi lewis lexi li lia liam libby lila lilian lillian lily lina linda \
+lindsay lindsey ling lionel lisa liz liza lizzie llinos lloyd llyr logan lois lola lorna \
+lorraine louie louis louisa louise luca lucas lucia lucian lucy luis luisa luka lukas \
+lukasz luke luna lydia lyndsey lynn lynne mabel macy maddie madeleine madeline madison mae \
+maeve magda magdalena maggie mahad mahesh mahmood mahmoud maia mairead mairi maisie maja \
+malachy malcolm malgorzata malik mandeep mandy manjit manoj manpreet mansoor marc marcel \
+marcia marco marcus marek margaret margarita margot maria mariam marian marianne marie \
+marina mario marion marisa marissa marius marjorie marlene marsha marta martha martin \
+martina marvin mary maryam mason mateusz matilda matt matthew maud maureen maurice max \
+maximilian maxine maya małgorzata meena meera megan mehmet mei meinir melanie melissa \
+meredith mervyn mhairi mia michael michaela michal michał michelle miguel mihai mikael \
+mike mila milan milena miles millie milly ming minnie miranda miriam mitchell mohamed \
+mohammad mohammed moira mollie molly mona monica monika morag morgan morven moses muhammad \
+mukesh murdo mustafa myles myra nadeem nadia nadine naomi nasir nasreen natalia natalie \
+natalya natasha nathan nathaniel navdeep naveed navjot neal neha neil nell nellie nerys \
+ngozi nia niall niamh nicholas nick nicky nicola nicole nigel nikhil nikita nikki nilesh \
+nina nirmala nisha nkechi nkem nnamdi noah noel noelle nora norah noreen norma norman \
+nuala nur nuria nusrat obi obinna odette oisin oksana ola olamide olena olga oli olive \
+oliver olivia ollie olu oluchi olumide oluwaseun oluwatobi omar omari omolara oona orla \
+orlaith orson oscar osian owain owen pablo padraig paige pam pamela pankaj paolo paramjit \
+paris parveen patricia patrick paul paula pauline pavel pawel paweł pearl pedro peggy \
+penelope penny percy peter petra phil philip philippa phillip phoebe phyllis pierre piotr \
+polly pooja poppy precious preeti prem priti priya priyanka prudence pádraig qasim qing \
+rabia rachael rachel radek radhika rafael rafal rahim rahul raj rajan rajesh rajinder \
+rajwinder rakesh ralph ramesh rana rania raphael rashid ravi ravinder raymond rebecca \
+reece reggie reginald rehana rekha reuben rhian rhiannon rhodri rhona rhys ria ricardo \
+richard rick ricky riley rita robbie robert roberta roberto robin rocco rohan roisin roman \
+rona ronald ronan ronnie rory rosa rosalind rosanna rosario rosemary rosie ross rowan \
+roxanne roy rubina ruby rudy rufus rui rukhsana rupert russell ruth ryan róisín sabrina \
+sachin sade sadia safa safiya sahil sahra saima sajid sally salma salman sam samantha \
+sameer samina samir samira samuel sandeep sandra sanjay sanjeev saoirse sara sarah sasha \
+saskia saul scarlett scott seamus sean sebastian segun selina selma seren serena sergei \
+seth shabana shaheen shahid shakeel shamima shane shani shannon sharon shaun shauna shazia \
+sheila shelley sherry shilpa shirley shona shreya sian siddharth sienna simon simone \
+sinead siobhan sion sioned siu siân smita sofia sofie sonia sonny sophia sophie stacey \
+stanisław stanley stefan stella stephanie stephen steve steven stewart struan stuart \
+sukhjinder sukhwinder sunil sunita susan suzanne svetlana sybil syed sylvia tadeusz tahir \
+tahira tamara tamsin tania tanya tao tara taras tariq tasha tatiana terence teresa teri \
+terry tess tessa thea theo theodore theresa thomas tiago tim timothy tina tobi toby todd \
+tolu tom tomasz tommy toni tony tracey tracy travis trevor tristan troy tudur tunde tyler \
+uche ursula usha uzma valentina valerie vanessa vasyl vera veronica vicky victor victoria \
+vihaan vijay vikram vince vincent vinod viola violet virginia vivian vivienne wanda warren \
+warsame wayne wei wendy wesley wiktoria wilfred william willow winifred winston wioletta \
+wojciech xavier xiao yaa yan yasmin yasmine yaw yemi yemisi yetunde ying yolanda yousef yu \
+yulia yuri yusuf yvette yvonne zac zach zachary zahra zainab zak zara zaynab zbigniew \
+zeynep zhen zoe zofia zoë zuzanna łukasz";
+
+/// Surnames, lowercase, space-separated.
+const SURNAMES: &str = "\
+adeyemi afolabi crabtree pickering choudhury pennington shevchenko \
+abara abdi achebe adamczyk adams adeleke aden adewale adeyemo afolayan agarwal agbaje \
+ahmadi ahmed akande akinola akintola alam ali allen almeida alvarez anderson andrews \
+ansari anwar appiah armstrong arora arslan asghar aslam atkinson aydin azam babatunde \
+bailey bajwa baker ball banerjee barker barnes barrett bashir bates bautista beddoe begum \
+bell bennett berry bhatt bhatti bianchi bird bishop boakye bondarenko booth bowen bradley \
+brennan brooks brown bruno buchanan burgess burke burns burton butler byrne cameron \
+campbell carr carter carvalho celik chambers chan chapman chaudhry chauhan chen cheung \
+choi chowdhury chukwu clark clarke cole coleman collins colombo constantin conti cook \
+cooke cooper cox cross cruz curtis dabrowski danso dar darko das davies davis dawson day \
+de dean dela demir diaz dixon docherty dogan doherty doyle drummond dudek duffy dumitru \
+dunn dutta edwards elliott ellis evans eze farah farooq ferguson fernandes fernandez \
+ferrari fisher fitzgerald flanagan fletcher flynn ford foster fox francis fraser freeman \
+frimpong gallagher gallo garcia gardner george gheorghe gibson gilbert gill gillespie \
+gomes gomez gonzalez gordon grabowski graham grant gray greco green gregory grey griffin \
+griffith griffiths guo gupta gwynne gyamfi haider hall hamilton haq harding hardy harper \
+harris harrison hart harvey hassan hawkins hayes he henderson hersi higgins hill ho \
+hodgson holland holmes hopkins hossain howard howells hu huang hudson hughes hunt hunter \
+hussain hutchinson ionescu iqbal islam jablonski jackson jain jama james jankowski javed \
+jenkins johnson johnston jones jordan joshi kaminska kapur karim kaur kavanagh kaya keane \
+kelly kennedy kerr khan kim king knight kovalenko kowalski kozlowski kravchenko krawczyk \
+kumar kusi lambert lane lau lawrence le lee leung lewandowski lewis li lin liu llewellyn \
+lloyd long lopes lopez lowe luca luo lynch ma macdonald macdougall macinnes mackay \
+mackenzie mackintosh maclean maguire majewski malik malinowski mancini mann marino marsh \
+marshall martin martinez martins mason masood matthews may mazur mcallister mcauley \
+mcbride mccallum mccann mccarthy mcdonald mcdonnell mcgowan mcgrath mcgregor mcguire \
+mcintosh mcintyre mckay mckenzie mclaughlin mclean mcleod mcmahon mcnally mehta melnyk \
+mendoza meredith michalski miller mills mirza mistry mitchell mohamud moore morgan morris \
+moss mukherjee mulligan munro munteanu murphy murray naidoo nair naqvi newman newton ng \
+nguyen nicholls nicholson nolan nowakowski nwosu o'brien o'connor o'donnell o'hara o'neill \
+o'reilly o'sullivan obi ocampo odukoya ofori-atta ogunbiyi okeke okoro okoye oladipo \
+olaniyan oliveira oliver olszewski onyeka opoku osborne owen owusu-ansah oyewole ozdemir \
+ozturk page palmer park parker parry parsons patel paterson pawlak payne pearce pearson \
+pereira perez perry pham phillips pinto piotrowski popa popescu porter potter powell pratt \
+price pritchard probert prosser pugh quinn qureshi rahman raja rana rao rashid raza reddy \
+reed rees reid reilly reyes reynolds riaz ribeiro ricci richards richardson riley roberts \
+robertson robinson robson rodrigues rodriguez rogers romano romero rose ross rossi rowe \
+rowlands ruiz russell russo rusu ryan saeed sahin sanchez sandhu santos sarkar sarpong \
+saunders scott sethi shah shaikh sharma sharp shaw shepherd sheridan siddiqui sidhu silva \
+simpson sinclair singh smith solanki sousa spencer stan stepien stevens stewart stone sun \
+sutton sweeney szymanski taylor thomas thompson tiwari tkachenko torres tran turner \
+uchenna vaughan verma villanueva walker wallace walsh walton wang ward warren warsame \
+watkins watson watts webb webster wells west wheeler white wieczorek wilkinson williams \
+williamson wilson wojcik wong wood woods wozniak wright wu xu yadav yang yates yeboah \
+yildirim yildiz yilmaz yip young zaman zhao zhou zhu zielinski";
+
+/// A sorted word list behind a filter.
+pub(crate) struct Lexicon {
+    filter: WordFilter,
+    words: Vec<&'static str>,
+}
+
+impl Lexicon {
+    fn new(src: &'static str) -> Self {
+        let mut words: Vec<&'static str> = src.split_whitespace().collect();
+        words.sort_unstable();
+        words.dedup();
+        let mut filter = WordFilter::empty();
+        for w in &words {
+            filter.insert(w.as_bytes());
+        }
+        Lexicon { filter, words }
+    }
+
+    /// Is the word (any case, a possessive `'s` ignored) on the list?
+    pub(crate) fn contains(&self, word: &str) -> bool {
+        let w = word
+            .strip_suffix("'s")
+            .or_else(|| word.strip_suffix("’s"))
+            .or_else(|| word.strip_suffix("'S"))
+            .unwrap_or(word);
+        self.contains_exact(w)
+    }
+
+    fn contains_exact(&self, word: &str) -> bool {
+        let b = word.as_bytes();
+        if b.is_ascii() {
+            if !self.filter.may_contain(b, 0, b.len()) {
+                return false;
+            }
+            let mut buf = [0u8; 32];
+            let Some(dst) = buf.get_mut(..b.len()) else {
+                return false;
+            };
+            dst.copy_from_slice(b);
+            dst.make_ascii_lowercase();
+            let Ok(w) = core::str::from_utf8(dst) else {
+                return false;
+            };
+            return self.words.binary_search(&w).is_ok();
+        }
+        let w = word.to_lowercase();
+        self.words.binary_search(&w.as_str()).is_ok()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.words.len()
+    }
+}
+
+/// Common given names.
+pub(crate) static GIVEN_NAMES: LazyLock<Lexicon> = LazyLock::new(|| Lexicon::new(GIVEN));
+
+/// Common surnames.
+pub(crate) static SURNAME_LIST: LazyLock<Lexicon> = LazyLock::new(|| Lexicon::new(SURNAMES));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookups_fold_case_and_accents_must_match() {
+        assert!(GIVEN_NAMES.contains("Margaret"));
+        assert!(GIVEN_NAMES.contains("MARGARET"));
+        assert!(GIVEN_NAMES.contains("Zoë"));
+        assert!(!GIVEN_NAMES.contains("Mark"));
+        assert!(!GIVEN_NAMES.contains("Na"));
+        assert!(SURNAME_LIST.contains("Thompson"));
+        assert!(!SURNAME_LIST.contains("Paracetamol"));
+        assert!(GIVEN_NAMES.len() > 1000 && SURNAME_LIST.len() > 400);
+    }
+}

@@ -1,0 +1,399 @@
+//! Recall on text the rules were not written from.
+//!
+//! `data/redact_heldout_dev.txt` and `data/redact_heldout_test.txt` were
+//! written by someone who had not read the detector code, and frozen before
+//! any rule was tuned (see their headers and `docs/REDACTION.md`). The
+//! development split may be read and tuned against; the test split must not
+//! be: this test prints only its aggregate figures, never a message from it.
+//! Set `REDACT_SHOW_MISSES=1` to list the misses and false hits of the
+//! development split and of the original corpus.
+//!
+//! Figures, as in issue 13:
+//! * per label kind, the share of labelled identifiers that some finding (of
+//!   any kind) overlaps: "hidden by any overlap";
+//! * overall identifiers hidden, and messages with an identifier that still
+//!   leak some;
+//! * clinical items (`<<…>>`) that a finding overlaps: "destroyed";
+//! * staff names redacted: the clinical items that name a member of staff
+//!   (a word from the `#! staff:` directory, or a staff or courtesy title
+//!   followed by a capitalised word) that a finding overlaps.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_precision_loss
+)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use bleep_redact::Scanner;
+
+const ORIGINAL: &str = include_str!("data/redact_corpus.txt");
+const DEV: &str = include_str!("data/redact_heldout_dev.txt");
+const TEST: &str = include_str!("data/redact_heldout_test.txt");
+
+/// The kinds that must reach 0.99 each (issue 13's structured types).
+const STRUCTURED: [&str; 8] = [
+    "nhs", "chi", "hc", "ni", "postcode", "phone", "email", "hosp",
+];
+
+struct Message {
+    text: String,
+    labels: Vec<(String, Range<usize>)>,
+    clinical: Vec<Range<usize>>,
+}
+
+fn parse_line(line: &str) -> Message {
+    let mut text = String::new();
+    let mut labels = Vec::new();
+    let mut clinical = Vec::new();
+    let mut rest = line;
+    loop {
+        let a = rest.find("{{");
+        let c = rest.find("<<");
+        let label = match (a, c) {
+            (None, None) => break,
+            (Some(x), Some(y)) => x < y,
+            (x, _) => x.is_some(),
+        };
+        let at = if label { a.unwrap() } else { c.unwrap() };
+        text.push_str(&rest[..at]);
+        rest = &rest[at + 2..];
+        if label {
+            let colon = rest.find(':').unwrap();
+            let end = rest.find("}}").unwrap();
+            let start = text.len();
+            text.push_str(&rest[colon + 1..end]);
+            labels.push((rest[..colon].to_string(), start..text.len()));
+            rest = &rest[end + 2..];
+        } else {
+            let end = rest.find(">>").unwrap();
+            let start = text.len();
+            text.push_str(&rest[..end]);
+            clinical.push(start..text.len());
+            rest = &rest[end + 2..];
+        }
+    }
+    text.push_str(rest);
+    Message {
+        text,
+        labels,
+        clinical,
+    }
+}
+
+struct Corpus {
+    scanner: Scanner,
+    staff_words: BTreeSet<String>,
+    messages: Vec<Message>,
+}
+
+fn load(src: &str) -> Corpus {
+    let mut b = Scanner::builder();
+    let mut staff_words = BTreeSet::new();
+    let mut messages = Vec::new();
+    for line in src.lines() {
+        if let Some(p) = line.strip_prefix("#! patient: ") {
+            b = b.patient_name(p);
+        } else if let Some(s) = line.strip_prefix("#! staff: ") {
+            b = b.staff_name(s);
+            staff_words.extend(s.split_whitespace().map(str::to_lowercase));
+        } else if !line.starts_with('#') && !line.trim().is_empty() {
+            messages.push(parse_line(line));
+        }
+    }
+    Corpus {
+        scanner: b.build(),
+        staff_words,
+        messages,
+    }
+}
+
+const TITLES: [&str; 14] = [
+    "dr",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "prof",
+    "professor",
+    "sister",
+    "sr",
+    "nurse",
+    "midwife",
+    "matron",
+    "consultant",
+    "staff",
+];
+
+/// Does this clinical item name a member of staff?
+fn is_staff(item: &str, staff_words: &BTreeSet<String>) -> bool {
+    let words: Vec<&str> = item
+        .split(|c: char| !c.is_alphabetic() && c != '\'' && c != '-')
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words
+        .iter()
+        .any(|w| w.len() > 1 && staff_words.contains(&w.to_lowercase()))
+    {
+        return true;
+    }
+    words.windows(2).any(|p| {
+        TITLES.contains(&p[0].to_lowercase().as_str())
+            && p[1].chars().next().is_some_and(char::is_uppercase)
+    })
+}
+
+fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
+    a.start < b.end && b.start < a.end
+}
+
+/// Aggregate figures for one corpus.
+#[derive(Default)]
+struct Figures {
+    messages: usize,
+    /// kind -> (labelled, hidden by any overlap, found as that kind)
+    per_kind: BTreeMap<String, (usize, usize, usize)>,
+    with_labels: usize,
+    leaking: usize,
+    clinical: usize,
+    destroyed: usize,
+    staff: usize,
+    staff_redacted: usize,
+    /// Clinical items destroyed, by the kind of the finding that hit them.
+    destroyed_by: BTreeMap<&'static str, usize>,
+    misses: Vec<String>,
+    hits: Vec<String>,
+}
+
+impl Figures {
+    fn recall(&self, kind: &str) -> f64 {
+        let (lab, hid, _) = self.per_kind.get(kind).copied().unwrap_or_default();
+        if lab == 0 {
+            1.0
+        } else {
+            hid as f64 / lab as f64
+        }
+    }
+
+    fn overall(&self) -> f64 {
+        let (lab, hid) = self
+            .per_kind
+            .values()
+            .fold((0, 0), |(l, h), (a, b, _)| (l + a, h + b));
+        hid as f64 / lab.max(1) as f64
+    }
+
+    fn destroyed_rate(&self) -> f64 {
+        self.destroyed as f64 / self.clinical.max(1) as f64
+    }
+
+    fn staff_rate(&self) -> f64 {
+        self.staff_redacted as f64 / self.staff.max(1) as f64
+    }
+
+    fn print(&self, name: &str) {
+        println!("== {name}: {} messages", self.messages);
+        println!(
+            "{:<10} {:>8} {:>8} {:>10}",
+            "kind", "labelled", "hidden", "same kind"
+        );
+        for (kind, (lab, hid, same)) in &self.per_kind {
+            println!(
+                "{kind:<10} {lab:>8} {:>8.3} {:>10.3}",
+                *hid as f64 / *lab as f64,
+                *same as f64 / *lab as f64
+            );
+        }
+        println!("identifiers hidden (any overlap): {:.3}", self.overall());
+        println!(
+            "messages with identifiers that still leak some: {} / {}",
+            self.leaking, self.with_labels
+        );
+        println!(
+            "clinical items destroyed: {} / {} ({:.2}%)",
+            self.destroyed,
+            self.clinical,
+            100.0 * self.destroyed_rate()
+        );
+        println!(
+            "clinical items destroyed, by finding kind: {:?}",
+            self.destroyed_by
+        );
+        println!(
+            "staff names redacted: {} / {} ({:.2}%)",
+            self.staff_redacted,
+            self.staff,
+            100.0 * self.staff_rate()
+        );
+    }
+}
+
+fn evaluate(src: &str, keep_examples: bool) -> Figures {
+    let c = load(src);
+    let mut f = Figures {
+        messages: c.messages.len(),
+        ..Figures::default()
+    };
+    for m in &c.messages {
+        let findings = c.scanner.scan(&m.text);
+        let mut leaks = false;
+        for (kind, span) in &m.labels {
+            let e = f.per_kind.entry(kind.clone()).or_default();
+            e.0 += 1;
+            let hit = findings.iter().any(|x| overlaps(&x.span(), span));
+            if hit {
+                e.1 += 1;
+            } else {
+                leaks = true;
+                if keep_examples {
+                    f.misses
+                        .push(format!("{kind} {:?} in: {}", &m.text[span.clone()], m.text));
+                }
+            }
+            if findings
+                .iter()
+                .any(|x| x.kind().id() == kind_id(kind) && overlaps(&x.span(), span))
+            {
+                e.2 += 1;
+            }
+        }
+        if !m.labels.is_empty() {
+            f.with_labels += 1;
+            f.leaking += usize::from(leaks);
+        }
+        for item in &m.clinical {
+            let staff = is_staff(&m.text[item.clone()], &c.staff_words);
+            f.clinical += 1;
+            f.staff += usize::from(staff);
+            if let Some(x) = findings.iter().find(|x| overlaps(&x.span(), item)) {
+                f.destroyed += 1;
+                *f.destroyed_by.entry(x.kind().id()).or_default() += 1;
+                f.staff_redacted += usize::from(staff);
+                if keep_examples {
+                    f.hits.push(format!(
+                        "{} {:?} by {:?} in: {}",
+                        if staff { "staff" } else { "clinical" },
+                        &m.text[item.clone()],
+                        x.rule(),
+                        m.text
+                    ));
+                }
+            }
+        }
+    }
+    f
+}
+
+/// The corpus label for a kind, as `Kind::id` spells it.
+fn kind_id(label: &str) -> &str {
+    match label {
+        "hosp" => "hospital",
+        other => other,
+    }
+}
+
+fn show_examples() -> bool {
+    std::env::var_os("REDACT_SHOW_MISSES").is_some()
+}
+
+fn print_examples(f: &Figures) {
+    if show_examples() {
+        for m in &f.misses {
+            println!("MISS {m}");
+        }
+        for h in &f.hits {
+            println!("HIT {h}");
+        }
+    }
+}
+
+#[test]
+fn original_corpus() {
+    let f = evaluate(ORIGINAL, true);
+    f.print("original corpus (tests/data/redact_corpus.txt)");
+    print_examples(&f);
+    assert!(
+        f.overall() >= 0.999,
+        "identifiers hidden {:.3}",
+        f.overall()
+    );
+    assert_eq!(f.destroyed, 0, "clinical items destroyed");
+}
+
+#[test]
+fn heldout_dev() {
+    let f = evaluate(DEV, true);
+    f.print("held-out development split");
+    print_examples(&f);
+    assert!(
+        f.overall() >= 0.975,
+        "identifiers hidden {:.3}",
+        f.overall()
+    );
+    for kind in STRUCTURED {
+        let floor = if kind == "hosp" { 0.93 } else { 0.99 };
+        assert!(f.recall(kind) >= floor, "{kind} {:.3}", f.recall(kind));
+    }
+    assert!(
+        f.destroyed_rate() <= 0.002,
+        "destroyed {:.4}",
+        f.destroyed_rate()
+    );
+    assert!(f.staff_rate() <= 0.005, "staff {:.4}", f.staff_rate());
+}
+
+/// The frozen test split: aggregate figures only, and the goal (or, where
+/// the goal is not reached, the figure actually reached) as a floor.
+#[test]
+fn heldout_test() {
+    // Never keep or print individual messages from the test split.
+    let f = evaluate(TEST, false);
+    f.print("held-out TEST split (aggregate only)");
+    assert!(f.messages >= 1500, "test split has {} messages", f.messages);
+    // Issue 13's goal is 0.95 overall, 0.99 per structured type, at most
+    // 0.5% of clinical items destroyed and 2% of staff names redacted. Where
+    // the scanner does not reach the goal yet, the floor is the figure it
+    // does reach (docs/REDACTION.md), so a change that loses ground fails.
+    let goal = |kind: &str| -> f64 {
+        match kind {
+            // Reached.
+            "chi" | "hc" | "postcode" | "email" | "ni" => 0.99,
+            // Not reached: the measured figure, rounded down.
+            "nhs" => 0.97,
+            "phone" => 0.97,
+            "hosp" => 0.84,
+            _ => 0.0,
+        }
+    };
+    for kind in STRUCTURED {
+        let r = f.recall(kind);
+        assert!(r >= goal(kind), "{kind} hidden {r:.3} < {}", goal(kind));
+    }
+    assert!(f.overall() >= 0.90, "identifiers hidden {:.3}", f.overall());
+    assert!(f.recall("name") >= 0.87, "names {:.3}", f.recall("name"));
+    assert!(
+        f.recall("address") >= 0.94,
+        "addresses {:.3}",
+        f.recall("address")
+    );
+    assert!(
+        f.recall("date") >= 0.83,
+        "care dates {:.3}",
+        f.recall("date")
+    );
+    assert!(
+        f.recall("dob") >= 0.97,
+        "dates of birth {:.3}",
+        f.recall("dob")
+    );
+    // Not reached: 3.1% of clinical items and 3.0% of staff names are hit.
+    assert!(
+        f.destroyed_rate() <= 0.032,
+        "destroyed {:.4}",
+        f.destroyed_rate()
+    );
+    assert!(f.staff_rate() <= 0.030, "staff {:.4}", f.staff_rate());
+}
