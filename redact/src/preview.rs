@@ -76,9 +76,13 @@ impl LockScreenPreview {
     /// assert_eq!(p.title(), "Sister Lee in Bed 4 Mrs [name]");
     /// ```
     pub fn for_sender_in_group(sender_display_name: &str, group_name: &str) -> Self {
-        let group = Scanner::new().redact(&one_line(group_name), &Action::Mask);
+        // Mask the whole name, then shorten it: shortening first could cut an
+        // identifier to a fragment no detector recognises (`… pt 943 476`),
+        // which would then be shown.
+        let group = Scanner::new().redact(&flatten(group_name), &Action::Mask);
+        let group = one_line(group.expose());
         LockScreenPreview {
-            title: format!("{} in {}", one_line(sender_display_name), group.expose()),
+            title: format!("{} in {}", one_line(sender_display_name), group),
         }
     }
 
@@ -111,12 +115,22 @@ impl LockScreenPreview {
     }
 }
 
+/// The longest part of a preview title, in chars.
+const MAX_TITLE_PART_CHARS: usize = 64;
+
+/// Control characters become spaces, so a preview is one line.
+fn flatten(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 /// Keep previews to one short line: control characters become spaces and
-/// the text is cut at 64 chars.
+/// the text is cut at [`MAX_TITLE_PART_CHARS`] chars.
 fn one_line(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
-        .take(64)
+        .take(MAX_TITLE_PART_CHARS)
         .collect()
 }
 

@@ -434,3 +434,38 @@ fn number_after_a_lexicon_name_is_found_in_one_pass() {
     let twice = s.redact(once.expose(), &Action::Mask);
     assert_eq!(once.expose(), twice.expose());
 }
+
+/// A group name is masked before it is shortened for the lock screen, so a
+/// number the shortening would cut (`… pt 943 476`) is never shown in part.
+#[test]
+fn lock_screen_masks_before_it_shortens() {
+    let name = "AA aAaaa  AaA AAA aaa aA A AAaAAAAaaAa AaAaaaaAAaAA aA 943 476 5919 ";
+    let p = LockScreenPreview::for_sender_in_group("Sister Lee", name);
+    assert!(!p.title().contains("943"), "{}", p.title());
+    assert!(
+        !p.title().chars().any(|c| c.is_ascii_digit()),
+        "{}",
+        p.title()
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Wherever the title's cut falls, no digit of an NHS number in the
+    /// group name reaches the lock screen.
+    #[test]
+    fn lock_screen_never_shows_part_of_a_number(
+        prefix in "[a-zA-Z ]{0,90}",
+        suffix in "[a-zA-Z ]{0,20}",
+        sep in prop::sample::select(vec![" ", "-", ""]),
+    ) {
+        let number = ["943", "476", "5919"].join(sep);
+        let name = format!("{prefix} {number} {suffix}");
+        let p = LockScreenPreview::for_sender_in_group("Sister Lee", &name);
+        prop_assert!(
+            !p.title().chars().any(|c| c.is_ascii_digit()),
+            "{:?} -> {:?}", name, p.title()
+        );
+    }
+}
