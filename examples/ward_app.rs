@@ -88,7 +88,7 @@ fn main() -> Result<()> {
     // bundle; the clinicians compare safety numbers in person.
     println!("verify:");
     {
-        let mut all = [&mut ok_phone, &mut ok_desk, &mut pat, &mut ahm];
+        let all = [&mut ok_phone, &mut ok_desk, &mut pat, &mut ahm];
         let mut server: Vec<PreKeyDispenser> = all
             .iter()
             .map(|d| PreKeyDispenser::new(&d.prekey_bundle()))

@@ -409,8 +409,8 @@ fn a_store_failing_every_nth_write_loses_nothing() {
             device(&mut rng, FlakyStore::new(0), "patel", 1),
         ];
         introduce(&mut rng, &mut ds);
-        let mut b = ds.pop().unwrap();
-        let mut a = ds.pop().unwrap();
+        let b = ds.pop().unwrap();
+        let a = ds.pop().unwrap();
         let a_addr = a.address().clone();
         let b_addr = b.address().clone();
         let (okafor, patel) = (

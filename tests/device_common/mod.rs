@@ -1,6 +1,6 @@
 //! Shared helpers for the device tests: a store that fails on purpose, and
 //! a ward of verified devices.
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use bleep::store::{ChangeSet, MemoryStore, Store};
 use bleep::*;
