@@ -12,6 +12,7 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::indexing_slicing,
+    clippy::panic,
     missing_docs
 )]
 
@@ -30,18 +31,25 @@ fn text() -> String {
 }
 
 fn pair<S: Store>(rng: &mut ChaCha20Rng, sa: S, sb: S) -> (Device<S>, Device<S>) {
-    let (okafor, patel) = (PeerId::new("okafor").unwrap(), PeerId::new("patel").unwrap());
+    let (okafor, patel) = (
+        PeerId::new("okafor").unwrap(),
+        PeerId::new("patel").unwrap(),
+    );
     let (aa, ba) = (
         DeviceAddress::new(&okafor, 1).unwrap(),
         DeviceAddress::new(&patel, 1).unwrap(),
     );
     let p = TrustPolicy::RequireVerified;
-    let mut a = Device::create(rng, sa, StorageKey::from_bytes([1; 32]), aa.clone(), p, NOW).unwrap();
-    let mut b = Device::create(rng, sb, StorageKey::from_bytes([2; 32]), ba.clone(), p, NOW).unwrap();
+    let mut a =
+        Device::create(rng, sa, StorageKey::from_bytes([1; 32]), aa.clone(), p, NOW).unwrap();
+    let mut b =
+        Device::create(rng, sb, StorageKey::from_bytes([2; 32]), ba.clone(), p, NOW).unwrap();
     a.add_peer_device(rng, &ba, &b.prekey_bundle()).unwrap();
     b.add_peer_device(rng, &aa, &a.prekey_bundle()).unwrap();
-    a.mark_verified(rng, &ba, VerificationMethod::QrCode, NOW).unwrap();
-    b.mark_verified(rng, &aa, VerificationMethod::QrCode, NOW).unwrap();
+    a.mark_verified(rng, &ba, VerificationMethod::QrCode, NOW)
+        .unwrap();
+    b.mark_verified(rng, &aa, VerificationMethod::QrCode, NOW)
+        .unwrap();
     a.set_delivery_receipts(rng, false).unwrap();
     b.set_delivery_receipts(rng, false).unwrap();
     // Establish the session both ways so the timed step is symmetric.
@@ -55,13 +63,32 @@ fn pair<S: Store>(rng: &mut ChaCha20Rng, sa: S, sb: S) -> (Device<S>, Device<S>)
 fn step<S: Store>(rng: &mut ChaCha20Rng, a: &mut Device<S>, b: &mut Device<S>, body: &str) {
     let patel = b.address().clone();
     let from = a.address().clone();
-    let sent = a.send(rng, patel.clinician(), Outgoing::text(body), NOW).unwrap();
-    let got = b.receive(rng, &from, &sent.envelopes[0].envelope, NOW).unwrap();
+    let sent = a
+        .send(rng, patel.clinician(), Outgoing::text(body), NOW)
+        .unwrap();
+    let got = b
+        .receive(rng, &from, &sent.envelopes[0].envelope, NOW)
+        .unwrap();
     let Event::Message { message, .. } = got.event else {
         panic!("not a message")
     };
     b.erase(rng, &message).unwrap();
     black_box(message);
+}
+
+/// A read receipt each way round: the session and peer-record work of the
+/// layer without the vault.
+fn receipt<S: Store>(rng: &mut ChaCha20Rng, a: &mut Device<S>, b: &mut Device<S>) {
+    let to = b.address().clone();
+    let from = a.address().clone();
+    let ids = vec![MessageId([7; 16])];
+    let sent = a
+        .send_to_device(rng, &to, Outgoing::read(ids), NOW)
+        .unwrap();
+    let got = b
+        .receive(rng, &from, &sent.envelopes[0].envelope, NOW)
+        .unwrap();
+    black_box(got);
 }
 
 fn bench(c: &mut Criterion) {
@@ -108,6 +135,9 @@ fn bench(c: &mut Criterion) {
     {
         let mut rng = ChaCha20Rng::seed_from_u64(2);
         let (mut a, mut b) = pair(&mut rng, MemoryStore::new(), MemoryStore::new());
+        g.bench_function("memory send+receive read receipt (no vault)", |bch| {
+            bch.iter(|| receipt(&mut rng, &mut a, &mut b))
+        });
         g.bench_function("memory send+receive+erase 1KiB", |bch| {
             bch.iter(|| step(&mut rng, &mut a, &mut b, &body))
         });

@@ -4,6 +4,9 @@
 //!
 //! `cargo run --example ward_app`
 
+// The introductions index small fixed arrays of devices.
+#![allow(clippy::indexing_slicing)]
+
 use bleep::store::{MemoryStore, SqliteStore, Store};
 use bleep::*;
 

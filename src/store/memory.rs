@@ -1,7 +1,7 @@
 //! The in-memory store: the contract of [`super::Store`] without
 //! durability. For tests and tools; everything is gone when it drops.
 
-use super::{Change, ChangeSet, Store};
+use super::{Change, ChangeSet, Row, Store};
 use crate::error::StoreError;
 use core::fmt;
 use std::collections::BTreeMap;
@@ -45,7 +45,7 @@ impl Store for MemoryStore {
         Ok(self.rows.get(key).cloned())
     }
 
-    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, prefix: &[u8]) -> Result<Vec<Row>, StoreError> {
         Ok(self
             .rows
             .range(prefix.to_vec()..)

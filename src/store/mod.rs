@@ -42,6 +42,9 @@ pub use sqlite::SqliteStore;
 
 use crate::error::StoreError;
 
+/// One committed row: its key and its (sealed) value.
+pub type Row = (Vec<u8>, Vec<u8>);
+
 /// One write of a [`ChangeSet`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -117,7 +120,7 @@ pub trait Store {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Every committed row whose key starts with `prefix`, by increasing key.
-    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError>;
+    fn scan(&self, prefix: &[u8]) -> Result<Vec<Row>, StoreError>;
 
     /// Applies every change of `changes`, atomically and durably, or none.
     fn commit(&mut self, changes: &ChangeSet) -> Result<(), StoreError>;
@@ -128,7 +131,7 @@ impl<S: Store + ?Sized> Store for &mut S {
         (**self).get(key)
     }
 
-    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, prefix: &[u8]) -> Result<Vec<Row>, StoreError> {
         (**self).scan(prefix)
     }
 
@@ -142,7 +145,7 @@ impl<S: Store + ?Sized> Store for Box<S> {
         (**self).get(key)
     }
 
-    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, prefix: &[u8]) -> Result<Vec<Row>, StoreError> {
         (**self).scan(prefix)
     }
 

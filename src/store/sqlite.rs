@@ -6,7 +6,7 @@
 //! state. The schema is versioned through `PRAGMA user_version`; migrations
 //! are numbered and run in order when the file is opened.
 
-use super::{Change, ChangeSet, Store};
+use super::{Change, ChangeSet, Row, Store};
 use crate::error::StoreError;
 use core::fmt;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -63,11 +63,12 @@ impl SqliteStore {
             return Err(StoreError::UnknownSchema);
         }
         let mut store = SqliteStore { conn };
-        for (n, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        let done = usize::try_from(version).unwrap_or(0);
+        for (n, sql) in MIGRATIONS.iter().enumerate().skip(done) {
             let tx = store.conn.transaction().map_err(io)?;
             tx.execute_batch(sql).map_err(io)?;
-            tx.pragma_update(None, "user_version", n as i64 + 1)
-                .map_err(io)?;
+            let next = i64::try_from(n + 1).map_err(|_| StoreError::UnknownSchema)?;
+            tx.pragma_update(None, "user_version", next).map_err(io)?;
             tx.commit().map_err(io)?;
         }
         Ok(store)
@@ -84,7 +85,7 @@ impl Store for SqliteStore {
             .map_err(io)
     }
 
-    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    fn scan(&self, prefix: &[u8]) -> Result<Vec<Row>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT k, v FROM bleep_rows WHERE k >= ?1 ORDER BY k")

@@ -1,6 +1,6 @@
 //! Shared helpers for the device tests: a store that fails on purpose, and
 //! a ward of verified devices.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::cast_possible_truncation)]
 
 use bleep::store::{ChangeSet, MemoryStore, Store};
 use bleep::*;
@@ -38,7 +38,7 @@ impl Store for FlakyStore {
 
     fn commit(&mut self, changes: &ChangeSet) -> Result<(), StoreError> {
         self.commits += 1;
-        if self.every != 0 && self.commits % self.every == 0 {
+        if self.every != 0 && self.commits.is_multiple_of(self.every) {
             self.failures += 1;
             return Err(StoreError::Backend);
         }
