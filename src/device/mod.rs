@@ -336,8 +336,9 @@ impl Dirty {
 /// let (now, policy) = (1_700_000_000, TrustPolicy::RequireVerified);
 /// let (okafor, patel) = (PeerId::new("dr.okafor")?, PeerId::new("dr.patel")?);
 /// let (a_addr, b_addr) = (DeviceAddress::new(&okafor, 1)?, DeviceAddress::new(&patel, 1)?);
-/// let mut a = Device::create(&mut rng, MemoryStore::new(), StorageKey::generate(&mut rng), a_addr.clone(), policy, now)?;
-/// let mut b = Device::create(&mut rng, MemoryStore::new(), StorageKey::generate(&mut rng), b_addr.clone(), policy, now)?;
+/// let (ka, kb) = (StorageKey::generate(&mut rng), StorageKey::generate(&mut rng));
+/// let mut a = Device::create(&mut rng, MemoryStore::new(), ka, a_addr.clone(), policy, now)?;
+/// let mut b = Device::create(&mut rng, MemoryStore::new(), kb, b_addr.clone(), policy, now)?;
 ///
 /// // Each learns the other's bundle (from the app's server) and verifies it
 /// // (here: the clinicians compared safety numbers in person).
