@@ -1310,3 +1310,102 @@ fn peer_row(key: &StorageKey, address: &DeviceAddress) -> Vec<u8> {
     }
     row
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::verified::proof;
+    use crate::store::MemoryStore;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    const NOW: u64 = 1_700_000_000;
+
+    fn pair(rng: &mut ChaCha20Rng) -> (Device<MemoryStore>, Device<MemoryStore>) {
+        let p = TrustPolicy::RequireVerified;
+        let aa = DeviceAddress::new(&crate::PeerId::new("a").unwrap(), 1).unwrap();
+        let ba = DeviceAddress::new(&crate::PeerId::new("b").unwrap(), 1).unwrap();
+        let (ka, kb) = (
+            StorageKey::from_bytes([1; 32]),
+            StorageKey::from_bytes([2; 32]),
+        );
+        let mut a = Device::create(rng, MemoryStore::new(), ka, aa.clone(), p, NOW).unwrap();
+        let mut b = Device::create(rng, MemoryStore::new(), kb, ba.clone(), p, NOW).unwrap();
+        a.add_peer_device(rng, &ba, &b.prekey_bundle()).unwrap();
+        b.add_peer_device(rng, &aa, &a.prekey_bundle()).unwrap();
+        a.mark_verified(rng, &ba, VerificationMethod::QrCode, NOW)
+            .unwrap();
+        b.mark_verified(rng, &aa, VerificationMethod::QrCode, NOW)
+            .unwrap();
+        (a, b)
+    }
+
+    /// Encrypts raw content bytes on `a`'s current session to `to`, as a
+    /// newer version (or a hostile peer) could.
+    fn raw(
+        rng: &mut ChaCha20Rng,
+        a: &mut Device<MemoryStore>,
+        to: &DeviceAddress,
+        body: &[u8],
+    ) -> Vec<u8> {
+        let s = a.state.peers.get_mut(to).unwrap().current.as_mut().unwrap();
+        let p = proof(s);
+        s.encrypt(rng, p, OutgoingMessage::new(body, NOW))
+            .unwrap()
+            .envelope
+    }
+
+    #[test]
+    fn unknown_content_is_reported_and_malformed_content_changes_nothing() {
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        let (mut a, mut b) = pair(&mut rng);
+        let (aa, ba) = (a.address().clone(), b.address().clone());
+        let b_id = crate::PeerId::new("b").unwrap();
+        let first = a.send(&mut rng, &b_id, Outgoing::text("hi"), NOW).unwrap();
+        b.receive(&mut rng, &aa, &first.envelopes[0].envelope, NOW)
+            .unwrap();
+
+        let newer = raw(&mut rng, &mut a, &ba, &[2, 0x30, 1, 2, 3]);
+        let got = b.receive(&mut rng, &aa, &newer, NOW).unwrap();
+        assert!(matches!(
+            got.event,
+            Event::UnknownContent {
+                version: 2,
+                content_type: 0x30,
+                ..
+            }
+        ));
+        let unknown_type = raw(&mut rng, &mut a, &ba, &[1, 0x7f]);
+        let got = b.receive(&mut rng, &aa, &unknown_type, NOW).unwrap();
+        assert!(matches!(
+            got.event,
+            Event::UnknownContent {
+                version: 1,
+                content_type: 0x7f,
+                ..
+            }
+        ));
+
+        // Malformed content of a known type: a typed error, nothing
+        // committed, the session not advanced in memory either.
+        let before = b.store().scan(b"").unwrap();
+        let bad = raw(&mut rng, &mut a, &ba, &[1, 2, 0]);
+        assert!(matches!(
+            b.receive(&mut rng, &aa, &bad, NOW),
+            Err(Error::Decode(_))
+        ));
+        assert_eq!(b.store().scan(b"").unwrap(), before);
+        assert!(matches!(
+            b.receive(&mut rng, &aa, &bad, NOW),
+            Err(Error::Decode(_))
+        ));
+        // And the conversation goes on.
+        let next = a
+            .send(&mut rng, &b_id, Outgoing::text("still here"), NOW)
+            .unwrap();
+        let got = b
+            .receive(&mut rng, &aa, &next.envelopes[0].envelope, NOW)
+            .unwrap();
+        assert!(matches!(got.event, Event::Message { .. }));
+    }
+}
