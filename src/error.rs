@@ -28,6 +28,10 @@ pub enum Error {
     State(StateError),
     /// A group message, distribution message or roster was refused.
     Group(GroupError),
+    /// The device's store failed; nothing was written (see [`crate::store`]).
+    Store(StoreError),
+    /// A device-level request the device cannot serve.
+    Device(DeviceError),
 }
 
 /// Malformed bytes.
@@ -187,6 +191,41 @@ pub enum GroupError {
     StaleDistribution,
 }
 
+/// The app's store failed. Under the [`crate::store::Store`] contract
+/// nothing was written, and the device has reloaded its state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backend refused or failed the operation (disk full, I/O error,
+    /// database locked, or the app's own store reported an error).
+    Backend,
+    /// The database was written by a newer schema than this build knows.
+    UnknownSchema,
+    /// The store holds no device (open it with `Device::create` first).
+    NoDevice,
+    /// A row is missing or holds a record of the wrong kind.
+    Corrupt,
+}
+
+/// A device-level request that cannot be served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeviceError {
+    /// No device of this clinician is known (add a bundle first).
+    UnknownRecipient,
+    /// Devices of the clinician are known, but none is accepted by the
+    /// trust policy now; nothing was sent.
+    NoVerifiedDevice,
+    /// No session and no bundle are held for this address.
+    NoSession,
+    /// A message to or from the device's own address.
+    OwnAddress,
+    /// Too many peer devices are known ([`crate::limits::MAX_DEVICE_PEERS`]).
+    TooManyPeers,
+    /// The store already holds a device (open it instead).
+    AlreadyCreated,
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -197,6 +236,8 @@ impl fmt::Display for Error {
             Error::Limit(e) => write!(f, "limit reached: {e}"),
             Error::State(e) => write!(f, "state error: {e}"),
             Error::Group(e) => write!(f, "group error: {e}"),
+            Error::Store(e) => write!(f, "store error: {e}"),
+            Error::Device(e) => write!(f, "device error: {e}"),
         }
     }
 }
@@ -305,6 +346,30 @@ impl fmt::Display for GroupError {
     }
 }
 
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StoreError::Backend => "the store failed; nothing was written",
+            StoreError::UnknownSchema => "the store was written by a newer version",
+            StoreError::NoDevice => "the store holds no device",
+            StoreError::Corrupt => "a stored record is missing or of the wrong kind",
+        })
+    }
+}
+
+impl fmt::Display for DeviceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DeviceError::UnknownRecipient => "no device of this clinician is known",
+            DeviceError::NoVerifiedDevice => "no device of this clinician is verified",
+            DeviceError::NoSession => "no session or bundle for this address",
+            DeviceError::OwnAddress => "the address is this device's own",
+            DeviceError::TooManyPeers => "too many peer devices",
+            DeviceError::AlreadyCreated => "the store already holds a device",
+        })
+    }
+}
+
 impl std::error::Error for Error {}
 
 macro_rules! from_category {
@@ -325,6 +390,8 @@ from_category! {
     LimitError => Limit,
     StateError => State,
     GroupError => Group,
+    StoreError => Store,
+    DeviceError => Device,
 }
 
 /// Shorthand for results in this crate.

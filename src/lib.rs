@@ -17,7 +17,9 @@ pub mod limits;
 /// feature `redact`).
 #[cfg(feature = "redact")]
 pub use bleep_redact as redact;
+pub mod store;
 
+mod device;
 mod group;
 mod handshake;
 mod identity;
@@ -32,9 +34,13 @@ mod wire;
 #[cfg(test)]
 mod vectors;
 
+pub use device::{
+    CONTENT_VERSION, Content, Device, DeviceAddress, Event, Outgoing, OutgoingEnvelope,
+    PreKeyDispenser, Received, ResetReason, ResetStatus, Sent,
+};
 pub use error::{
-    CryptoError, DecodeError, Error, GroupError, LimitError, ProtocolError, Result, StateError,
-    TrustError,
+    CryptoError, DecodeError, DeviceError, Error, GroupError, LimitError, ProtocolError, Result,
+    StateError, StoreError, TrustError,
 };
 pub use group::{
     DISTRIBUTION_MESSAGE_LEN, DistributionMessage, DistributionPlan, EncryptedGroupMessage,

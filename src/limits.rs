@@ -160,3 +160,70 @@ pub const MAX_GROUP_MEMBERS: usize = 1000;
 /// 9 MiB of skipped keys, and a forged counter buys at most 256 HMAC pairs
 /// (about 80 µs). Messages that fall outside are reported, not decrypted.
 pub const MAX_GROUP_SKIP: u32 = 256;
+
+/// Previous sessions a [`crate::Device`] keeps per peer device, tried in
+/// turn when the current session cannot decrypt a message.
+///
+/// libsignal keeps 40 previous session states per address; bleep does the
+/// same. A previous session is needed while messages sent on it are still
+/// in flight (simultaneous initiation, a peer's re-handshake after losing
+/// state); 40 covers many re-handshakes within one delivery delay, and a
+/// session without skipped keys is under 500 bytes, so the archive costs at
+/// most about 20 KiB per peer device (more if the archived sessions hold
+/// skipped keys). The oldest is dropped first.
+pub const MAX_ARCHIVED_SESSIONS: usize = 40;
+
+/// Most peer devices one [`crate::Device`] keeps records for.
+///
+/// Each clinician the device talks to has one to a few devices; 10,000
+/// covers every regular contact at the largest trust ([`MAX_TRUSTED_PEERS`]
+/// is the bound of the trust store). Every record is loaded when the device
+/// opens, so the bound also bounds memory and start-up time.
+pub const MAX_DEVICE_PEERS: usize = 10_000;
+
+/// Sent messages a [`crate::Device`] remembers per peer device until the
+/// peer's delivery receipt arrives, so it can say which messages a peer
+/// that lost its state may not have read. The oldest are forgotten first.
+///
+/// 256 unconfirmed messages to one device is well beyond a shift of ward
+/// traffic to an offline colleague; each costs 24 bytes of state.
+pub const MAX_UNCONFIRMED_SENT: usize = 256;
+
+/// Most message ids one receipt names (a read receipt for a whole
+/// conversation screen). Bounds the decoder: 64 ids are 1 KiB.
+pub const MAX_RECEIPT_IDS: usize = 64;
+
+/// Shortest time, in seconds, between two session resets a device starts
+/// towards the same peer device.
+///
+/// A peer that lost its state makes every message from it undecryptable;
+/// without a bound each one would start a new handshake (and each reset
+/// message that fails would start another). Matrix's unwedging waits an
+/// hour between attempts per device; bleep waits 5 minutes, because on a
+/// ward an unreadable conversation is a clinical risk, and a handshake
+/// costs only a few X25519 operations.
+pub const MIN_RESET_INTERVAL_SECS: u64 = 5 * 60;
+
+/// How often, in seconds, the signed prekey is rotated (2 days).
+///
+/// Signal's clients rotate their signed prekey every few days; with
+/// [`MAX_SIGNED_PREKEYS`] kept, a bundle fetched just before a rotation stays
+/// usable for 4 more days, which covers a phone that is off over a weekend.
+pub const SIGNED_PREKEY_ROTATION_SECS: u64 = 2 * 24 * 60 * 60;
+
+/// When fewer one-time prekeys than this are left, the device asks the app
+/// to upload more ([`crate::Device::needs_prekey_refill`]).
+///
+/// A quarter of a [`MAX_BUNDLE_ONE_TIME_PREKEYS`] batch: enough first
+/// contacts to last until the next time the app is online.
+pub const ONE_TIME_PREKEY_REFILL_BELOW: usize = MAX_BUNDLE_ONE_TIME_PREKEYS / 4;
+
+/// One-time ML-KEM prekeys a device keeps published (PQXDH): each is 1,636
+/// bytes in a bundle (against 36 for an X25519 one), so a batch of 10 keeps
+/// an upload near 16 KiB; when they run out, initiators use the
+/// last-resort ML-KEM prekey, which keeps the handshake post-quantum.
+pub const KEM_ONE_TIME_PREKEY_BATCH: usize = 10;
+
+/// When fewer one-time ML-KEM prekeys than this are left, the device asks
+/// for a refill: a quarter of [`KEM_ONE_TIME_PREKEY_BATCH`], rounded up.
+pub const KEM_ONE_TIME_PREKEY_REFILL_BELOW: usize = KEM_ONE_TIME_PREKEY_BATCH.div_ceil(4);

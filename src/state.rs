@@ -126,6 +126,11 @@ pub enum StateType {
     GroupSession = 5,
     /// A [`MessageVault`].
     MessageVault = 6,
+    /// A [`crate::Device`]'s record of one peer device: its address,
+    /// current and archived sessions and unconfirmed sent messages.
+    DevicePeer = 7,
+    /// A [`crate::Device`]'s own settings: its address and schedules.
+    DeviceSettings = 8,
 }
 
 impl StateType {
@@ -182,6 +187,8 @@ sealable!(Session, StateType::Session);
 sealable!(MessageVault, StateType::MessageVault);
 sealable!(crate::TrustStore, StateType::TrustStore);
 sealable!(crate::group::GroupSession, StateType::GroupSession);
+sealable!(crate::device::record::PeerRecord, StateType::DevicePeer);
+sealable!(crate::device::record::Settings, StateType::DeviceSettings);
 
 /// Version byte of the identity state encoding.
 const IDENTITY_STATE_VERSION: u8 = 1;

@@ -1,0 +1,223 @@
+//! The device's own sealed records: one per peer device and one for the
+//! device's settings (`docs/PROTOCOL.md` §12.4).
+
+use super::address::DeviceAddress;
+use crate::error::{DecodeError, Result};
+use crate::limits::{MAX_ARCHIVED_SESSIONS, MAX_UNCONFIRMED_SENT};
+use crate::session::Session;
+use crate::wire::codec::{Reader, put_bytes_u32};
+use crate::wire::payload::MessageId;
+use std::collections::VecDeque;
+use zeroize::Zeroizing;
+
+const PEER_RECORD_VERSION: u8 = 1;
+const SETTINGS_VERSION: u8 = 1;
+/// Largest encoded bundle kept for a peer (one with the most one-time
+/// prekeys a bundle may carry).
+const MAX_BUNDLE_BYTES: usize = 1 + 129 + 100 + 2 + 36 * crate::limits::MAX_BUNDLE_ONE_TIME_PREKEYS;
+/// Largest encoded session: every skipped key on its own chain.
+const MAX_SESSION_BYTES: usize = 1024 + 70 * crate::limits::MAX_SKIPPED_TOTAL;
+
+/// What a device knows about one peer device.
+pub(crate) struct PeerRecord {
+    pub(crate) address: DeviceAddress,
+    /// The last bundle the app gave for this device (verified when added),
+    /// without its one-time prekey: used for session resets.
+    pub(crate) bundle: Option<Vec<u8>>,
+    /// The session new messages are sent on.
+    pub(crate) current: Option<Session>,
+    /// Previous sessions, newest first, tried when `current` fails.
+    pub(crate) archive: VecDeque<Session>,
+    /// Sent messages without a delivery receipt yet, oldest first.
+    pub(crate) unconfirmed: VecDeque<(MessageId, u64)>,
+    /// When this device last started a session reset towards the peer.
+    pub(crate) last_reset_at: Option<u64>,
+}
+
+impl PeerRecord {
+    pub(crate) fn new(address: DeviceAddress) -> Self {
+        PeerRecord {
+            address,
+            bundle: None,
+            current: None,
+            archive: VecDeque::new(),
+            unconfirmed: VecDeque::new(),
+            last_reset_at: None,
+        }
+    }
+
+    /// Makes `session` current, archiving the previous current session.
+    pub(crate) fn install(&mut self, session: Session) {
+        if let Some(old) = self.current.replace(session) {
+            self.archive_session(old);
+        }
+    }
+
+    /// Adds `session` to the archive as its newest entry.
+    pub(crate) fn archive_session(&mut self, session: Session) {
+        self.archive.push_front(session);
+        self.archive.truncate(MAX_ARCHIVED_SESSIONS);
+    }
+
+    /// Makes archived session `i` current (it decrypted the newest message).
+    pub(crate) fn promote(&mut self, i: usize) {
+        if let Some(s) = self.archive.remove(i) {
+            self.install(s);
+        }
+    }
+
+    pub(crate) fn remember_sent(&mut self, id: MessageId, now: u64) {
+        self.unconfirmed.push_back((id, now));
+        while self.unconfirmed.len() > MAX_UNCONFIRMED_SENT {
+            self.unconfirmed.pop_front();
+        }
+    }
+
+    /// Forgets confirmed ids; returns whether any was held.
+    pub(crate) fn confirm(&mut self, ids: &[MessageId]) -> bool {
+        let before = self.unconfirmed.len();
+        self.unconfirmed.retain(|(id, _)| !ids.contains(id));
+        before != self.unconfirmed.len()
+    }
+
+    /// `0x01 || address || bundle flag (1) [|| len (4) || bundle] ||
+    /// current flag (1) [|| len (4) || session] || archive count (1) ||
+    /// [len (4) || session]... || unconfirmed count (2) || [id (16) ||
+    /// sent_at (8)]... || reset flag (1) [|| last reset (8)]`.
+    pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let sessions: Vec<Zeroizing<Vec<u8>>> = self
+            .current
+            .iter()
+            .chain(self.archive.iter())
+            .map(Session::encode)
+            .collect();
+        let len = 1
+            + self.address.encoded_len()
+            + 5
+            + self.bundle.as_ref().map_or(0, Vec::len)
+            + 2
+            + sessions.iter().map(|s| 4 + s.len()).sum::<usize>()
+            + 2
+            + 24 * self.unconfirmed.len()
+            + 9;
+        let mut out = Zeroizing::new(Vec::with_capacity(len));
+        out.push(PEER_RECORD_VERSION);
+        self.address.write(&mut out);
+        match &self.bundle {
+            Some(b) => {
+                out.push(1);
+                put_bytes_u32(&mut out, b);
+            }
+            None => out.push(0),
+        }
+        let mut sessions = sessions.iter();
+        match self.current.is_some().then(|| sessions.next()).flatten() {
+            Some(s) => {
+                out.push(1);
+                put_bytes_u32(&mut out, s);
+            }
+            None => out.push(0),
+        }
+        out.push(u8::try_from(self.archive.len()).unwrap_or(u8::MAX));
+        for s in sessions {
+            put_bytes_u32(&mut out, s);
+        }
+        out.extend_from_slice(&crate::wire::codec::len_u16(self.unconfirmed.len()));
+        for (id, at) in &self.unconfirmed {
+            out.extend_from_slice(&id.0);
+            out.extend_from_slice(&at.to_be_bytes());
+        }
+        match self.last_reset_at {
+            Some(at) => {
+                out.push(1);
+                out.extend_from_slice(&at.to_be_bytes());
+            }
+            None => out.push(0),
+        }
+        out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes);
+        if r.u8()? != PEER_RECORD_VERSION {
+            return Err(DecodeError::UnknownVersion.into());
+        }
+        let address = DeviceAddress::read(&mut r)?;
+        let bundle = match flag(&mut r)? {
+            true => Some(r.bytes_u32(MAX_BUNDLE_BYTES)?.to_vec()),
+            false => None,
+        };
+        let current = match flag(&mut r)? {
+            true => Some(Session::decode(r.bytes_u32(MAX_SESSION_BYTES)?)?),
+            false => None,
+        };
+        let n = r.count_u8(MAX_ARCHIVED_SESSIONS)?;
+        let mut archive = VecDeque::with_capacity(n);
+        for _ in 0..n {
+            archive.push_back(Session::decode(r.bytes_u32(MAX_SESSION_BYTES)?)?);
+        }
+        let n = r.count_u16(MAX_UNCONFIRMED_SENT, 24)?;
+        let mut unconfirmed = VecDeque::with_capacity(n);
+        for _ in 0..n {
+            unconfirmed.push_back((MessageId(r.array()?), r.u64()?));
+        }
+        let last_reset_at = match flag(&mut r)? {
+            true => Some(r.u64()?),
+            false => None,
+        };
+        r.finish()?;
+        Ok(PeerRecord {
+            address,
+            bundle,
+            current,
+            archive,
+            unconfirmed,
+            last_reset_at,
+        })
+    }
+}
+
+/// The device's own settings.
+pub(crate) struct Settings {
+    pub(crate) address: DeviceAddress,
+    /// When the signed prekey was last rotated.
+    pub(crate) signed_prekey_rotated_at: u64,
+    /// Whether a delivery receipt is sent for every text received.
+    pub(crate) delivery_receipts: bool,
+}
+
+impl Settings {
+    /// `0x01 || address || rotated at (8) || flags (1)`.
+    pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(1 + self.address.encoded_len() + 9));
+        out.push(SETTINGS_VERSION);
+        self.address.write(&mut out);
+        out.extend_from_slice(&self.signed_prekey_rotated_at.to_be_bytes());
+        out.push(u8::from(self.delivery_receipts));
+        out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes);
+        if r.u8()? != SETTINGS_VERSION {
+            return Err(DecodeError::UnknownVersion.into());
+        }
+        let address = DeviceAddress::read(&mut r)?;
+        let signed_prekey_rotated_at = r.u64()?;
+        let delivery_receipts = flag(&mut r)?;
+        r.finish()?;
+        Ok(Settings {
+            address,
+            signed_prekey_rotated_at,
+            delivery_receipts,
+        })
+    }
+}
+
+fn flag(r: &mut Reader<'_>) -> Result<bool> {
+    match r.u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(DecodeError::NonCanonical.into()),
+    }
+}
