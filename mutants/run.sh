@@ -37,10 +37,20 @@ case "$status" in
 esac
 
 out=mutants.out
-caught=$(grep -c . "$out/caught.txt" 2>/dev/null || true)
-missed=$(grep -c . "$out/missed.txt" 2>/dev/null || true)
-timeout=$(grep -c . "$out/timeout.txt" 2>/dev/null || true)
-unviable=$(grep -c . "$out/unviable.txt" 2>/dev/null || true)
+if [ ! -f "$out/outcomes.json" ]; then
+    exit "$status" # nothing was tested (for example `--list`)
+fi
+count() {
+    if [ -f "$1" ]; then
+        grep -c . "$1" || true
+    else
+        echo 0
+    fi
+}
+caught=$(count "$out/caught.txt")
+missed=$(count "$out/missed.txt")
+timeout=$(count "$out/timeout.txt")
+unviable=$(count "$out/unviable.txt")
 viable=$((caught + missed + timeout))
 if [ "$viable" -gt 0 ]; then
     pct=$((100 * (caught + timeout) / viable))
