@@ -615,6 +615,26 @@ mod tests {
         assert_eq!(back.bundle(), store.bundle());
     }
 
+    /// The plaintext encodings are written into a buffer allocated once at
+    /// exactly their length: a buffer that grew would leave a copy of the
+    /// secrets in freed memory (PROTOCOL §10.2).
+    #[test]
+    fn state_encodings_are_allocated_at_their_exact_length() {
+        let (_, id, mut rng) = setup();
+        let bytes = id.encode();
+        assert_eq!((bytes.len(), bytes.capacity()), (33, 33));
+        let mut store = PreKeyStore::new(&mut rng, &id);
+        // One to three signed prekeys (the limit), none to 45 one-time.
+        for (rotations, one_time) in [(0, 0), (0, 5), (1, 0), (1, 40), (3, 0)] {
+            for _ in 0..rotations {
+                store.rotate_signed_prekey(&mut rng, &id);
+            }
+            store.generate_one_time_prekeys(&mut rng, one_time).unwrap();
+            let bytes = store.encode();
+            assert_eq!(bytes.capacity(), bytes.len(), "{rotations} rotations");
+        }
+    }
+
     #[test]
     fn identity_decoder_is_strict() {
         let (_, id, _) = setup();

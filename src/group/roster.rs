@@ -593,4 +593,41 @@ mod tests {
             DecodeError::NonCanonical.into()
         );
     }
+
+    /// A roster names exactly one coordinator (PROTOCOL §9.1): one with
+    /// two, validly signed by either of them, or with none, is refused.
+    #[test]
+    fn a_roster_names_exactly_one_coordinator() {
+        let p = ids(3);
+        let member = |k: &IdentityKeyPair, role| RosterMember {
+            identity: k.public().clone(),
+            role,
+        };
+        for signer in 0..2 {
+            let list = vec![
+                member(&p[0], Role::Coordinator),
+                member(&p[1], Role::Coordinator),
+                member(&p[2], Role::Member),
+            ];
+            let r = Roster::signed(&p[signer], GroupId([1; 16]), 1, list).unwrap();
+            assert_eq!(
+                Roster::from_bytes(&r.to_bytes()).unwrap_err(),
+                DecodeError::NonCanonical.into(),
+                "two coordinators, signed by {signer}"
+            );
+        }
+        let list = vec![member(&p[0], Role::Member), member(&p[1], Role::Member)];
+        let r = Roster::signed(&p[0], GroupId([1; 16]), 1, list).unwrap();
+        assert_eq!(
+            Roster::from_bytes(&r.to_bytes()).unwrap_err(),
+            DecodeError::NonCanonical.into()
+        );
+        // The same members with one coordinator load.
+        let list = vec![
+            member(&p[0], Role::Coordinator),
+            member(&p[1], Role::Member),
+        ];
+        let r = Roster::signed(&p[0], GroupId([1; 16]), 1, list).unwrap();
+        assert!(Roster::from_bytes(&r.to_bytes()).unwrap() == r);
+    }
 }

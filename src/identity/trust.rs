@@ -1140,6 +1140,35 @@ mod tests {
         );
     }
 
+    /// A version-2 record verified by attestation carries its attestation
+    /// (PROTOCOL §8.8): the same record without it is not canonical.
+    #[test]
+    fn attestation_record_without_its_attestation_is_non_canonical() {
+        let o = org();
+        let mut t = TrustStore::new(TrustPolicy::RequireVerified);
+        t.trust_organisation(o.public_key()).unwrap();
+        let att = o
+            .attest(11, &peer("sam"), &key(1), &details(), 100, 200)
+            .unwrap();
+        t.verify_by_attestation(&peer("sam"), &key(1), &att, 150)
+            .unwrap();
+        let bytes = t.to_bytes();
+        let att = att.to_bytes();
+        let at = bytes
+            .windows(att.len())
+            .position(|w| w == att.as_slice())
+            .unwrap();
+        // `has attestation (1) || length (4) || attestation` becomes `0`.
+        assert_eq!(bytes[at - 5], 1);
+        let mut stripped = bytes[..at - 5].to_vec();
+        stripped.push(0);
+        stripped.extend_from_slice(&bytes[at + att.len()..]);
+        assert_eq!(
+            TrustStore::decode(&stripped).unwrap_err(),
+            Error::Decode(DecodeError::NonCanonical)
+        );
+    }
+
     #[test]
     fn decode_bounds_counts_by_input() {
         let mut b = vec![TRUST_STORE_VERSION, 1, 0, 0, 0, 0];

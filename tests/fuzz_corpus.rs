@@ -1,0 +1,218 @@
+//! The minimised fuzz corpus replayed under `cargo test`, without
+//! cargo-fuzz: every file in `fuzz/corpus/<target>/` runs through the same
+//! checks as its fuzz target. The corpus is what `bash fuzz/run.sh SECONDS
+//! merge` keeps after a campaign (inputs that each add coverage), so a
+//! change that breaks an invariant on a path the fuzzer once reached fails
+//! here. The hand-written seeds of `fuzz/seeds/` are replayed by
+//! `tests/fuzz_seeds.rs`.
+//!
+//! Targets whose checks live in a shared file (`fuzz/harness.rs`,
+//! `fuzz/session_ops.rs`, `fuzz/fuzz_targets/group_common.rs`) run that
+//! code; the short decoder targets are restated below, line for line.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+#[path = "../fuzz/harness.rs"]
+mod harness;
+
+#[path = "../fuzz/session_ops.rs"]
+mod session_ops;
+
+#[allow(unreachable_pub, dead_code)]
+#[path = "../fuzz/fuzz_targets/group_common.rs"]
+mod group_common;
+
+use bleep::{
+    Attestation, GroupSession, IdentityKeyPair, MessageVault, PeerId, PreKeyStore, QrPayload,
+    RevocationList, Roster, SafetyNumber, Session, StorageKey,
+};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus")
+}
+
+/// `fuzz/fuzz_targets/attestation.rs`.
+fn attestation(data: &[u8]) {
+    if let Ok(att) = Attestation::from_bytes(data) {
+        assert_eq!(att.to_bytes(), data);
+    }
+}
+
+/// `fuzz/fuzz_targets/revocation.rs`.
+fn revocation(data: &[u8]) {
+    if let Ok(list) = RevocationList::from_bytes(data) {
+        assert_eq!(list.to_bytes(), data);
+        for s in list.serials() {
+            assert!(list.is_revoked(*s));
+        }
+    }
+}
+
+/// `fuzz/fuzz_targets/roster.rs`.
+fn roster(data: &[u8]) {
+    if let Ok(roster) = Roster::from_bytes(data) {
+        assert_eq!(roster.to_bytes(), data);
+        assert!(!roster.is_empty());
+        let _ = roster.safety_number();
+    }
+}
+
+/// `fuzz/fuzz_targets/trust_store.rs`.
+fn trust_store(data: &[u8]) {
+    if let Some(exact) = bleep::state::fuzz_trust_store_round_trip(data) {
+        assert!(exact, "a decoded trust store re-encodes differently");
+    }
+}
+
+/// `fuzz/fuzz_targets/session_state.rs`.
+fn session_state(data: &[u8]) {
+    if let Some((ty, rest)) = data.split_first() {
+        let _ = bleep::fuzz_decode_state(*ty, rest);
+    }
+}
+
+/// `fuzz/fuzz_targets/sealed_state.rs`.
+fn sealed_state(data: &[u8]) {
+    let key = StorageKey::from_bytes([0x42; 32]);
+    let _ = key.unseal::<IdentityKeyPair>(data);
+    let _ = key.unseal::<PreKeyStore>(data);
+    let _ = key.unseal::<Session>(data);
+    let _ = key.unseal::<MessageVault>(data);
+}
+
+/// `fuzz/fuzz_targets/qr_payload.rs`.
+fn qr_payload(data: &[u8]) {
+    let a = IdentityKeyPair::from_seed_bytes([1; 32]);
+    let b = IdentityKeyPair::from_seed_bytes([2; 32]);
+    let (ai, bi) = (PeerId::new("a").unwrap(), PeerId::new("b").unwrap());
+    let mine = SafetyNumber::new(&ai, a.public(), &bi, b.public());
+    let good = SafetyNumber::new(&bi, b.public(), &ai, a.public())
+        .qr_payload()
+        .to_bytes();
+    if let Ok(p) = QrPayload::from_bytes(data) {
+        assert_eq!(&p.to_bytes()[..], data);
+    }
+    if mine.check_scanned(data).is_ok() {
+        assert_eq!(data, &good[..]);
+    }
+}
+
+/// `fuzz/fuzz_targets/group_message.rs`, on a fresh live group per input
+/// (the fuzz target keeps one across inputs; replay needs no history).
+fn group_message(data: &[u8]) {
+    let mut live = group_common::live();
+    let bytes = group_common::input(data, &live.valid_message);
+    let _ = GroupSession::group_id_of(&bytes);
+    let before = live.receiver.state_digest();
+    match live.receiver.decrypt(&bytes, 0) {
+        Ok(_) => assert_eq!(
+            bytes, live.valid_message,
+            "only the genuine message decrypts"
+        ),
+        Err(_) => assert_eq!(before, live.receiver.state_digest()),
+    }
+    let before = live.sender.state_digest();
+    assert!(live.sender.decrypt(&bytes, 0).is_err());
+    assert_eq!(before, live.sender.state_digest());
+}
+
+/// `fuzz/fuzz_targets/distribution.rs`, on a fresh live group per input.
+fn distribution(data: &[u8]) {
+    let mut live = group_common::live();
+    let bytes = group_common::input(data, &live.valid_distribution);
+    let before = live.receiver.state_digest();
+    if live
+        .receiver
+        .process_distribution(&live.sender_verified, &bytes)
+        .is_err()
+    {
+        assert_eq!(before, live.receiver.state_digest());
+    }
+}
+
+/// Runs one corpus input through a target's checks.
+type Replay = Box<dyn Fn(&[u8])>;
+
+/// The replay for a corpus directory, by fuzz target name.
+fn replay(target: &str) -> Option<Replay> {
+    if let Some((_, f)) = harness::TARGETS.iter().find(|(name, _)| *name == target) {
+        let f = *f;
+        return Some(Box::new(move |d| {
+            f(d);
+        }));
+    }
+    let f: fn(&[u8]) = match target {
+        "session_ops" => |d| {
+            session_ops::session_ops(d);
+        },
+        "attestation" => attestation,
+        "revocation" => revocation,
+        "roster" => roster,
+        "trust_store" => trust_store,
+        "session_state" => session_state,
+        "sealed_state" => sealed_state,
+        "qr_payload" => qr_payload,
+        "group_message" => group_message,
+        "distribution" => distribution,
+        _ => return None,
+    };
+    Some(Box::new(f))
+}
+
+#[test]
+fn committed_corpus_replays_without_panic() {
+    let mut dirs: Vec<PathBuf> = fs::read_dir(corpus_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 6, "the corpus is missing");
+    for dir in dirs {
+        let target = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let f = replay(&target).unwrap_or_else(|| {
+            panic!("fuzz/corpus/{target} has no replay: add it to tests/fuzz_corpus.rs")
+        });
+        let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        assert!(!files.is_empty(), "fuzz/corpus/{target} is empty");
+        for file in files {
+            f(&fs::read(&file).unwrap());
+        }
+    }
+}
+
+#[test]
+fn session_ops_programs_reach_every_operation() {
+    let programs = session_ops::seed_programs();
+    for (name, bytes) in &programs {
+        assert!(session_ops::session_ops(bytes), "{name} decrypted nothing");
+    }
+    // Written into the corpus on request, as a starting point for a campaign:
+    // `BLEEP_WRITE_FUZZ_CORPUS=1 cargo test --test fuzz_corpus`.
+    if std::env::var_os("BLEEP_WRITE_FUZZ_CORPUS").is_some_and(|v| v == "1") {
+        let dir = corpus_dir().join("session_ops");
+        fs::create_dir_all(&dir).unwrap();
+        for (name, bytes) in programs {
+            fs::write(dir.join(format!("seed-{name}")), bytes).unwrap();
+        }
+    }
+}
+
+#[test]
+fn session_ops_survives_degenerate_programs() {
+    session_ops::session_ops(&[]);
+    for tag in 0..=255u8 {
+        session_ops::session_ops(&[tag; 64]);
+    }
+}
