@@ -206,23 +206,42 @@ fn partial_kind(k: Kind) -> bool {
     )
 }
 
+/// Appends `value`'s words, lowercased and single-spaced. Lowercasing can
+/// lengthen text (`İ` is 2 bytes, its lowercase 3), so the exact length is
+/// reserved first: `v` never grows by reallocation, which would leave an
+/// unwiped copy of the identifier in freed memory.
+fn push_lowercase_words(v: &mut Zeroizing<Vec<u8>>, value: &str) {
+    let words = || value.split_whitespace();
+    let len: usize = words()
+        .map(|w| {
+            w.chars()
+                .flat_map(char::to_lowercase)
+                .map(char::len_utf8)
+                .sum::<usize>()
+                + 1
+        })
+        .sum();
+    v.reserve_exact(len);
+    let mut first = true;
+    for w in words() {
+        if !first {
+            v.push(b' ');
+        }
+        first = false;
+        for c in w.chars().flat_map(char::to_lowercase) {
+            let mut buf = [0u8; 4];
+            v.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+}
+
 /// The normalised value a pseudonym is computed over (see module docs).
 fn normalise(sc: &Scanner, f: &Finding, value: &str) -> Zeroizing<Vec<u8>> {
     let mut v = Zeroizing::new(Vec::with_capacity(value.len() + 1));
     match f.kind() {
         Kind::Address => {
             // Lowercase, single-spaced, like a name written without a list.
-            let mut first = true;
-            for w in value.split_whitespace() {
-                if !first {
-                    v.push(b' ');
-                }
-                first = false;
-                for c in w.chars().flat_map(char::to_lowercase) {
-                    let mut buf = [0u8; 4];
-                    v.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                }
-            }
+            push_lowercase_words(&mut v, value);
         }
         Kind::PersonName => {
             let entry = f
@@ -231,17 +250,7 @@ fn normalise(sc: &Scanner, f: &Finding, value: &str) -> Zeroizing<Vec<u8>> {
             if let Some(e) = entry.and_then(|e| sc.patients().entry(e)) {
                 v.extend_from_slice(e.as_bytes());
             } else {
-                let mut first = true;
-                for w in value.split_whitespace() {
-                    if !first {
-                        v.push(b' ');
-                    }
-                    first = false;
-                    for c in w.chars().flat_map(char::to_lowercase) {
-                        let mut buf = [0u8; 4];
-                        v.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                    }
-                }
+                push_lowercase_words(&mut v, value);
             }
         }
         Kind::Phone => {
