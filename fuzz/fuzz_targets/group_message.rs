@@ -20,7 +20,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = bleep::GroupSession::group_id_of(&bytes);
     let before = live.receiver.state_digest();
     match live.receiver.decrypt(&bytes, 0) {
-        Ok(_) => assert_eq!(bytes, live.valid_message, "only the genuine message decrypts"),
+        Ok(_) => assert_eq!(
+            bytes, live.valid_message,
+            "only the genuine message decrypts"
+        ),
         Err(_) => assert_eq!(before, live.receiver.state_digest()),
     }
     // The sender's own session refuses it too, unchanged.
