@@ -6,9 +6,10 @@
 //! here. The hand-written seeds of `fuzz/seeds/` are replayed by
 //! `tests/fuzz_seeds.rs`.
 //!
-//! Targets whose checks live in a shared file (`fuzz/harness.rs`,
-//! `fuzz/session_ops.rs`, `fuzz/fuzz_targets/group_common.rs`) run that
-//! code; the short decoder targets are restated below, line for line.
+//! Every target's checks live in a file shared with the fuzz target
+//! (`fuzz/harness.rs`, `fuzz/decoders.rs`, `fuzz/session_ops.rs`,
+//! `fuzz/fuzz_targets/group_common.rs`), so replay runs the same code; the
+//! two group targets are restated below on a fresh live group per input.
 
 #![allow(
     clippy::unwrap_used,
@@ -20,6 +21,9 @@
 #[path = "../fuzz/harness.rs"]
 mod harness;
 
+#[path = "../fuzz/decoders.rs"]
+mod decoders;
+
 #[path = "../fuzz/session_ops.rs"]
 mod session_ops;
 
@@ -27,81 +31,12 @@ mod session_ops;
 #[path = "../fuzz/fuzz_targets/group_common.rs"]
 mod group_common;
 
-use bleep::{
-    Attestation, GroupSession, IdentityKeyPair, MessageVault, PeerId, PreKeyStore, QrPayload,
-    RevocationList, Roster, SafetyNumber, Session, StorageKey,
-};
+use bleep::GroupSession;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus")
-}
-
-/// `fuzz/fuzz_targets/attestation.rs`.
-fn attestation(data: &[u8]) {
-    if let Ok(att) = Attestation::from_bytes(data) {
-        assert_eq!(att.to_bytes(), data);
-    }
-}
-
-/// `fuzz/fuzz_targets/revocation.rs`.
-fn revocation(data: &[u8]) {
-    if let Ok(list) = RevocationList::from_bytes(data) {
-        assert_eq!(list.to_bytes(), data);
-        for s in list.serials() {
-            assert!(list.is_revoked(*s));
-        }
-    }
-}
-
-/// `fuzz/fuzz_targets/roster.rs`.
-fn roster(data: &[u8]) {
-    if let Ok(roster) = Roster::from_bytes(data) {
-        assert_eq!(roster.to_bytes(), data);
-        assert!(!roster.is_empty());
-        let _ = roster.safety_number();
-    }
-}
-
-/// `fuzz/fuzz_targets/trust_store.rs`.
-fn trust_store(data: &[u8]) {
-    if let Some(exact) = bleep::state::fuzz_trust_store_round_trip(data) {
-        assert!(exact, "a decoded trust store re-encodes differently");
-    }
-}
-
-/// `fuzz/fuzz_targets/session_state.rs`.
-fn session_state(data: &[u8]) {
-    if let Some((ty, rest)) = data.split_first() {
-        let _ = bleep::fuzz_decode_state(*ty, rest);
-    }
-}
-
-/// `fuzz/fuzz_targets/sealed_state.rs`.
-fn sealed_state(data: &[u8]) {
-    let key = StorageKey::from_bytes([0x42; 32]);
-    let _ = key.unseal::<IdentityKeyPair>(data);
-    let _ = key.unseal::<PreKeyStore>(data);
-    let _ = key.unseal::<Session>(data);
-    let _ = key.unseal::<MessageVault>(data);
-}
-
-/// `fuzz/fuzz_targets/qr_payload.rs`.
-fn qr_payload(data: &[u8]) {
-    let a = IdentityKeyPair::from_seed_bytes([1; 32]);
-    let b = IdentityKeyPair::from_seed_bytes([2; 32]);
-    let (ai, bi) = (PeerId::new("a").unwrap(), PeerId::new("b").unwrap());
-    let mine = SafetyNumber::new(&ai, a.public(), &bi, b.public());
-    let good = SafetyNumber::new(&bi, b.public(), &ai, a.public())
-        .qr_payload()
-        .to_bytes();
-    if let Ok(p) = QrPayload::from_bytes(data) {
-        assert_eq!(&p.to_bytes()[..], data);
-    }
-    if mine.check_scanned(data).is_ok() {
-        assert_eq!(data, &good[..]);
-    }
 }
 
 /// `fuzz/fuzz_targets/group_message.rs`, on a fresh live group per input
@@ -148,17 +83,13 @@ fn replay(target: &str) -> Option<Replay> {
             f(d);
         }));
     }
+    if let Some((_, f)) = decoders::DECODERS.iter().find(|(name, _)| *name == target) {
+        return Some(Box::new(*f));
+    }
     let f: fn(&[u8]) = match target {
         "session_ops" => |d| {
             session_ops::session_ops(d);
         },
-        "attestation" => attestation,
-        "revocation" => revocation,
-        "roster" => roster,
-        "trust_store" => trust_store,
-        "session_state" => session_state,
-        "sealed_state" => sealed_state,
-        "qr_payload" => qr_payload,
         "group_message" => group_message,
         "distribution" => distribution,
         _ => return None,

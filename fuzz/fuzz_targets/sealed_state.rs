@@ -1,15 +1,10 @@
 //! Unseals arbitrary bytes as every state type under a fixed key: must
 //! return an error, never panic, never allocate more than the input. (The
 //! decoders behind the AEAD are fuzzed directly by `session_state`.)
+//! The checks live in `fuzz/decoders.rs`, shared with `tests/fuzz_corpus.rs`.
 #![no_main]
 
-use bleep::{IdentityKeyPair, MessageVault, PreKeyStore, Session, StorageKey};
-use libfuzzer_sys::fuzz_target;
+#[path = "../decoders.rs"]
+mod decoders;
 
-fuzz_target!(|data: &[u8]| {
-    let key = StorageKey::from_bytes([0x42; 32]);
-    let _ = key.unseal::<IdentityKeyPair>(data);
-    let _ = key.unseal::<PreKeyStore>(data);
-    let _ = key.unseal::<Session>(data);
-    let _ = key.unseal::<MessageVault>(data);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| decoders::sealed_state(data));

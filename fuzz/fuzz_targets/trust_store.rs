@@ -1,11 +1,9 @@
 //! Trust store decoding: arbitrary bytes never panic, and whatever decodes
 //! re-encodes to exactly the input (so a restored store is the one saved).
+//! The checks live in `fuzz/decoders.rs`, shared with `tests/fuzz_corpus.rs`.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
+#[path = "../decoders.rs"]
+mod decoders;
 
-fuzz_target!(|data: &[u8]| {
-    if let Some(exact) = bleep::state::fuzz_trust_store_round_trip(data) {
-        assert!(exact, "a decoded trust store re-encodes differently");
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| decoders::trust_store(data));
