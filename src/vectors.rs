@@ -352,6 +352,7 @@ fn generate() -> Value {
             "{name}"
         );
         assert_eq!(b.state_digest(), before);
+        assert_named(&expect, expect_name);
         failures.push(json!({
             "name": name,
             "to": "bob",
@@ -618,6 +619,10 @@ fn generate_pqxdh() -> Value {
         PreKeyBundle::from_bytes(&forged_bundle).unwrap_err(),
         crate::Error::Crypto(crate::CryptoError::BadSignature)
     );
+    assert_named(
+        &crate::Error::Crypto(crate::CryptoError::BadSignature),
+        "CryptoError::BadSignature",
+    );
     let mut failures = vec![json!({
         "name": "fail_forged_kem_prekey_signature",
         "bundle": hex(&forged_bundle),
@@ -661,6 +666,7 @@ fn generate_pqxdh() -> Value {
             .unwrap_err();
         assert_eq!(err, expect, "{name}");
         assert_eq!(prekeys.encode().as_slice(), before.as_slice(), "{name}");
+        assert_named(&expect, expect_name);
         failures.push(json!({
             "name": name,
             "envelope": hex(&bytes),
@@ -679,6 +685,7 @@ fn generate_pqxdh() -> Value {
         expect
     );
     assert_eq!(prekeys.encode().as_slice(), before.as_slice());
+    assert_named(&expect, "ProtocolError::ReplayedPreKeyMessage");
     failures.push(json!({
         "name": "fail_replayed_first_message",
         "envelope": hex(&genuine),
@@ -695,6 +702,14 @@ fn generate_pqxdh() -> Value {
         "rejection_handshake": r.vector,
         "failures": failures,
     })
+}
+
+/// `name` (`Enum::Variant`, as written into the vectors) names `err`: its
+/// `Debug` form is `Category(Variant)`.
+fn assert_named(err: &crate::Error, name: &str) {
+    let (category, variant) = name.split_once("::").unwrap();
+    let category = category.strip_suffix("Error").unwrap();
+    assert_eq!(format!("{err:?}"), format!("{category}({variant})"));
 }
 
 fn check(file: &str, fresh: &Value) {
