@@ -91,6 +91,8 @@ fn message(
     body: &str,
     sent_at: u64,
     ratchet_step: bool,
+    // Payload flags (§6: bit 0 patient data, bit 1 expiry) and `expires_at`.
+    (flags, expires_at): (u8, u64),
 ) -> (Value, Vec<u8>) {
     let start = s.draws.len();
     // The message key, from the state before sending: the current sending
@@ -110,13 +112,12 @@ fn message(
     let message_key = chain_before.step().0;
     s.draw(&format!("{name} nonce"), 24);
     s.draw(&format!("{name} message id"), 16);
-    let sent = sender
-        .encrypt(
-            &mut s.rng,
-            proof(sender),
-            OutgoingMessage::new(body.as_bytes(), sent_at),
-        )
-        .unwrap();
+    let mut out =
+        OutgoingMessage::new(body.as_bytes(), sent_at).contains_patient_data(flags & 1 == 1);
+    if flags & 2 == 2 {
+        out = out.expires_at(expires_at);
+    }
+    let sent = sender.encrypt(&mut s.rng, proof(sender), out).unwrap();
     s.assert_drained();
     let r = &sender.ratchet;
     // The chain the key came from is the one the sender went on with.
@@ -128,8 +129,8 @@ fn message(
         "name": name,
         "body": body,
         "sent_at": sent_at,
-        "payload_flags": 0,
-        "expires_at": 0,
+        "payload_flags": flags,
+        "expires_at": expires_at,
         "message_key": hex(message_key.as_bytes()),
         "draws": s.draws[start..].to_vec(),
         "sender_root_key_after": hex(r.root.as_bytes()),
@@ -226,6 +227,7 @@ fn generate() -> Value {
         "Can you review bed 7? Sats 91% on 4L.",
         1_700_000_000,
         false,
+        (0, 0),
     );
     messages.push(m);
     let env = Envelope::parse(&a1).unwrap();
@@ -235,7 +237,15 @@ fn generate() -> Value {
         json!({"to": "bob", "message": "a1", "received_at": 1_700_000_001u64, "result": "accept"}),
     );
 
-    let (m, b1) = message(&mut s, &mut b, "b1", "On my way.", 1_700_000_010, true);
+    let (m, b1) = message(
+        &mut s,
+        &mut b,
+        "b1",
+        "On my way.",
+        1_700_000_010,
+        true,
+        (0, 0),
+    );
     messages.push(m);
     let (m, b2) = message(
         &mut s,
@@ -244,14 +254,32 @@ fn generate() -> Value {
         "Start 2L more if RR above 25.",
         1_700_000_011,
         false,
+        // Patient data, expiring a day after it was sent.
+        (3, 1_700_086_411),
     );
     messages.push(m);
-    let (m, b3) = message(&mut s, &mut b, "b3", "Bloods sent?", 1_700_000_012, false);
+    let (m, b3) = message(
+        &mut s,
+        &mut b,
+        "b3",
+        "Bloods sent?",
+        1_700_000_012,
+        false,
+        (0, 0),
+    );
     messages.push(m);
     // Out of order: b3, b1, b2.
     for (name, env) in [("b3", &b3), ("b1", &b1), ("b2", &b2)] {
         let got = a.decrypt(proof(&a), env, 1_700_000_020).unwrap();
         assert!(!got.body.is_empty());
+        // The payload flags and expiry arrive as sent.
+        let sent = messages.iter().find(|m| m["name"] == name).unwrap();
+        let flags = sent["payload_flags"].as_u64().unwrap();
+        assert_eq!(got.info.contains_patient_data, flags & 1 == 1);
+        assert_eq!(
+            got.info.expires_at,
+            (flags & 2 == 2).then(|| sent["expires_at"].as_u64().unwrap())
+        );
         deliveries.push(
             json!({"to": "alice", "message": name, "received_at": 1_700_000_020u64, "result": "ok"}),
         );
@@ -263,6 +291,7 @@ fn generate() -> Value {
         "Yes, gas and lactate too.",
         1_700_000_030,
         true,
+        (0, 0),
     );
     messages.push(m);
     b.decrypt(proof(&b), &a2, 1_700_000_031).unwrap();
@@ -270,7 +299,15 @@ fn generate() -> Value {
         json!({"to": "bob", "message": "a2", "received_at": 1_700_000_031u64, "result": "ok"}),
     );
 
-    let (m, a3) = message(&mut s, &mut a, "a3", "Lactate 4.1.", 1_700_000_035, false);
+    let (m, a3) = message(
+        &mut s,
+        &mut a,
+        "a3",
+        "Lactate 4.1.",
+        1_700_000_035,
+        false,
+        (1, 0),
+    );
     messages.push(m);
 
     // Rejections: each leaves the receiver's state unchanged.
@@ -315,6 +352,7 @@ fn generate() -> Value {
             "{name}"
         );
         assert_eq!(b.state_digest(), before);
+        assert_named(&expect, expect_name);
         failures.push(json!({
             "name": name,
             "to": "bob",
@@ -581,6 +619,10 @@ fn generate_pqxdh() -> Value {
         PreKeyBundle::from_bytes(&forged_bundle).unwrap_err(),
         crate::Error::Crypto(crate::CryptoError::BadSignature)
     );
+    assert_named(
+        &crate::Error::Crypto(crate::CryptoError::BadSignature),
+        "CryptoError::BadSignature",
+    );
     let mut failures = vec![json!({
         "name": "fail_forged_kem_prekey_signature",
         "bundle": hex(&forged_bundle),
@@ -624,6 +666,7 @@ fn generate_pqxdh() -> Value {
             .unwrap_err();
         assert_eq!(err, expect, "{name}");
         assert_eq!(prekeys.encode().as_slice(), before.as_slice(), "{name}");
+        assert_named(&expect, expect_name);
         failures.push(json!({
             "name": name,
             "envelope": hex(&bytes),
@@ -642,6 +685,7 @@ fn generate_pqxdh() -> Value {
         expect
     );
     assert_eq!(prekeys.encode().as_slice(), before.as_slice());
+    assert_named(&expect, "ProtocolError::ReplayedPreKeyMessage");
     failures.push(json!({
         "name": "fail_replayed_first_message",
         "envelope": hex(&genuine),
@@ -658,6 +702,14 @@ fn generate_pqxdh() -> Value {
         "rejection_handshake": r.vector,
         "failures": failures,
     })
+}
+
+/// `name` (`Enum::Variant`, as written into the vectors) names `err`: its
+/// `Debug` form is `Category(Variant)`.
+fn assert_named(err: &crate::Error, name: &str) {
+    let (category, variant) = name.split_once("::").unwrap();
+    let category = category.strip_suffix("Error").unwrap();
+    assert_eq!(format!("{err:?}"), format!("{category}({variant})"));
 }
 
 fn check(file: &str, fresh: &Value) {

@@ -1,10 +1,15 @@
 //! Group test vectors (`tests/vectors/group.json`), produced by the
-//! deterministic generator below from a seeded ChaCha20 RNG.
+//! deterministic generator below.
 //!
-//! `BLEEP_REGENERATE_VECTORS=1 cargo test --test group_vectors` rewrites
-//! the file; otherwise the generator's output must match it exactly, and
-//! the stored messages are checked independently of the crate (HMAC chain
-//! KDF, Ed25519, XChaCha20-Poly1305 straight from the primitive crates).
+//! Every random draw is `SHA-256("bleep test vector: " || label)` truncated
+//! to the draw's length (the rule of `tests/vectors/session.json`), and is
+//! written into the file with its label in the order the protocol draws
+//! it, so an independent implementation can replay the draws and reproduce
+//! every byte. `BLEEP_REGENERATE_VECTORS=1 cargo test --test group_vectors`
+//! rewrites the file; otherwise the generator's output must match it
+//! exactly, and the stored messages are checked independently of the crate
+//! (HMAC chain KDF, Ed25519, XChaCha20-Poly1305 straight from the primitive
+//! crates).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,12 +22,18 @@ use bleep::*;
 use chacha20poly1305::aead::AeadInOut;
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
 use hmac::{Hmac, Mac};
-use rand_chacha::ChaCha20Rng;
-use rand_core::{Rng, SeedableRng};
+use rand_core::{Infallible, TryCryptoRng, TryRng};
 use serde_json::{Value, json};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
+use std::collections::VecDeque;
 
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/group.json");
+
+/// Where the `fail` cases are checked (also written into the file).
+const CHECKED_BY_MESSAGE: &str = "the member's session after it processed the first distribution (replaying its setup draws), before any message, at now = 0";
+/// Where the `fail_distribution` cases are checked.
+const CHECKED_BY_DISTRIBUTION: &str =
+    "the member's session after it read message 1 and processed the rotation's distribution";
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -41,6 +52,73 @@ fn hmac(key: &[u8], input: u8) -> [u8; 32] {
     m.finalize().into_bytes().into()
 }
 
+/// The bytes of the draw named `label`: `SHA-256("bleep test vector: " ||
+/// label)` truncated to `len` (every group draw is at most 32 bytes).
+fn draw_bytes(label: &str, len: usize) -> Vec<u8> {
+    assert!(len <= 32);
+    Sha256::digest(format!("bleep test vector: {label}").as_bytes())[..len].to_vec()
+}
+
+/// Hands out queued bytes, in order; running dry is a generator bug.
+#[derive(Default)]
+struct ScriptedRng {
+    queue: VecDeque<u8>,
+}
+
+impl TryRng for ScriptedRng {
+    type Error = Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Infallible> {
+        let mut b = [0; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_be_bytes(b))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Infallible> {
+        let mut b = [0; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_be_bytes(b))
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), Infallible> {
+        for d in dest {
+            *d = self.queue.pop_front().expect("scripted draw missing");
+        }
+        Ok(())
+    }
+}
+
+impl TryCryptoRng for ScriptedRng {}
+
+/// Queues labelled draws and records them, as `src/vectors.rs` does.
+#[derive(Default)]
+struct Script {
+    rng: ScriptedRng,
+    draws: Vec<Value>,
+}
+
+impl Script {
+    fn draw(&mut self, label: &str, len: usize) -> Vec<u8> {
+        let bytes = draw_bytes(label, len);
+        self.rng.queue.extend(&bytes);
+        self.draws
+            .push(json!({ "label": label, "bytes": hex(&bytes) }));
+        bytes
+    }
+
+    /// Queues the draws of a new sender chain (§9.3): chain id, chain key,
+    /// signing key seed.
+    fn chain(&mut self, who: &str) -> (u32, Vec<u8>, Vec<u8>) {
+        let id = self.draw(&format!("{who} chain id"), 4);
+        let ck = self.draw(&format!("{who} chain key"), 32);
+        let seed = self.draw(&format!("{who} signing key seed"), 32);
+        (u32::from_be_bytes(id.try_into().unwrap()), ck, seed)
+    }
+
+    /// The draws recorded since the last call.
+    fn take(&mut self) -> Vec<Value> {
+        assert!(self.rng.queue.is_empty(), "scripted draws left over");
+        std::mem::take(&mut self.draws)
+    }
+}
+
 /// The trust store's proof for `key` (trust on first use, as in a test).
 fn verified(key: &IdentityKey) -> VerifiedIdentity {
     TrustStore::new(TrustPolicy::TrustOnFirstUse)
@@ -48,60 +126,81 @@ fn verified(key: &IdentityKey) -> VerifiedIdentity {
         .unwrap()
 }
 
+fn seed32(b: Vec<u8>) -> [u8; 32] {
+    b.try_into().unwrap()
+}
+
 fn generate() -> Value {
-    let mut rng = ChaCha20Rng::seed_from_u64(0x67_726f_7570);
-    let mut coordinator_seed = [0u8; 32];
-    rng.fill_bytes(&mut coordinator_seed);
-    let mut member_seed = [0u8; 32];
-    rng.fill_bytes(&mut member_seed);
-    let coordinator = IdentityKeyPair::from_seed_bytes(coordinator_seed);
-    let member = IdentityKeyPair::from_seed_bytes(member_seed);
-    let group_id = GroupId::random(&mut rng);
+    let mut s = Script::default();
+    let coordinator_seed = seed32(s.draw("coordinator identity seed", 32));
+    let member_seed = seed32(s.draw("member identity seed", 32));
+    let coordinator = IdentityKeyPair::generate(&mut s.rng);
+    let member = IdentityKeyPair::generate(&mut s.rng);
+    assert_eq!(
+        coordinator.public(),
+        IdentityKeyPair::from_seed_bytes(coordinator_seed).public()
+    );
+    assert_eq!(
+        member.public(),
+        IdentityKeyPair::from_seed_bytes(member_seed).public()
+    );
+    s.draw("group id", 16);
+    let group_id = GroupId::random(&mut s.rng);
     let roster = Roster::create(&coordinator, group_id, &[member.public().clone()]).unwrap();
 
     // `join` draws: chain id (4), chain key (32), signing key seed (32).
-    let mut peek = rng.clone();
-    let mut chain_id = [0u8; 4];
-    let mut chain_key = [0u8; 32];
-    let mut signing_seed = [0u8; 32];
-    peek.fill_bytes(&mut chain_id);
-    peek.fill_bytes(&mut chain_key);
-    peek.fill_bytes(&mut signing_seed);
+    let (chain_id, chain_key, signing_seed) = s.chain("coordinator");
     let (mut sender, plan) =
-        GroupSession::join_as_coordinator(&mut rng, &coordinator, roster.clone()).unwrap();
+        GroupSession::join_as_coordinator(&mut s.rng, &coordinator, roster.clone()).unwrap();
+    s.chain("member");
     let verified_coordinator = verified(coordinator.public());
     let (mut receiver, _) =
-        GroupSession::join(&mut rng, &member, roster.clone(), &verified_coordinator).unwrap();
+        GroupSession::join(&mut s.rng, &member, roster.clone(), &verified_coordinator).unwrap();
+    let setup_draws = s.take();
     receiver
         .process_distribution(&verified_coordinator, plan.message.as_bytes())
         .unwrap();
 
     let mut messages = Vec::new();
-    let mut ck = chain_key;
-    for (i, body) in [
-        &b"Major incident declared: ED to divert"[..],
-        b"Trauma team to resus 2",
+    let mut ck: [u8; 32] = chain_key.clone().try_into().unwrap();
+    // The second message carries both payload flags (patient data, expiry).
+    for (i, (body, flags, expires_at)) in [
+        (&b"Major incident declared: ED to divert"[..], 0u8, 0u64),
+        (
+            b"Trauma team to resus 2: bed 4 obs due 14:00",
+            3,
+            1_700_086_400,
+        ),
     ]
-    .iter()
+    .into_iter()
     .enumerate()
     {
         // `encrypt` draws: nonce (24), message id (16).
-        let mut peek = rng.clone();
-        let mut nonce = [0u8; 24];
-        peek.fill_bytes(&mut nonce);
+        let name = format!("message {}", i + 1);
+        let nonce = s.draw(&format!("{name} nonce"), 24);
+        s.draw(&format!("{name} message id"), 16);
         let sent_at = 1_700_000_000 + i as u64;
-        let m = sender
-            .encrypt(&mut rng, OutgoingMessage::new(body, sent_at))
-            .unwrap();
-        let got = receiver.decrypt(&m.bytes, sent_at).unwrap();
-        assert_eq!(got.message.body.expose(), *body);
+        let mut out = OutgoingMessage::new(body, sent_at).contains_patient_data(flags & 1 == 1);
+        if flags & 2 == 2 {
+            out = out.expires_at(expires_at);
+        }
+        let m = sender.encrypt(&mut s.rng, out).unwrap();
+        let received_at = sent_at + 5;
+        let got = receiver.decrypt(&m.bytes, received_at).unwrap();
+        assert_eq!(got.message.body.expose(), body);
+        assert_eq!(got.message.info.contains_patient_data, flags & 1 == 1);
         messages.push(json!({
+            "name": name,
+            "draws": s.take(),
             "counter": i,
             "chain_key": hex(&ck),
             "message_key": hex(&hmac(&ck, 1)),
             "nonce": hex(&nonce),
             "message_id": hex(&m.id.0),
             "sent_at": sent_at,
+            "payload_flags": flags,
+            "expires_at": expires_at,
+            "received_at": received_at,
             "body": String::from_utf8(body.to_vec()).unwrap(),
             "bytes": hex(&m.bytes),
         }));
@@ -109,14 +208,9 @@ fn generate() -> Value {
     }
     // A rotation after the messages: `rotate` draws a new chain as `join`
     // did, at generation 1.
-    let mut peek = rng.clone();
-    let mut rotated_chain_id = [0u8; 4];
-    let mut rotated_chain_key = [0u8; 32];
-    let mut rotated_signing_seed = [0u8; 32];
-    peek.fill_bytes(&mut rotated_chain_id);
-    peek.fill_bytes(&mut rotated_chain_key);
-    peek.fill_bytes(&mut rotated_signing_seed);
-    let rotation = sender.rotate(&mut rng).unwrap();
+    let (rotated_chain_id, rotated_chain_key, rotated_signing_seed) = s.chain("rotation");
+    let rotation = sender.rotate(&mut s.rng).unwrap();
+    let rotation_draws = s.take();
     receiver
         .process_distribution(&verified_coordinator, rotation.message.as_bytes())
         .unwrap();
@@ -133,34 +227,37 @@ fn generate() -> Value {
     other_group[2] ^= 1;
     let mut other_version = first.clone();
     other_version[25] ^= 1;
+    let fail = |case: &str, note: &str, bytes: &[u8], error: Error, name: &str, by: &str| json!({"case": case, "note": note, "bytes": hex(bytes), "error": error.to_string(), "error_name": name, "checked_by": by});
     json!({
-        "description": "bleep v1 group: roster, safety number, distribution (format version 2) and group messages (docs/PROTOCOL.md §9). Generated by tests/group_vectors.rs.",
+        "description": "bleep group: roster, safety number, distribution (format version 2) and group messages (docs/PROTOCOL.md §9). Generated by tests/group_vectors.rs. Random draws are listed in order with their labels (SHA-256 of 'bleep test vector: ' || label, truncated); replaying them reproduces every output byte.",
+        "setup_draws": setup_draws,
         "coordinator_identity_seed": hex(&coordinator_seed),
         "member_identity_seed": hex(&member_seed),
         "group_id": hex(&group_id.0),
         "roster": hex(&roster.to_bytes()),
         "roster_safety_number": roster.safety_number().to_string(),
-        "sender_chain_id": u32::from_be_bytes(chain_id),
+        "sender_chain_id": chain_id,
         "sender_chain_key": hex(&chain_key),
         "sender_signing_key_seed": hex(&signing_seed),
         "distribution": hex(plan.message.as_bytes()),
         "messages": messages,
         "rotation": {
+            "draws": rotation_draws,
             "generation": 1,
-            "chain_id": u32::from_be_bytes(rotated_chain_id),
+            "chain_id": rotated_chain_id,
             "chain_key": hex(&rotated_chain_key),
             "signing_key_seed": hex(&rotated_signing_seed),
             "distribution": hex(rotation.message.as_bytes()),
         },
         "fail_distribution": [
-            {"case": "fail_stale_generation", "note": "delivered after the rotation's distribution", "bytes": hex(first_distribution), "error": Error::from(GroupError::StaleDistribution).to_string()},
-            {"case": "fail_version_1", "note": "the first distribution in the version 1 layout (no generation)", "bytes": hex(&distribution_v1), "error": Error::from(DecodeError::UnknownVersion).to_string()},
+            fail("fail_stale_generation", "the first distribution, delivered after the rotation's", first_distribution, GroupError::StaleDistribution.into(), "GroupError::StaleDistribution", CHECKED_BY_DISTRIBUTION),
+            fail("fail_version_1", "the first distribution in the version 1 layout (no generation)", &distribution_v1, DecodeError::UnknownVersion.into(), "DecodeError::UnknownVersion", CHECKED_BY_DISTRIBUTION),
         ],
         "fail": [
-            {"case": "fail_bad_signature", "bytes": hex(&bad_sig), "error": Error::from(CryptoError::BadSignature).to_string()},
-            {"case": "fail_other_group", "bytes": hex(&other_group), "error": Error::from(GroupError::WrongGroup).to_string()},
-            {"case": "fail_other_roster_version", "bytes": hex(&other_version), "error": Error::from(GroupError::StaleRoster).to_string()},
-            {"case": "fail_truncated", "bytes": hex(&first[..first.len() - 1]), "error": Error::from(DecodeError::InvalidLength).to_string()},
+            fail("fail_bad_signature", "message 1 with the last signature byte flipped", &bad_sig, CryptoError::BadSignature.into(), "CryptoError::BadSignature", CHECKED_BY_MESSAGE),
+            fail("fail_other_group", "message 1 with the first group id byte flipped", &other_group, GroupError::WrongGroup.into(), "GroupError::WrongGroup", CHECKED_BY_MESSAGE),
+            fail("fail_other_roster_version", "message 1 bound to roster version 0", &other_version, GroupError::StaleRoster.into(), "GroupError::StaleRoster", CHECKED_BY_MESSAGE),
+            fail("fail_truncated", "message 1 without its last byte", &first[..first.len() - 1], DecodeError::InvalidLength.into(), "DecodeError::InvalidLength", CHECKED_BY_MESSAGE),
         ],
     })
 }
@@ -186,6 +283,42 @@ fn group_vectors_match() {
 fn group_vectors_follow_the_specification() {
     let v: Value = serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap();
     let s = |k: &str| unhex(v[k].as_str().unwrap());
+    // Every draw follows the rule; the named values are the draws.
+    let mut all_draws: Vec<&Value> = v["setup_draws"].as_array().unwrap().iter().collect();
+    for m in v["messages"].as_array().unwrap() {
+        all_draws.extend(m["draws"].as_array().unwrap());
+    }
+    all_draws.extend(v["rotation"]["draws"].as_array().unwrap());
+    let draw = |label: &str| {
+        let d = all_draws
+            .iter()
+            .find(|d| d["label"] == label)
+            .unwrap_or_else(|| panic!("no draw {label}"));
+        unhex(d["bytes"].as_str().unwrap())
+    };
+    for d in &all_draws {
+        let bytes = unhex(d["bytes"].as_str().unwrap());
+        assert_eq!(
+            bytes,
+            draw_bytes(d["label"].as_str().unwrap(), bytes.len()),
+            "{d}"
+        );
+    }
+    assert_eq!(
+        draw("coordinator identity seed"),
+        s("coordinator_identity_seed")
+    );
+    assert_eq!(draw("member identity seed"), s("member_identity_seed"));
+    assert_eq!(draw("group id"), s("group_id"));
+    assert_eq!(draw("coordinator chain key"), s("sender_chain_key"));
+    assert_eq!(
+        draw("coordinator signing key seed"),
+        s("sender_signing_key_seed")
+    );
+    assert_eq!(
+        draw("coordinator chain id"),
+        (v["sender_chain_id"].as_u64().unwrap() as u32).to_be_bytes()
+    );
     let coordinator =
         IdentityKeyPair::from_seed_bytes(s("coordinator_identity_seed").try_into().unwrap());
     let roster = Roster::from_bytes(&s("roster")).unwrap();
@@ -267,9 +400,14 @@ fn group_vectors_follow_the_specification() {
             .unwrap();
         // Padded payload: version, flags, id, sent_at, expires_at, length, body.
         let body = m["body"].as_str().unwrap().as_bytes();
+        let name = m["name"].as_str().unwrap();
+        assert_eq!(g("nonce"), draw(&format!("{name} nonce")));
+        assert_eq!(g("message_id"), draw(&format!("{name} message id")));
         assert_eq!(buf[0], 1);
+        assert_eq!(u64::from(buf[1]), m["payload_flags"].as_u64().unwrap());
         assert_eq!(buf[2..18], g("message_id"));
         assert_eq!(buf[18..26], m["sent_at"].as_u64().unwrap().to_be_bytes());
+        assert_eq!(buf[26..34], m["expires_at"].as_u64().unwrap().to_be_bytes());
         assert_eq!(buf[34..38], (body.len() as u32).to_be_bytes());
         assert_eq!(&buf[38..38 + body.len()], body);
         assert!(buf[38 + body.len()..].iter().all(|b| *b == 0));
@@ -277,15 +415,28 @@ fn group_vectors_follow_the_specification() {
 
     // Negative cases through a member's session.
     let member = IdentityKeyPair::from_seed_bytes(s("member_identity_seed").try_into().unwrap());
-    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    // The member's own chain, from its recorded setup draws.
+    let mut rng = ScriptedRng::default();
+    for label in [
+        "member chain id",
+        "member chain key",
+        "member signing key seed",
+    ] {
+        rng.queue.extend(draw(label));
+    }
     let from = verified(coordinator.public());
     let (mut rx, _) = GroupSession::join(&mut rng, &member, roster, &from).unwrap();
+    assert!(rng.queue.is_empty());
     rx.process_distribution(&from, &d).unwrap();
+    let fresh = rx.state_digest();
     for f in v["fail"].as_array().unwrap() {
         let err = rx
             .decrypt(&unhex(f["bytes"].as_str().unwrap()), 0)
             .unwrap_err();
         assert_eq!(err.to_string(), f["error"], "{}", f["case"]);
+        assert_names(&err, &f["error_name"]);
+        assert_eq!(f["checked_by"], CHECKED_BY_MESSAGE);
+        assert_eq!(fresh, rx.state_digest());
     }
     let first = unhex(v["messages"][0]["bytes"].as_str().unwrap());
     assert!(rx.decrypt(&first, 0).is_ok());
@@ -298,6 +449,15 @@ fn group_vectors_follow_the_specification() {
             .process_distribution(&from, &unhex(f["bytes"].as_str().unwrap()))
             .unwrap_err();
         assert_eq!(err.to_string(), f["error"], "{}", f["case"]);
+        assert_names(&err, &f["error_name"]);
+        assert_eq!(f["checked_by"], CHECKED_BY_DISTRIBUTION);
         assert_eq!(installed, rx.state_digest());
     }
+}
+
+/// `name` (`Enum::Variant`) is the error's name in the error enums.
+fn assert_names(err: &Error, name: &Value) {
+    let (category, variant) = name.as_str().unwrap().split_once("::").unwrap();
+    let category = category.strip_suffix("Error").unwrap();
+    assert_eq!(format!("{err:?}"), format!("{category}({variant})"));
 }

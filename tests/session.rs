@@ -298,6 +298,10 @@ fn forward_secrecy_used_keys_are_gone() {
     }
 }
 
+/// §5 rule (4): Bob's first chain is a new ratchet key for Alice, so the
+/// first message she reads from it is held to the bound by its own `n`: a
+/// new key with `n > MAX_SKIP_PER_CHAIN` is `TooManySkipped` and no DH
+/// step is taken (the state is unchanged).
 #[test]
 fn skip_limit_per_chain_at_and_past_the_bound() {
     let mut p = pair(12);
@@ -323,6 +327,32 @@ fn skip_limit_per_chain_at_and_past_the_bound() {
         .decrypt(proof(&p.alice), &envs[MAX_SKIP_PER_CHAIN as usize + 1], 0)
         .unwrap();
     p.alice.decrypt(proof(&p.alice), &envs[0], 0).unwrap();
+}
+
+/// §5 rule (2): within the current receiving chain the gap is counted from
+/// the chain's counter.
+#[test]
+fn skip_limit_within_the_current_chain() {
+    let mut p = pair(14);
+    let mut envs = Vec::new();
+    for _ in 0..=MAX_SKIP_PER_CHAIN + 2 {
+        envs.push(send(&mut p.rng, &mut p.bob, b"x"));
+    }
+    p.alice.decrypt(proof(&p.alice), &envs[0], 0).unwrap();
+    // The chain counter is 1: index MAX+2 would skip MAX+1 keys.
+    let before = p.alice.state_digest();
+    assert_eq!(
+        p.alice
+            .decrypt(proof(&p.alice), &envs[MAX_SKIP_PER_CHAIN as usize + 2], 0)
+            .unwrap_err(),
+        Error::Limit(LimitError::TooManySkipped)
+    );
+    assert_eq!(p.alice.state_digest(), before);
+    // Index MAX+1 skips exactly MAX keys: accepted.
+    p.alice
+        .decrypt(proof(&p.alice), &envs[MAX_SKIP_PER_CHAIN as usize + 1], 0)
+        .unwrap();
+    assert_eq!(p.alice.skipped_key_count(), MAX_SKIP_PER_CHAIN as usize);
 }
 
 #[test]
