@@ -5,7 +5,8 @@
 //! The test re-runs its own binary as a child (`--exact` this test, with
 //! [`CHILD_DIR`] set). The child opens three devices (Dr Okafor's phone;
 //! Nurse Patel's phone and desktop) on SQLite files in one directory and
-//! loops: send a text, deliver a queued envelope, erase or file a message.
+//! loops: send a text, deliver a queued envelope, send a read receipt,
+//! erase or file a message.
 //! The transport is a durable queue on disk: one file per envelope, named
 //! `{from}-{to}-{id}`, written to a temporary name, synced and renamed, and
 //! removed only after `receive` returned and the replies were queued. The
@@ -29,9 +30,9 @@
 //!    message unlogged but in the vault (the app shows it from there), and
 //!    its envelope still queued: redelivered, it must be `Duplicate`.
 //! 2. *Nothing committed is lost.* Every message `shown` to a receiver, or
-//!    reported `delivered` to its sender (the receipt is made from the
-//!    committed vault entry), is still in the receiver's vault at the end,
-//!    unless the app erased it (`erase` is logged before the call).
+//!    reported `delivered` or read to its sender (a receipt is made from
+//!    the committed vault entry), is still in the receiver's vault at the
+//!    end, unless the app erased it (`erase` is logged before the call).
 //! 3. *Nothing lost, nothing lost silently.* Every `sent` message is, at
 //!    the end, in the receiver's vault or erased by the app. The one
 //!    exception is a kill between `send` returning and its envelope
@@ -320,7 +321,8 @@ impl App {
                 lines += &format!("shown {to} {}\n", hex(&MessageId(id)));
             }
             Event::Duplicate { .. } => {}
-            Event::Delivered { ids, .. } => {
+            // A read receipt also says the message was stored.
+            Event::Delivered { ids, .. } | Event::Read { ids, .. } => {
                 for i in ids {
                     lines += &format!("delivered {to} {}\n", hex(i));
                 }
@@ -358,6 +360,25 @@ impl App {
         }
     }
 
+    /// Sends a read receipt for one held message of device `d`, if any.
+    fn read_one(&mut self, d: usize) {
+        let held = self.devices[d].awaiting_filing(now());
+        if held.is_empty() {
+            return;
+        }
+        let m = held[below(&mut self.rng, held.len())].message;
+        let from = (0..3)
+            .find(|&i| m.is_from(self.devices[i].identity_key()))
+            .unwrap();
+        let to = addr(NAMES[from].0, NAMES[from].1);
+        let sent = self.devices[d]
+            .send_to_device(&mut self.rng, &to, Outgoing::read(vec![m.id()]), now())
+            .unwrap();
+        for e in &sent.envelopes {
+            self.queue.put(d, from, &e.id, &e.envelope);
+        }
+    }
+
     /// One random step of the app.
     fn step(&mut self) {
         match below(&mut self.rng, 20) {
@@ -365,12 +386,16 @@ impl App {
                 let i = below(&mut self.rng, 3);
                 self.send(i);
             }
-            7..=17 => {
+            7..=16 => {
                 let q = self.queue.list();
                 if !q.is_empty() {
                     let (f, t, id, p) = q[below(&mut self.rng, q.len())].clone();
                     self.deliver(f, t, id, &p);
                 }
+            }
+            17 => {
+                let d = below(&mut self.rng, 3);
+                self.read_one(d);
             }
             _ => {
                 let d = below(&mut self.rng, 3);
