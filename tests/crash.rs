@@ -8,8 +8,9 @@
 //! loops: send a text, deliver a queued envelope, send a read receipt,
 //! erase or file a message.
 //! The transport is a durable queue on disk: one file per envelope, named
-//! `{from}-{to}-{id}`, written to a temporary name, synced and renamed, and
-//! removed only after `receive` returned and the replies were queued. The
+//! `{queued at}-{from}-{to}-{id}`, written to a temporary name, synced and
+//! renamed, and removed only after `receive` returned and the replies were
+//! queued; it delivers any of the [`REORDER`] oldest. The
 //! child appends what the app did to `log` (synced lines): `sent` after
 //! `send` returned and before its envelopes are queued, `queued` after;
 //! `shown` and `delivered` after `receive` returned; `erase` before erasing
@@ -89,6 +90,9 @@ const KILLS: u32 = 20;
 /// A child that was not killed stops by itself after this long.
 const CHILD_MAX: Duration = Duration::from_secs(20);
 
+/// The transport delivers any of this many oldest envelopes.
+const REORDER: usize = 6;
+
 const NAMES: [(&str, u32); 3] = [("okafor", 1), ("patel", 1), ("patel", 2)];
 
 type Dev = Device<SqliteStore>;
@@ -165,7 +169,13 @@ struct Queue(PathBuf);
 
 impl Queue {
     fn put(&self, from: usize, to: usize, id: &MessageId, envelope: &[u8]) {
-        let name = format!("{from}-{to}-{}", hex(id));
+        // Named by when it was queued, so the transport can keep its
+        // reordering bounded.
+        let at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let name = format!("{at:020}-{from}-{to}-{}", hex(id));
         let tmp = self.0.join(format!("{name}.tmp"));
         let mut f = File::create(&tmp).unwrap();
         f.write_all(envelope).unwrap();
@@ -174,7 +184,7 @@ impl Queue {
         sync_dir(&self.0);
     }
 
-    /// Queued envelopes, by name: (from, to, id, path).
+    /// Queued envelopes, oldest first: (from, to, id, path).
     fn list(&self) -> Vec<(usize, usize, [u8; 16], PathBuf)> {
         let mut out: Vec<_> = fs::read_dir(&self.0)
             .unwrap()
@@ -184,9 +194,9 @@ impl Queue {
                 let name = p.file_name().unwrap().to_str().unwrap().to_owned();
                 let parts: Vec<&str> = name.split('-').collect();
                 (
-                    parts[0].parse().unwrap(),
                     parts[1].parse().unwrap(),
-                    unhex(parts[2]),
+                    parts[2].parse().unwrap(),
+                    unhex(parts[3]),
                     p,
                 )
             })
@@ -382,14 +392,18 @@ impl App {
     /// One random step of the app.
     fn step(&mut self) {
         match below(&mut self.rng, 20) {
-            0..=6 => {
+            0..=3 => {
                 let i = below(&mut self.rng, 3);
                 self.send(i);
             }
-            7..=16 => {
+            4..=16 => {
+                // Any of the oldest few: reordered, but never held back
+                // for long (a session keeps the keys of a bounded number
+                // of old chains; an envelope older than that is refused).
                 let q = self.queue.list();
                 if !q.is_empty() {
-                    let (f, t, id, p) = q[below(&mut self.rng, q.len())].clone();
+                    let k = below(&mut self.rng, q.len().min(REORDER));
+                    let (f, t, id, p) = q[k].clone();
                     self.deliver(f, t, id, &p);
                 }
             }
