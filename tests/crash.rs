@@ -398,8 +398,10 @@ impl App {
             }
             4..=16 => {
                 // Any of the oldest few: reordered, but never held back
-                // for long (a session keeps the keys of a bounded number
-                // of old chains; an envelope older than that is refused).
+                // for long. A copy delivered again after its session has
+                // retired the chain is not recognised as a duplicate
+                // (tests/late_duplicate.rs, a known limit): with uniform
+                // picks over the whole queue, 150 kills found it.
                 let q = self.queue.list();
                 if !q.is_empty() {
                     let k = below(&mut self.rng, q.len().min(REORDER));
