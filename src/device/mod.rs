@@ -282,8 +282,10 @@ pub enum Event {
         from: DeviceAddress,
     },
     /// No session this device holds can decrypt the message: one side
-    /// lost or rolled back its state. Tell the clinician a message from
-    /// this device could not be read.
+    /// lost or rolled back its state, or it is a first message naming a
+    /// prekey this device no longer holds (the reset tells the sender:
+    /// [`Event::PreKeyRefused`]). Tell the clinician a message from this
+    /// device could not be read.
     Undecryptable {
         /// The sending device.
         from: DeviceAddress,
