@@ -163,6 +163,7 @@ impl World {
                 *self.shown.entry((to, body)).or_default() += 1;
             }
             Event::SessionReset { may_be_unread, .. }
+            | Event::PreKeyRefused { may_be_unread, .. }
             | Event::Undecryptable { may_be_unread, .. } => {
                 for id in may_be_unread {
                     self.told.insert((to, id.0));

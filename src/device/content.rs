@@ -26,6 +26,9 @@ const TYPE_SESSION_RESET: u8 = 0x05;
 const TYPE_GROUP_ROSTER: u8 = 0x06;
 const TYPE_SENDER_KEY: u8 = 0x07;
 
+const REASON_UNDECRYPTABLE: u8 = 0x01;
+const REASON_PREKEY_REFUSED: u8 = 0x02;
+
 /// Why a session reset was sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -33,6 +36,10 @@ pub enum ResetReason {
     /// A message from the peer could not be decrypted (the peer, or this
     /// device, lost or rolled back its state).
     Undecryptable,
+    /// The peer's prekey message named a prekey this device no longer
+    /// holds (a one-time prekey already used or unknown, or a signed
+    /// prekey no longer kept): its first messages were not read.
+    PreKeyRefused,
     /// A reason from a newer version (its byte).
     Other(u8),
 }
@@ -40,7 +47,8 @@ pub enum ResetReason {
 impl ResetReason {
     fn byte(self) -> u8 {
         match self {
-            ResetReason::Undecryptable => 1,
+            ResetReason::Undecryptable => REASON_UNDECRYPTABLE,
+            ResetReason::PreKeyRefused => REASON_PREKEY_REFUSED,
             ResetReason::Other(b) => b,
         }
     }
@@ -122,7 +130,8 @@ impl<'a> Content<'a> {
             TYPE_FILED => Content::Filed(read_ids(&mut r)?),
             TYPE_SESSION_RESET => {
                 let reason = match r.u8()? {
-                    1 => ResetReason::Undecryptable,
+                    REASON_UNDECRYPTABLE => ResetReason::Undecryptable,
+                    REASON_PREKEY_REFUSED => ResetReason::PreKeyRefused,
                     0 => return Err(DecodeError::NonCanonical.into()),
                     b => ResetReason::Other(b),
                 };
@@ -222,6 +231,7 @@ mod tests {
             Content::Read(ids.clone()),
             Content::Filed(vec![MessageId([9; 16])]),
             Content::SessionReset(ResetReason::Undecryptable),
+            Content::SessionReset(ResetReason::PreKeyRefused),
             Content::SessionReset(ResetReason::Other(7)),
             Content::GroupRoster(b"roster"),
             Content::SenderKeyDistribution(b"key"),
@@ -250,6 +260,13 @@ mod tests {
                 .unwrap()
                 .as_slice(),
             &[1, 5, 1]
+        );
+        assert_eq!(
+            Content::SessionReset(ResetReason::PreKeyRefused)
+                .to_bytes()
+                .unwrap()
+                .as_slice(),
+            &[1, 5, 2]
         );
     }
 

@@ -169,6 +169,9 @@ pub enum ResetStatus {
     RateLimited,
     /// No bundle is held for the device: fetch one from the server and
     /// call [`Device::add_peer_device`]; the next send starts a session.
+    /// Nothing was committed: given the same envelope again once the
+    /// bundle is added, [`Device::receive`] starts the reset, so the
+    /// sender learns its message was not read.
     NeedBundle,
     /// The bundle's identity is not accepted by the trust policy now.
     Untrusted(TrustError),
@@ -221,6 +224,17 @@ pub enum Event {
         /// Messages sent to it without a delivery receipt.
         may_be_unread: Vec<MessageId>,
     },
+    /// The peer refused the prekey our first message(s) used (a one-time
+    /// prekey already used by another initiator or unknown, or a signed
+    /// prekey it no longer keeps) and started a new session, now current:
+    /// the messages listed were not read (the first ones certainly not);
+    /// send them again, they go on the new session.
+    PreKeyRefused {
+        /// The peer device.
+        from: DeviceAddress,
+        /// Messages sent to it without a delivery receipt.
+        may_be_unread: Vec<MessageId>,
+    },
     /// A group roster (for the group layer).
     GroupRoster {
         /// The sending device.
@@ -268,8 +282,10 @@ pub enum Event {
         from: DeviceAddress,
     },
     /// No session this device holds can decrypt the message: one side
-    /// lost or rolled back its state. Tell the clinician a message from
-    /// this device could not be read.
+    /// lost or rolled back its state, or it is a first message naming a
+    /// prekey this device no longer holds (the reset tells the sender:
+    /// [`Event::PreKeyRefused`]). Tell the clinician a message from this
+    /// device could not be read.
     Undecryptable {
         /// The sending device.
         from: DeviceAddress,
@@ -929,7 +945,7 @@ impl<S: Store> Device<S> {
                 .map(|s| s.peer_identity().clone()),
         };
         let Some(key) = claimed else {
-            return self.undecryptable(rng, rec, now, dirty);
+            return self.undecryptable(rng, rec, now, dirty, ResetReason::Undecryptable);
         };
         match Self::check(&mut self.state.trust, &from, &key, now, dirty) {
             Ok(_) => {}
@@ -942,6 +958,7 @@ impl<S: Store> Device<S> {
             Err(e) => return Err(e),
         }
         let mut message = None;
+        let mut reason = ResetReason::Undecryptable;
         // The current session, then archived ones, newest first.
         let n = usize::from(rec.current.is_some()) + rec.archive.len();
         for i in 0..n {
@@ -987,11 +1004,14 @@ impl<S: Store> Device<S> {
                     dirty.prekeys = true;
                     // Simultaneous initiation: both sides keep the session
                     // started by the lower identity key, so they converge.
-                    let keep_ours = rec.current.as_ref().is_some_and(|c| {
-                        c.pending.is_some()
-                            && *c.peer_identity() == key
-                            && st.identity.public().to_bytes() < key.to_bytes()
-                    });
+                    // A reset is the peer saying it cannot read ours: its
+                    // session always wins.
+                    let keep_ours = !is_reset(&m)
+                        && rec.current.as_ref().is_some_and(|c| {
+                            c.pending.is_some()
+                                && *c.peer_identity() == key
+                                && st.identity.public().to_bytes() < key.to_bytes()
+                        });
                     if keep_ours {
                         rec.archive_session(session);
                     } else {
@@ -1005,8 +1025,10 @@ impl<S: Store> Device<S> {
                 // A prekey we no longer hold: the initiator must learn it
                 // (the reset below tells it) and start again.
                 Err(Error::Protocol(
-                    ProtocolError::UnknownOneTimePreKey | ProtocolError::UnknownSignedPreKey,
-                )) => {}
+                    ProtocolError::UnknownOneTimePreKey
+                    | ProtocolError::UnknownKemPreKey
+                    | ProtocolError::UnknownSignedPreKey,
+                )) => reason = ResetReason::PreKeyRefused,
                 // Tampered or forged: refused, nothing changes.
                 Err(e) => return Err(e),
             }
@@ -1017,7 +1039,7 @@ impl<S: Store> Device<S> {
                 // state. Refused, nothing changes.
                 return Err(CryptoError::DecryptFailed.into());
             }
-            return self.undecryptable(rng, rec, now, dirty);
+            return self.undecryptable(rng, rec, now, dirty, reason);
         };
         dirty.peers.insert(from.clone());
         self.handle_content(rng, rec, message, now, dirty)
@@ -1080,6 +1102,10 @@ impl<S: Store> Device<S> {
                 rec.confirm(&ids);
                 Event::Filed { from, ids }
             }
+            Content::SessionReset(ResetReason::PreKeyRefused) => Event::PreKeyRefused {
+                from,
+                may_be_unread: rec.unconfirmed.drain(..).map(|(id, _)| id).collect(),
+            },
             Content::SessionReset(_) => Event::SessionReset {
                 from,
                 may_be_unread: rec.unconfirmed.drain(..).map(|(id, _)| id).collect(),
@@ -1111,6 +1137,7 @@ impl<S: Store> Device<S> {
         rec: &mut PeerRecord,
         now: u64,
         dirty: &mut Dirty,
+        reason: ResetReason,
     ) -> Result<Received> {
         let from = rec.address.clone();
         let may_be_unread: Vec<MessageId> = rec.unconfirmed.iter().map(|(id, _)| *id).collect();
@@ -1126,10 +1153,16 @@ impl<S: Store> Device<S> {
             match Self::check(&mut st.trust, &from, &key, now, dirty) {
                 Ok(proof) => {
                     let session = handshake::initiate(rng, &st.identity, &proof, &bundle)?;
+                    // A bundle kept from `add_peer_device` may still offer
+                    // a one-time prekey: never offer it twice.
+                    rec.bundle = Some(handshake::bundle_to_keep(
+                        &PreKeyBundle::from_bytes(&bundle)?,
+                        false,
+                    )?);
                     rec.install(session);
                     rec.last_reset_at = Some(now);
                     dirty.peers.insert(from.clone());
-                    let reset = Content::SessionReset(ResetReason::Undecryptable);
+                    let reset = Content::SessionReset(reason);
                     replies.push(self.reply(rng, rec, reset, now, dirty)?);
                     rec.unconfirmed.clear();
                     ResetStatus::Started
@@ -1295,6 +1328,14 @@ impl<S: Store> Device<S> {
     }
 }
 
+/// Whether a decrypted payload is a session reset.
+fn is_reset(message: &ReceivedMessage) -> bool {
+    matches!(
+        Content::parse(message.body.expose()),
+        Ok(Content::SessionReset(_))
+    )
+}
+
 /// Whether any session held for the peer knows the envelope's sending
 /// chain (current, skipped or retired): then a failure to decrypt is
 /// tampering, not lost state.
@@ -1363,6 +1404,38 @@ mod tests {
         s.encrypt(rng, p, OutgoingMessage::new(body, NOW))
             .unwrap()
             .envelope
+    }
+
+    #[test]
+    fn a_reset_never_offers_the_kept_one_time_prekeys_again() {
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let (a, mut b) = pair(&mut rng);
+        // `b` never sent to `a`: the bundle it keeps still offers one
+        // one-time prekey of each kind.
+        let mut rec = b.state.peers.remove(a.address()).unwrap();
+        let kept = |rec: &PeerRecord| PreKeyBundle::from_bytes(rec.bundle.as_ref().unwrap());
+        assert_eq!(kept(&rec).unwrap().one_time_prekey_count(), 1);
+        assert_eq!(kept(&rec).unwrap().kem_one_time_prekey_count(), 1);
+        let mut dirty = Dirty::default();
+        let got = b
+            .undecryptable(
+                &mut rng,
+                &mut rec,
+                NOW,
+                &mut dirty,
+                ResetReason::PreKeyRefused,
+            )
+            .unwrap();
+        assert!(matches!(
+            got.event,
+            Event::Undecryptable {
+                reset: ResetStatus::Started,
+                ..
+            }
+        ));
+        // The reset used them; a later reset uses the signed prekey alone.
+        assert_eq!(kept(&rec).unwrap().one_time_prekey_count(), 0);
+        assert_eq!(kept(&rec).unwrap().kem_one_time_prekey_count(), 0);
     }
 
     #[test]
