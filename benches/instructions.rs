@@ -193,6 +193,25 @@ fn measured_floor_receive(n: usize, ct: &[u8; 1024], tag: &[u8; 16]) {
     }
 }
 
+#[inline(never)]
+fn measured_wire_floor_send(n: usize) {
+    let ck = [7u8; 32];
+    let ad = [0x5a; WIRE_AD_LEN];
+    let mut buf = [0x61; WIRE_PAYLOAD_LEN];
+    for _ in 0..n {
+        black_box(wire_floor_send(black_box(&ck), &ad, &mut buf));
+    }
+}
+
+#[inline(never)]
+fn measured_wire_floor_receive(n: usize, ct: &[u8; WIRE_PAYLOAD_LEN], tag: &[u8; 16]) {
+    let ck = [7u8; 32];
+    let ad = [0x5a; WIRE_AD_LEN];
+    for _ in 0..n {
+        black_box(wire_floor_receive(black_box(&ck), &ad, ct, tag));
+    }
+}
+
 struct Stand {
     rng: ChaCha20Rng,
     ik_a: StaticSecret,
@@ -307,7 +326,7 @@ fn measured_kem_decaps(s: &Stand, n: usize) {
     }
 }
 
-const OPS: [&str; 13] = [
+const OPS: [&str; 15] = [
     "initiate",
     "initiate_parse",
     "accept",
@@ -317,6 +336,8 @@ const OPS: [&str; 13] = [
     "floor_responder",
     "floor_send",
     "floor_receive",
+    "wire_floor_send",
+    "wire_floor_receive",
     "ed25519_verify",
     "x25519",
     "kem_from_seed",
@@ -365,6 +386,12 @@ fn run(op: &str, n: usize) {
         "floor_responder" => measured_floor_responder(&s, n),
         "floor_send" => measured_floor_send(n),
         "floor_receive" => measured_floor_receive(n, &s.sent, &s.tag),
+        "wire_floor_send" => measured_wire_floor_send(n),
+        "wire_floor_receive" => {
+            let mut ct = [0x61; WIRE_PAYLOAD_LEN];
+            let tag = wire_floor_send(&[7u8; 32], &[0x5a; WIRE_AD_LEN], &mut ct);
+            measured_wire_floor_receive(n, &ct, &tag)
+        }
         "ed25519_verify" => measured_ed25519_verify(n),
         "x25519" => measured_x25519(&s, n),
         "kem_from_seed" => measured_kem_from_seed(n),
