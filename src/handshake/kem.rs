@@ -76,6 +76,11 @@ impl KemKeyPair {
         }
     }
 
+    /// The public half, parsed (for a bundle made from this pair).
+    pub(crate) fn encapsulation_key(&self) -> &EncapsulationKey<MlKem1024> {
+        self.expanded.encapsulation_key()
+    }
+
     pub(crate) fn seed(&self) -> &[u8; KEM_SEED_LEN] {
         &self.seed
     }
@@ -99,22 +104,35 @@ fn decapsulation_key(seed: &[u8; KEM_SEED_LEN]) -> DecapsulationKey<MlKem1024> {
     dk
 }
 
-/// Checks an encapsulation key's encoding (FIPS 203 §7.2: every
-/// coefficient below q).
-pub(crate) fn check_public(public: &[u8; KEM_PUBLIC_LEN]) -> Result<()> {
+/// Parses an encapsulation key, checking its encoding (FIPS 203 §7.2:
+/// every coefficient below q). Boxed: it is 2.1 KiB and kept in a bundle.
+pub(crate) fn parse_public(
+    public: &[u8; KEM_PUBLIC_LEN],
+) -> Result<Box<EncapsulationKey<MlKem1024>>> {
     EncapsulationKey::<MlKem1024>::new(&Array::from(*public))
-        .map(|_| ())
+        .map(Box::new)
         .map_err(|_| DecodeError::InvalidKey.into())
+}
+
+/// Checks an encapsulation key's encoding.
+#[cfg(test)]
+pub(crate) fn check_public(public: &[u8; KEM_PUBLIC_LEN]) -> Result<()> {
+    parse_public(public).map(|_| ())
 }
 
 /// An ML-KEM-1024 ciphertext and the shared secret it encapsulates.
 pub(crate) type Encapsulated = (Box<[u8; KEM_CIPHERTEXT_LEN]>, Zeroizing<[u8; 32]>);
 
 /// FIPS 203 `ML-KEM.Encaps_internal(ek, m)`: the ciphertext and the shared
-/// secret `SS`.
+/// secret `SS`, for an encoded key (tests and the vector generator).
+#[cfg(test)]
 pub(crate) fn encapsulate(public: &[u8; KEM_PUBLIC_LEN], m: &[u8; 32]) -> Result<Encapsulated> {
-    let ek = EncapsulationKey::<MlKem1024>::new(&Array::from(*public))
-        .map_err(|_| DecodeError::InvalidKey)?;
+    Ok(encapsulate_to(&*parse_public(public)?, m))
+}
+
+/// [`encapsulate`] to a key already parsed (a bundle's, checked when the
+/// bundle was parsed), so the key is not decoded and hashed again.
+pub(crate) fn encapsulate_to(ek: &EncapsulationKey<MlKem1024>, m: &[u8; 32]) -> Encapsulated {
     let mut m = Array::from(*m);
     let (ct, mut k) = ek.encapsulate_deterministic(&m);
     m.zeroize();
@@ -123,7 +141,7 @@ pub(crate) fn encapsulate(public: &[u8; KEM_PUBLIC_LEN], m: &[u8; 32]) -> Result
     let mut ss = Zeroizing::new([0u8; 32]);
     ss.copy_from_slice(k.as_slice());
     k.zeroize();
-    Ok((ciphertext, ss))
+    (ciphertext, ss)
 }
 
 #[cfg(test)]
