@@ -365,6 +365,13 @@ mod tests {
         let id = IdentityKeyPair::generate(&mut rng);
         let s = PreKeyStore::new(&mut rng, &id);
         let mut b = s.bundle();
+        // The key a parsed bundle keeps for the handshake is the one its
+        // bytes encode (and the store's bundle keeps the same).
+        let parsed = PreKeyBundle::from_bytes(&b.to_bytes()).unwrap();
+        let lr = &parsed.kem.as_ref().unwrap().last_resort;
+        let kept = ml_kem::KeyExport::to_bytes(&**lr.key.as_ref().unwrap());
+        assert_eq!(kept.as_slice(), lr.public.as_slice());
+        assert_eq!(parsed, b);
         let kem = b.kem.as_mut().unwrap();
         // The same bytes signed under the signed-prekey label do not pass.
         let msg = kem_prekey_message(kem.last_resort.id, &kem.last_resort.public);
