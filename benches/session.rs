@@ -1,7 +1,9 @@
 //! 1:1 session costs, each beside the floor of the primitives it must run.
 //!
 //! Read the ratio: `session/…` over `floor/…` in the same run on the same
-//! machine. Symmetric step: 2 HMAC-SHA256 + one AEAD call on 1 KiB.
+//! machine. Symmetric step: 2 HMAC-SHA256 + one AEAD call on 1 KiB, and
+//! the wire floor: the same with XChaCha20-Poly1305 on the 1088-byte padded
+//! payload and the session's 170 bytes of associated data.
 //! Ping-pong (one DH ratchet step per message, sent and received): one
 //! X25519 key generation + 2 X25519 + 2 HKDF (root KDF) + both symmetric
 //! floors. Handshake (PQXDH, no one-time prekeys): initiator = 2 X25519
@@ -16,21 +18,18 @@
     missing_docs
 )]
 
+mod common;
+
 use bleep::*;
-use chacha20poly1305::aead::AeadInOut;
-use chacha20poly1305::{ChaCha20Poly1305, KeyInit};
+use common::*;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use hmac::{Hmac, Mac};
 use ml_kem::array::Array;
 use ml_kem::{Decapsulate, DecapsulationKey, EncapsulationKey, KeyExport, MlKem1024};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use sha2::Sha256;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use x25519_dalek::{PublicKey, StaticSecret};
-
-const BODY: [u8; 1024] = [0x61; 1024];
 
 struct Parties {
     rng: ChaCha20Rng,
@@ -83,103 +82,11 @@ fn sessions(p: &mut Parties) -> (Session, Session) {
     (a, b)
 }
 
-fn hmac_step(ck: &[u8; 32]) -> ([u8; 32], [u8; 32]) {
-    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(ck).unwrap();
-    m.update(&[1]);
-    let mk = m.finalize().into_bytes().into();
-    let mut c = <Hmac<Sha256> as KeyInit>::new_from_slice(ck).unwrap();
-    c.update(&[2]);
-    (mk, c.finalize().into_bytes().into())
-}
-
-fn floor_send(ck: &[u8; 32], buf: &mut [u8; 1024]) -> [u8; 16] {
-    let (mk, _next) = hmac_step(ck);
-    let aead = ChaCha20Poly1305::new(&mk.into());
-    aead.encrypt_inout_detached(&[0u8; 12].into(), b"", buf.as_mut_slice().into())
-        .unwrap()
-        .into()
-}
-
-fn floor_receive(ck: &[u8; 32], ct: &[u8; 1024], tag: &[u8; 16]) -> [u8; 1024] {
-    let (mk, _next) = hmac_step(ck);
-    let aead = ChaCha20Poly1305::new(&mk.into());
-    let mut buf = *ct;
-    aead.decrypt_inout_detached(
-        &[0u8; 12].into(),
-        b"",
-        buf.as_mut_slice().into(),
-        tag.into(),
-    )
-    .unwrap();
-    buf
-}
-
-fn root_kdf(rk: &[u8; 32], dh: &[u8; 32]) -> [u8; 64] {
-    let mut out = [0u8; 64];
-    hkdf::Hkdf::<Sha256>::new(Some(rk), dh)
-        .expand(b"root", &mut out)
-        .unwrap();
-    out
-}
-
 fn configured() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
         .sample_size(50)
-}
-
-/// `SK = HKDF(0^32, ikm)` to 32 bytes.
-fn sk_kdf(ikm: &[u8]) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    hkdf::Hkdf::<Sha256>::new(Some(&[0; 32]), ikm)
-        .expand(b"x3dh", &mut out)
-        .unwrap();
-    out
-}
-
-/// The X25519 and HKDF work of an X3DH initiator and its first ratchet
-/// step: 2 key generations, 4 DH, 2 HKDF.
-fn x3dh_initiator_floor(
-    rng: &mut ChaCha20Rng,
-    ik: &StaticSecret,
-    bob_ik: &PublicKey,
-    spk: &PublicKey,
-) -> [u8; 64] {
-    let ek = StaticSecret::random_from_rng(&mut *rng);
-    black_box(PublicKey::from(&ek));
-    let dh1 = ik.diffie_hellman(spk);
-    let dh2 = ek.diffie_hellman(bob_ik);
-    let dh3 = ek.diffie_hellman(spk);
-    let mut ikm = [0u8; 128];
-    ikm[32..64].copy_from_slice(dh1.as_bytes());
-    ikm[64..96].copy_from_slice(dh2.as_bytes());
-    ikm[96..].copy_from_slice(dh3.as_bytes());
-    let sk = sk_kdf(&ikm);
-    let ratchet = StaticSecret::random_from_rng(&mut *rng);
-    black_box(PublicKey::from(&ratchet));
-    let d = ratchet.diffie_hellman(spk);
-    root_kdf(&sk, d.as_bytes())
-}
-
-/// The responder's: 4 DH, 2 HKDF.
-fn x3dh_responder_floor(
-    spk: &StaticSecret,
-    ik: &StaticSecret,
-    alice_ik: &PublicKey,
-    base: &PublicKey,
-    ratchet: &PublicKey,
-) -> [u8; 64] {
-    let dh1 = spk.diffie_hellman(alice_ik);
-    let dh2 = ik.diffie_hellman(base);
-    let dh3 = spk.diffie_hellman(base);
-    let mut ikm = [0u8; 128];
-    ikm[32..64].copy_from_slice(dh1.as_bytes());
-    ikm[64..96].copy_from_slice(dh2.as_bytes());
-    ikm[96..].copy_from_slice(dh3.as_bytes());
-    let sk = sk_kdf(&ikm);
-    let d = spk.diffie_hellman(ratchet);
-    root_kdf(&sk, d.as_bytes())
 }
 
 fn handshake(c: &mut Criterion) {
@@ -348,6 +255,19 @@ fn symmetric(c: &mut Criterion) {
     let tag = floor_send(&ck, &mut ct);
     g.bench_function("floor receive (2 HMAC + open)", |bch| {
         bch.iter(|| black_box(floor_receive(black_box(&ck), &ct, &tag)))
+    });
+    let ad = [0x5a; WIRE_AD_LEN];
+    g.bench_function(
+        "wire floor send (2 HMAC + XChaCha seal of 1088 B, 170 B AD)",
+        |bch| {
+            let mut buf = [0x61; WIRE_PAYLOAD_LEN];
+            bch.iter(|| black_box(wire_floor_send(black_box(&ck), &ad, &mut buf)))
+        },
+    );
+    let mut wct = [0x61; WIRE_PAYLOAD_LEN];
+    let wtag = wire_floor_send(&ck, &ad, &mut wct);
+    g.bench_function("wire floor receive (2 HMAC + XChaCha open)", |bch| {
+        bch.iter(|| black_box(wire_floor_receive(black_box(&ck), &ad, &wct, &wtag)))
     });
     g.finish();
 }

@@ -38,6 +38,15 @@ pub const MAX_RETIRED_CHAINS: usize = 8;
 /// asking for a large allocation.
 pub const MAX_BODY_LEN: usize = 64 * 1024;
 
+/// Identity keys whose binding signature the process remembers as
+/// verified, so parsing the same identity again skips the verification
+/// (see `docs/PROTOCOL.md` §2).
+///
+/// 256 entries of 129 bytes (about 33 KiB with the set's overhead) cover
+/// the colleagues one device talks to in a shift several times over; past
+/// it the oldest is forgotten and verified again when next parsed.
+pub const MAX_VERIFIED_BINDINGS: usize = 256;
+
 /// Most one-time prekeys a published bundle may carry.
 ///
 /// Matches the batch size a server is typically given per upload.
@@ -56,9 +65,11 @@ pub const MAX_BUNDLE_KEM_ONE_TIME_PREKEYS: usize = 100;
 /// Most one-time ML-KEM prekeys a [`crate::PreKeyStore`] keeps at once.
 ///
 /// Each is kept as a 64-byte seed plus its 1568-byte public half and
-/// signature, and loading a store derives every key again from its seed
-/// (ML-KEM-1024 key generation, about 0.1 ms with `ml-kem` 0.3): 1000
-/// keys are about 1.7 MB and 0.1 s to load. One-time KEM prekeys are a
+/// signature, and, in memory, the decapsulation key expanded from the seed
+/// (4226 bytes, so a handshake need not expand it again); loading a store
+/// derives every key again from its seed (ML-KEM-1024 key generation,
+/// about 0.1 ms with `ml-kem` 0.3): 1000 keys are about 6 MB in memory
+/// and 0.1 s to load. One-time KEM prekeys are a
 /// refinement (the last-resort KEM prekey always exists), so a smaller
 /// pool than the X25519 one suffices.
 pub const MAX_STORED_KEM_ONE_TIME_PREKEYS: usize = 1000;

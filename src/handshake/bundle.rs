@@ -13,12 +13,13 @@
 //! only produce a version-1 bundle) never yields a silent downgrade.
 
 use crate::error::{DecodeError, Result};
-use crate::handshake::kem::{KEM_PUBLIC_LEN, check_public};
+use crate::handshake::kem::{KEM_PUBLIC_LEN, parse_public};
 use crate::handshake::prekey::{kem_prekey_message, signed_prekey_message};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_BUNDLE_KEM_ONE_TIME_PREKEYS, MAX_BUNDLE_ONE_TIME_PREKEYS};
 use crate::primitives::{LABEL_KEM_PREKEY, LABEL_SIGNED_PREKEY};
 use crate::wire::codec::{Reader, len_u16};
+use ml_kem::{EncapsulationKey, MlKem1024};
 use x25519_dalek::PublicKey;
 
 /// Version byte of the classical (X3DH-only) bundle encoding.
@@ -34,6 +35,9 @@ pub(crate) struct KemPreKeyPublic {
     pub(crate) id: u32,
     pub(crate) public: Box<[u8; KEM_PUBLIC_LEN]>,
     pub(crate) signature: [u8; 64],
+    /// `public` parsed, so the handshake does not decode and hash it again;
+    /// `None` if it failed the FIPS 203 check (then `verify` refuses it).
+    pub(crate) key: Option<Box<EncapsulationKey<MlKem1024>>>,
 }
 
 impl KemPreKeyPublic {
@@ -47,10 +51,15 @@ impl KemPreKeyPublic {
         let id = r.u32()?;
         let mut public = Box::new([0u8; KEM_PUBLIC_LEN]);
         public.copy_from_slice(r.take(KEM_PUBLIC_LEN)?);
+        let signature = r.array()?;
+        // Parsed now, refused (if malformed) by `verify`, after the
+        // signature, as `docs/PROTOCOL.md` §3 orders the errors.
+        let key = parse_public(&public).ok();
         Ok(KemPreKeyPublic {
             id,
             public,
-            signature: r.array()?,
+            signature,
+            key,
         })
     }
 
@@ -61,7 +70,10 @@ impl KemPreKeyPublic {
             &kem_prekey_message(self.id, &self.public),
             &self.signature,
         )?;
-        check_public(&self.public)
+        match self.key {
+            Some(_) => Ok(()),
+            None => Err(DecodeError::InvalidKey.into()),
+        }
     }
 }
 
@@ -353,6 +365,13 @@ mod tests {
         let id = IdentityKeyPair::generate(&mut rng);
         let s = PreKeyStore::new(&mut rng, &id);
         let mut b = s.bundle();
+        // The key a parsed bundle keeps for the handshake is the one its
+        // bytes encode (and the store's bundle keeps the same).
+        let parsed = PreKeyBundle::from_bytes(&b.to_bytes()).unwrap();
+        let lr = &parsed.kem.as_ref().unwrap().last_resort;
+        let kept = ml_kem::KeyExport::to_bytes(&**lr.key.as_ref().unwrap());
+        assert_eq!(kept.as_slice(), lr.public.as_slice());
+        assert_eq!(parsed, b);
         let kem = b.kem.as_mut().unwrap();
         // The same bytes signed under the signed-prekey label do not pass.
         let msg = kem_prekey_message(kem.last_resort.id, &kem.last_resort.public);

@@ -103,6 +103,7 @@ impl KemPreKey {
             id: self.id,
             public: self.pair.public.clone(),
             signature: self.signature,
+            key: Some(Box::new(self.pair.encapsulation_key().clone())),
         }
     }
 

@@ -18,7 +18,7 @@
 //! messages are refused by the prekey store's record of accepted base keys
 //! (see [`crate::PreKeyStore`]), not here. No identity hiding.
 
-use crate::error::Result;
+use crate::error::{DecodeError, Result};
 use crate::handshake::bundle::PreKeyBundle;
 use crate::handshake::kem;
 use crate::handshake::prekey::X25519KeyPair;
@@ -103,7 +103,11 @@ pub(crate) fn initiate(
             };
             let mut m = Zeroizing::new([0u8; 32]);
             rng.fill_bytes(m.as_mut_slice());
-            let (ciphertext, ss) = kem::encapsulate(&target.public, &m)?;
+            // A bundle's KEM keys were parsed and checked with it.
+            let (ciphertext, ss) = match &target.key {
+                Some(ek) => kem::encapsulate_to(ek, &m),
+                None => return Err(DecodeError::InvalidKey.into()),
+            };
             Some((
                 KemPart {
                     id: target.id,
