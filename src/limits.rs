@@ -38,15 +38,6 @@ pub const MAX_RETIRED_CHAINS: usize = 8;
 /// asking for a large allocation.
 pub const MAX_BODY_LEN: usize = 64 * 1024;
 
-/// Identity keys whose binding signature the process remembers as
-/// verified, so parsing the same identity again skips the verification
-/// (see `docs/PROTOCOL.md` §2).
-///
-/// 256 entries of 129 bytes (about 33 KiB with the set's overhead) cover
-/// the colleagues one device talks to in a shift several times over; past
-/// it the oldest is forgotten and verified again when next parsed.
-pub const MAX_VERIFIED_BINDINGS: usize = 256;
-
 /// Most one-time prekeys a published bundle may carry.
 ///
 /// Matches the batch size a server is typically given per upload.

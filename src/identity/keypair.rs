@@ -7,7 +7,6 @@
 //! the public identity, so anyone holding the public identity can check the
 //! binding; nobody has to trust a derivation they cannot see.
 
-use super::binding_memo;
 use crate::error::{CryptoError, DecodeError, Result};
 use crate::primitives::{
     LABEL_IDENTITY_BINDING, LABEL_IDENTITY_ED25519, LABEL_IDENTITY_X25519, hkdf32,
@@ -171,22 +170,14 @@ impl IdentityKey {
         let signing = VerifyingKey::from_bytes(&r.array()?).map_err(|_| DecodeError::InvalidKey)?;
         let dh = PublicKey::from(r.array::<32>()?);
         let binding = Signature::from_bytes(&r.array()?);
-        let key = IdentityKey {
+        signing
+            .verify_strict(&binding_message(dh.as_bytes()), &binding)
+            .map_err(|_| CryptoError::BadSignature)?;
+        Ok(IdentityKey {
             signing,
             dh,
             binding,
-        };
-        // A byte-identical encoding whose binding already verified strictly
-        // needs no second verification: the result is a function of these
-        // 129 bytes (see `binding_memo`). Anything else is verified here.
-        let encoding = key.to_bytes();
-        if !binding_memo::contains(&encoding) {
-            key.signing
-                .verify_strict(&binding_message(key.dh.as_bytes()), &key.binding)
-                .map_err(|_| CryptoError::BadSignature)?;
-            binding_memo::insert(&encoding);
-        }
-        Ok(key)
+        })
     }
 
     /// The Ed25519 public key bytes: the key that safety numbers and
@@ -283,58 +274,6 @@ mod tests {
             IdentityKey::from_bytes(&long).unwrap_err(),
             Error::Decode(DecodeError::TrailingBytes)
         );
-    }
-
-    #[test]
-    fn a_remembered_binding_is_still_checked_byte_for_byte() {
-        let a = IdentityKeyPair::from_seed_bytes([9; 32]);
-        let b = IdentityKeyPair::from_seed_bytes([10; 32]);
-        let bytes = a.public().to_bytes();
-        // Parsed twice: the second parse is served by the memo.
-        assert_eq!(IdentityKey::from_bytes(&bytes).unwrap(), *a.public());
-        assert_eq!(IdentityKey::from_bytes(&bytes).unwrap(), *a.public());
-        // Once remembered, every altered byte is still refused, and so is
-        // the remembered key's signature over another identity's X25519 key.
-        for i in 0..bytes.len() {
-            let mut x = bytes;
-            x[i] ^= 0x80;
-            assert!(IdentityKey::from_bytes(&x).is_err(), "byte {i}");
-        }
-        let mut swapped = bytes;
-        swapped[33..65].copy_from_slice(b.public().x25519_bytes());
-        assert_eq!(
-            IdentityKey::from_bytes(&swapped).unwrap_err(),
-            Error::Crypto(CryptoError::BadSignature)
-        );
-        // Nothing unverified was remembered: every entry verifies strictly.
-        for e in binding_memo::entries() {
-            let key = VerifyingKey::from_bytes(&e[1..33].try_into().unwrap()).unwrap();
-            let sig = Signature::from_bytes(&e[65..].try_into().unwrap());
-            let dh: [u8; 32] = e[33..65].try_into().unwrap();
-            key.verify_strict(&binding_message(&dh), &sig).unwrap();
-        }
-    }
-
-    #[test]
-    fn the_memo_is_bounded_oldest_first() {
-        use crate::limits::MAX_VERIFIED_BINDINGS;
-        let keys: Vec<_> = (0..=MAX_VERIFIED_BINDINGS)
-            .map(|i| {
-                let mut seed = [0xB5; 32];
-                seed[..8].copy_from_slice(&(i as u64).to_be_bytes());
-                IdentityKeyPair::from_seed_bytes(seed).public().to_bytes()
-            })
-            .collect();
-        for k in &keys {
-            IdentityKey::from_bytes(k).unwrap();
-        }
-        let entries = binding_memo::entries();
-        assert!(entries.len() <= MAX_VERIFIED_BINDINGS);
-        // One past the limit, the first of this run was forgotten (other
-        // tests may insert concurrently: that only evicts more).
-        assert!(!entries.contains(&keys[0]));
-        // A forgotten key is verified again, and still parses.
-        assert!(IdentityKey::from_bytes(&keys[0]).is_ok());
     }
 
     #[test]

@@ -9,7 +9,6 @@
 //! safety numbers, or an organisation's attestation.
 
 pub(crate) mod attestation;
-mod binding_memo;
 pub(crate) mod keypair;
 pub(crate) mod safety_number;
 pub(crate) mod trust;
