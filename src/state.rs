@@ -131,6 +131,13 @@ pub enum StateType {
     DevicePeer = 7,
     /// A [`crate::Device`]'s own settings: its address and schedules.
     DeviceSettings = 8,
+    /// One message held in a [`crate::Device`]'s vault: its own row.
+    DeviceVaultMessage = 9,
+    /// One handled (filed, erased or purged) message id a
+    /// [`crate::Device`] remembers to refuse a re-delivery: its own row.
+    DeviceVaultHandled = 10,
+    /// The archived sessions of one peer device of a [`crate::Device`].
+    DeviceArchive = 11,
 }
 
 impl StateType {
@@ -298,6 +305,29 @@ impl StorageKey {
     pub fn unseal_for<T: Sealable>(&self, slot: &[u8], sealed: &[u8]) -> Result<T> {
         let plain = self.unseal_bytes(T::STATE_TYPE, Some(slot), sealed)?;
         T::decode_state(&plain, Token(()))
+    }
+
+    /// Seals bytes a crate type encoded itself, for `slot`, as
+    /// [`StorageKey::seal_for`] does for a [`Sealable`] type.
+    pub(crate) fn seal_encoded_for(
+        &self,
+        rng: &mut (impl CryptoRng + ?Sized),
+        ty: StateType,
+        slot: &[u8],
+        plain: &[u8],
+    ) -> Vec<u8> {
+        self.seal_bytes(rng, ty, Some(slot), plain)
+    }
+
+    /// Opens bytes sealed by [`StorageKey::seal_encoded_for`]; the caller
+    /// decodes them.
+    pub(crate) fn unseal_encoded_for(
+        &self,
+        ty: StateType,
+        slot: &[u8],
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        self.unseal_bytes(ty, Some(slot), sealed)
     }
 
     fn seal_bytes(

@@ -10,13 +10,16 @@ use crate::wire::payload::MessageId;
 use std::collections::VecDeque;
 use zeroize::Zeroizing;
 
-const PEER_RECORD_VERSION: u8 = 1;
+/// Version 2 keeps the archived sessions in a row of their own
+/// ([`encode_archive`]); version 1 (archive inline) is refused.
+const PEER_RECORD_VERSION: u8 = 2;
+const ARCHIVE_VERSION: u8 = 1;
 const SETTINGS_VERSION: u8 = 1;
 /// Largest encoded bundle kept for a peer (one with the most one-time
 /// prekeys a bundle may carry).
 const MAX_BUNDLE_BYTES: usize = 1 + 129 + 100 + 2 + 36 * crate::limits::MAX_BUNDLE_ONE_TIME_PREKEYS;
 /// Largest encoded session: every skipped key on its own chain.
-const MAX_SESSION_BYTES: usize = 1024 + 70 * crate::limits::MAX_SKIPPED_TOTAL;
+pub(crate) const MAX_SESSION_BYTES: usize = 1024 + 70 * crate::limits::MAX_SKIPPED_TOTAL;
 
 /// What a device knows about one peer device.
 pub(crate) struct PeerRecord {
@@ -26,8 +29,11 @@ pub(crate) struct PeerRecord {
     pub(crate) bundle: Option<Vec<u8>>,
     /// The session new messages are sent on.
     pub(crate) current: Option<Session>,
-    /// Previous sessions, newest first, tried when `current` fails.
+    /// Previous sessions, newest first, tried when `current` fails. Kept
+    /// in a row of their own, written only when `archive_changed`.
     pub(crate) archive: VecDeque<Session>,
+    /// The archive changed since it was loaded or last committed.
+    pub(crate) archive_changed: bool,
     /// Sent messages without a delivery receipt yet, oldest first.
     pub(crate) unconfirmed: VecDeque<(MessageId, u64)>,
     /// When this device last started a session reset towards the peer.
@@ -41,6 +47,7 @@ impl PeerRecord {
             bundle: None,
             current: None,
             archive: VecDeque::new(),
+            archive_changed: false,
             unconfirmed: VecDeque::new(),
             last_reset_at: None,
         }
@@ -57,11 +64,13 @@ impl PeerRecord {
     pub(crate) fn archive_session(&mut self, session: Session) {
         self.archive.push_front(session);
         self.archive.truncate(MAX_ARCHIVED_SESSIONS);
+        self.archive_changed = true;
     }
 
     /// Makes archived session `i` current (it decrypted the newest message).
     pub(crate) fn promote(&mut self, i: usize) {
         if let Some(s) = self.archive.remove(i) {
+            self.archive_changed = true;
             self.install(s);
         }
     }
@@ -80,23 +89,18 @@ impl PeerRecord {
         before != self.unconfirmed.len()
     }
 
-    /// `0x01 || address || bundle flag (1) [|| len (4) || bundle] ||
-    /// current flag (1) [|| len (4) || session] || archive count (1) ||
-    /// [len (4) || session]... || unconfirmed count (2) || [id (16) ||
-    /// sent_at (8)]... || reset flag (1) [|| last reset (8)]`.
+    /// `0x02 || address || bundle flag (1) [|| len (4) || bundle] ||
+    /// current flag (1) [|| len (4) || session] || unconfirmed count (2) ||
+    /// [id (16) || sent_at (8)]... || reset flag (1) [|| last reset (8)]`.
+    /// The archive is not included ([`encode_archive`]).
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let sessions: Vec<Zeroizing<Vec<u8>>> = self
-            .current
-            .iter()
-            .chain(self.archive.iter())
-            .map(Session::encode)
-            .collect();
+        let current = self.current.as_ref().map(Session::encode);
         let len = 1
             + self.address.encoded_len()
             + 5
             + self.bundle.as_ref().map_or(0, Vec::len)
-            + 2
-            + sessions.iter().map(|s| 4 + s.len()).sum::<usize>()
+            + 5
+            + current.as_ref().map_or(0, |s| s.len())
             + 2
             + 24 * self.unconfirmed.len()
             + 9;
@@ -110,17 +114,12 @@ impl PeerRecord {
             }
             None => out.push(0),
         }
-        let mut sessions = sessions.iter();
-        match self.current.is_some().then(|| sessions.next()).flatten() {
+        match &current {
             Some(s) => {
                 out.push(1);
                 put_bytes_u32(&mut out, s);
             }
             None => out.push(0),
-        }
-        out.push(u8::try_from(self.archive.len()).unwrap_or(u8::MAX));
-        for s in sessions {
-            put_bytes_u32(&mut out, s);
         }
         out.extend_from_slice(&crate::wire::codec::len_u16(self.unconfirmed.len()));
         for (id, at) in &self.unconfirmed {
@@ -151,11 +150,6 @@ impl PeerRecord {
             true => Some(Session::decode(r.bytes_u32(MAX_SESSION_BYTES)?)?),
             false => None,
         };
-        let n = r.count_u8(MAX_ARCHIVED_SESSIONS)?;
-        let mut archive = VecDeque::with_capacity(n);
-        for _ in 0..n {
-            archive.push_back(Session::decode(r.bytes_u32(MAX_SESSION_BYTES)?)?);
-        }
         let n = r.count_u16(MAX_UNCONFIRMED_SENT, 24)?;
         let mut unconfirmed = VecDeque::with_capacity(n);
         for _ in 0..n {
@@ -170,11 +164,44 @@ impl PeerRecord {
             address,
             bundle,
             current,
-            archive,
+            archive: VecDeque::new(),
+            archive_changed: false,
             unconfirmed,
             last_reset_at,
         })
     }
+}
+
+/// `0x01 || count (1, ≤ 40) || [len (4) || session]...`: a peer record's
+/// archived sessions, newest first.
+pub(crate) fn encode_archive(archive: &VecDeque<Session>) -> Zeroizing<Vec<u8>> {
+    let sessions: Vec<Zeroizing<Vec<u8>>> = archive.iter().map(Session::encode).collect();
+    let len = 2 + sessions.iter().map(|s| 4 + s.len()).sum::<usize>();
+    let mut out = Zeroizing::new(Vec::with_capacity(len));
+    out.push(ARCHIVE_VERSION);
+    out.push(u8::try_from(sessions.len()).unwrap_or(u8::MAX));
+    for s in &sessions {
+        put_bytes_u32(&mut out, s);
+    }
+    out
+}
+
+/// Decodes [`encode_archive`] output (an empty archive has no row).
+pub(crate) fn decode_archive(bytes: &[u8]) -> Result<VecDeque<Session>> {
+    let mut r = Reader::new(bytes);
+    if r.u8()? != ARCHIVE_VERSION {
+        return Err(DecodeError::UnknownVersion.into());
+    }
+    let n = r.count_u8(MAX_ARCHIVED_SESSIONS)?;
+    if n == 0 {
+        return Err(DecodeError::NonCanonical.into());
+    }
+    let mut archive = VecDeque::with_capacity(n);
+    for _ in 0..n {
+        archive.push_back(Session::decode(r.bytes_u32(MAX_SESSION_BYTES)?)?);
+    }
+    r.finish()?;
+    Ok(archive)
 }
 
 /// The device's own settings.
