@@ -38,6 +38,8 @@ mod address;
 mod content;
 mod handshake;
 mod layout;
+#[cfg(test)]
+mod layout_tests;
 mod prekeys;
 pub(crate) mod record;
 
