@@ -138,6 +138,8 @@ pub enum StateType {
     DeviceVaultHandled = 10,
     /// The archived sessions of one peer device of a [`crate::Device`].
     DeviceArchive = 11,
+    /// The bundle a [`crate::Device`] keeps for one peer device.
+    DeviceBundle = 12,
 }
 
 impl StateType {

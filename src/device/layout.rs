@@ -12,8 +12,12 @@ use crate::retention::{MessageRef, MessageVault};
 use crate::state::{StateType, StorageKey};
 use crate::store::{Change, ChangeSet, Row, Store};
 use crate::wire::codec::Reader;
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
 use rand_core::CryptoRng;
+use sha2::Sha256;
 use std::collections::BTreeMap;
+use zeroize::Zeroizing;
 
 /// One held vault message: `msg/` and 32 hex digits of a keyed hash of its
 /// [`MessageRef`].
@@ -22,7 +26,9 @@ pub(super) const MESSAGE_PREFIX: &[u8] = b"msg/";
 pub(super) const HANDLED_PREFIX: &[u8] = b"done/";
 /// A peer's archived sessions: `arch/` and the hex digits of its peer row.
 pub(super) const ARCHIVE_PREFIX: &[u8] = b"arch/";
-/// HKDF info of the keyed hash that names a vault message's row.
+/// The bundle kept for a peer: `bndl/` and the hex digits of its peer row.
+pub(super) const BUNDLE_PREFIX: &[u8] = b"bndl/";
+/// HKDF info of the key that names vault message rows.
 const LABEL_MESSAGE_INDEX: &[u8] = b"bleep v1 store message index";
 
 // A purge handles at most every held message in one call; the handled ids
@@ -42,10 +48,31 @@ pub(super) fn hex_row(prefix: &[u8], bytes: &[u8]) -> Vec<u8> {
     row
 }
 
-/// The row of a held vault message.
-pub(super) fn message_row(key: &StorageKey, id: &MessageRef) -> Vec<u8> {
-    let h = crate::primitives::hkdf32(key.expose(), &id.to_bytes(), LABEL_MESSAGE_INDEX);
-    hex_row(MESSAGE_PREFIX, h.get(..16).unwrap_or_default())
+/// The key that names vault message rows, `HKDF-SHA256(salt = storage
+/// key, ikm = "", info = "bleep v1 store message index")`: a row name is
+/// then one HMAC, not a key derivation per message.
+pub(super) struct MessageIndex(Zeroizing<[u8; 64]>);
+
+impl MessageIndex {
+    pub(super) fn new(key: &StorageKey) -> Self {
+        let k = crate::primitives::hkdf32(key.expose(), &[], LABEL_MESSAGE_INDEX);
+        // Zero-padded to HMAC's block size: the same MAC as keying with the
+        // 32 bytes, and keying cannot fail.
+        let mut block = Zeroizing::new([0u8; 64]);
+        if let Some(head) = block.get_mut(..32) {
+            head.copy_from_slice(&*k);
+        }
+        MessageIndex(block)
+    }
+
+    /// The row of a held vault message: `msg/` and the first 16 bytes of
+    /// `HMAC-SHA256(index key, sender Ed25519 key || id)`, in hex.
+    pub(super) fn row(&self, id: &MessageRef) -> Vec<u8> {
+        let mut m = <Hmac<Sha256> as KeyInit>::new((&*self.0).into());
+        m.update(&id.to_bytes());
+        let h = m.finalize().into_bytes();
+        hex_row(MESSAGE_PREFIX, h.get(..16).unwrap_or_default())
+    }
 }
 
 /// The row of handled id number `n`.
@@ -71,14 +98,21 @@ fn handled_number(row: &[u8]) -> Option<u64> {
     Some(n)
 }
 
-/// The archive row that goes with `peer_row`.
-pub(super) fn archive_row(peer_row: &[u8]) -> Vec<u8> {
+/// The side row (`prefix`: archive or bundle) that goes with `peer_row`.
+fn side_row(prefix: &[u8], peer_row: &[u8]) -> Vec<u8> {
     let hash = peer_row
         .strip_prefix(super::PEER_PREFIX)
         .unwrap_or(peer_row);
-    let mut row = ARCHIVE_PREFIX.to_vec();
+    let mut row = prefix.to_vec();
     row.extend_from_slice(hash);
     row
+}
+
+/// Deletes a peer's record and its side rows.
+pub(super) fn delete_peer(cs: &mut ChangeSet, peer_row: Vec<u8>) {
+    cs.delete(side_row(ARCHIVE_PREFIX, &peer_row));
+    cs.delete(side_row(BUNDLE_PREFIX, &peer_row));
+    cs.delete(peer_row);
 }
 
 /// Adds to `cs` the vault rows changed since `saved` handled ids were
@@ -88,6 +122,7 @@ pub(super) fn archive_row(peer_row: &[u8]) -> Vec<u8> {
 /// count now committed.
 pub(super) fn put_vault(
     key: &StorageKey,
+    index: &MessageIndex,
     rng: &mut (impl CryptoRng + ?Sized),
     cs: &mut ChangeSet,
     vault: &MessageVault,
@@ -96,14 +131,14 @@ pub(super) fn put_vault(
 ) -> u64 {
     for id in stored {
         if let Some(plain) = vault.encode_message(id) {
-            let row = message_row(key, id);
+            let row = index.row(id);
             let sealed = key.seal_encoded_for(rng, StateType::DeviceVaultMessage, &row, &plain);
             cs.put(row, sealed);
         }
     }
     let total = vault.handled_total();
     for (n, id) in vault.handled_since(saved) {
-        cs.delete(message_row(key, id));
+        cs.delete(index.row(id));
         let row = handled_row(n);
         let sealed = key.seal_encoded_for(rng, StateType::DeviceVaultHandled, &row, &id.to_bytes());
         cs.put(row, sealed);
@@ -117,7 +152,11 @@ pub(super) fn put_vault(
 
 /// Loads the vault from its rows, checking that each message sits in the
 /// row its id names and that the handled rows are numbered without gaps.
-pub(super) fn load_vault(store: &impl Store, key: &StorageKey) -> Result<MessageVault> {
+pub(super) fn load_vault(
+    store: &impl Store,
+    key: &StorageKey,
+    index: &MessageIndex,
+) -> Result<MessageVault> {
     let corrupt = |e: Error| match e {
         Error::Limit(_) => Error::Store(StoreError::Corrupt),
         e => e,
@@ -126,7 +165,7 @@ pub(super) fn load_vault(store: &impl Store, key: &StorageKey) -> Result<Message
     for (row, sealed) in store.scan(MESSAGE_PREFIX)? {
         let plain = key.unseal_encoded_for(StateType::DeviceVaultMessage, &row, &sealed)?;
         let id = vault.restore_message(&plain).map_err(corrupt)?;
-        if message_row(key, &id) != row {
+        if index.row(&id) != row {
             return Err(StoreError::Corrupt.into());
         }
     }
@@ -150,42 +189,64 @@ pub(super) fn load_vault(store: &impl Store, key: &StorageKey) -> Result<Message
     Ok(vault)
 }
 
-/// Adds `rec`'s archive row (or its deletion, when empty) to `cs`.
-pub(super) fn put_archive(
+/// Adds `rec`'s archive and bundle rows to `cs` if they changed (a
+/// deletion when empty), and marks them written. `rec.row` is set.
+pub(super) fn put_side_rows(
     key: &StorageKey,
     rng: &mut (impl CryptoRng + ?Sized),
     cs: &mut ChangeSet,
-    peer_row: &[u8],
-    rec: &PeerRecord,
+    rec: &mut PeerRecord,
 ) {
-    let row = archive_row(peer_row);
-    if rec.archive.is_empty() {
-        cs.delete(row);
-    } else {
-        let plain = record::encode_archive(&rec.archive);
-        let sealed = key.seal_encoded_for(rng, StateType::DeviceArchive, &row, &plain);
-        cs.put(row, sealed);
+    if rec.archive_changed {
+        let row = side_row(ARCHIVE_PREFIX, &rec.row);
+        if rec.archive.is_empty() {
+            cs.delete(row);
+        } else {
+            let plain = record::encode_archive(&rec.archive);
+            let sealed = key.seal_encoded_for(rng, StateType::DeviceArchive, &row, &plain);
+            cs.put(row, sealed);
+        }
+        rec.archive_changed = false;
+    }
+    if rec.bundle_changed {
+        let row = side_row(BUNDLE_PREFIX, &rec.row);
+        match &rec.bundle {
+            Some(b) => {
+                let plain = record::encode_bundle(b);
+                let sealed = key.seal_encoded_for(rng, StateType::DeviceBundle, &row, &plain);
+                cs.put(row, sealed);
+            }
+            None => cs.delete(row),
+        }
+        rec.bundle_changed = false;
     }
 }
 
-/// Attaches each archive row to its peer record (`rows`: peer row name to
-/// address). An archive without a peer record is refused.
-pub(super) fn load_archives(
+/// Attaches each archive and bundle row to its peer record (`rows`: peer
+/// row name to address). A side row without a peer record is refused.
+pub(super) fn load_side_rows(
     store: &impl Store,
     key: &StorageKey,
     rows: &BTreeMap<Vec<u8>, DeviceAddress>,
     peers: &mut BTreeMap<DeviceAddress, PeerRecord>,
 ) -> Result<()> {
-    for (row, sealed) in store.scan(ARCHIVE_PREFIX)? {
-        let hash = row.strip_prefix(ARCHIVE_PREFIX).unwrap_or_default();
-        let mut peer_row = super::PEER_PREFIX.to_vec();
-        peer_row.extend_from_slice(hash);
-        let rec = rows
-            .get(&peer_row)
-            .and_then(|a| peers.get_mut(a))
-            .ok_or(StoreError::Corrupt)?;
-        let plain = key.unseal_encoded_for(StateType::DeviceArchive, &row, &sealed)?;
-        rec.archive = record::decode_archive(&plain)?;
+    for prefix in [ARCHIVE_PREFIX, BUNDLE_PREFIX] {
+        for (row, sealed) in store.scan(prefix)? {
+            let hash = row.strip_prefix(prefix).unwrap_or_default();
+            let mut peer_row = super::PEER_PREFIX.to_vec();
+            peer_row.extend_from_slice(hash);
+            let rec = rows
+                .get(&peer_row)
+                .and_then(|a| peers.get_mut(a))
+                .ok_or(StoreError::Corrupt)?;
+            if prefix == ARCHIVE_PREFIX {
+                let plain = key.unseal_encoded_for(StateType::DeviceArchive, &row, &sealed)?;
+                rec.archive = record::decode_archive(&plain)?;
+            } else {
+                let plain = key.unseal_encoded_for(StateType::DeviceBundle, &row, &sealed)?;
+                rec.bundle = Some(record::decode_bundle(&plain)?);
+            }
+        }
     }
     Ok(())
 }

@@ -121,7 +121,11 @@ fn each_call_writes_only_the_rows_it_changed() {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     let (mut a, mut b) = pair(&mut rng, Recording::default(), Recording::default());
     let aa = a.address().clone();
+    // The first send starts the session and strips the one-time prekey
+    // from the kept bundle; later sends write the peer record only.
     let first = text(&mut rng, &mut a, &b, "hi");
+    assert_eq!(a.store().last().0, ["+peer/", "+bndl/"]);
+    text(&mut rng, &mut a, &b, "again");
     assert_eq!(a.store().last().0, ["+peer/"]);
     // The first message consumes a prekey: peer, prekeys, message.
     let got = b.receive(&mut rng, &aa, &first, NOW).unwrap();
@@ -170,7 +174,7 @@ fn each_call_writes_only_the_rows_it_changed() {
         .unwrap();
     let (mut names, _) = b.store().last();
     names.sort();
-    assert_eq!(names, ["+arch/", "+peer/"]);
+    assert_eq!(names, ["+arch/", "+bndl/", "+peer/"]);
     assert_eq!(b.store().inner.scan(ARCHIVE_PREFIX).unwrap().len(), 1);
     // The old session still decrypts (from the archive) and is promoted:
     // the archive changes (now empty), so its row goes.
@@ -199,7 +203,7 @@ fn each_call_writes_only_the_rows_it_changed() {
 /// Commits `cs` to `store` and checks the vault loads back as `vault`.
 fn commit_and_check(store: &mut MemoryStore, key: &StorageKey, cs: &ChangeSet, v: &MessageVault) {
     store.commit(cs).unwrap();
-    let back = layout::load_vault(&*store, key).unwrap();
+    let back = layout::load_vault(&*store, key, &layout::MessageIndex::new(key)).unwrap();
     assert_eq!(back.encode().as_slice(), v.encode().as_slice());
     assert_eq!(back.handled_total(), v.handled_total());
 }
@@ -210,6 +214,7 @@ fn handled_rows_slide_with_the_window_and_reload() {
     use crate::wire::payload::ReceivedMessage;
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let key = StorageKey::from_bytes([9; 32]);
+    let index = layout::MessageIndex::new(&key);
     let sender = crate::IdentityKeyPair::from_seed_bytes([5; 32])
         .public()
         .clone();
@@ -236,17 +241,17 @@ fn handled_rows_slide_with_the_window_and_reload() {
         let r = m.message_ref();
         v.insert(m, 1).unwrap();
         let mut cs = ChangeSet::new();
-        saved = layout::put_vault(&key, &mut rng, &mut cs, &v, &[r], saved);
+        saved = layout::put_vault(&key, &index, &mut rng, &mut cs, &v, &[r], saved);
         store.commit(&cs).unwrap();
         if i % 5 != 0 {
             v.erase(&r);
             let mut cs = ChangeSet::new();
-            saved = layout::put_vault(&key, &mut rng, &mut cs, &v, &[], saved);
+            saved = layout::put_vault(&key, &index, &mut rng, &mut cs, &v, &[], saved);
             assert!(cs.len() <= 3, "{}", cs.len());
             store.commit(&cs).unwrap();
         }
     }
-    let back = layout::load_vault(&store, &key).unwrap();
+    let back = layout::load_vault(&store, &key, &index).unwrap();
     assert_eq!(back.encode().as_slice(), v.encode().as_slice());
     assert_eq!(back.handled_total(), v.handled_total());
     let done = store.scan(HANDLED_PREFIX).unwrap();
@@ -260,7 +265,7 @@ fn handled_rows_slide_with_the_window_and_reload() {
         v.erase(r);
     }
     let mut cs = ChangeSet::new();
-    saved = layout::put_vault(&key, &mut rng, &mut cs, &v, &[], saved);
+    saved = layout::put_vault(&key, &index, &mut rng, &mut cs, &v, &[], saved);
     commit_and_check(&mut store, &key, &cs, &v);
     assert_eq!(saved, v.handled_total());
     assert_eq!(
@@ -277,7 +282,7 @@ fn handled_rows_slide_with_the_window_and_reload() {
     cs.delete(done[10].0.clone());
     gap.commit(&cs).unwrap();
     assert_eq!(
-        layout::load_vault(&gap, &key).unwrap_err(),
+        layout::load_vault(&gap, &key, &index).unwrap_err(),
         Error::Store(StoreError::Corrupt)
     );
     let msgs = store.scan(MESSAGE_PREFIX).unwrap();
@@ -286,7 +291,7 @@ fn handled_rows_slide_with_the_window_and_reload() {
     cs.put(msgs[0].0.clone(), msgs[1].1.clone());
     moved.commit(&cs).unwrap();
     assert_eq!(
-        layout::load_vault(&moved, &key).unwrap_err(),
+        layout::load_vault(&moved, &key, &index).unwrap_err(),
         Error::State(crate::error::StateError::Unseal)
     );
     let mut bad_name = store.snapshot();
@@ -294,7 +299,7 @@ fn handled_rows_slide_with_the_window_and_reload() {
     cs.put(b"done/xyz".to_vec(), done[0].1.clone());
     bad_name.commit(&cs).unwrap();
     assert_eq!(
-        layout::load_vault(&bad_name, &key).unwrap_err(),
+        layout::load_vault(&bad_name, &key, &index).unwrap_err(),
         Error::Store(StoreError::Corrupt)
     );
 }

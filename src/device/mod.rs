@@ -315,6 +315,8 @@ struct State {
     /// The vault's handled count as committed: the handled rows numbered
     /// from here on are still to be written.
     handled_saved: u64,
+    /// Names the vault's message rows.
+    index: layout::MessageIndex,
 }
 
 /// What a call changed, to seal and commit.
@@ -444,6 +446,7 @@ impl<S: Store> Device<S> {
             vault: MessageVault::new(),
             peers: BTreeMap::new(),
             handled_saved: 0,
+            index: layout::MessageIndex::new(&key),
         };
         let mut cs = ChangeSet::new();
         seal(&key, rng, &mut cs, ROW_IDENTITY, &state.identity);
@@ -493,11 +496,14 @@ impl<S: Store> Device<S> {
             if peer_row(key, &rec.address) != row {
                 return Err(StoreError::Corrupt.into());
             }
-            rows.insert(row, rec.address.clone());
+            rows.insert(row.clone(), rec.address.clone());
+            let mut rec = rec;
+            rec.row = row;
             peers.insert(rec.address.clone(), rec);
         }
-        layout::load_archives(store, key, &rows, &mut peers)?;
-        let vault = layout::load_vault(store, key)?;
+        layout::load_side_rows(store, key, &rows, &mut peers)?;
+        let index = layout::MessageIndex::new(key);
+        let vault = layout::load_vault(store, key, &index)?;
         Ok(State {
             settings,
             identity: open_row(store, key, ROW_IDENTITY)?,
@@ -506,6 +512,7 @@ impl<S: Store> Device<S> {
             handled_saved: vault.handled_total(),
             vault,
             peers,
+            index,
         })
     }
 
@@ -553,25 +560,28 @@ impl<S: Store> Device<S> {
         let (key, st) = (&self.key, &mut self.state);
         let mut cs = ChangeSet::new();
         for addr in &dirty.peers {
-            let row = peer_row(key, addr);
             match st.peers.get_mut(addr) {
                 Some(rec) => {
-                    seal(key, rng, &mut cs, &row, &*rec);
-                    if rec.archive_changed {
-                        layout::put_archive(key, rng, &mut cs, &row, rec);
-                        rec.archive_changed = false;
+                    if rec.row.is_empty() {
+                        rec.row = peer_row(key, addr);
                     }
+                    seal(key, rng, &mut cs, &rec.row, &*rec);
+                    layout::put_side_rows(key, rng, &mut cs, rec);
                 }
-                None => {
-                    cs.delete(layout::archive_row(&row));
-                    cs.delete(row);
-                }
+                None => layout::delete_peer(&mut cs, peer_row(key, addr)),
             }
         }
         if dirty.vault {
             let saved = st.handled_saved;
-            st.handled_saved =
-                layout::put_vault(key, rng, &mut cs, &st.vault, &dirty.stored, saved);
+            st.handled_saved = layout::put_vault(
+                key,
+                &st.index,
+                rng,
+                &mut cs,
+                &st.vault,
+                &dirty.stored,
+                saved,
+            );
         }
         if dirty.prekeys {
             seal(key, rng, &mut cs, ROW_PREKEYS, &st.prekeys);
@@ -652,6 +662,7 @@ impl<S: Store> Device<S> {
             rec.archive_session(old);
         }
         rec.bundle = Some(handshake::bundle_to_keep(bundle, rec.current.is_none())?);
+        rec.bundle_changed = true;
         let mut dirty = Dirty::default();
         dirty.peers.insert(address.clone());
         self.commit(rng, &dirty)
@@ -879,6 +890,7 @@ impl<S: Store> Device<S> {
                 &PreKeyBundle::from_bytes(bundle)?,
                 false,
             )?);
+            rec.bundle_changed = true;
             rec.install(session);
             dirty.peers.insert(rec.address.clone());
         }

@@ -10,10 +10,12 @@ use crate::wire::payload::MessageId;
 use std::collections::VecDeque;
 use zeroize::Zeroizing;
 
-/// Version 2 keeps the archived sessions in a row of their own
-/// ([`encode_archive`]); version 1 (archive inline) is refused.
+/// Version 2 keeps the bundle and the archived sessions in rows of their
+/// own ([`encode_bundle`], [`encode_archive`]); version 1 (both inline) is
+/// refused.
 const PEER_RECORD_VERSION: u8 = 2;
 const ARCHIVE_VERSION: u8 = 1;
+const BUNDLE_VERSION: u8 = 1;
 const SETTINGS_VERSION: u8 = 1;
 /// Largest encoded bundle kept for a peer (one with the most one-time
 /// prekeys a bundle may carry).
@@ -25,8 +27,11 @@ pub(crate) const MAX_SESSION_BYTES: usize = 1024 + 70 * crate::limits::MAX_SKIPP
 pub(crate) struct PeerRecord {
     pub(crate) address: DeviceAddress,
     /// The last bundle the app gave for this device (verified when added),
-    /// without its one-time prekey: used for session resets.
+    /// without its one-time prekey: used for session resets. Kept in a row
+    /// of its own, written only when `bundle_changed`.
     pub(crate) bundle: Option<Vec<u8>>,
+    /// The bundle changed since it was loaded or last committed.
+    pub(crate) bundle_changed: bool,
     /// The session new messages are sent on.
     pub(crate) current: Option<Session>,
     /// Previous sessions, newest first, tried when `current` fails. Kept
@@ -34,6 +39,8 @@ pub(crate) struct PeerRecord {
     pub(crate) archive: VecDeque<Session>,
     /// The archive changed since it was loaded or last committed.
     pub(crate) archive_changed: bool,
+    /// The record's row name, once computed (not stored).
+    pub(crate) row: Vec<u8>,
     /// Sent messages without a delivery receipt yet, oldest first.
     pub(crate) unconfirmed: VecDeque<(MessageId, u64)>,
     /// When this device last started a session reset towards the peer.
@@ -45,9 +52,11 @@ impl PeerRecord {
         PeerRecord {
             address,
             bundle: None,
+            bundle_changed: false,
             current: None,
             archive: VecDeque::new(),
             archive_changed: false,
+            row: Vec::new(),
             unconfirmed: VecDeque::new(),
             last_reset_at: None,
         }
@@ -89,16 +98,14 @@ impl PeerRecord {
         before != self.unconfirmed.len()
     }
 
-    /// `0x02 || address || bundle flag (1) [|| len (4) || bundle] ||
-    /// current flag (1) [|| len (4) || session] || unconfirmed count (2) ||
-    /// [id (16) || sent_at (8)]... || reset flag (1) [|| last reset (8)]`.
-    /// The archive is not included ([`encode_archive`]).
+    /// `0x02 || address || current flag (1) [|| len (4) || session] ||
+    /// unconfirmed count (2) || [id (16) || sent_at (8)]... || reset flag
+    /// (1) [|| last reset (8)]`. The bundle and the archive are not
+    /// included ([`encode_bundle`], [`encode_archive`]).
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
         let current = self.current.as_ref().map(Session::encode);
         let len = 1
             + self.address.encoded_len()
-            + 5
-            + self.bundle.as_ref().map_or(0, Vec::len)
             + 5
             + current.as_ref().map_or(0, |s| s.len())
             + 2
@@ -107,13 +114,6 @@ impl PeerRecord {
         let mut out = Zeroizing::new(Vec::with_capacity(len));
         out.push(PEER_RECORD_VERSION);
         self.address.write(&mut out);
-        match &self.bundle {
-            Some(b) => {
-                out.push(1);
-                put_bytes_u32(&mut out, b);
-            }
-            None => out.push(0),
-        }
         match &current {
             Some(s) => {
                 out.push(1);
@@ -142,10 +142,6 @@ impl PeerRecord {
             return Err(DecodeError::UnknownVersion.into());
         }
         let address = DeviceAddress::read(&mut r)?;
-        let bundle = match flag(&mut r)? {
-            true => Some(r.bytes_u32(MAX_BUNDLE_BYTES)?.to_vec()),
-            false => None,
-        };
         let current = match flag(&mut r)? {
             true => Some(Session::decode(r.bytes_u32(MAX_SESSION_BYTES)?)?),
             false => None,
@@ -162,13 +158,35 @@ impl PeerRecord {
         r.finish()?;
         Ok(PeerRecord {
             address,
-            bundle,
+            bundle: None,
+            bundle_changed: false,
             current,
             archive: VecDeque::new(),
             archive_changed: false,
+            row: Vec::new(),
             unconfirmed,
             last_reset_at,
         })
+    }
+}
+
+/// `0x01 || bundle (§3)`: the bundle kept for a peer device.
+pub(crate) fn encode_bundle(bundle: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(1 + bundle.len()));
+    out.push(BUNDLE_VERSION);
+    out.extend_from_slice(bundle);
+    out
+}
+
+/// Decodes [`encode_bundle`] output (the bundle is parsed when used).
+pub(crate) fn decode_bundle(bytes: &[u8]) -> Result<Vec<u8>> {
+    match bytes.split_first() {
+        Some((&BUNDLE_VERSION, b)) if !b.is_empty() && b.len() <= MAX_BUNDLE_BYTES => {
+            Ok(b.to_vec())
+        }
+        Some((&BUNDLE_VERSION, _)) => Err(DecodeError::InvalidLength.into()),
+        Some(_) => Err(DecodeError::UnknownVersion.into()),
+        None => Err(DecodeError::Truncated.into()),
     }
 }
 
