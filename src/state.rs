@@ -140,6 +140,8 @@ pub enum StateType {
     DeviceArchive = 11,
     /// The bundle a [`crate::Device`] keeps for one peer device.
     DeviceBundle = 12,
+    /// One sent message a [`crate::Device`] has no delivery receipt for.
+    DeviceSent = 13,
 }
 
 impl StateType {

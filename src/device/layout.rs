@@ -16,7 +16,7 @@ use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use rand_core::CryptoRng;
 use sha2::Sha256;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use zeroize::Zeroizing;
 
 /// One held vault message: `msg/` and 32 hex digits of a keyed hash of its
@@ -28,6 +28,9 @@ pub(super) const HANDLED_PREFIX: &[u8] = b"done/";
 pub(super) const ARCHIVE_PREFIX: &[u8] = b"arch/";
 /// The bundle kept for a peer: `bndl/` and the hex digits of its peer row.
 pub(super) const BUNDLE_PREFIX: &[u8] = b"bndl/";
+/// One unconfirmed sent message: `sent/`, the hex digits of its peer row,
+/// `/` and the row's number (16 hex digits).
+pub(super) const SENT_PREFIX: &[u8] = b"sent/";
 /// HKDF info of the key that names vault message rows.
 const LABEL_MESSAGE_INDEX: &[u8] = b"bleep v1 store message index";
 
@@ -82,7 +85,11 @@ pub(super) fn handled_row(n: u64) -> Vec<u8> {
 
 /// The number in a handled id's row name, if the name is well formed.
 fn handled_number(row: &[u8]) -> Option<u64> {
-    let hex = row.strip_prefix(HANDLED_PREFIX)?;
+    hex_number(row.strip_prefix(HANDLED_PREFIX)?)
+}
+
+/// 16 lowercase hex digits as a number.
+fn hex_number(hex: &[u8]) -> Option<u64> {
     if hex.len() != 16 {
         return None;
     }
@@ -108,7 +115,15 @@ fn side_row(prefix: &[u8], peer_row: &[u8]) -> Vec<u8> {
     row
 }
 
-/// Deletes a peer's record and its side rows.
+/// The row of `peer_row`'s unconfirmed message number `n`.
+fn sent_row(peer_row: &[u8], n: u64) -> Vec<u8> {
+    let mut row = side_row(SENT_PREFIX, peer_row);
+    row.push(b'/');
+    hex_row(&row, &n.to_be_bytes())
+}
+
+/// Deletes a peer's record and its side rows (a record is only dropped
+/// before it ever had unconfirmed messages).
 pub(super) fn delete_peer(cs: &mut ChangeSet, peer_row: Vec<u8>) {
     cs.delete(side_row(ARCHIVE_PREFIX, &peer_row));
     cs.delete(side_row(BUNDLE_PREFIX, &peer_row));
@@ -220,6 +235,39 @@ pub(super) fn put_side_rows(
         }
         rec.bundle_changed = false;
     }
+    put_sent(key, rng, cs, rec);
+}
+
+/// Adds to `cs` a row per unconfirmed id sent since the last commit and a
+/// deletion per id confirmed or dropped since. New ids are only ever
+/// appended and the others keep their order, so one pass over both lists
+/// finds the difference.
+fn put_sent(
+    key: &StorageKey,
+    rng: &mut (impl CryptoRng + ?Sized),
+    cs: &mut ChangeSet,
+    rec: &mut PeerRecord,
+) {
+    let mut now = rec.unconfirmed.iter().peekable();
+    let mut kept = VecDeque::with_capacity(rec.unconfirmed.len());
+    for &(id, n) in &rec.sent_rows {
+        if now.peek().is_some_and(|(c, _)| *c == id) {
+            now.next();
+            kept.push_back((id, n));
+        } else {
+            cs.delete(sent_row(&rec.row, n));
+        }
+    }
+    for &(id, at) in now {
+        let n = rec.sent_seq;
+        rec.sent_seq = n.wrapping_add(1);
+        let row = sent_row(&rec.row, n);
+        let plain = Zeroizing::new(record::encode_sent(&id, at));
+        let sealed = key.seal_encoded_for(rng, StateType::DeviceSent, &row, &*plain);
+        cs.put(row, sealed);
+        kept.push_back((id, n));
+    }
+    rec.sent_rows = kept;
 }
 
 /// Attaches each archive and bundle row to its peer record (`rows`: peer
@@ -230,16 +278,40 @@ pub(super) fn load_side_rows(
     rows: &BTreeMap<Vec<u8>, DeviceAddress>,
     peers: &mut BTreeMap<DeviceAddress, PeerRecord>,
 ) -> Result<()> {
-    for prefix in [ARCHIVE_PREFIX, BUNDLE_PREFIX] {
+    for prefix in [ARCHIVE_PREFIX, BUNDLE_PREFIX, SENT_PREFIX] {
         for (row, sealed) in store.scan(prefix)? {
-            let hash = row.strip_prefix(prefix).unwrap_or_default();
+            let name = row.strip_prefix(prefix).unwrap_or_default();
+            let (hash, number) = match prefix == SENT_PREFIX {
+                true => {
+                    let (hash, rest) = name.split_at_checked(32).ok_or(StoreError::Corrupt)?;
+                    let n = rest
+                        .strip_prefix(b"/")
+                        .and_then(hex_number)
+                        .ok_or(StoreError::Corrupt)?;
+                    (hash, n)
+                }
+                false => (name, 0),
+            };
             let mut peer_row = super::PEER_PREFIX.to_vec();
             peer_row.extend_from_slice(hash);
             let rec = rows
                 .get(&peer_row)
                 .and_then(|a| peers.get_mut(a))
                 .ok_or(StoreError::Corrupt)?;
-            if prefix == ARCHIVE_PREFIX {
+            if prefix == SENT_PREFIX {
+                // Rows come in order of their numbers, all below the next.
+                let last = rec.sent_rows.back().map(|(_, n)| *n);
+                if number >= rec.sent_seq
+                    || last.is_some_and(|l| number <= l)
+                    || rec.unconfirmed.len() >= crate::limits::MAX_UNCONFIRMED_SENT
+                {
+                    return Err(StoreError::Corrupt.into());
+                }
+                let plain = key.unseal_encoded_for(StateType::DeviceSent, &row, &sealed)?;
+                let (id, at) = record::decode_sent(&plain)?;
+                rec.unconfirmed.push_back((id, at));
+                rec.sent_rows.push_back((id, number));
+            } else if prefix == ARCHIVE_PREFIX {
                 let plain = key.unseal_encoded_for(StateType::DeviceArchive, &row, &sealed)?;
                 rec.archive = record::decode_archive(&plain)?;
             } else {

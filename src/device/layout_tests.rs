@@ -123,10 +123,11 @@ fn each_call_writes_only_the_rows_it_changed() {
     let aa = a.address().clone();
     // The first send starts the session and strips the one-time prekey
     // from the kept bundle; later sends write the peer record only.
+    // Each text sent also gets a row until its receipt comes.
     let first = text(&mut rng, &mut a, &b, "hi");
-    assert_eq!(a.store().last().0, ["+peer/", "+bndl/"]);
+    assert_eq!(a.store().last().0, ["+bndl/", "+sent/", "+peer/"]);
     text(&mut rng, &mut a, &b, "again");
-    assert_eq!(a.store().last().0, ["+peer/"]);
+    assert_eq!(a.store().last().0, ["+sent/", "+peer/"]);
     // The first message consumes a prekey: peer, prekeys, message.
     let got = b.receive(&mut rng, &aa, &first, NOW).unwrap();
     let (mut names, _) = b.store().last();
@@ -152,6 +153,17 @@ fn each_call_writes_only_the_rows_it_changed() {
         }
     }
     assert_eq!(b.state.vault.len(), 150);
+    // The sender's list of unconfirmed ids is full (no receipts): a send
+    // writes the new id's row and deletes the oldest.
+    assert_eq!(a.store().last().0, ["-sent/", "+sent/", "+peer/"]);
+    assert_eq!(
+        a.store().inner.scan(layout::SENT_PREFIX).unwrap().len(),
+        crate::limits::MAX_UNCONFIRMED_SENT
+    );
+    let unconfirmed = a.unconfirmed(&b.address().clone());
+    let ka = StorageKey::from_bytes([1; 32]);
+    let reopened = Device::open(a.store().inner.snapshot(), ka).unwrap();
+    assert_eq!(reopened.unconfirmed(b.address()), unconfirmed);
     // A 1 KiB text, the peer record (session and kept bundle): the same
     // with 1 or 150 messages held and 150 handled.
     assert!(sizes[0] < 6 * 1024, "{}", sizes[0]);

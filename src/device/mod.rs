@@ -565,8 +565,9 @@ impl<S: Store> Device<S> {
                     if rec.row.is_empty() {
                         rec.row = peer_row(key, addr);
                     }
-                    seal(key, rng, &mut cs, &rec.row, &*rec);
+                    // Side rows first: they advance the record's row counter.
                     layout::put_side_rows(key, rng, &mut cs, rec);
+                    seal(key, rng, &mut cs, &rec.row, &*rec);
                 }
                 None => layout::delete_peer(&mut cs, peer_row(key, addr)),
             }

@@ -41,8 +41,14 @@ pub(crate) struct PeerRecord {
     pub(crate) archive_changed: bool,
     /// The record's row name, once computed (not stored).
     pub(crate) row: Vec<u8>,
-    /// Sent messages without a delivery receipt yet, oldest first.
+    /// Sent messages without a delivery receipt yet, oldest first. Each
+    /// is a row of its own (`sent_rows`).
     pub(crate) unconfirmed: VecDeque<(MessageId, u64)>,
+    /// The unconfirmed ids as committed, with the number of each one's row
+    /// (not stored: rebuilt from the rows).
+    pub(crate) sent_rows: VecDeque<(MessageId, u64)>,
+    /// The number the next unconfirmed id's row gets.
+    pub(crate) sent_seq: u64,
     /// When this device last started a session reset towards the peer.
     pub(crate) last_reset_at: Option<u64>,
 }
@@ -58,6 +64,8 @@ impl PeerRecord {
             archive_changed: false,
             row: Vec::new(),
             unconfirmed: VecDeque::new(),
+            sent_rows: VecDeque::new(),
+            sent_seq: 0,
             last_reset_at: None,
         }
     }
@@ -99,18 +107,13 @@ impl PeerRecord {
     }
 
     /// `0x02 || address || current flag (1) [|| len (4) || session] ||
-    /// unconfirmed count (2) || [id (16) || sent_at (8)]... || reset flag
-    /// (1) [|| last reset (8)]`. The bundle and the archive are not
-    /// included ([`encode_bundle`], [`encode_archive`]).
+    /// next sent row number (8) || reset flag (1) [|| last reset (8)]`. The
+    /// bundle, the archive and the unconfirmed ids are rows of their own
+    /// ([`encode_bundle`], [`encode_archive`], [`encode_sent`]).
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
         let current = self.current.as_ref().map(Session::encode);
-        let len = 1
-            + self.address.encoded_len()
-            + 5
-            + current.as_ref().map_or(0, |s| s.len())
-            + 2
-            + 24 * self.unconfirmed.len()
-            + 9;
+        let len =
+            1 + self.address.encoded_len() + 5 + current.as_ref().map_or(0, |s| s.len()) + 8 + 9;
         let mut out = Zeroizing::new(Vec::with_capacity(len));
         out.push(PEER_RECORD_VERSION);
         self.address.write(&mut out);
@@ -121,11 +124,7 @@ impl PeerRecord {
             }
             None => out.push(0),
         }
-        out.extend_from_slice(&crate::wire::codec::len_u16(self.unconfirmed.len()));
-        for (id, at) in &self.unconfirmed {
-            out.extend_from_slice(&id.0);
-            out.extend_from_slice(&at.to_be_bytes());
-        }
+        out.extend_from_slice(&self.sent_seq.to_be_bytes());
         match self.last_reset_at {
             Some(at) => {
                 out.push(1);
@@ -146,11 +145,7 @@ impl PeerRecord {
             true => Some(Session::decode(r.bytes_u32(MAX_SESSION_BYTES)?)?),
             false => None,
         };
-        let n = r.count_u16(MAX_UNCONFIRMED_SENT, 24)?;
-        let mut unconfirmed = VecDeque::with_capacity(n);
-        for _ in 0..n {
-            unconfirmed.push_back((MessageId(r.array()?), r.u64()?));
-        }
+        let sent_seq = r.u64()?;
         let last_reset_at = match flag(&mut r)? {
             true => Some(r.u64()?),
             false => None,
@@ -164,10 +159,30 @@ impl PeerRecord {
             archive: VecDeque::new(),
             archive_changed: false,
             row: Vec::new(),
-            unconfirmed,
+            unconfirmed: VecDeque::new(),
+            sent_rows: VecDeque::new(),
+            sent_seq,
             last_reset_at,
         })
     }
+}
+
+/// `id (16) || sent_at (8)`: one unconfirmed sent message.
+pub(crate) fn encode_sent(id: &MessageId, sent_at: u64) -> [u8; 24] {
+    let mut out = [0u8; 24];
+    let (head, tail) = out.split_at_mut(16);
+    head.copy_from_slice(&id.0);
+    tail.copy_from_slice(&sent_at.to_be_bytes());
+    out
+}
+
+/// Decodes [`encode_sent`] output.
+pub(crate) fn decode_sent(bytes: &[u8]) -> Result<(MessageId, u64)> {
+    let mut r = Reader::new(bytes);
+    let id = MessageId(r.array()?);
+    let at = r.u64()?;
+    r.finish()?;
+    Ok((id, at))
 }
 
 /// `0x01 || bundle (§3)`: the bundle kept for a peer device.
