@@ -525,6 +525,27 @@ pub fn fuzz_decode_state(ty: u8, bytes: &[u8]) -> bool {
     }
 }
 
+/// Decodes arbitrary bytes as one of the device layer's own row encodings
+/// (`docs/PROTOCOL.md` §12.4), without the AEAD. A fuzzing hook, not an
+/// API: `ty` picks peer record, settings, archive, kept bundle, sent id,
+/// vault message or handled id; returns whether the bytes decoded.
+#[doc(hidden)]
+pub fn fuzz_decode_device_row(ty: u8, bytes: &[u8]) -> bool {
+    use crate::device::record;
+    match ty % 7 {
+        0 => record::PeerRecord::decode(bytes).is_ok(),
+        1 => record::Settings::decode(bytes).is_ok(),
+        2 => record::decode_archive(bytes).is_ok(),
+        3 => record::decode_bundle(bytes).is_ok(),
+        4 => record::decode_sent(bytes).is_ok(),
+        5 => MessageVault::new().restore_message(bytes).is_ok(),
+        _ => {
+            let mut r = Reader::new(bytes);
+            crate::MessageRef::read(&mut r).is_ok() && r.finish().is_ok()
+        }
+    }
+}
+
 /// Decodes an *unsealed* trust store encoding and re-encodes it. A fuzzing
 /// hook, not an API (a decoded store is never handed out: trust comes only
 /// from sealed state): `None` if the bytes do not decode, else whether a

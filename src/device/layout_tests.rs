@@ -3,6 +3,7 @@
 //! batch with a message that fails after its session advanced.
 
 use super::layout::{self, ARCHIVE_PREFIX, HANDLED_PREFIX, MESSAGE_PREFIX};
+use super::record;
 use super::*;
 use crate::identity::verified::proof;
 use crate::store::{Change, MemoryStore};
@@ -407,5 +408,52 @@ fn summary<S: Store>(d: &Device<S>, r: Result<Received>) -> String {
             Event::Duplicate { .. } => "Duplicate".to_string(),
             other => format!("{other:?} replies {}", r.replies.len()),
         },
+    }
+}
+
+#[test]
+fn row_decoders_refuse_every_cut_and_trailing_byte() {
+    let mut rng = ChaCha20Rng::seed_from_u64(6);
+    let (mut a, mut b) = pair(&mut rng, MemoryStore::new(), MemoryStore::new());
+    let (aa, _) = addrs();
+    let env = text(&mut rng, &mut a, &b, "obs stable");
+    let got = b.receive(&mut rng, &aa, &env, NOW).unwrap();
+    let mref = message_of(&got);
+    let rec = a.state.peers.values().next().unwrap();
+    let mut archive = std::collections::VecDeque::new();
+    archive.push_back(
+        crate::session::Session::decode(&rec.current.as_ref().unwrap().encode()).unwrap(),
+    );
+    let (id, at) = rec.unconfirmed[0];
+    let rows: Vec<(u8, Vec<u8>)> = vec![
+        (0, rec.encode().to_vec()),
+        (1, a.state.settings.encode().to_vec()),
+        (2, record::encode_archive(&archive).to_vec()),
+        (
+            3,
+            record::encode_bundle(rec.bundle.as_ref().unwrap()).to_vec(),
+        ),
+        (4, record::encode_sent(&id, at).to_vec()),
+        (5, b.state.vault.encode_message(&mref).unwrap().to_vec()),
+        (6, mref.to_bytes().to_vec()),
+    ];
+    for (ty, bytes) in rows {
+        assert!(crate::fuzz_decode_device_row(ty, &bytes), "type {ty}");
+        // A bundle is parsed when used: any shorter non-empty one decodes.
+        if ty != 3 {
+            for cut in 0..bytes.len() {
+                assert!(
+                    !crate::fuzz_decode_device_row(ty, &bytes[..cut]),
+                    "type {ty} cut {cut}"
+                );
+            }
+        }
+        let mut long = bytes.clone();
+        long.push(0);
+        assert_eq!(
+            crate::fuzz_decode_device_row(ty, &long),
+            ty == 3,
+            "type {ty}"
+        );
     }
 }
