@@ -1,13 +1,18 @@
 //! The device layer's cost beside the bare session step, in the same run.
 //!
 //! `bare session` is what the layer must do anyway: a trust check, one
-//! symmetric-step encrypt and one decrypt of a 1 KiB text. `device/memory`
-//! and `device/sqlite` are the same message through [`Device::send`] and
-//! [`Device::receive`] (sealing every changed row, one commit per call),
-//! then [`Device::erase`] (as an app files each message, keeping the vault
-//! small): three commits per message. Delivery receipts are off so each
-//! side does one message's work. SQLite runs on a temp file, WAL,
-//! `synchronous = FULL`.
+//! symmetric-step encrypt and one decrypt of a 1 KiB text. `memory
+//! send+receive` is the same message through [`Device::send`] and
+//! [`Device::receive`] (sealing the rows each changed, one commit per
+//! call); `…+erase` adds [`Device::erase`], as an app files each message:
+//! three commits per message. Delivery receipts are off so each side does
+//! one message's work. SQLite runs on a temp file in WAL mode, with
+//! `synchronous = FULL` (the default, [`Durability::Full`]) and `NORMAL`.
+//!
+//! `catch-up` is 1,000 envelopes queued while the receiver was offline,
+//! received one call at a time (1,000 commits) or with
+//! [`Device::receive_batch`] (one commit), into a fresh copy of the
+//! receiver each iteration.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,13 +21,13 @@
     missing_docs
 )]
 
-use bleep::store::{MemoryStore, SqliteStore, Store};
+use bleep::store::{ChangeSet, Durability, MemoryStore, Row, SqliteStore, Store};
 use bleep::*;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const NOW: u64 = 1_700_000_000;
 
@@ -74,6 +79,93 @@ fn step<S: Store>(rng: &mut ChaCha20Rng, a: &mut Device<S>, b: &mut Device<S>, b
     };
     b.erase(rng, &message).unwrap();
     black_box(message);
+}
+
+/// One text from `a` to `b`, no erase: returns the time of send and
+/// receive, then erases the message untimed (the vault holds at most
+/// 1,000).
+fn send_receive<S: Store>(
+    rng: &mut ChaCha20Rng,
+    a: &mut Device<S>,
+    b: &mut Device<S>,
+    body: &str,
+) -> Duration {
+    let patel = b.address().clone();
+    let from = a.address().clone();
+    let t = Instant::now();
+    let sent = a
+        .send(rng, patel.clinician(), Outgoing::text(body), NOW)
+        .unwrap();
+    let got = b
+        .receive(rng, &from, &sent.envelopes[0].envelope, NOW)
+        .unwrap();
+    let took = t.elapsed();
+    let Event::Message { message, .. } = got.event else {
+        panic!("not a message")
+    };
+    b.erase(rng, &message).unwrap();
+    took
+}
+
+/// A temp file path for a database, and its removal.
+fn db_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("bleep-bench-{name}-{}.db", std::process::id()))
+}
+
+fn remove_db(p: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
+    }
+}
+
+/// A new SQLite file holding `rows`.
+fn sqlite_with(path: &std::path::Path, rows: &[Row]) -> SqliteStore {
+    remove_db(path);
+    let mut s = SqliteStore::open(path).unwrap();
+    let mut cs = ChangeSet::new();
+    for (k, v) in rows {
+        cs.put(k.clone(), v.clone());
+    }
+    s.commit(&cs).unwrap();
+    s
+}
+
+const CATCH_UP: usize = 1000;
+
+/// The receiver's rows before a catch-up, and the queue it finds.
+fn catch_up_world(rng: &mut ChaCha20Rng, body: &str) -> (Vec<Row>, Vec<(DeviceAddress, Vec<u8>)>) {
+    let (mut a, mut b) = pair(rng, MemoryStore::new(), MemoryStore::new());
+    // An empty vault, so the 1,000 texts fit.
+    for m in b.awaiting_filing(NOW) {
+        b.erase(rng, &m.message).unwrap();
+    }
+    let to = b.address().clone();
+    let from = a.address().clone();
+    let queue = (0..CATCH_UP)
+        .map(|_| {
+            let x = a
+                .send(rng, to.clinician(), Outgoing::text(body), NOW)
+                .unwrap();
+            (from.clone(), x.envelopes[0].envelope.clone())
+        })
+        .collect();
+    (b.store().scan(b"").unwrap(), queue)
+}
+
+fn one_at_a_time<S: Store>(
+    rng: &mut ChaCha20Rng,
+    d: &mut Device<S>,
+    queue: &[(DeviceAddress, Vec<u8>)],
+) {
+    for (from, env) in queue {
+        black_box(d.receive(rng, from, env, NOW).unwrap());
+    }
+}
+
+fn batched<S: Store>(rng: &mut ChaCha20Rng, d: &mut Device<S>, queue: &[(DeviceAddress, Vec<u8>)]) {
+    let got = d.receive_batch(rng, queue, NOW).unwrap();
+    assert!(got.iter().all(Result::is_ok));
+    black_box(got);
 }
 
 /// A read receipt each way round: the session and peer-record work of the
@@ -135,6 +227,13 @@ fn bench(c: &mut Criterion) {
     {
         let mut rng = ChaCha20Rng::seed_from_u64(2);
         let (mut a, mut b) = pair(&mut rng, MemoryStore::new(), MemoryStore::new());
+        g.bench_function("memory send+receive 1KiB", |bch| {
+            bch.iter_custom(|n| {
+                (0..n)
+                    .map(|_| send_receive(&mut rng, &mut a, &mut b, &body))
+                    .sum()
+            })
+        });
         g.bench_function("memory send+receive read receipt (no vault)", |bch| {
             bch.iter(|| receipt(&mut rng, &mut a, &mut b))
         });
@@ -143,27 +242,74 @@ fn bench(c: &mut Criterion) {
         });
     }
 
-    {
-        let dir = std::env::temp_dir();
-        let pid = std::process::id();
-        let pa = dir.join(format!("bleep-bench-a-{pid}.db"));
-        let pb = dir.join(format!("bleep-bench-b-{pid}.db"));
+    for (name, durability) in [("full", Durability::Full), ("normal", Durability::Normal)] {
+        let (pa, pb) = (db_path(&format!("a-{name}")), db_path(&format!("b-{name}")));
+        remove_db(&pa);
+        remove_db(&pb);
         let mut rng = ChaCha20Rng::seed_from_u64(3);
         let (mut a, mut b) = pair(
             &mut rng,
-            SqliteStore::open(&pa).unwrap(),
-            SqliteStore::open(&pb).unwrap(),
+            SqliteStore::open_with(&pa, durability).unwrap(),
+            SqliteStore::open_with(&pb, durability).unwrap(),
         );
-        g.bench_function("sqlite send+receive+erase 1KiB", |bch| {
+        g.bench_function(format!("sqlite {name} send+receive+erase 1KiB"), |bch| {
             bch.iter(|| step(&mut rng, &mut a, &mut b, &body))
         });
         drop((a, b));
-        for p in [pa, pb] {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
-            }
-        }
+        remove_db(&pa);
+        remove_db(&pb);
     }
+    g.finish();
+
+    // Catch-up: 1,000 queued 1 KiB texts into a fresh copy of the receiver.
+    let mut g = c.benchmark_group("device catch-up");
+    g.throughput(Throughput::Elements(CATCH_UP as u64));
+    g.sample_size(10);
+    g.warm_up_time(Duration::from_millis(500));
+    g.measurement_time(Duration::from_secs(5));
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    let (rows, queue) = catch_up_world(&mut rng, &body);
+    let key = || StorageKey::from_bytes([2; 32]);
+    let memory = || {
+        let mut s = MemoryStore::new();
+        let mut cs = ChangeSet::new();
+        for (k, v) in &rows {
+            cs.put(k.clone(), v.clone());
+        }
+        s.commit(&cs).unwrap();
+        Device::open(s, key()).unwrap()
+    };
+    g.bench_function("memory 1000 one at a time", |bch| {
+        bch.iter_batched(
+            memory,
+            |mut d| one_at_a_time(&mut rng, &mut d, &queue),
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("memory 1000 batched", |bch| {
+        bch.iter_batched(
+            memory,
+            |mut d| batched(&mut rng, &mut d, &queue),
+            BatchSize::PerIteration,
+        )
+    });
+    let path = db_path("catch-up");
+    let sqlite = || Device::open(sqlite_with(&path, &rows), key()).unwrap();
+    g.bench_function("sqlite full 1000 one at a time", |bch| {
+        bch.iter_batched(
+            sqlite,
+            |mut d| one_at_a_time(&mut rng, &mut d, &queue),
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("sqlite full 1000 batched", |bch| {
+        bch.iter_batched(
+            sqlite,
+            |mut d| batched(&mut rng, &mut d, &queue),
+            BatchSize::PerIteration,
+        )
+    });
+    remove_db(&path);
     g.finish();
 }
 

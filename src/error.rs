@@ -205,6 +205,10 @@ pub enum StoreError {
     NoDevice,
     /// A row is missing or holds a record of the wrong kind.
     Corrupt,
+    /// The store was written by the first, unreleased device layout (the
+    /// whole vault in one row, archived sessions inside the peer record).
+    /// It is not migrated: create the device again in a new store.
+    OldLayout,
 }
 
 /// A device-level request that cannot be served.
@@ -353,6 +357,9 @@ impl fmt::Display for StoreError {
             StoreError::UnknownSchema => "the store was written by a newer version",
             StoreError::NoDevice => "the store holds no device",
             StoreError::Corrupt => "a stored record is missing or of the wrong kind",
+            StoreError::OldLayout => {
+                "the store was written by an earlier, unreleased device layout"
+            }
         })
     }
 }

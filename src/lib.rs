@@ -61,11 +61,11 @@ pub use identity::{
 pub use retention::{AwaitingFiling, FileError, MessageRef, MessageVault, Stored};
 pub use secret::Plaintext;
 pub use session::{EncryptedMessage, HandshakeKind, HandshakePolicy, Session};
-#[doc(hidden)]
-pub use state::fuzz_decode_state;
 pub use state::{
     SEALED_STATE_VERSION, SEALED_STATE_VERSION_SLOT, Sealable, SealedSend, StateType, StorageKey,
 };
+#[doc(hidden)]
+pub use state::{fuzz_decode_device_row, fuzz_decode_state};
 pub use wire::{
     ENVELOPE_VERSION, Envelope, MessageId, MessageInfo, OutgoingMessage, ReceivedMessage,
 };

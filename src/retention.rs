@@ -65,6 +65,22 @@ pub struct MessageRef {
 }
 
 impl MessageRef {
+    /// `sender Ed25519 key (32) || id (16)`.
+    pub(crate) fn to_bytes(self) -> [u8; HANDLED_LEN] {
+        let mut out = [0u8; HANDLED_LEN];
+        out[..32].copy_from_slice(&self.sender);
+        out[32..].copy_from_slice(&self.id.0);
+        out
+    }
+
+    /// Reads [`MessageRef::to_bytes`] output.
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self> {
+        Ok(MessageRef {
+            sender: r.array()?,
+            id: MessageId(r.array()?),
+        })
+    }
+
     /// The reference to message `id` from `sender`.
     pub fn new(sender: &IdentityKey, id: MessageId) -> Self {
         MessageRef {
@@ -160,6 +176,11 @@ pub struct MessageVault {
     messages: BTreeMap<MessageRef, Entry>,
     /// Filed, erased or purged messages, oldest first.
     handled: VecDeque<MessageRef>,
+    /// The same ids, to look up without a walk of the queue.
+    handled_set: BTreeSet<MessageRef>,
+    /// How many messages were ever handled: the last in `handled` is
+    /// number `handled_total - 1` (the device store names rows by it).
+    handled_total: u64,
 }
 
 impl MessageVault {
@@ -178,7 +199,7 @@ impl MessageVault {
     /// (file or erase some, then let the transport deliver it again).
     pub fn insert(&mut self, message: ReceivedMessage, now: u64) -> Result<Stored> {
         let id = message.message_ref();
-        if self.messages.contains_key(&id) || self.handled.contains(&id) {
+        if self.messages.contains_key(&id) || self.handled_set.contains(&id) {
             return Ok(Stored::Duplicate);
         }
         if message.info.expires_at.is_some_and(|at| at <= now) {
@@ -288,10 +309,77 @@ impl MessageVault {
             return false;
         }
         self.handled.push_back(*id);
+        self.handled_set.insert(*id);
+        self.handled_total = self.handled_total.wrapping_add(1);
         while self.handled.len() > MAX_VAULT_HANDLED_IDS {
-            self.handled.pop_front();
+            if let Some(old) = self.handled.pop_front() {
+                self.handled_set.remove(&old);
+            }
         }
         true
+    }
+
+    /// How many messages were ever handled (filed, erased or purged).
+    pub(crate) fn handled_total(&self) -> u64 {
+        self.handled_total
+    }
+
+    /// The remembered handled ids numbered `from` or later, with their
+    /// numbers, oldest first.
+    pub(crate) fn handled_since(&self, from: u64) -> impl Iterator<Item = (u64, &MessageRef)> {
+        let first = self.handled_total.wrapping_sub(self.handled.len() as u64);
+        let skip = from.saturating_sub(first);
+        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+        self.handled
+            .iter()
+            .enumerate()
+            .skip(skip)
+            .map(move |(i, id)| (first.wrapping_add(i as u64), id))
+    }
+
+    /// Encodes one held message, as in [`MessageVault::encode`] (secret).
+    pub(crate) fn encode_message(&self, id: &MessageRef) -> Option<Zeroizing<Vec<u8>>> {
+        let e = self.messages.get(id)?;
+        let mut out = Zeroizing::new(Vec::with_capacity(ENTRY_HEADER_LEN + e.body.len()));
+        encode_entry(&mut out, id, e);
+        Some(out)
+    }
+
+    /// Decodes one [`MessageVault::encode_message`] output and holds it.
+    /// Errors: malformed bytes; [`DecodeError::NonCanonical`] if it is
+    /// already held; [`LimitError::TooManyEntries`] beyond the bound.
+    pub(crate) fn restore_message(&mut self, bytes: &[u8]) -> Result<MessageRef> {
+        let mut r = Reader::new(bytes);
+        let (id, entry) = decode_entry(&mut r)?;
+        r.finish()?;
+        if self.messages.contains_key(&id) {
+            return Err(DecodeError::NonCanonical.into());
+        }
+        if self.messages.len() >= MAX_VAULT_MESSAGES {
+            return Err(LimitError::TooManyEntries.into());
+        }
+        self.messages.insert(id, entry);
+        Ok(id)
+    }
+
+    /// Sets the remembered handled ids (oldest first) and their count
+    /// ever, after every held message was restored. Errors:
+    /// [`DecodeError::NonCanonical`] for an id held or listed twice, more
+    /// ids than remembered, or a count below the list.
+    pub(crate) fn restore_handled(&mut self, ids: Vec<MessageRef>, total: u64) -> Result<()> {
+        if ids.len() > MAX_VAULT_HANDLED_IDS || (ids.len() as u64) > total {
+            return Err(DecodeError::NonCanonical.into());
+        }
+        let mut set = BTreeSet::new();
+        for id in &ids {
+            if self.messages.contains_key(id) || !set.insert(*id) {
+                return Err(DecodeError::NonCanonical.into());
+            }
+        }
+        self.handled = ids.into();
+        self.handled_set = set;
+        self.handled_total = total;
+        Ok(())
     }
 
     /// Encodes the vault (secret: seal it before it leaves memory).
@@ -315,21 +403,7 @@ impl MessageVault {
         out.push(VAULT_VERSION);
         out.extend_from_slice(&len_u16(self.messages.len()));
         for (id, e) in &self.messages {
-            let mut flags = 0;
-            if e.info.contains_patient_data {
-                flags |= FLAG_PATIENT_DATA;
-            }
-            if e.info.expires_at.is_some() {
-                flags |= FLAG_EXPIRES;
-            }
-            out.extend_from_slice(&e.sender.to_bytes());
-            out.extend_from_slice(&id.id.0);
-            out.extend_from_slice(&e.received_at.to_be_bytes());
-            out.push(flags);
-            out.extend_from_slice(&e.info.sent_at.to_be_bytes());
-            out.extend_from_slice(&e.info.expires_at.unwrap_or(0).to_be_bytes());
-            out.extend_from_slice(&len_u32(e.body.len()));
-            out.extend_from_slice(e.body.expose());
+            encode_entry(&mut out, id, e);
         }
         out.extend_from_slice(&len_u16(self.handled.len()));
         for id in &self.handled {
@@ -351,55 +425,84 @@ impl MessageVault {
         let mut messages = BTreeMap::new();
         let mut last: Option<MessageRef> = None;
         for _ in 0..n {
-            let sender = IdentityKey::read(&mut r)?;
-            let id = MessageRef::new(&sender, MessageId(r.array()?));
+            let (id, entry) = decode_entry(&mut r)?;
             if last.is_some_and(|l| id <= l) {
                 return Err(DecodeError::NonCanonical.into());
             }
             last = Some(id);
-            let received_at = r.u64()?;
-            let flags = r.u8()?;
-            if flags & !(FLAG_PATIENT_DATA | FLAG_EXPIRES) != 0 {
-                return Err(DecodeError::NonCanonical.into());
-            }
-            let sent_at = r.u64()?;
-            let expires = r.u64()?;
-            if flags & FLAG_EXPIRES == 0 && expires != 0 {
-                return Err(DecodeError::NonCanonical.into());
-            }
-            let body = Plaintext::from_slice(r.bytes_u32(MAX_BODY_LEN)?);
-            let info = MessageInfo {
-                id: id.id,
-                sent_at,
-                expires_at: (flags & FLAG_EXPIRES != 0).then_some(expires),
-                contains_patient_data: flags & FLAG_PATIENT_DATA != 0,
-            };
-            messages.insert(
-                id,
-                Entry {
-                    sender,
-                    info,
-                    body,
-                    received_at,
-                },
-            );
+            messages.insert(id, entry);
         }
         let n_handled = r.count_u16(MAX_VAULT_HANDLED_IDS, HANDLED_LEN)?;
         let mut handled = VecDeque::with_capacity(n_handled);
         let mut seen = BTreeSet::new();
         for _ in 0..n_handled {
-            let id = MessageRef {
-                sender: r.array()?,
-                id: MessageId(r.array()?),
-            };
+            let id = MessageRef::read(&mut r)?;
             if messages.contains_key(&id) || !seen.insert(id) {
                 return Err(DecodeError::NonCanonical.into());
             }
             handled.push_back(id);
         }
         r.finish()?;
-        Ok(MessageVault { messages, handled })
+        let handled_total = handled.len() as u64;
+        Ok(MessageVault {
+            messages,
+            handled,
+            handled_set: seen,
+            handled_total,
+        })
     }
+}
+
+/// `sender identity key (129) || id (16) || received_at (8) || flags (1)
+/// || sent_at (8) || expires_at (8) || body length (4) || body`.
+fn encode_entry(out: &mut Vec<u8>, id: &MessageRef, e: &Entry) {
+    let mut flags = 0;
+    if e.info.contains_patient_data {
+        flags |= FLAG_PATIENT_DATA;
+    }
+    if e.info.expires_at.is_some() {
+        flags |= FLAG_EXPIRES;
+    }
+    out.extend_from_slice(&e.sender.to_bytes());
+    out.extend_from_slice(&id.id.0);
+    out.extend_from_slice(&e.received_at.to_be_bytes());
+    out.push(flags);
+    out.extend_from_slice(&e.info.sent_at.to_be_bytes());
+    out.extend_from_slice(&e.info.expires_at.unwrap_or(0).to_be_bytes());
+    out.extend_from_slice(&len_u32(e.body.len()));
+    out.extend_from_slice(e.body.expose());
+}
+
+/// Reads one [`encode_entry`] output, checking flags and the body bound.
+fn decode_entry(r: &mut Reader<'_>) -> Result<(MessageRef, Entry)> {
+    let sender = IdentityKey::read(r)?;
+    let id = MessageRef::new(&sender, MessageId(r.array()?));
+    let received_at = r.u64()?;
+    let flags = r.u8()?;
+    if flags & !(FLAG_PATIENT_DATA | FLAG_EXPIRES) != 0 {
+        return Err(DecodeError::NonCanonical.into());
+    }
+    let sent_at = r.u64()?;
+    let expires = r.u64()?;
+    if flags & FLAG_EXPIRES == 0 && expires != 0 {
+        return Err(DecodeError::NonCanonical.into());
+    }
+    let body = Plaintext::from_slice(r.bytes_u32(MAX_BODY_LEN)?);
+    let info = MessageInfo {
+        id: id.id,
+        sent_at,
+        expires_at: (flags & FLAG_EXPIRES != 0).then_some(expires),
+        contains_patient_data: flags & FLAG_PATIENT_DATA != 0,
+    };
+    Ok((
+        id,
+        Entry {
+            sender,
+            info,
+            body,
+            received_at,
+        },
+    ))
 }
 
 impl fmt::Debug for MessageVault {

@@ -131,6 +131,17 @@ pub enum StateType {
     DevicePeer = 7,
     /// A [`crate::Device`]'s own settings: its address and schedules.
     DeviceSettings = 8,
+    /// One message held in a [`crate::Device`]'s vault: its own row.
+    DeviceVaultMessage = 9,
+    /// One handled (filed, erased or purged) message id a
+    /// [`crate::Device`] remembers to refuse a re-delivery: its own row.
+    DeviceVaultHandled = 10,
+    /// The archived sessions of one peer device of a [`crate::Device`].
+    DeviceArchive = 11,
+    /// The bundle a [`crate::Device`] keeps for one peer device.
+    DeviceBundle = 12,
+    /// One sent message a [`crate::Device`] has no delivery receipt for.
+    DeviceSent = 13,
 }
 
 impl StateType {
@@ -298,6 +309,29 @@ impl StorageKey {
     pub fn unseal_for<T: Sealable>(&self, slot: &[u8], sealed: &[u8]) -> Result<T> {
         let plain = self.unseal_bytes(T::STATE_TYPE, Some(slot), sealed)?;
         T::decode_state(&plain, Token(()))
+    }
+
+    /// Seals bytes a crate type encoded itself, for `slot`, as
+    /// [`StorageKey::seal_for`] does for a [`Sealable`] type.
+    pub(crate) fn seal_encoded_for(
+        &self,
+        rng: &mut (impl CryptoRng + ?Sized),
+        ty: StateType,
+        slot: &[u8],
+        plain: &[u8],
+    ) -> Vec<u8> {
+        self.seal_bytes(rng, ty, Some(slot), plain)
+    }
+
+    /// Opens bytes sealed by [`StorageKey::seal_encoded_for`]; the caller
+    /// decodes them.
+    pub(crate) fn unseal_encoded_for(
+        &self,
+        ty: StateType,
+        slot: &[u8],
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        self.unseal_bytes(ty, Some(slot), sealed)
     }
 
     fn seal_bytes(
@@ -488,6 +522,27 @@ pub fn fuzz_decode_state(ty: u8, bytes: &[u8]) -> bool {
         1 => PreKeyStore::decode(bytes).is_ok(),
         2 => Session::decode(bytes).is_ok(),
         _ => MessageVault::decode(bytes).is_ok(),
+    }
+}
+
+/// Decodes arbitrary bytes as one of the device layer's own row encodings
+/// (`docs/PROTOCOL.md` §12.4), without the AEAD. A fuzzing hook, not an
+/// API: `ty` picks peer record, settings, archive, kept bundle, sent id,
+/// vault message or handled id; returns whether the bytes decoded.
+#[doc(hidden)]
+pub fn fuzz_decode_device_row(ty: u8, bytes: &[u8]) -> bool {
+    use crate::device::record;
+    match ty % 7 {
+        0 => record::PeerRecord::decode(bytes).is_ok(),
+        1 => record::Settings::decode(bytes).is_ok(),
+        2 => record::decode_archive(bytes).is_ok(),
+        3 => record::decode_bundle(bytes).is_ok(),
+        4 => record::decode_sent(bytes).is_ok(),
+        5 => MessageVault::new().restore_message(bytes).is_ok(),
+        _ => {
+            let mut r = Reader::new(bytes);
+            crate::MessageRef::read(&mut r).is_ok() && r.finish().is_ok()
+        }
     }
 }
 

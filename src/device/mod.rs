@@ -37,6 +37,9 @@
 mod address;
 mod content;
 mod handshake;
+mod layout;
+#[cfg(test)]
+mod layout_tests;
 mod prekeys;
 pub(crate) mod record;
 
@@ -325,6 +328,11 @@ struct State {
     trust: TrustStore,
     vault: MessageVault,
     peers: BTreeMap<DeviceAddress, PeerRecord>,
+    /// The vault's handled count as committed: the handled rows numbered
+    /// from here on are still to be written.
+    handled_saved: u64,
+    /// Names the vault's message rows.
+    index: layout::MessageIndex,
 }
 
 /// What a call changed, to seal and commit.
@@ -333,6 +341,8 @@ struct Dirty {
     peers: BTreeSet<DeviceAddress>,
     trust: bool,
     vault: bool,
+    /// Messages put into the vault, to write a row each.
+    stored: Vec<MessageRef>,
     prekeys: bool,
     settings: bool,
 }
@@ -451,12 +461,14 @@ impl<S: Store> Device<S> {
             trust: TrustStore::new(policy),
             vault: MessageVault::new(),
             peers: BTreeMap::new(),
+            handled_saved: 0,
+            index: layout::MessageIndex::new(&key),
         };
         let mut cs = ChangeSet::new();
         seal(&key, rng, &mut cs, ROW_IDENTITY, &state.identity);
         seal(&key, rng, &mut cs, ROW_PREKEYS, &state.prekeys);
         seal(&key, rng, &mut cs, ROW_TRUST, &state.trust);
-        seal(&key, rng, &mut cs, ROW_VAULT, &state.vault);
+        // An empty vault has no rows (`layout`).
         // Written last in the set: a store holding settings holds a device.
         seal(&key, rng, &mut cs, ROW_SETTINGS, &state.settings);
         store.commit(&cs)?;
@@ -472,7 +484,9 @@ impl<S: Store> Device<S> {
     ///
     /// Errors: [`StoreError::NoDevice`] for a store without one;
     /// [`crate::StateError::Unseal`] for the wrong storage key or altered
-    /// rows; [`StoreError::Corrupt`] for a missing or misplaced row.
+    /// rows; [`StoreError::Corrupt`] for a missing or misplaced row;
+    /// [`StoreError::OldLayout`] for a store written by the earlier,
+    /// unreleased layout (one vault row), which is not migrated.
     pub fn open(store: S, key: StorageKey) -> Result<Self> {
         let state = Self::load(&store, &key)?;
         Ok(Device {
@@ -483,26 +497,38 @@ impl<S: Store> Device<S> {
         })
     }
 
-    fn load(store: &S, key: &StorageKey) -> Result<State> {
+    fn load(store: &impl Store, key: &StorageKey) -> Result<State> {
         let Some(settings) = store.get(ROW_SETTINGS)? else {
             return Err(StoreError::NoDevice.into());
         };
+        if store.get(ROW_VAULT)?.is_some() {
+            return Err(StoreError::OldLayout.into());
+        }
         let settings: Settings = key.unseal_for(ROW_SETTINGS, &settings)?;
         let mut peers = BTreeMap::new();
+        let mut rows = BTreeMap::new();
         for (row, bytes) in store.scan(PEER_PREFIX)? {
             let rec: PeerRecord = key.unseal_for(&row, &bytes)?;
             if peer_row(key, &rec.address) != row {
                 return Err(StoreError::Corrupt.into());
             }
+            rows.insert(row.clone(), rec.address.clone());
+            let mut rec = rec;
+            rec.row = row;
             peers.insert(rec.address.clone(), rec);
         }
+        layout::load_side_rows(store, key, &rows, &mut peers)?;
+        let index = layout::MessageIndex::new(key);
+        let vault = layout::load_vault(store, key, &index)?;
         Ok(State {
             settings,
             identity: open_row(store, key, ROW_IDENTITY)?,
             prekeys: open_row(store, key, ROW_PREKEYS)?,
             trust: open_row(store, key, ROW_TRUST)?,
-            vault: open_row(store, key, ROW_VAULT)?,
+            handled_saved: vault.handled_total(),
+            vault,
             peers,
+            index,
         })
     }
 
@@ -536,17 +562,43 @@ impl<S: Store> Device<S> {
         if !dirty.any() {
             return Ok(());
         }
-        let (key, st) = (&self.key, &self.state);
+        let cs = self.changes(rng, dirty);
+        if let Err(e) = self.store.commit(&cs) {
+            self.reload();
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// Seals the rows `dirty` names into one change set, and marks them
+    /// written (if the commit then fails, the device reloads anyway).
+    fn changes(&mut self, rng: &mut (impl CryptoRng + ?Sized), dirty: &Dirty) -> ChangeSet {
+        let (key, st) = (&self.key, &mut self.state);
         let mut cs = ChangeSet::new();
         for addr in &dirty.peers {
-            let row = peer_row(key, addr);
-            match st.peers.get(addr) {
-                Some(rec) => seal(key, rng, &mut cs, &row, rec),
-                None => cs.delete(row),
+            match st.peers.get_mut(addr) {
+                Some(rec) => {
+                    if rec.row.is_empty() {
+                        rec.row = peer_row(key, addr);
+                    }
+                    // Side rows first: they advance the record's row counter.
+                    layout::put_side_rows(key, rng, &mut cs, rec);
+                    seal(key, rng, &mut cs, &rec.row, &*rec);
+                }
+                None => layout::delete_peer(&mut cs, peer_row(key, addr)),
             }
         }
         if dirty.vault {
-            seal(key, rng, &mut cs, ROW_VAULT, &st.vault);
+            let saved = st.handled_saved;
+            st.handled_saved = layout::put_vault(
+                key,
+                &st.index,
+                rng,
+                &mut cs,
+                &st.vault,
+                &dirty.stored,
+                saved,
+            );
         }
         if dirty.prekeys {
             seal(key, rng, &mut cs, ROW_PREKEYS, &st.prekeys);
@@ -557,11 +609,7 @@ impl<S: Store> Device<S> {
         if dirty.settings {
             seal(key, rng, &mut cs, ROW_SETTINGS, &st.settings);
         }
-        if let Err(e) = self.store.commit(&cs) {
-            self.reload();
-            return Err(e.into());
-        }
-        Ok(())
+        cs
     }
 
     /// Ends a call: commits on success, forgets in-memory changes on error.
@@ -631,6 +679,7 @@ impl<S: Store> Device<S> {
             rec.archive_session(old);
         }
         rec.bundle = Some(handshake::bundle_to_keep(bundle, rec.current.is_none())?);
+        rec.bundle_changed = true;
         let mut dirty = Dirty::default();
         dirty.peers.insert(address.clone());
         self.commit(rng, &dirty)
@@ -858,6 +907,7 @@ impl<S: Store> Device<S> {
                 &PreKeyBundle::from_bytes(bundle)?,
                 false,
             )?);
+            rec.bundle_changed = true;
             rec.install(session);
             dirty.peers.insert(rec.address.clone());
         }
@@ -906,6 +956,75 @@ impl<S: Store> Device<S> {
         now: u64,
     ) -> Result<Received> {
         self.ready()?;
+        let mut dirty = Dirty::default();
+        let out = self.receive_one(rng, from, envelope, now, &mut dirty);
+        self.finish(rng, &dirty, out)
+    }
+
+    /// Handles envelopes queued while the device was offline, in order,
+    /// with one store commit for all of them (a catch-up of hundreds of
+    /// envelopes costs one transaction, not one each).
+    ///
+    /// Each envelope is handled exactly as [`Device::receive`] would handle
+    /// it at that point of the sequence, and its result is at the same
+    /// index of the returned list: an `Err` there left no trace (its state
+    /// changes were dropped) while the envelopes around it still count.
+    /// Acknowledge to the transport every envelope, whatever its result,
+    /// once the call returns `Ok`, then send every [`Received::replies`].
+    ///
+    /// The outer error is the store's (or a failure to reload from it):
+    /// then *nothing* of the batch was committed, the device has reloaded
+    /// its state, no event may be shown and no reply sent; let the
+    /// transport deliver the envelopes again.
+    pub fn receive_batch<E: AsRef<[u8]>>(
+        &mut self,
+        rng: &mut (impl CryptoRng + ?Sized),
+        envelopes: &[(DeviceAddress, E)],
+        now: u64,
+    ) -> Result<Vec<Result<Received>>> {
+        self.ready()?;
+        let mut staged = layout::Staged::default();
+        let mut out = Vec::with_capacity(envelopes.len());
+        for (from, envelope) in envelopes {
+            let mut dirty = Dirty::default();
+            let got = self.receive_one(rng, from, envelope.as_ref(), now, &mut dirty);
+            if got.is_ok() {
+                if dirty.any() {
+                    staged.apply(self.changes(rng, &dirty));
+                }
+            } else if dirty.any() {
+                // Forget this envelope's changes: the state as committed
+                // before it, which is the store with the batch so far.
+                match Self::load(&staged.over(&self.store), &self.key) {
+                    Ok(state) => self.state = state,
+                    Err(e) => {
+                        self.reload();
+                        return Err(e);
+                    }
+                }
+            }
+            out.push(got);
+        }
+        let cs = staged.into_changes();
+        if !cs.is_empty()
+            && let Err(e) = self.store.commit(&cs)
+        {
+            self.reload();
+            return Err(e.into());
+        }
+        Ok(out)
+    }
+
+    /// [`Device::receive`] without its commit: the changes are in memory
+    /// and named in `dirty`.
+    fn receive_one(
+        &mut self,
+        rng: &mut (impl CryptoRng + ?Sized),
+        from: &DeviceAddress,
+        envelope: &[u8],
+        now: u64,
+        dirty: &mut Dirty,
+    ) -> Result<Received> {
         if *from == self.state.settings.address {
             return Err(DeviceError::OwnAddress.into());
         }
@@ -917,12 +1036,11 @@ impl<S: Store> Device<S> {
             }
             None => PeerRecord::new(from.clone()),
         };
-        let mut dirty = Dirty::default();
-        let out = self.receive_with(rng, &mut rec, &env, envelope, now, &mut dirty);
+        let out = self.receive_with(rng, &mut rec, &env, envelope, now, dirty);
         if rec.current.is_some() || rec.bundle.is_some() || !rec.archive.is_empty() {
             self.state.peers.insert(from.clone(), rec);
         }
-        self.finish(rng, &dirty, out)
+        out
     }
 
     fn receive_with(
@@ -1067,6 +1185,7 @@ impl<S: Store> Device<S> {
                 match self.state.vault.insert(msg, now)? {
                     Stored::New => {
                         dirty.vault = true;
+                        dirty.stored.push(mref);
                         let mut replies = Vec::new();
                         if self.state.settings.delivery_receipts {
                             let ids = vec![info.id];
@@ -1355,11 +1474,7 @@ fn peer_row(key: &StorageKey, address: &DeviceAddress) -> Vec<u8> {
     let mut name = Vec::with_capacity(address.encoded_len());
     address.write(&mut name);
     let h = crate::primitives::hkdf32(key.expose(), &name, LABEL_STORE_INDEX);
-    let mut row = PEER_PREFIX.to_vec();
-    for b in h.iter().take(16) {
-        row.extend_from_slice(format!("{b:02x}").as_bytes());
-    }
-    row
+    layout::hex_row(PEER_PREFIX, h.get(..16).unwrap_or_default())
 }
 
 #[cfg(test)]

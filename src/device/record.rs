@@ -10,26 +10,45 @@ use crate::wire::payload::MessageId;
 use std::collections::VecDeque;
 use zeroize::Zeroizing;
 
-const PEER_RECORD_VERSION: u8 = 1;
+/// Version 2 keeps the bundle and the archived sessions in rows of their
+/// own ([`encode_bundle`], [`encode_archive`]); version 1 (both inline) is
+/// refused.
+const PEER_RECORD_VERSION: u8 = 2;
+const ARCHIVE_VERSION: u8 = 1;
+const BUNDLE_VERSION: u8 = 1;
 const SETTINGS_VERSION: u8 = 1;
 /// Largest encoded bundle kept for a peer (one with the most one-time
 /// prekeys a bundle may carry).
 const MAX_BUNDLE_BYTES: usize = 1 + 129 + 100 + 2 + 36 * crate::limits::MAX_BUNDLE_ONE_TIME_PREKEYS;
 /// Largest encoded session: every skipped key on its own chain.
-const MAX_SESSION_BYTES: usize = 1024 + 70 * crate::limits::MAX_SKIPPED_TOTAL;
+pub(crate) const MAX_SESSION_BYTES: usize = 1024 + 70 * crate::limits::MAX_SKIPPED_TOTAL;
 
 /// What a device knows about one peer device.
 pub(crate) struct PeerRecord {
     pub(crate) address: DeviceAddress,
     /// The last bundle the app gave for this device (verified when added),
-    /// without its one-time prekey: used for session resets.
+    /// without its one-time prekey: used for session resets. Kept in a row
+    /// of its own, written only when `bundle_changed`.
     pub(crate) bundle: Option<Vec<u8>>,
+    /// The bundle changed since it was loaded or last committed.
+    pub(crate) bundle_changed: bool,
     /// The session new messages are sent on.
     pub(crate) current: Option<Session>,
-    /// Previous sessions, newest first, tried when `current` fails.
+    /// Previous sessions, newest first, tried when `current` fails. Kept
+    /// in a row of their own, written only when `archive_changed`.
     pub(crate) archive: VecDeque<Session>,
-    /// Sent messages without a delivery receipt yet, oldest first.
+    /// The archive changed since it was loaded or last committed.
+    pub(crate) archive_changed: bool,
+    /// The record's row name, once computed (not stored).
+    pub(crate) row: Vec<u8>,
+    /// Sent messages without a delivery receipt yet, oldest first. Each
+    /// is a row of its own (`sent_rows`).
     pub(crate) unconfirmed: VecDeque<(MessageId, u64)>,
+    /// The unconfirmed ids as committed, with the number of each one's row
+    /// (not stored: rebuilt from the rows).
+    pub(crate) sent_rows: VecDeque<(MessageId, u64)>,
+    /// The number the next unconfirmed id's row gets.
+    pub(crate) sent_seq: u64,
     /// When this device last started a session reset towards the peer.
     pub(crate) last_reset_at: Option<u64>,
 }
@@ -39,9 +58,14 @@ impl PeerRecord {
         PeerRecord {
             address,
             bundle: None,
+            bundle_changed: false,
             current: None,
             archive: VecDeque::new(),
+            archive_changed: false,
+            row: Vec::new(),
             unconfirmed: VecDeque::new(),
+            sent_rows: VecDeque::new(),
+            sent_seq: 0,
             last_reset_at: None,
         }
     }
@@ -57,11 +81,13 @@ impl PeerRecord {
     pub(crate) fn archive_session(&mut self, session: Session) {
         self.archive.push_front(session);
         self.archive.truncate(MAX_ARCHIVED_SESSIONS);
+        self.archive_changed = true;
     }
 
     /// Makes archived session `i` current (it decrypted the newest message).
     pub(crate) fn promote(&mut self, i: usize) {
         if let Some(s) = self.archive.remove(i) {
+            self.archive_changed = true;
             self.install(s);
         }
     }
@@ -80,53 +106,25 @@ impl PeerRecord {
         before != self.unconfirmed.len()
     }
 
-    /// `0x01 || address || bundle flag (1) [|| len (4) || bundle] ||
-    /// current flag (1) [|| len (4) || session] || archive count (1) ||
-    /// [len (4) || session]... || unconfirmed count (2) || [id (16) ||
-    /// sent_at (8)]... || reset flag (1) [|| last reset (8)]`.
+    /// `0x02 || address || current flag (1) [|| len (4) || session] ||
+    /// next sent row number (8) || reset flag (1) [|| last reset (8)]`. The
+    /// bundle, the archive and the unconfirmed ids are rows of their own
+    /// ([`encode_bundle`], [`encode_archive`], [`encode_sent`]).
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let sessions: Vec<Zeroizing<Vec<u8>>> = self
-            .current
-            .iter()
-            .chain(self.archive.iter())
-            .map(Session::encode)
-            .collect();
-        let len = 1
-            + self.address.encoded_len()
-            + 5
-            + self.bundle.as_ref().map_or(0, Vec::len)
-            + 2
-            + sessions.iter().map(|s| 4 + s.len()).sum::<usize>()
-            + 2
-            + 24 * self.unconfirmed.len()
-            + 9;
+        let current = self.current.as_ref().map(Session::encode);
+        let len =
+            1 + self.address.encoded_len() + 5 + current.as_ref().map_or(0, |s| s.len()) + 8 + 9;
         let mut out = Zeroizing::new(Vec::with_capacity(len));
         out.push(PEER_RECORD_VERSION);
         self.address.write(&mut out);
-        match &self.bundle {
-            Some(b) => {
-                out.push(1);
-                put_bytes_u32(&mut out, b);
-            }
-            None => out.push(0),
-        }
-        let mut sessions = sessions.iter();
-        match self.current.is_some().then(|| sessions.next()).flatten() {
+        match &current {
             Some(s) => {
                 out.push(1);
                 put_bytes_u32(&mut out, s);
             }
             None => out.push(0),
         }
-        out.push(u8::try_from(self.archive.len()).unwrap_or(u8::MAX));
-        for s in sessions {
-            put_bytes_u32(&mut out, s);
-        }
-        out.extend_from_slice(&crate::wire::codec::len_u16(self.unconfirmed.len()));
-        for (id, at) in &self.unconfirmed {
-            out.extend_from_slice(&id.0);
-            out.extend_from_slice(&at.to_be_bytes());
-        }
+        out.extend_from_slice(&self.sent_seq.to_be_bytes());
         match self.last_reset_at {
             Some(at) => {
                 out.push(1);
@@ -143,24 +141,11 @@ impl PeerRecord {
             return Err(DecodeError::UnknownVersion.into());
         }
         let address = DeviceAddress::read(&mut r)?;
-        let bundle = match flag(&mut r)? {
-            true => Some(r.bytes_u32(MAX_BUNDLE_BYTES)?.to_vec()),
-            false => None,
-        };
         let current = match flag(&mut r)? {
             true => Some(Session::decode(r.bytes_u32(MAX_SESSION_BYTES)?)?),
             false => None,
         };
-        let n = r.count_u8(MAX_ARCHIVED_SESSIONS)?;
-        let mut archive = VecDeque::with_capacity(n);
-        for _ in 0..n {
-            archive.push_back(Session::decode(r.bytes_u32(MAX_SESSION_BYTES)?)?);
-        }
-        let n = r.count_u16(MAX_UNCONFIRMED_SENT, 24)?;
-        let mut unconfirmed = VecDeque::with_capacity(n);
-        for _ in 0..n {
-            unconfirmed.push_back((MessageId(r.array()?), r.u64()?));
-        }
+        let sent_seq = r.u64()?;
         let last_reset_at = match flag(&mut r)? {
             true => Some(r.u64()?),
             false => None,
@@ -168,13 +153,88 @@ impl PeerRecord {
         r.finish()?;
         Ok(PeerRecord {
             address,
-            bundle,
+            bundle: None,
+            bundle_changed: false,
             current,
-            archive,
-            unconfirmed,
+            archive: VecDeque::new(),
+            archive_changed: false,
+            row: Vec::new(),
+            unconfirmed: VecDeque::new(),
+            sent_rows: VecDeque::new(),
+            sent_seq,
             last_reset_at,
         })
     }
+}
+
+/// `id (16) || sent_at (8)`: one unconfirmed sent message.
+pub(crate) fn encode_sent(id: &MessageId, sent_at: u64) -> [u8; 24] {
+    let mut out = [0u8; 24];
+    let (head, tail) = out.split_at_mut(16);
+    head.copy_from_slice(&id.0);
+    tail.copy_from_slice(&sent_at.to_be_bytes());
+    out
+}
+
+/// Decodes [`encode_sent`] output.
+pub(crate) fn decode_sent(bytes: &[u8]) -> Result<(MessageId, u64)> {
+    let mut r = Reader::new(bytes);
+    let id = MessageId(r.array()?);
+    let at = r.u64()?;
+    r.finish()?;
+    Ok((id, at))
+}
+
+/// `0x01 || bundle (§3)`: the bundle kept for a peer device.
+pub(crate) fn encode_bundle(bundle: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(1 + bundle.len()));
+    out.push(BUNDLE_VERSION);
+    out.extend_from_slice(bundle);
+    out
+}
+
+/// Decodes [`encode_bundle`] output (the bundle is parsed when used).
+pub(crate) fn decode_bundle(bytes: &[u8]) -> Result<Vec<u8>> {
+    match bytes.split_first() {
+        Some((&BUNDLE_VERSION, b)) if !b.is_empty() && b.len() <= MAX_BUNDLE_BYTES => {
+            Ok(b.to_vec())
+        }
+        Some((&BUNDLE_VERSION, _)) => Err(DecodeError::InvalidLength.into()),
+        Some(_) => Err(DecodeError::UnknownVersion.into()),
+        None => Err(DecodeError::Truncated.into()),
+    }
+}
+
+/// `0x01 || count (1, ≤ 40) || [len (4) || session]...`: a peer record's
+/// archived sessions, newest first.
+pub(crate) fn encode_archive(archive: &VecDeque<Session>) -> Zeroizing<Vec<u8>> {
+    let sessions: Vec<Zeroizing<Vec<u8>>> = archive.iter().map(Session::encode).collect();
+    let len = 2 + sessions.iter().map(|s| 4 + s.len()).sum::<usize>();
+    let mut out = Zeroizing::new(Vec::with_capacity(len));
+    out.push(ARCHIVE_VERSION);
+    out.push(u8::try_from(sessions.len()).unwrap_or(u8::MAX));
+    for s in &sessions {
+        put_bytes_u32(&mut out, s);
+    }
+    out
+}
+
+/// Decodes [`encode_archive`] output (an empty archive has no row).
+pub(crate) fn decode_archive(bytes: &[u8]) -> Result<VecDeque<Session>> {
+    let mut r = Reader::new(bytes);
+    if r.u8()? != ARCHIVE_VERSION {
+        return Err(DecodeError::UnknownVersion.into());
+    }
+    let n = r.count_u8(MAX_ARCHIVED_SESSIONS)?;
+    if n == 0 {
+        return Err(DecodeError::NonCanonical.into());
+    }
+    let mut archive = VecDeque::with_capacity(n);
+    for _ in 0..n {
+        archive.push_back(Session::decode(r.bytes_u32(MAX_SESSION_BYTES)?)?);
+    }
+    r.finish()?;
+    Ok(archive)
 }
 
 /// The device's own settings.

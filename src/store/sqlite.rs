@@ -1,9 +1,10 @@
 //! The embedded default store: one SQLite file, one table of sealed rows.
 //!
 //! Each [`Store::commit`] is one `BEGIN IMMEDIATE … COMMIT` transaction in
-//! write-ahead-log mode with `synchronous = FULL`: a commit that returned is
-//! on disk, and a crash (or `SIGKILL`) part-way through leaves the previous
-//! state. The schema is versioned through `PRAGMA user_version`; migrations
+//! write-ahead-log mode with `synchronous = FULL` ([`Durability::Full`], the
+//! default): a commit that returned is on disk, and a crash (or `SIGKILL`)
+//! part-way through leaves the previous state. [`Durability::Normal`]
+//! trades the last commits before a power cut for speed (see there). The schema is versioned through `PRAGMA user_version`; migrations
 //! are numbered and run in order when the file is opened.
 
 use super::{Change, ChangeSet, Row, Store};
@@ -20,6 +21,28 @@ const MIGRATIONS: &[&str] = &[
     // 1: one table of sealed rows, keyed by the row's name.
     "CREATE TABLE bleep_rows (k BLOB PRIMARY KEY NOT NULL, v BLOB NOT NULL) WITHOUT ROWID;",
 ];
+
+/// How far a returned commit is guaranteed to survive.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Durability {
+    /// `synchronous = FULL`: the write-ahead log is synced at every commit,
+    /// so a returned commit survives a crash of the process and a power
+    /// cut. The default: the app acknowledges an envelope to its server
+    /// once `receive` returns, and the server then deletes it, so the
+    /// message must be on disk by then.
+    #[default]
+    Full,
+    /// `synchronous = NORMAL` (SQLite's usual choice in WAL mode): the log
+    /// is synced only at checkpoints. A returned commit survives a crash
+    /// or `SIGKILL` of the process, and the file is never corrupted, but a
+    /// power cut or an OS crash may roll back the last commits. Only for an
+    /// app that acknowledges envelopes to its server after a later
+    /// [`Durability::Full`]-grade sync of its own (or that can fetch them
+    /// again); otherwise a message acknowledged just before a power cut is
+    /// lost.
+    Normal,
+}
 
 /// A [`Store`] in an SQLite database file (bundled SQLite, no system
 /// library needed).
@@ -39,22 +62,32 @@ impl SqliteStore {
     /// written; [`StoreError::UnknownSchema`] if it was written by a newer
     /// version of bleep.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        Self::setup(Connection::open(path).map_err(io)?)
+        Self::open_with(path, Durability::Full)
+    }
+
+    /// [`SqliteStore::open`] with the given [`Durability`].
+    pub fn open_with(path: impl AsRef<Path>, durability: Durability) -> Result<Self, StoreError> {
+        Self::setup(Connection::open(path).map_err(io)?, durability)
     }
 
     /// A store in a private in-memory SQLite database (for tests).
     pub fn open_in_memory() -> Result<Self, StoreError> {
-        Self::setup(Connection::open_in_memory().map_err(io)?)
+        Self::setup(Connection::open_in_memory().map_err(io)?, Durability::Full)
     }
 
-    fn setup(conn: Connection) -> Result<Self, StoreError> {
+    fn setup(conn: Connection, durability: Durability) -> Result<Self, StoreError> {
         // WAL: a commit appends to the log and syncs once; readers never
         // see half a transaction. FULL: the log is synced at every commit,
         // so a returned commit survives power loss.
         let _mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(io)?;
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;")
+        let sync = match durability {
+            Durability::Full => "PRAGMA synchronous = FULL;",
+            Durability::Normal => "PRAGMA synchronous = NORMAL;",
+        };
+        conn.execute_batch(sync).map_err(io)?;
+        conn.execute_batch("PRAGMA secure_delete = ON;")
             .map_err(io)?;
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -165,6 +198,28 @@ mod tests {
         drop(s);
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));
+        }
+    }
+
+    #[test]
+    fn durability_sets_the_sync_mode() {
+        for (d, want) in [(Durability::Full, 2), (Durability::Normal, 1)] {
+            let path = std::env::temp_dir()
+                .join(format!("bleep-sqlite-sync-{want}-{}", std::process::id()));
+            let s = SqliteStore::open_with(&path, d).unwrap();
+            let sync: i64 = s
+                .conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap();
+            let mode: String = s
+                .conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!((sync, mode.as_str()), (want, "wal"));
+            drop(s);
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
         }
     }
 
