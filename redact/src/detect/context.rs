@@ -1741,8 +1741,8 @@ fn staff_after(w: &str) -> bool {
 }
 
 impl Ctx<'_> {
-    fn tok(&self, i: usize) -> Option<Tok> {
-        self.toks.get(i).copied()
+    fn tok(&self, i: usize) -> Option<&Tok> {
+        self.toks.get(i)
     }
 
     fn str_of(&self, i: usize) -> &str {
@@ -1931,7 +1931,7 @@ impl Ctx<'_> {
     }
 
     fn push(&mut self, a: usize, z: usize, kind: Kind, rule: Rule) {
-        let (Some(s), Some(e)) = (self.tok(a), self.tok(z)) else {
+        let (Some(s), Some(e)) = (self.tok(a).copied(), self.tok(z).copied()) else {
             return;
         };
         if (a..=z).any(|k| !self.free(k)) {
@@ -1974,6 +1974,7 @@ impl Ctx<'_> {
             else {
                 continue;
             };
+            let fi = *fi;
             let Some(f) = out.get(fi) else { continue };
             let prev = if i > 0 { self.lower(i - 1) } else { "" };
             let withdraw = match kind {
