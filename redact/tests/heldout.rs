@@ -26,9 +26,9 @@
 )]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::ops::Range;
 
-use bleep_redact::Scanner;
+mod common;
+use common::{load, overlaps};
 
 const ORIGINAL: &str = include_str!("data/redact_corpus.txt");
 const DEV: &str = include_str!("data/redact_heldout_dev.txt");
@@ -38,78 +38,6 @@ const TEST: &str = include_str!("data/redact_heldout_test.txt");
 const STRUCTURED: [&str; 8] = [
     "nhs", "chi", "hc", "ni", "postcode", "phone", "email", "hosp",
 ];
-
-struct Message {
-    text: String,
-    labels: Vec<(String, Range<usize>)>,
-    clinical: Vec<Range<usize>>,
-}
-
-fn parse_line(line: &str) -> Message {
-    let mut text = String::new();
-    let mut labels = Vec::new();
-    let mut clinical = Vec::new();
-    let mut rest = line;
-    loop {
-        let a = rest.find("{{");
-        let c = rest.find("<<");
-        let label = match (a, c) {
-            (None, None) => break,
-            (Some(x), Some(y)) => x < y,
-            (x, _) => x.is_some(),
-        };
-        let at = if label { a.unwrap() } else { c.unwrap() };
-        text.push_str(&rest[..at]);
-        rest = &rest[at + 2..];
-        if label {
-            let colon = rest.find(':').unwrap();
-            let end = rest.find("}}").unwrap();
-            let start = text.len();
-            text.push_str(&rest[colon + 1..end]);
-            labels.push((rest[..colon].to_string(), start..text.len()));
-            rest = &rest[end + 2..];
-        } else {
-            let end = rest.find(">>").unwrap();
-            let start = text.len();
-            text.push_str(&rest[..end]);
-            clinical.push(start..text.len());
-            rest = &rest[end + 2..];
-        }
-    }
-    text.push_str(rest);
-    Message {
-        text,
-        labels,
-        clinical,
-    }
-}
-
-struct Corpus {
-    scanner: Scanner,
-    staff_words: BTreeSet<String>,
-    messages: Vec<Message>,
-}
-
-fn load(src: &str) -> Corpus {
-    let mut b = Scanner::builder();
-    let mut staff_words = BTreeSet::new();
-    let mut messages = Vec::new();
-    for line in src.lines() {
-        if let Some(p) = line.strip_prefix("#! patient: ") {
-            b = b.patient_name(p);
-        } else if let Some(s) = line.strip_prefix("#! staff: ") {
-            b = b.staff_name(s);
-            staff_words.extend(s.split_whitespace().map(str::to_lowercase));
-        } else if !line.starts_with('#') && !line.trim().is_empty() {
-            messages.push(parse_line(line));
-        }
-    }
-    Corpus {
-        scanner: b.build(),
-        staff_words,
-        messages,
-    }
-}
 
 const TITLES: [&str; 14] = [
     "dr",
@@ -144,10 +72,6 @@ fn is_staff(item: &str, staff_words: &BTreeSet<String>) -> bool {
         TITLES.contains(&p[0].to_lowercase().as_str())
             && p[1].chars().next().is_some_and(char::is_uppercase)
     })
-}
-
-fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
-    a.start < b.end && b.start < a.end
 }
 
 /// Aggregate figures for one corpus.
@@ -364,7 +288,7 @@ fn heldout_test() {
             // Not reached: the measured figure, rounded down.
             "nhs" => 0.97,
             "phone" => 0.97,
-            "hosp" => 0.84,
+            "hosp" => 0.91,
             _ => 0.0,
         }
     };

@@ -12,13 +12,10 @@ use std::ops::Range;
 
 use bleep_redact::{Action, Kind, Scanner};
 
-const CORPUS: &str = include_str!("data/redact_corpus.txt");
+mod common;
+use common::overlaps;
 
-struct Message {
-    text: String,
-    labels: Vec<(Kind, Range<usize>)>,
-    clinical: Vec<Range<usize>>,
-}
+const CORPUS: &str = include_str!("data/redact_corpus.txt");
 
 fn kind_of(tag: &str) -> Kind {
     match tag {
@@ -37,69 +34,28 @@ fn kind_of(tag: &str) -> Kind {
     }
 }
 
-fn parse_line(line: &str) -> Message {
-    let mut text = String::new();
-    let mut labels = Vec::new();
-    let mut clinical = Vec::new();
-    let mut rest = line;
-    loop {
-        let a = rest.find("{{");
-        let c = rest.find("<<");
-        let next = match (a, c) {
-            (None, None) => break,
-            (Some(x), None) => (x, true),
-            (None, Some(y)) => (y, false),
-            (Some(x), Some(y)) => {
-                if x < y {
-                    (x, true)
-                } else {
-                    (y, false)
-                }
-            }
-        };
-        text.push_str(&rest[..next.0]);
-        rest = &rest[next.0 + 2..];
-        if next.1 {
-            let colon = rest.find(':').unwrap();
-            let kind = kind_of(&rest[..colon]);
-            let end = rest.find("}}").unwrap();
-            let start = text.len();
-            text.push_str(&rest[colon + 1..end]);
-            labels.push((kind, start..text.len()));
-            rest = &rest[end + 2..];
-        } else {
-            let end = rest.find(">>").unwrap();
-            let start = text.len();
-            text.push_str(&rest[..end]);
-            clinical.push(start..text.len());
-            rest = &rest[end + 2..];
-        }
-    }
-    text.push_str(rest);
-    Message {
-        text,
-        labels,
-        clinical,
-    }
+struct Message {
+    text: String,
+    labels: Vec<(Kind, Range<usize>)>,
+    clinical: Vec<Range<usize>>,
 }
 
 fn corpus() -> (Scanner, Vec<Message>) {
-    let mut b = Scanner::builder();
-    let mut msgs = Vec::new();
-    for line in CORPUS.lines() {
-        if let Some(p) = line.strip_prefix("#! patient: ") {
-            b = b.patient_name(p);
-        } else if let Some(s) = line.strip_prefix("#! staff: ") {
-            b = b.staff_name(s);
-        } else if !line.starts_with('#') && !line.trim().is_empty() {
-            msgs.push(parse_line(line));
-        }
-    }
-    (b.build(), msgs)
-}
-
-fn overlaps(a: &Range<usize>, b: &Range<usize>) -> bool {
-    a.start < b.end && b.start < a.end
+    let c = common::load(CORPUS);
+    let msgs = c
+        .messages
+        .into_iter()
+        .map(|m| Message {
+            text: m.text,
+            labels: m
+                .labels
+                .into_iter()
+                .map(|(k, span)| (kind_of(&k), span))
+                .collect(),
+            clinical: m.clinical,
+        })
+        .collect();
+    (c.scanner, msgs)
 }
 
 #[test]

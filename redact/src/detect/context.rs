@@ -63,6 +63,8 @@ enum T {
     Punct(u8),
     /// A first-pass finding (index into the findings) or a placeholder.
     Found(Option<Kind>, Option<usize>),
+    /// Tokens far from any anchor, kept as one (see [`tokens`]).
+    Gap,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -74,23 +76,24 @@ struct Tok {
     spaced: bool,
     /// The sentence so far has a rota/teaching/meeting word.
     staff_sentence: bool,
+    /// Keyword flags (`NOT_NAME`, `STAFF_BEFORE`, …) and the derived
+    /// `NAME_WORD`, `START`.
+    fl: u8,
+    /// The lowercase form: a range of the text (a word already in
+    /// lowercase), of the arena (`low_in_arena`), or empty.
+    low: (u32, u32),
+    low_in_arena: bool,
 }
 
 struct Ctx<'a> {
     sc: &'a Scanner,
     text: &'a str,
     toks: Vec<Tok>,
-    /// Lowercase forms of keyword-like tokens, and each token's range in it.
+    /// Lowercase forms of keyword-like tokens with capitals.
     arena: String,
-    low: Vec<(usize, usize)>,
-    /// `name_word[i]`: token `i` is a capitalised word on no list (see
-    /// [`Ctx::namey`]).
-    name_word: Vec<bool>,
-    /// `starter[i]`: some rule can start at token `i` (see
-    /// [`Ctx::starter_at`]); every loop skips the others.
-    starter: Vec<bool>,
-    /// Each token's keyword flags (`NOT_NAME`, `STAFF_BEFORE`, …).
-    flags: Vec<u8>,
+    /// The tokens at which some rule can start (see [`Ctx::starter_at`]),
+    /// in order; every rule loop walks only these.
+    starters: Vec<u32>,
     /// The index of the last token that is not punctuation.
     last_word: usize,
     /// `full_date[k]`: first-pass finding `k` is a full date with no cue.
@@ -104,34 +107,15 @@ struct Ctx<'a> {
 /// Run the second pass over `text`, adding to (and withdrawing from) the
 /// first pass's sorted findings in `out`, which stay sorted and disjoint.
 pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
-    let toks = tokens(text, out);
-    let n = toks.len();
-    // Each keyword-like token's ASCII lowercase, in one buffer; other
-    // tokens get an empty range, so comparisons with word lists fail at once.
+    extend_with(sc, text, out, false);
+}
+
+/// [`extend`], keeping every token when `full` (the reference the margin
+/// is tested against).
+fn extend_with(sc: &Scanner, text: &str, out: &mut Vec<Finding>, full: bool) {
     let mut arena = String::new();
-    let keywords: &super::WordFilter = &KEYWORD_FILTER;
-    let kflags = &*KEYWORD_FLAGS;
-    let mut flags = vec![0u8; n];
-    let low = toks
-        .iter()
-        .zip(flags.iter_mut())
-        .map(|(t, fl)| match t.t {
-            T::Word(_) if keywords.may_contain(text.as_bytes(), t.s, t.e) => {
-                let w = text.get(t.s..t.e).unwrap_or("");
-                if !w.is_ascii() {
-                    return (0, 0);
-                }
-                let s = arena.len();
-                arena.push_str(w);
-                if let Some(x) = arena.get_mut(s..) {
-                    x.make_ascii_lowercase();
-                    *fl = kflags.get(&*x).copied().unwrap_or(0);
-                }
-                (s, arena.len())
-            }
-            _ => (0, 0),
-        })
-        .collect();
+    let toks = tokens(text, out, &mut arena, full);
+    let n = toks.len();
     let last_word = toks
         .iter()
         .rposition(|t| !matches!(t.t, T::Punct(_)))
@@ -141,10 +125,7 @@ pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
         text,
         toks,
         arena,
-        low,
-        name_word: Vec::new(),
-        starter: Vec::new(),
-        flags,
+        starters: Vec::new(),
         last_word,
         // A full date with no cue right after a name is a date of birth in
         // all but name (`Rukhsana Ahmed 26 November 2000`).
@@ -156,8 +137,18 @@ pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
         new: Vec::new(),
         drop: Vec::new(),
     };
-    cx.name_word = (0..n).map(|i| cx.name_word_at(i)).collect();
-    cx.starter = (0..n).map(|i| cx.starter_at(i)).collect();
+    for i in 0..n {
+        let mut fl = cx.toks.get(i).map_or(0, |t| t.fl);
+        if cx.name_word_at(i) {
+            fl |= NAME_WORD;
+        }
+        if let Some(t) = cx.toks.get_mut(i) {
+            t.fl = fl;
+        }
+        if cx.starter_at(i) {
+            cx.starters.push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+    }
     cx.withdraw(out);
     cx.chi_mod10();
     cx.dates();
@@ -177,57 +168,168 @@ pub(crate) fn extend(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
     out.sort_by_key(Finding::span_start);
 }
 
-fn tokens(text: &str, found: &[Finding]) -> Vec<Tok> {
+/// The keyword flags and lowercase form of the word `text[s..e]`, the
+/// lowercase form either in place (`(s, e)`, not in the arena) or copied
+/// to the arena; and whether the word is a staff cue (`rota`, `teaching`).
+fn classify_word(text: &str, s: usize, e: usize, arena: &mut String) -> (u8, (u32, u32), bool) {
     let b = text.as_bytes();
-    let mut toks = Vec::with_capacity(b.len() / 4);
-    let mut i = 0;
-    let mut fi = 0;
-    let mut spaced = true;
-    let mut staff = false;
-    while i < b.len() {
-        while found.get(fi).is_some_and(|f| f.span().end <= i) {
-            fi += 1;
+    let none = (0, (0, 0), false);
+    if !KEYWORD_FILTER.may_contain(b, s, e) {
+        return none;
+    }
+    let Some(w) = text.get(s..e) else { return none };
+    if !w.is_ascii() {
+        return none;
+    }
+    let r32 = |x: usize| u32::try_from(x).unwrap_or(0);
+    if !w.bytes().any(|c| c.is_ascii_uppercase()) {
+        let fl = KEYWORD_FLAGS.get(w).copied().unwrap_or(0);
+        return (fl, (r32(s), r32(e)), false);
+    }
+    let a = arena.len();
+    arena.push_str(w);
+    let fl = arena.get_mut(a..).map_or(0, |x| {
+        x.make_ascii_lowercase();
+        KEYWORD_FLAGS.get(&*x).copied().unwrap_or(0)
+    });
+    (fl, (r32(a), r32(arena.len())), true)
+}
+
+/// Tokens kept on each side of an anchor (a token some rule needs to
+/// fire: see [`anchor`]). Every rule looks at most 14 tokens away from the
+/// token it starts at, and starts at most 3 tokens from an anchor, so with
+/// this margin the rules see exactly the tokens they would see if every
+/// token were kept; a test checks that both give the same findings.
+const MARGIN: usize = 20;
+
+/// Where the tokeniser is, and its state there.
+#[derive(Clone, Copy)]
+struct Pos {
+    i: usize,
+    /// The next first-pass finding not wholly before `i`.
+    fi: usize,
+    spaced: bool,
+    staff: bool,
+}
+
+struct Lexer<'a> {
+    text: &'a str,
+    found: &'a [Finding],
+    p: Pos,
+}
+
+impl Lexer<'_> {
+    /// Skip spaces and line breaks; false at the end of the text.
+    fn skip_space(&mut self) -> bool {
+        let b = self.text.as_bytes();
+        loop {
+            match byte(b, self.p.i) {
+                b' ' | b'\t' => self.p.i += 1,
+                b'\n' | b'\r' => {
+                    self.p.spaced = false;
+                    self.p.staff = false;
+                    self.p.i += 1;
+                }
+                _ => break,
+            }
         }
-        if let Some(f) = found.get(fi).filter(|f| f.span().start <= i) {
+        while self
+            .found
+            .get(self.p.fi)
+            .is_some_and(|f| f.span().end <= self.p.i)
+        {
+            self.p.fi += 1;
+        }
+        self.p.i < b.len()
+    }
+
+    /// Skip the token here if it is an ASCII word that is not an anchor
+    /// and changes no state: a word that is not a cue rules start at or a
+    /// staff cue, and, if capitalised, not after a number, not in capitals
+    /// and not on the name lexicons (`prev_num`: the token before is a
+    /// number).
+    fn dead_word(&mut self, prev_num: bool) -> bool {
+        let b = self.text.as_bytes();
+        let i = self.p.i;
+        let c = byte(b, i);
+        if !c.is_ascii_alphabetic() {
+            return false;
+        }
+        let lim = self
+            .found
+            .get(self.p.fi)
+            .map_or(b.len(), |f| f.span().start);
+        let e = super::letters_end(b, i + 1);
+        if lim <= i || e > lim {
+            return false;
+        }
+        let n = byte(b, e);
+        if n >= 0x80 || n.is_ascii_alphanumeric() {
+            return false;
+        }
+        if matches!(n, b'\'' | b'-') && {
+            let a = byte(b, e + 1);
+            a.is_ascii_alphabetic() || a >= 0x80
+        } {
+            return false;
+        }
+        if LIVE_FILTER.may_contain(b, i, e) {
+            return false;
+        }
+        if c.is_ascii_uppercase()
+            && (prev_num
+                || e == i + 1
+                || byte(b, i + 1).is_ascii_uppercase()
+                || GIVEN_NAMES.may_contain(b, i, e)
+                || SURNAME_LIST.may_contain(b, i, e))
+        {
+            return false;
+        }
+        self.p.i = e;
+        self.p.spaced = true;
+        true
+    }
+
+    /// The token at `p` (after [`Lexer::skip_space`]).
+    fn token(&mut self, arena: &mut String) -> Tok {
+        let text = self.text;
+        let b = text.as_bytes();
+        let Pos {
+            i,
+            fi,
+            spaced,
+            mut staff,
+        } = self.p;
+        let blank = Tok {
+            s: i,
+            e: i + 1,
+            t: T::Gap,
+            spaced,
+            staff_sentence: staff,
+            fl: 0,
+            low: (0, 0),
+            low_in_arena: false,
+        };
+        self.p.spaced = true;
+        if let Some(f) = self.found.get(fi).filter(|f| f.span().start <= i) {
             let e = f.span().end;
-            toks.push(Tok {
-                s: i,
+            self.p.i = e;
+            return Tok {
                 e,
                 t: T::Found(Some(f.kind()), Some(fi)),
-                spaced,
-                staff_sentence: staff,
-            });
-            spaced = true;
-            i = e;
-            continue;
+                ..blank
+            };
         }
         let c = byte(b, i);
-        match c {
-            b' ' | b'\t' => {
-                i += 1;
-                continue;
-            }
-            b'\n' | b'\r' => {
-                spaced = false;
-                staff = false;
-                i += 1;
-                continue;
-            }
-            _ => {}
-        }
         if c == b'['
             && let Some((e, kind)) = placeholder(b, i)
         {
-            toks.push(Tok {
-                s: i,
+            self.p.i = e;
+            return Tok {
                 e,
                 t: T::Found(Some(kind.unwrap_or(Kind::PersonName)), None),
-                spaced,
-                staff_sentence: staff,
-            });
-            spaced = true;
-            i = e;
-            continue;
+                ..blank
+            };
         }
         let ch = if c < 0x80 {
             char::from(c)
@@ -236,48 +338,196 @@ fn tokens(text: &str, found: &[Finding]) -> Vec<Tok> {
         };
         if ch.is_alphanumeric() {
             // A word never runs into the next finding (`ĘSW1A 2AA`).
-            let lim = found.get(fi).map_or(b.len(), |f| f.span().start);
+            let lim = self.found.get(fi).map_or(b.len(), |f| f.span().start);
             let (e, t) = word_token(text.get(..lim).unwrap_or(text), i);
-            if let T::Word(_) = t
-                && super::BUILTIN_FILTER.may_contain(b, i, e)
-            {
-                let w = text.get(i..e).unwrap_or("").to_ascii_lowercase();
-                if date::cue_word(w.as_bytes()) == Some(super::DateCue::Staff) {
-                    staff = true;
-                }
+            let (fl, low, low_in_arena) = match t {
+                T::Word(_) => classify_word(text, i, e, arena),
+                _ => (0, (0, 0), false),
+            };
+            if fl & STAFF_CUE != 0 {
+                staff = true;
+                self.p.staff = true;
             }
-            toks.push(Tok {
-                s: i,
+            self.p.i = e;
+            return Tok {
                 e,
                 t,
-                spaced,
                 staff_sentence: staff,
-            });
-            spaced = true;
-            i = e;
-            continue;
+                fl,
+                low,
+                low_in_arena,
+                ..blank
+            };
         }
         let n = ch.len_utf8();
+        self.p.i = i + n;
         if ch.is_whitespace() {
-            i += n;
-            continue;
+            // A space outside ASCII: no token (see `Gap` handling below).
+            self.p.spaced = spaced;
+            return Tok { e: i + n, ..blank };
         }
         if matches!(c, b'.' | b';' | b'!' | b'?')
             && (c != b'.' || matches!(byte(b, i + 1), 0 | b' ' | b'\n' | b'\r'))
         {
             staff = false;
+            self.p.staff = false;
         }
-        toks.push(Tok {
-            s: i,
+        Tok {
             e: i + n,
             t: T::Punct(if c < 0x80 { c } else { b'~' }),
-            spaced,
             staff_sentence: staff,
+            ..blank
+        }
+    }
+}
+
+/// Split `text` into tokens, the first-pass findings opaque. Only tokens
+/// within [`MARGIN`] of an anchor are kept (all of them when `full`); each
+/// run of others becomes one [`T::Gap`]. The text is read once; at an
+/// anchor the tokeniser goes back at most `MARGIN` tokens, over words it
+/// only measured, to keep them.
+fn tokens(text: &str, found: &[Finding], arena: &mut String, full: bool) -> Vec<Tok> {
+    let mut lx = Lexer {
+        text,
+        found,
+        p: Pos {
+            i: 0,
+            fi: 0,
+            spaced: true,
+            staff: false,
+        },
+    };
+    let mut toks = Vec::with_capacity(text.len() / 16);
+    let mut need = if full { usize::MAX } else { 0 };
+    // The starts of the last `MARGIN + 1` tokens not kept.
+    let mut ring = [lx.p; MARGIN + 1];
+    let mut rk = 0usize;
+    let mut rbase = 0usize;
+    let mut gap_start = lx.p;
+    // While replaying up to an anchor: the anchor's start.
+    let mut replay: Option<usize> = None;
+    let mut prev: Option<(T, usize)> = None;
+    while lx.skip_space() {
+        let keeping = need > 0 || replay.is_some();
+        if !keeping {
+            if rk == rbase {
+                gap_start = lx.p;
+            }
+            if let Some(r) = ring.get_mut(rk % (MARGIN + 1)) {
+                *r = lx.p;
+            }
+            rk += 1;
+            let prev_num = prev.is_some_and(|p| matches!(p.0, T::Num | T::Mixed));
+            if lx.dead_word(prev_num) {
+                prev = Some((T::Word(Case::Lower), 0));
+                continue;
+            }
+        }
+        let t = lx.token(arena);
+        if t.t == T::Gap {
+            // Non-ASCII white space: no token, as before.
+            if !keeping {
+                rk -= 1;
+            }
+            continue;
+        }
+        let a = anchor(text, &t, prev.as_ref());
+        prev = Some((t.t, t.e - t.s));
+        if keeping {
+            toks.push(t);
+            if full {
+                continue;
+            }
+            if a || replay.is_some_and(|r| t.s >= r) {
+                need = MARGIN;
+                replay = None;
+            } else if replay.is_none() {
+                need -= 1;
+            }
+            if need == 0 {
+                rbase = rk;
+            }
+        } else if a {
+            let keep = (rk - rbase).min(MARGIN + 1);
+            let first = rk - keep;
+            let start = ring.get(first % (MARGIN + 1)).copied().unwrap_or(gap_start);
+            if first > rbase {
+                toks.push(Tok {
+                    s: gap_start.i,
+                    e: start.i,
+                    t: T::Gap,
+                    spaced: gap_start.spaced,
+                    staff_sentence: gap_start.staff,
+                    fl: 0,
+                    low: (0, 0),
+                    low_in_arena: false,
+                });
+            }
+            lx.p = start;
+            replay = Some(t.s);
+            rbase = rk;
+        }
+    }
+    if need == 0 && rk > rbase {
+        toks.push(Tok {
+            s: gap_start.i,
+            e: text.len(),
+            t: T::Gap,
+            spaced: gap_start.spaced,
+            staff_sentence: gap_start.staff,
+            fl: 0,
+            low: (0, 0),
+            low_in_arena: false,
         });
-        spaced = true;
-        i += n;
     }
     toks
+}
+
+/// Can some rule fire at or within three tokens of `t` (given the token
+/// before it)? Findings and placeholders; numbers that may be ages
+/// (`, 57,`, `(6)`), bracketed or hospital numbers (seven or eight digits,
+/// `(674 9942)`) or house numbers (before a capitalised word); `28f`,
+/// `9AUG1983`; capitalised words on the name lexicons, in capitals, or
+/// after a house number; and the cue words rules start at (weekdays,
+/// months, relation and address cues, `dob`, `chi`, care-home words).
+fn anchor(text: &str, t: &Tok, prev: Option<&(T, usize)>) -> bool {
+    let prev_punct = |c: u8| prev.is_some_and(|p| p.0 == T::Punct(c));
+    let w = text.get(t.s..t.e).unwrap_or("");
+    match t.t {
+        T::Found(..) => true,
+        T::Num => {
+            let n = w.len();
+            matches!(n, 7 | 8) || (n <= 3 && (prev_punct(b',') || prev_punct(b'(')))
+        }
+        T::Mixed => {
+            let b = w.as_bytes();
+            let d = b.iter().take_while(|c| c.is_ascii_digit()).count();
+            let rest = b.get(d..).unwrap_or(&[]);
+            // `28f`, `6yo`; `9AUG1983`, `14jun47`.
+            (1..=3).contains(&d) && rest.len() <= 2 || (1..=2).contains(&d) && rest.len() >= 5
+        }
+        T::Word(case) => {
+            if t.fl & (STARTER | ANCHOR) != 0 {
+                return case != Case::Lower || t.fl & STARTER != 0;
+            }
+            if case == Case::Lower {
+                return false;
+            }
+            // After a house number (`34a Kirk`, `12 Mill`).
+            if prev.is_some_and(|p| match p.0 {
+                T::Num => p.1 <= 4,
+                T::Mixed => true,
+                _ => false,
+            }) {
+                return true;
+            }
+            if t.fl & (NOT_NAME | STAFF_BEFORE | STAFF_AFTER) != 0 {
+                return false;
+            }
+            case == Case::Upper || GIVEN_NAMES.contains(w) || SURNAME_LIST.contains(w)
+        }
+        T::Punct(_) | T::Gap => false,
+    }
 }
 
 /// A word (letters with internal `'`, `’` or `-`), a number, or both mixed.
@@ -841,6 +1091,12 @@ const NOT_NAME: u8 = 1;
 const STAFF_BEFORE: u8 = 2;
 const STAFF_AFTER: u8 = 4;
 const STARTER: u8 = 8;
+/// A staff date cue (`rota`, `teaching`): dates in the sentence survive.
+const STAFF_CUE: u8 = 16;
+/// A capitalised word on no list (see [`Ctx::namey`]).
+const NAME_WORD: u8 = 32;
+/// A word a rule starts next to when capitalised (`Care`, `Home`).
+const ANCHOR: u8 = 64;
 
 /// What each keyword (and stop word) is, decided once by the word-list
 /// functions below, so a token costs one hash lookup instead of a walk
@@ -850,8 +1106,12 @@ static KEYWORD_FLAGS: std::sync::LazyLock<std::collections::HashMap<&'static str
         KEYWORDS
             .iter()
             .chain(name::STOP_WORDS)
+            .chain(super::SPECIAL_WORDS)
             .map(|&w| {
                 let mut f = 0;
+                if date::cue_word(w.as_bytes()) == Some(super::DateCue::Staff) {
+                    f |= STAFF_CUE;
+                }
                 if not_a_name(w) {
                     f |= NOT_NAME;
                 }
@@ -871,15 +1131,38 @@ static KEYWORD_FLAGS: std::sync::LazyLock<std::collections::HashMap<&'static str
                 {
                     f |= STARTER;
                 }
+                if matches!(
+                    w,
+                    "care" | "nursing" | "residential" | "home" | "house" | "centre"
+                ) {
+                    f |= ANCHOR;
+                }
                 (w, f)
             })
             .collect()
     });
 
+/// The keywords that can make a token an anchor or change the state of
+/// the tokeniser (`STARTER`, `ANCHOR`, `STAFF_CUE`), as a filter: a word
+/// outside it is skipped unless it is near an anchor.
+static LIVE_FILTER: std::sync::LazyLock<super::WordFilter> = std::sync::LazyLock::new(|| {
+    let mut f = super::WordFilter::empty();
+    for (w, fl) in KEYWORD_FLAGS.iter() {
+        if fl & (STARTER | ANCHOR | STAFF_CUE) != 0 {
+            f.insert(w.as_bytes());
+        }
+    }
+    f
+});
+
 /// [`KEYWORDS`] and the name detector's stop words, as a filter.
 static KEYWORD_FILTER: std::sync::LazyLock<super::WordFilter> = std::sync::LazyLock::new(|| {
     let mut f = super::WordFilter::empty();
-    for w in KEYWORDS.iter().chain(name::STOP_WORDS) {
+    for w in KEYWORDS
+        .iter()
+        .chain(name::STOP_WORDS)
+        .chain(super::SPECIAL_WORDS)
+    {
         f.insert(w.as_bytes());
     }
     f
@@ -1458,8 +1741,8 @@ fn staff_after(w: &str) -> bool {
 }
 
 impl Ctx<'_> {
-    fn tok(&self, i: usize) -> Option<Tok> {
-        self.toks.get(i).copied()
+    fn tok(&self, i: usize) -> Option<&Tok> {
+        self.toks.get(i)
     }
 
     fn str_of(&self, i: usize) -> &str {
@@ -1469,8 +1752,14 @@ impl Ctx<'_> {
     }
 
     fn lower(&self, i: usize) -> &str {
-        let (s, e) = self.low.get(i).copied().unwrap_or((0, 0));
-        self.arena.get(s..e).unwrap_or("")
+        let Some(t) = self.toks.get(i) else { return "" };
+        let (s, e) = (t.low.0 as usize, t.low.1 as usize);
+        let src = if t.low_in_arena {
+            self.arena.as_str()
+        } else {
+            self.text
+        };
+        src.get(s..e).unwrap_or("")
     }
 
     fn is_word(&self, i: usize) -> Option<Case> {
@@ -1490,7 +1779,7 @@ impl Ctx<'_> {
 
     /// A capitalised word that may be part of a name.
     fn namey(&self, i: usize) -> bool {
-        self.name_word.get(i).copied().unwrap_or(false) && self.free(i)
+        self.flag(i, NAME_WORD) && self.free(i)
     }
 
     /// Can a rule start at token `i`? Not at a lowercase word other than a
@@ -1500,13 +1789,18 @@ impl Ctx<'_> {
         match self.tok(i).map(|t| t.t) {
             Some(T::Word(Case::Lower)) => self.flag(i, STARTER),
             Some(T::Punct(c)) => c == b'(' || c == b',',
+            Some(T::Gap) | None => false,
             Some(_) => true,
-            None => false,
         }
     }
 
+    /// The `k`th token at which a rule can start.
+    fn starter(&self, k: usize) -> usize {
+        self.starters.get(k).map_or(usize::MAX, |&i| i as usize)
+    }
+
     fn flag(&self, i: usize, f: u8) -> bool {
-        self.flags.get(i).is_some_and(|x| x & f != 0)
+        self.toks.get(i).is_some_and(|t| t.fl & f != 0)
     }
 
     fn name_word_at(&self, i: usize) -> bool {
@@ -1541,10 +1835,10 @@ impl Ctx<'_> {
     fn staff_name(&self, a: usize, z: usize) -> bool {
         // On the staff list: every word of it (a patient may share a
         // colleague's surname).
-        let words: Vec<usize> = (a..=z)
-            .filter(|&k| self.is_word(k).is_some() && self.str_of(k).chars().count() > 1)
-            .collect();
-        if !words.is_empty() && words.iter().all(|&k| self.on_staff_list(k)) {
+        let mut words = (a..=z)
+            .filter(|&k| self.is_word(k).is_some() && self.str_of(k).chars().nth(1).is_some())
+            .peekable();
+        if words.peek().is_some() && words.all(|k| self.on_staff_list(k)) {
             return true;
         }
         // A sign-off: the name is the whole last sentence of the message.
@@ -1637,7 +1931,7 @@ impl Ctx<'_> {
     }
 
     fn push(&mut self, a: usize, z: usize, kind: Kind, rule: Rule) {
-        let (Some(s), Some(e)) = (self.tok(a), self.tok(z)) else {
+        let (Some(s), Some(e)) = (self.tok(a).copied(), self.tok(z).copied()) else {
             return;
         };
         if (a..=z).any(|k| !self.free(k)) {
@@ -1671,10 +1965,8 @@ impl Ctx<'_> {
 
     /// First-pass findings this pass withdraws.
     fn withdraw(&mut self, out: &[Finding]) {
-        for i in 0..self.toks.len() {
-            if !self.starter.get(i).copied().unwrap_or(false) {
-                continue;
-            }
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
             let Some(Tok {
                 t: T::Found(Some(kind), Some(fi)),
                 ..
@@ -1682,6 +1974,7 @@ impl Ctx<'_> {
             else {
                 continue;
             };
+            let fi = *fi;
             let Some(f) = out.get(fi) else { continue };
             let prev = if i > 0 { self.lower(i - 1) } else { "" };
             let withdraw = match kind {
@@ -1723,14 +2016,13 @@ impl Ctx<'_> {
     }
 
     fn dates(&mut self) {
-        let mut i = 0;
-        while i < self.toks.len() {
-            if !self.starter.get(i).copied().unwrap_or(false) {
-                i += 1;
+        let mut next = 0;
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
+            if i < next {
                 continue;
             }
             if !self.free(i) || self.tok(i).is_some_and(|t| t.staff_sentence) {
-                i += 1;
                 continue;
             }
             if let Some(end) = self.date_at(i) {
@@ -1740,10 +2032,9 @@ impl Ctx<'_> {
                     Kind::CareDate
                 };
                 self.push(i, end, kind, Rule::DateWeekday);
-                i = end + 1;
+                next = end + 1;
                 continue;
             }
-            i += 1;
         }
     }
 
@@ -1891,54 +2182,61 @@ impl Ctx<'_> {
 
     /// `9AUG1983`, `18OCT2025`, `14jun47`.
     fn compact(&self, i: usize) -> bool {
-        let w = self.str_of(i).to_ascii_lowercase();
-        let d: String = w.chars().take_while(char::is_ascii_digit).collect();
-        let rest = w.get(d.len()..).unwrap_or("");
-        let m: String = rest.chars().take_while(char::is_ascii_alphabetic).collect();
-        let y = rest.get(m.len()..).unwrap_or("");
-        let day: u32 = d.parse().unwrap_or(0);
-        (1..=2).contains(&d.len())
+        let w = self.str_of(i).as_bytes();
+        let d = w.iter().take_while(|c| c.is_ascii_digit()).count();
+        let rest = w.get(d..).unwrap_or(&[]);
+        let m = rest.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+        let y = rest.get(m..).unwrap_or(&[]);
+        if !(1..=2).contains(&d) {
+            return false;
+        }
+        let day = w
+            .get(..d)
+            .unwrap_or(&[])
+            .iter()
+            .fold(0u32, |v, c| v * 10 + u32::from(c - b'0'));
+        let mut month = [0u8; 3];
+        if let (Some(dst), Some(src)) = (month.get_mut(..), rest.get(..3)) {
+            dst.copy_from_slice(src);
+            dst.make_ascii_lowercase();
+        }
+        (1..=2).contains(&d)
             && (1..=31).contains(&day)
-            && m.len() == 3
-            && month_of(&m).is_some()
+            && m == 3
+            && core::str::from_utf8(&month).is_ok_and(|m| month_of(m).is_some())
             && (y.len() == 2 || y.len() == 4)
-            && y.bytes().all(|c| c.is_ascii_digit())
+            && y.iter().all(u8::is_ascii_digit)
     }
 
     fn addresses(&mut self) {
-        let n = self.toks.len();
-        let mut i = 0;
-        while i < n {
-            if !self.starter.get(i).copied().unwrap_or(false) {
-                i += 1;
+        let mut next = 0;
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
+            if i < next {
                 continue;
             }
             if !self.free(i) {
-                i += 1;
                 continue;
             }
             if let Some((a, z)) = self.street_at(i) {
                 self.push(a, z, Kind::Address, Rule::AddressStreet);
-                i = z + 1;
+                next = z + 1;
                 continue;
             }
             if let Some((a, z)) = self.home_at(i) {
                 self.push(a, z, Kind::Address, Rule::AddressStreet);
-                i = z + 1;
+                next = z + 1;
                 continue;
             }
             if let Some(z) = self.after_address_cue(i) {
                 self.push(i + 1, z, Kind::Address, Rule::AddressCue);
-                i = z + 1;
+                next = z + 1;
                 continue;
             }
-            i += 1;
         }
         // A town before a postcode: `Hamilton, ML3 9LT`, `Ipswich IP4 5EE`.
-        for p in 0..n {
-            if !self.starter.get(p).copied().unwrap_or(false) {
-                continue;
-            }
+        for k in 0..self.starters.len() {
+            let p = self.starter(k);
             if self.found_kind(p) != Some(Kind::Postcode) || p == 0 {
                 continue;
             }
@@ -2133,10 +2431,8 @@ impl Ctx<'_> {
     /// A CHI number after a `CHI` cue that fails modulus 11 but passes
     /// the modulus 10 rule (plain, 6-4 or 3-3-4).
     fn chi_mod10(&mut self) {
-        for i in 0..self.toks.len() {
-            if !self.starter.get(i).copied().unwrap_or(false) {
-                continue;
-            }
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
             if self.lower(i) != "chi" {
                 continue;
             }
@@ -2166,21 +2462,16 @@ impl Ctx<'_> {
     }
 
     fn names(&mut self) {
-        let n = self.toks.len();
         self.bracketed_numbers();
         // Identity details first: they are the strongest evidence.
-        for i in 0..n {
-            if !self.starter.get(i).copied().unwrap_or(false) {
-                continue;
-            }
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
             if self.identity_anchor(i) {
                 self.name_before(i);
             }
         }
-        for i in 0..n {
-            if !self.starter.get(i).copied().unwrap_or(false) {
-                continue;
-            }
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
             self.after_relation(i);
             // `chi 140896 6603 poppy whitworth`: lowercase words right after
             // an identity detail, the first a listed given name.
@@ -2201,10 +2492,8 @@ impl Ctx<'_> {
                 self.push(i + 1, i + 2, Kind::PersonName, Rule::NameBeforeIdentity);
             }
         }
-        for i in 0..n {
-            if !self.starter.get(i).copied().unwrap_or(false) {
-                continue;
-            }
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
             // `S. Dhillon`, `G Baker`: an initial and a listed surname.
             if let Some(k) = self.initial(i) {
                 let prev_initial = i > 0 && self.initial(i - 1).is_some();
@@ -2218,20 +2507,19 @@ impl Ctx<'_> {
                 }
             }
         }
-        let mut i = 0;
-        while i < n {
-            if !self.starter.get(i).copied().unwrap_or(false) {
-                i += 1;
+        let mut next = 0;
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
+            if i < next {
                 continue;
             }
             if let Some((a, z, rule)) = self.lexicon_name(i)
                 && !self.staff_name(a, z)
             {
                 self.push(a, z, Kind::PersonName, rule);
-                i = z + 1;
+                next = z + 1;
                 continue;
             }
-            i += 1;
         }
         // Numbers right after the names just found.
         self.bracketed_numbers();
@@ -2241,8 +2529,9 @@ impl Ctx<'_> {
     /// `S. Dhillon's (674 9942)`), or right after a name (`Mrs Wong
     /// 00960806`): seven or eight digits, or three and four.
     fn bracketed_numbers(&mut self) {
-        for i in 1..self.toks.len() {
-            if !self.starter.get(i).copied().unwrap_or(false) {
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
+            if i == 0 {
                 continue;
             }
             let num = |cx: &Self, k: usize, lens: &[usize]| {
@@ -2499,6 +2788,7 @@ impl Ctx<'_> {
 #[cfg(test)]
 mod tests {
     use crate::{Kind, Scanner};
+    use proptest::strategy::Strategy;
 
     fn spans(t: &str, kind: Kind) -> Vec<String> {
         Scanner::new()
@@ -2507,6 +2797,92 @@ mod tests {
             .filter(|f| f.kind() == kind)
             .map(|f| t[f.span()].to_string())
             .collect()
+    }
+
+    /// Every message of the crate's corpus and of the held-out development
+    /// split, with its labels stripped, alone and joined into one text.
+    fn corpus_texts() -> Vec<(Scanner, Vec<String>)> {
+        let mut out = Vec::new();
+        for src in [
+            include_str!("../../tests/data/redact_corpus.txt"),
+            include_str!("../../tests/data/redact_heldout_dev.txt"),
+        ] {
+            let mut b = Scanner::builder();
+            let mut msgs = Vec::new();
+            for line in src.lines() {
+                if let Some(p) = line.strip_prefix("#! patient: ") {
+                    b = b.patient_name(p);
+                } else if let Some(s) = line.strip_prefix("#! staff: ") {
+                    b = b.staff_name(s);
+                } else if !line.starts_with('#') {
+                    let mut t = String::new();
+                    let mut rest = line;
+                    while let Some(i) = rest.find("{{") {
+                        t.push_str(&rest[..i]);
+                        let colon = rest[i..].find(':').unwrap() + i;
+                        rest = &rest[colon + 1..];
+                        let end = rest.find("}}").unwrap();
+                        t.push_str(&rest[..end]);
+                        rest = &rest[end + 2..];
+                    }
+                    t.push_str(rest);
+                    msgs.push(t.replace("<<", "").replace(">>", ""));
+                }
+            }
+            let all = msgs.join("\n");
+            msgs.push(all);
+            out.push((b.build(), msgs));
+        }
+        out
+    }
+
+    /// Keeping only the tokens near anchors finds exactly what keeping
+    /// every token finds.
+    #[test]
+    fn margin_keeps_every_rule_exact() {
+        for (sc, texts) in corpus_texts() {
+            for text in texts {
+                let mut first = Vec::new();
+                super::super::first_pass(&sc, &text, &mut first);
+                let mut fast = first.clone();
+                super::extend_with(&sc, &text, &mut fast, false);
+                let mut full = first;
+                super::extend_with(&sc, &text, &mut full, true);
+                assert_eq!(fast, full, "{text}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Random mixtures of the words the rules look for, filler words,
+        /// numbers and punctuation: the margin never changes a finding.
+        #[test]
+        fn margin_is_exact_on_mixtures(words in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(super::KEYWORDS.to_vec()).prop_map(str::to_string),
+                proptest::sample::select(vec![
+                    "Trevor", "Tolley", "SMITH", "Okafor", "Blessing", "Quinn", "Clodagh",
+                    "poppy", "whitworth", "Dr", "Mr", "Mrs", "S.", "J", "34a", "12", "7",
+                    "2445032", "(", ")", ",", ".", "-", ":", "/", "3", "9", "Nov", "Tues",
+                    "21st", "28f", "9AUG1983", "DOB", "chi", "140896", "6603", "Road",
+                    "Care", "Home", "House", "Flat", "lives", "at", "the", "and", "was",
+                    "seen", "rota", "lot", "RH2", "8XZ", "943 476 5919", "12/03/1954",
+                    "[name]", "\n", "on", "review", "Ward", "team", "(ortho reg)",
+                ]).prop_map(str::to_string),
+                "[a-z]{1,7}",
+                "[A-Z][a-z]{1,6}",
+            ], 0..60),
+        ) {
+            let text = words.join(" ");
+            let sc = Scanner::builder().staff_name("Adaeze Okafor").build();
+            let mut first = Vec::new();
+            super::super::first_pass(&sc, &text, &mut first);
+            let mut fast = first.clone();
+            super::extend_with(&sc, &text, &mut fast, false);
+            let mut full = first;
+            super::extend_with(&sc, &text, &mut full, true);
+            proptest::prop_assert_eq!(fast, full);
+        }
     }
 
     #[test]

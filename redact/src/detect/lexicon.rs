@@ -212,6 +212,11 @@ impl Lexicon {
         Lexicon { filter, words }
     }
 
+    /// Might the ASCII word `b[s..e]` (any case) be on the list?
+    pub(crate) fn may_contain(&self, b: &[u8], s: usize, e: usize) -> bool {
+        self.filter.may_contain(b, s, e)
+    }
+
     /// Is the word (any case, a possessive `'s` ignored) on the list?
     pub(crate) fn contains(&self, word: &str) -> bool {
         let w = word

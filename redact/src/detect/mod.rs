@@ -303,7 +303,7 @@ pub(crate) struct State {
 /// `d.o.b` and `d/c`), lowercase. A word whose filter bit is clear is an
 /// ordinary word and is skipped without classification; a proptest checks
 /// that skipping never changes the findings.
-const SPECIAL_WORDS: &[&str] = &[
+pub(crate) const SPECIAL_WORDS: &[&str] = &[
     // date cues (date.rs)
     "dob",
     "born",
@@ -645,6 +645,12 @@ fn plain(c: u8) -> bool {
 
 /// Scan `text` with the scanner's configuration, appending findings to `out`.
 pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
+    first_pass(sc, text, out);
+    context::extend(sc, text, out);
+}
+
+/// The one pass over the bytes (see the module documentation).
+pub(crate) fn first_pass(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
     let b = text.as_bytes();
     let mut st = State {
         date_cue: DateCue::None,
@@ -736,7 +742,6 @@ pub(crate) fn scan(sc: &Scanner, text: &str, out: &mut Vec<Finding>) {
             _ => i += 1,
         }
     }
-    context::extend(sc, text, out);
 }
 
 /// Record a finding; any finding ends staff context and consumes a date cue
