@@ -26,6 +26,7 @@ pub(crate) const DECODERS: &[(&str, Check)] = &[
     ("sealed_state", sealed_state),
     ("qr_payload", qr_payload),
     ("content", content),
+    ("redact", redact),
 ];
 
 /// Attestations: what parses re-encodes to the input (the format is canonical).
@@ -115,4 +116,45 @@ pub(crate) fn content(data: &[u8]) {
             known => assert_eq!(known.to_bytes().unwrap().as_slice(), data),
         }
     }
+}
+
+/// The redaction scanner (`bleep-redact`, as `bleep::redact`): any UTF-8
+/// input scans without panicking into sorted, disjoint, char-aligned spans,
+/// redacts idempotently under every action, and a masked text has nothing
+/// left to find.
+pub(crate) fn redact(data: &[u8]) {
+    use bleep::redact::{Action, PseudonymKey, Scanner};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let scanner = Scanner::builder()
+        .patient_name("Margaret Thornton")
+        .patient_name("Zoë Müller")
+        .staff_name("Adaeze Okafor")
+        .hospital_pattern("RQ#######")
+        .unwrap_or_else(|_| Scanner::builder())
+        .build();
+    let findings = scanner.scan(text);
+    let mut last = 0;
+    for f in &findings {
+        let s = f.span();
+        assert!(s.start >= last && s.start < s.end && s.end <= text.len());
+        assert!(text.is_char_boundary(s.start) && text.is_char_boundary(s.end));
+        last = s.end;
+    }
+    let key = PseudonymKey::from_bytes([3; 32]);
+    for action in [
+        Action::Mask,
+        Action::PartialMask,
+        Action::Pseudonymise {
+            key: &key,
+            conversation: b"fuzz",
+        },
+    ] {
+        let once = scanner.redact(text, &action);
+        let twice = scanner.redact(once.expose(), &action);
+        assert_eq!(once.expose(), twice.expose());
+    }
+    let masked = scanner.redact(text, &Action::Mask);
+    assert!(scanner.scan(masked.expose()).is_empty());
 }

@@ -8,7 +8,7 @@
 //!
 //! Every target's checks live in a file shared with the fuzz target
 //! (`fuzz/harness.rs`, `fuzz/decoders.rs`, `fuzz/session_ops.rs`,
-//! `fuzz/fuzz_targets/group_common.rs`), so replay runs the same code; the
+//! `fuzz/device_ops.rs`, `fuzz/fuzz_targets/group_common.rs`), so replay runs the same code; the
 //! two group targets are restated below on a fresh live group per input.
 
 #![allow(
@@ -26,6 +26,9 @@ mod decoders;
 
 #[path = "../fuzz/session_ops.rs"]
 mod session_ops;
+
+#[path = "../fuzz/device_ops.rs"]
+mod device_ops;
 
 #[allow(unreachable_pub, dead_code)]
 #[path = "../fuzz/fuzz_targets/group_common.rs"]
@@ -90,6 +93,9 @@ fn replay(target: &str) -> Option<Replay> {
         "session_ops" => |d| {
             session_ops::session_ops(d);
         },
+        "device_ops" => |d| {
+            device_ops::device_ops(d);
+        },
         "group_message" => group_message,
         "distribution" => distribution,
         _ => return None,
@@ -145,5 +151,30 @@ fn session_ops_survives_degenerate_programs() {
     session_ops::session_ops(&[]);
     for tag in 0..=255u8 {
         session_ops::session_ops(&[tag; 64]);
+    }
+}
+
+#[test]
+fn device_ops_programs_show_messages() {
+    let programs = device_ops::seed_programs();
+    for (name, bytes) in &programs {
+        assert!(device_ops::device_ops(bytes) > 0, "{name} showed nothing");
+    }
+    // Written into the corpus on request, as a starting point for a campaign:
+    // `BLEEP_WRITE_FUZZ_CORPUS=1 cargo test --test fuzz_corpus`.
+    if std::env::var_os("BLEEP_WRITE_FUZZ_CORPUS").is_some_and(|v| v == "1") {
+        let dir = corpus_dir().join("device_ops");
+        fs::create_dir_all(&dir).unwrap();
+        for (name, bytes) in programs {
+            fs::write(dir.join(format!("seed-{name}")), bytes).unwrap();
+        }
+    }
+}
+
+#[test]
+fn device_ops_survives_degenerate_programs() {
+    device_ops::device_ops(&[]);
+    for tag in 0..12u8 {
+        device_ops::device_ops(&[tag; 4 * device_ops::MAX_OPS]);
     }
 }
