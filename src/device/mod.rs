@@ -36,12 +36,14 @@
 
 mod address;
 mod content;
+pub(crate) mod group;
 mod handshake;
 mod prekeys;
 pub(crate) mod record;
 
 pub use address::DeviceAddress;
 pub use content::{CONTENT_VERSION, Content, ResetReason};
+pub use group::{DroppedGroupKey, GroupEvent, GroupSent};
 pub use prekeys::PreKeyDispenser;
 
 use crate::error::{
@@ -221,20 +223,9 @@ pub enum Event {
         /// Messages sent to it without a delivery receipt.
         may_be_unread: Vec<MessageId>,
     },
-    /// A group roster (for the group layer).
-    GroupRoster {
-        /// The sending device.
-        from: DeviceAddress,
-        /// The roster bytes.
-        roster: Vec<u8>,
-    },
-    /// A sender-key distribution (for the group layer; secret).
-    SenderKeyDistribution {
-        /// The sending device.
-        from: DeviceAddress,
-        /// The distribution bytes.
-        distribution: Plaintext,
-    },
+    /// A group roster, a sender key or a group message, already applied
+    /// by the device: see [`GroupEvent`].
+    Group(GroupEvent),
     /// A content type from a newer version of bleep: tell the clinician a
     /// message arrived that this app cannot show (update the app).
     UnknownContent {
@@ -309,6 +300,7 @@ struct State {
     trust: TrustStore,
     vault: MessageVault,
     peers: BTreeMap<DeviceAddress, PeerRecord>,
+    groups: group::Groups,
 }
 
 /// What a call changed, to seal and commit.
@@ -319,11 +311,17 @@ struct Dirty {
     vault: bool,
     prekeys: bool,
     settings: bool,
+    groups: group::GroupsDirty,
 }
 
 impl Dirty {
     fn any(&self) -> bool {
-        !self.peers.is_empty() || self.trust || self.vault || self.prekeys || self.settings
+        !self.peers.is_empty()
+            || self.trust
+            || self.vault
+            || self.prekeys
+            || self.settings
+            || self.groups.any()
     }
 }
 
@@ -435,6 +433,7 @@ impl<S: Store> Device<S> {
             trust: TrustStore::new(policy),
             vault: MessageVault::new(),
             peers: BTreeMap::new(),
+            groups: group::Groups::default(),
         };
         let mut cs = ChangeSet::new();
         seal(&key, rng, &mut cs, ROW_IDENTITY, &state.identity);
@@ -487,6 +486,7 @@ impl<S: Store> Device<S> {
             trust: open_row(store, key, ROW_TRUST)?,
             vault: open_row(store, key, ROW_VAULT)?,
             peers,
+            groups: group::Groups::load(store, key)?,
         })
     }
 
@@ -541,6 +541,7 @@ impl<S: Store> Device<S> {
         if dirty.settings {
             seal(key, rng, &mut cs, ROW_SETTINGS, &st.settings);
         }
+        st.groups.write(key, rng, &mut cs, &dirty.groups);
         if let Err(e) = self.store.commit(&cs) {
             self.reload();
             return Err(e.into());
@@ -1084,14 +1085,12 @@ impl<S: Store> Device<S> {
                 from,
                 may_be_unread: rec.unconfirmed.drain(..).map(|(id, _)| id).collect(),
             },
-            Content::GroupRoster(b) => Event::GroupRoster {
-                from,
-                roster: b.to_vec(),
-            },
-            Content::SenderKeyDistribution(b) => Event::SenderKeyDistribution {
-                from,
-                distribution: Plaintext::from_slice(b),
-            },
+            Content::GroupRoster(b) => {
+                return self.receive_roster(rng, rec, &message.sender, b, now, dirty);
+            }
+            Content::SenderKeyDistribution(b) => {
+                return self.receive_distribution(rec, &message.sender, b, now, dirty);
+            }
             Content::Unknown {
                 version,
                 content_type,
