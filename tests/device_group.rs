@@ -714,3 +714,63 @@ fn only_the_coordinator_changes_the_roster_and_only_texts_go_to_a_group() {
     );
     assert_eq!(rows(ds[0].store()), before);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 12, ..Default::default() })]
+
+    /// The coordinator forms the group and at once removes Dr Ahmed; every
+    /// roster and key is delivered in any order, some twice. The remaining
+    /// members end up holding each other's keys for the new roster, with
+    /// nothing left waiting, every message among them is shown exactly
+    /// once, and Dr Ahmed reads none of them.
+    #[test]
+    fn any_delivery_order_converges(
+        seed in proptest::prelude::any::<u64>(),
+        picks in proptest::collection::vec((proptest::prelude::any::<u16>(), proptest::prelude::any::<bool>()), 64),
+    ) {
+        let mut rng = rng(seed);
+        let mut ds = ward(&mut rng);
+        let okafor = ds[0].address().clone();
+        let ahmed = ds[3].address().clone();
+        let members: Vec<DeviceAddress> = ds[1..].iter().map(|d| d.address().clone()).collect();
+        let (group, sent) = ds[0].create_group(&mut rng, &members, T0).unwrap();
+        let mut pool: Vec<(DeviceAddress, OutgoingEnvelope)> =
+            sent.envelopes.into_iter().map(|e| (okafor.clone(), e)).collect();
+        let sent = ds[0]
+            .update_group(&mut rng, &group, &[], core::slice::from_ref(&ahmed), T0)
+            .unwrap();
+        pool.extend(sent.envelopes.into_iter().map(|e| (okafor.clone(), e)));
+        let mut picks = picks.into_iter().cycle();
+        while !pool.is_empty() {
+            let (k, twice) = picks.next().unwrap();
+            let (from, env) = pool.swap_remove(usize::from(k) % pool.len());
+            let i = at(&mut ds, &env.to);
+            let got = ds[i].receive(&mut rng, &from, &env.envelope, T0 + 1).unwrap();
+            let me = ds[i].address().clone();
+            pool.extend(got.replies.into_iter().map(|r| (me.clone(), r)));
+            if twice {
+                let again = ds[i].receive(&mut rng, &from, &env.envelope, T0 + 1).unwrap();
+                proptest::prop_assert!(matches!(again.event, Event::Duplicate { .. }), "not a duplicate");
+            }
+        }
+        for d in &ds[..3] {
+            proptest::prop_assert_eq!(d.group_roster(&group).unwrap().version(), 2);
+            proptest::prop_assert!(d.group_missing_keys(&group).is_empty(), "{:?}", d.address());
+            proptest::prop_assert_eq!(d.pending_group_keys(), 0);
+        }
+        for i in 0..3 {
+            let text = format!("from {i}");
+            let sender = ds[i].address().clone();
+            let said = say(&mut rng, &mut ds, i, &group, &text, T0 + 2);
+            proptest::prop_assert_eq!(said.deliver_to.len(), 2);
+            proptest::prop_assert!(said.shown.iter().all(|(_, t)| *t == text));
+            let again = ds[(i + 1) % 3].receive_group(&mut rng, &sender, &said.message, T0 + 3).unwrap();
+            proptest::prop_assert!(matches!(again.event, Event::Duplicate { .. }), "not a duplicate");
+            let got = ds[3].receive_group(&mut rng, &sender, &said.message, T0 + 3);
+            proptest::prop_assert!(
+                !matches!(got, Ok(Received { event: Event::Group(GroupEvent::Message { .. }), .. })),
+                "the removed device read it"
+            );
+        }
+    }
+}

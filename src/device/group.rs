@@ -1347,6 +1347,8 @@ impl<S: Store> Device<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
 
     #[test]
     fn rows_name_no_group_and_differ_by_key() {
@@ -1361,5 +1363,107 @@ mod tests {
         assert_ne!(row, group_row(&b, &id));
         assert_ne!(pending_row(&a, 0), pending_row(&a, 1));
         assert!(pending_row(&a, 0).starts_with(PENDING_PREFIX));
+    }
+
+    fn addr(name: &str, n: u32) -> DeviceAddress {
+        DeviceAddress::new(&crate::PeerId::new(name).unwrap(), n).unwrap()
+    }
+
+    /// A coordinator's record of a three-member group, one member owed.
+    fn record() -> (GroupRecord, Vec<crate::IdentityKeyPair>) {
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        let ids: Vec<_> = (0..3u8)
+            .map(|i| crate::IdentityKeyPair::from_seed_bytes([i + 1; 32]))
+            .collect();
+        let others: Vec<_> = ids[1..].iter().map(|k| k.public().clone()).collect();
+        let roster = Roster::create(&ids[0], GroupId([3; 16]), &others).unwrap();
+        let (session, _) = GroupSession::join_as_coordinator(&mut rng, &ids[0], roster).unwrap();
+        let mut addresses = BTreeMap::new();
+        addresses.insert(*ids[1].public().ed25519_bytes(), addr("patel", 1));
+        addresses.insert(*ids[2].public().ed25519_bytes(), addr("ahmed", 2));
+        let owed = BTreeSet::from([*ids[2].public().ed25519_bytes()]);
+        (
+            GroupRecord {
+                session,
+                addresses,
+                owed,
+            },
+            ids,
+        )
+    }
+
+    #[test]
+    fn group_record_round_trips_and_refuses_garbage() {
+        let (rec, ids) = record();
+        let bytes = rec.encode();
+        assert_eq!(bytes.capacity(), bytes.len(), "sized exactly");
+        let back = GroupRecord::decode(&bytes).unwrap();
+        assert_eq!(back.encode().as_slice(), bytes.as_slice());
+        assert_eq!(back.addresses, rec.addresses);
+        assert_eq!(back.owed, rec.owed);
+        for n in [0, 1, 5, bytes.len() - 1] {
+            assert!(GroupRecord::decode(&bytes[..n]).is_err());
+        }
+        let mut long = bytes.to_vec();
+        long.push(0);
+        assert!(GroupRecord::decode(&long).is_err());
+        let mut bad = bytes.to_vec();
+        bad[0] = 2;
+        assert_eq!(
+            GroupRecord::decode(&bad).err().unwrap(),
+            Error::Decode(DecodeError::UnknownVersion)
+        );
+        // An owed member who is not in the roster is refused.
+        let mut stranger = record().0;
+        stranger.owed.insert([0xee; 32]);
+        assert_eq!(
+            GroupRecord::decode(&stranger.encode()).err().unwrap(),
+            Error::Decode(DecodeError::NonCanonical)
+        );
+        let mut stranger = record().0;
+        stranger.addresses.insert([0xee; 32], addr("x", 1));
+        assert_eq!(
+            GroupRecord::decode(&stranger.encode()).err().unwrap(),
+            Error::Decode(DecodeError::NonCanonical)
+        );
+        drop(ids);
+    }
+
+    #[test]
+    fn pending_key_round_trips_and_refuses_garbage() {
+        let (rec, ids) = record();
+        let dist = rec.session.distribution();
+        let p = PendingKey {
+            seq: 7,
+            from: addr("okafor", 1),
+            sender: ids[0].public().clone(),
+            group: rec.session.group_id(),
+            roster_version: 1,
+            bytes: Zeroizing::new(dist.as_bytes().to_vec()),
+        };
+        let bytes = p.encode();
+        assert_eq!(bytes.capacity(), bytes.len(), "sized exactly");
+        let back = PendingKey::decode(&bytes).unwrap();
+        assert_eq!(back.encode().as_slice(), bytes.as_slice());
+        assert_eq!((back.seq, back.group, back.roster_version), (7, p.group, 1));
+        for n in [0, 1, 9, bytes.len() - 1] {
+            assert!(PendingKey::decode(&bytes[..n]).is_err());
+        }
+        let mut long = bytes.to_vec();
+        long.push(0);
+        assert!(PendingKey::decode(&long).is_err());
+    }
+
+    #[test]
+    fn debug_output_names_no_key() {
+        let (rec, _) = record();
+        let ev = GroupEvent::KeyPending {
+            group: rec.session.group_id(),
+            from: addr("okafor", 1),
+            dropped: None,
+        };
+        let shown = format!("{ev:?}");
+        assert!(shown.contains("KeyPending"));
+        assert!(!shown.contains("key:"));
     }
 }
