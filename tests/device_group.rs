@@ -602,6 +602,69 @@ fn trust_is_asked_on_every_group_send_and_receive() {
 }
 
 #[test]
+fn a_reinstalled_device_is_put_back_under_its_new_key() {
+    let mut rng = rng(10);
+    let mut ds = ward(&mut rng);
+    let group = formed(&mut rng, &mut ds);
+    let (okafor, ahmed) = (ds[0].address().clone(), ds[3].address().clone());
+    // Dr Ahmed reinstalls: same address, new identity key; everyone
+    // verifies the new key.
+    ds[3] = device(&mut rng, MemoryStore::new(), "ahmed", 1);
+    // The server hands each of his one-time prekeys to one initiator.
+    let mut server = PreKeyDispenser::new(&ds[3].prekey_bundle()).unwrap();
+    for i in 0..3 {
+        let bundle = server.hand_out();
+        ds[i].add_peer_device(&mut rng, &ahmed, &bundle).unwrap();
+        ds[i]
+            .mark_verified(&mut rng, &ahmed, VerificationMethod::QrCode, T0 + 1)
+            .unwrap();
+        let (addr, bundle) = (ds[i].address().clone(), ds[i].prekey_bundle());
+        ds[3].add_peer_device(&mut rng, &addr, &bundle).unwrap();
+        ds[3]
+            .mark_verified(&mut rng, &addr, VerificationMethod::QrCode, T0 + 1)
+            .unwrap();
+    }
+    // Until the roster names the new key, he is left out.
+    let said = say(&mut rng, &mut ds, 2, &group, "before", T0 + 2);
+    assert_eq!(
+        said.not_sent,
+        vec![(ahmed.clone(), Error::Trust(TrustError::KeyChanged))]
+    );
+    // The coordinator replaces the old key with the new one.
+    let one = core::slice::from_ref(&ahmed);
+    let sent = ds[0]
+        .update_group(&mut rng, &group, one, one, T0 + 3)
+        .unwrap();
+    let events = pump(&mut rng, &mut ds, &okafor, sent.envelopes, T0 + 3);
+    let mut changed = 0;
+    for (at, e) in &events {
+        match e {
+            Event::Group(GroupEvent::Changed {
+                key_changed,
+                rotated,
+                ..
+            }) => {
+                assert_eq!(key_changed, &vec![ahmed.clone()], "at {at:?}");
+                assert!(rotated);
+                changed += 1;
+            }
+            Event::Group(GroupEvent::Joined { version: 2, .. }) => assert_eq!(at, &ahmed),
+            Event::Group(GroupEvent::KeyInstalled { .. } | GroupEvent::KeyPending { .. }) => {}
+            other => panic!("{other:?} at {at:?}"),
+        }
+    }
+    assert_eq!(changed, 2);
+    let said = say(&mut rng, &mut ds, 2, &group, "after", T0 + 4);
+    assert!(said.not_sent.is_empty());
+    assert_eq!(said.shown.len(), 3);
+    assert!(
+        said.shown.iter().all(|(_, t)| t == "after"),
+        "{:?}",
+        said.shown
+    );
+}
+
+#[test]
 fn a_restart_mid_conversation_loses_nothing_and_shows_nothing_twice() {
     let mut rng = rng(7);
     let mut ds = ward(&mut rng);

@@ -661,7 +661,10 @@ impl<S: Store> Device<S> {
         dirty.groups.groups.insert(g.session.group_id());
         let roster = g.session.roster().to_bytes();
         let mut sent = Sent::default();
-        let to: Vec<DeviceAddress> = g.addresses.values().cloned().chain(removed_addrs).collect();
+        // A device replaced under a new key is both removed and added:
+        // one roster each.
+        let to: BTreeSet<DeviceAddress> =
+            g.addresses.values().cloned().chain(removed_addrs).collect();
         for addr in &to {
             match self.send_content(
                 rng,
