@@ -665,6 +665,57 @@ fn a_reinstalled_device_is_put_back_under_its_new_key() {
 }
 
 #[test]
+fn a_member_that_lost_our_session_is_sent_our_key_again() {
+    let mut rng = rng(11);
+    let mut ds = ward(&mut rng);
+    let group = formed(&mut rng, &mut ds);
+    let (okafor, patel) = (ds[0].address().clone(), ds[2].address().clone());
+    let (okafor_id, patel_id) = (okafor.clinician().clone(), patel.clinician().clone());
+    // Patel's store as it was after the group formed.
+    let backup = ds[2].store().snapshot();
+    for (i, to, text, t) in [
+        (0, &patel_id, "one", 1),
+        (2, &okafor_id, "two", 2),
+        (0, &patel_id, "three", 3),
+    ] {
+        let sent = ds[i]
+            .send(&mut rng, to, Outgoing::text(text), T0 + t)
+            .unwrap();
+        let from = ds[i].address().clone();
+        pump(&mut rng, &mut ds, &from, sent.envelopes, T0 + t);
+    }
+    // Patel restores the backup: Okafor's next message cannot be read,
+    // her device resets the session, and Okafor learns it.
+    ds[2] = Device::open(backup, key_of("patel", 1)).unwrap();
+    let sent = ds[0]
+        .send_to_device(&mut rng, &patel, Outgoing::text("four"), T0 + 4)
+        .unwrap();
+    let events = pump(&mut rng, &mut ds, &okafor, sent.envelopes, T0 + 4);
+    assert!(
+        events
+            .iter()
+            .any(|(at, e)| at == &okafor && matches!(e, Event::SessionReset { .. })),
+        "{events:?}"
+    );
+    // Okafor's next group message sends his key to Patel again first.
+    let sent = ds[0]
+        .send_group(&mut rng, &group, Outgoing::text("five"), T0 + 5)
+        .unwrap();
+    assert_eq!(sent.distributions.len(), 1);
+    assert_eq!(sent.distributions[0].to, patel);
+    pump(&mut rng, &mut ds, &okafor, sent.distributions, T0 + 5);
+    let got = ds[2]
+        .receive_group(&mut rng, &okafor, &sent.message, T0 + 6)
+        .unwrap();
+    assert_eq!(shown_text(&ds[2], &got, T0 + 6), "five");
+    // Sent once: the next message owes nothing.
+    let again = ds[0]
+        .send_group(&mut rng, &group, Outgoing::text("six"), T0 + 7)
+        .unwrap();
+    assert!(again.distributions.is_empty());
+}
+
+#[test]
 fn a_restart_mid_conversation_loses_nothing_and_shows_nothing_twice() {
     let mut rng = rng(7);
     let mut ds = ward(&mut rng);

@@ -1332,6 +1332,24 @@ impl<S: Store> Device<S> {
         applied
     }
 
+    /// The peer device lost our 1:1 session (it sent a session reset): the
+    /// sender keys we sent it may be lost too, so it is owed our key in
+    /// every group it is in; the next [`Device::send_group`] sends it.
+    pub(super) fn owe_group_keys(&mut self, addr: &DeviceAddress, dirty: &mut Dirty) {
+        for (id, g) in &mut self.state.groups.sessions {
+            let member = g
+                .addresses
+                .iter()
+                .find(|(_, a)| *a == addr)
+                .map(|(k, _)| *k);
+            if let Some(k) = member
+                && g.owed.insert(k)
+            {
+                dirty.groups.groups.insert(*id);
+            }
+        }
+    }
+
     /// Drops the waiting keys for a group this device left.
     fn drop_pending(&mut self, group: &GroupId, dirty: &mut Dirty) {
         let pending = &mut self.state.groups.pending;

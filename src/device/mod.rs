@@ -1081,10 +1081,13 @@ impl<S: Store> Device<S> {
                 rec.confirm(&ids);
                 Event::Filed { from, ids }
             }
-            Content::SessionReset(_) => Event::SessionReset {
-                from,
-                may_be_unread: rec.unconfirmed.drain(..).map(|(id, _)| id).collect(),
-            },
+            Content::SessionReset(_) => {
+                self.owe_group_keys(&from, dirty);
+                Event::SessionReset {
+                    from,
+                    may_be_unread: rec.unconfirmed.drain(..).map(|(id, _)| id).collect(),
+                }
+            }
             Content::GroupRoster(b) => {
                 return self.receive_roster(rng, rec, &message.sender, b, now, dirty);
             }
