@@ -7,7 +7,8 @@
 //! `tests/fuzz_seeds.rs`.
 //!
 //! Targets whose checks live in a shared file (`fuzz/harness.rs`,
-//! `fuzz/session_ops.rs`, `fuzz/fuzz_targets/group_common.rs`) run that
+//! `fuzz/session_ops.rs`, `fuzz/device_group.rs`,
+//! `fuzz/fuzz_targets/group_common.rs`) run that
 //! code; the short decoder targets are restated below, line for line.
 
 #![allow(
@@ -26,6 +27,9 @@ mod session_ops;
 #[allow(unreachable_pub, dead_code)]
 #[path = "../fuzz/fuzz_targets/group_common.rs"]
 mod group_common;
+
+#[path = "../fuzz/device_group.rs"]
+mod device_group;
 
 use bleep::{
     Attestation, GroupSession, IdentityKeyPair, MessageVault, PeerId, PreKeyStore, QrPayload,
@@ -161,9 +165,19 @@ fn replay(target: &str) -> Option<Replay> {
         "qr_payload" => qr_payload,
         "group_message" => group_message,
         "distribution" => distribution,
+        "device_group" => |d| {
+            device_group::device_group(d);
+        },
         _ => return None,
     };
     Some(Box::new(f))
+}
+
+#[test]
+fn device_group_corpus_keeps_the_genuine_message() {
+    // The empty mask is the genuine message: it must still be shown.
+    assert!(device_group::device_group(&[]));
+    assert!(!device_group::device_group(&[0, 0, 1]));
 }
 
 #[test]
