@@ -3,10 +3,10 @@
 //!
 //! A device owns its identity, prekeys, trust store, one record per peer
 //! device (current session, archived sessions, sent messages awaiting a
-//! delivery receipt) and its message vault. The app pushes in what arrived
-//! ([`Device::receive`]) and what to send ([`Device::send`]); the device
-//! does no network I/O and never asks the app to choose between starting,
-//! accepting or continuing a session.
+//! delivery receipt), its groups and its message vault. The app pushes in
+//! what arrived ([`Device::receive`]) and what to send ([`Device::send`]);
+//! the device does no network I/O and never asks the app to choose
+//! between starting, accepting or continuing a session.
 //!
 //! # Transactional by construction
 //!
@@ -112,12 +112,16 @@ impl<'a> Outgoing<'a> {
         Outgoing::of(Content::Filed(ids))
     }
 
-    /// A signed group roster's bytes.
+    /// A signed group roster's bytes, applied by the receiving device
+    /// ([`Device::create_group`] and [`Device::update_group`] send rosters
+    /// themselves; this is for an app that signs its own).
     pub fn group_roster(roster: &'a [u8]) -> Self {
         Outgoing::of(Content::GroupRoster(roster))
     }
 
-    /// A sender-key distribution message's bytes.
+    /// A sender-key distribution message's bytes, applied by the
+    /// receiving device (the device sends its own keys; this is for an
+    /// app that runs a [`crate::GroupSession`] itself).
     pub fn sender_key_distribution(distribution: &'a [u8]) -> Self {
         Outgoing::of(Content::SenderKeyDistribution(distribution))
     }
