@@ -1,6 +1,6 @@
 //! A ward app on the device layer: three clinicians (Dr Okafor on a phone
 //! and a desktop), verification, a conversation, a restart from the SQLite
-//! file, a key change and filing a message to the record.
+//! file, a group, a key change and filing a message to the record.
 //!
 //! `cargo run --example ward_app`
 
@@ -45,6 +45,37 @@ fn deliver<S: Store>(
         }
         let me = to.address().clone();
         queue.extend(got.replies.into_iter().map(|r| (me.clone(), r)));
+    }
+    Ok(())
+}
+
+/// Hands a group message (after any sender keys still owed) to every
+/// device it is for, and says who was left out.
+fn deliver_group<S: Store>(
+    rng: &mut impl rand_core::CryptoRng,
+    devices: &mut [&mut Device<S>],
+    from: &DeviceAddress,
+    sent: GroupSent,
+    now: u64,
+) -> Result<()> {
+    deliver(rng, devices, from, sent.distributions, now)?;
+    for to in &sent.deliver_to {
+        let Some(d) = devices.iter_mut().find(|d| d.address() == to) else {
+            continue;
+        };
+        let got = d.receive_group(rng, from, &sent.message, now)?;
+        if let Event::Group(GroupEvent::Message { message, .. }) = &got.event {
+            let text = d
+                .message(message, now)
+                .map(|(_, b)| b.expose_str().unwrap_or("?"));
+            println!(
+                "  {to:?} shows in the group from {from:?}: {:?}",
+                text.unwrap_or("?")
+            );
+        }
+    }
+    for (to, why) in &sent.not_sent {
+        println!("  not sent to {to:?}: {why}");
     }
     Ok(())
 }
@@ -168,6 +199,36 @@ fn main() -> Result<()> {
         NOW + 181,
     )?;
 
+    println!("form a group (dr.okafor/1 coordinates):");
+    let members = [
+        ok_desk.address().clone(),
+        pat.address().clone(),
+        ahm.address().clone(),
+    ];
+    let (group, sent) = ok_phone.create_group(&mut rng, &members, NOW + 190)?;
+    let from = ok_phone.address().clone();
+    deliver(
+        &mut rng,
+        &mut [&mut ok_phone, &mut ok_desk, &mut pat, &mut ahm],
+        &from,
+        sent.envelopes,
+        NOW + 191,
+    )?;
+    let sent = pat.send_group(
+        &mut rng,
+        &group,
+        Outgoing::text("Bay 3 bed 2 moving to resus").contains_patient_data(true),
+        NOW + 200,
+    )?;
+    let from = pat.address().clone();
+    deliver_group(
+        &mut rng,
+        &mut [&mut ok_phone, &mut ok_desk, &mut pat, &mut ahm],
+        &from,
+        sent,
+        NOW + 201,
+    )?;
+
     println!("key change: dr.ahmed reinstalls the app");
     let mut ahm = new(&mut rng, &ahmed, 1, [11; 32])?;
     ahm.add_peer_device(&mut rng, pat.address(), &pat.prekey_bundle())?;
@@ -201,6 +262,16 @@ fn main() -> Result<()> {
         pat.send(&mut rng, &ahmed, Outgoing::text("hello?"), NOW + 250)
             .map(|_| ())
     );
+    println!("  and his old key is left out of the group until the coordinator adds the new one:");
+    let sent = pat.send_group(&mut rng, &group, Outgoing::text("Resus 2 ready"), NOW + 255)?;
+    let me = pat.address().clone();
+    deliver_group(
+        &mut rng,
+        &mut [&mut ok_phone, &mut ok_desk, &mut pat, &mut ahm],
+        &me,
+        sent,
+        NOW + 256,
+    )?;
     pat.mark_verified(&mut rng, &from, VerificationMethod::QrCode, NOW + 260)?;
     let sent = pat.send(
         &mut rng,

@@ -163,6 +163,23 @@ pub const MAX_GROUP_MEMBERS: usize = 1000;
 /// (about 80 µs). Messages that fall outside are reported, not decrypted.
 pub const MAX_GROUP_SKIP: u32 = 256;
 
+/// Most groups one [`crate::Device`] keeps a session for.
+///
+/// Every group session is loaded when the device opens; a clinician is in a
+/// handful of ward and incident groups at a time, and 256 leaves room for
+/// years of incidents that were never closed. A roster for a new group
+/// beyond this is refused ([`crate::LimitError::TooManyEntries`]).
+pub const MAX_DEVICE_GROUPS: usize = 256;
+
+/// Most sender keys one [`crate::Device`] keeps while waiting for the
+/// roster they belong to (a key that overtook its roster on the network).
+///
+/// Each costs one sealed row of under 500 bytes. Keys only wait for the
+/// roster in flight with them, so 64 covers a removal in a large group
+/// arriving out of order several times over; beyond it the oldest is
+/// dropped and reported ([`crate::GroupEvent::KeyPending`]).
+pub const MAX_PENDING_GROUP_KEYS: usize = 64;
+
 /// Previous sessions a [`crate::Device`] keeps per peer device, tried in
 /// turn when the current session cannot decrypt a message.
 ///

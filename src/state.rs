@@ -142,6 +142,12 @@ pub enum StateType {
     DeviceBundle = 12,
     /// One sent message a [`crate::Device`] has no delivery receipt for.
     DeviceSent = 13,
+    /// A [`crate::Device`]'s record of one group: its group session, the
+    /// members' device addresses and who is still owed its sender key.
+    DeviceGroup = 14,
+    /// A sender key a [`crate::Device`] received before the roster it
+    /// belongs to, kept until that roster arrives.
+    DevicePendingGroupKey = 15,
 }
 
 impl StateType {
@@ -200,6 +206,11 @@ sealable!(crate::TrustStore, StateType::TrustStore);
 sealable!(crate::group::GroupSession, StateType::GroupSession);
 sealable!(crate::device::record::PeerRecord, StateType::DevicePeer);
 sealable!(crate::device::record::Settings, StateType::DeviceSettings);
+sealable!(crate::device::group::GroupRecord, StateType::DeviceGroup);
+sealable!(
+    crate::device::group::PendingKey,
+    StateType::DevicePendingGroupKey
+);
 
 /// Version byte of the identity state encoding.
 const IDENTITY_STATE_VERSION: u8 = 1;

@@ -8,7 +8,7 @@
 //!
 //! Every target's checks live in a file shared with the fuzz target
 //! (`fuzz/harness.rs`, `fuzz/decoders.rs`, `fuzz/session_ops.rs`,
-//! `fuzz/device_ops.rs`, `fuzz/fuzz_targets/group_common.rs`), so replay runs the same code; the
+//! `fuzz/device_ops.rs`, `fuzz/device_group.rs`, `fuzz/fuzz_targets/group_common.rs`), so replay runs the same code; the
 //! two group targets are restated below on a fresh live group per input.
 
 #![allow(
@@ -33,6 +33,9 @@ mod device_ops;
 #[allow(unreachable_pub, dead_code)]
 #[path = "../fuzz/fuzz_targets/group_common.rs"]
 mod group_common;
+
+#[path = "../fuzz/device_group.rs"]
+mod device_group;
 
 use bleep::GroupSession;
 use std::fs;
@@ -98,9 +101,19 @@ fn replay(target: &str) -> Option<Replay> {
         },
         "group_message" => group_message,
         "distribution" => distribution,
+        "device_group" => |d| {
+            device_group::device_group(d);
+        },
         _ => return None,
     };
     Some(Box::new(f))
+}
+
+#[test]
+fn device_group_corpus_keeps_the_genuine_message() {
+    // The empty mask is the genuine message: it must still be shown.
+    assert!(device_group::device_group(&[]));
+    assert!(!device_group::device_group(&[0, 0, 1]));
 }
 
 #[test]

@@ -3,10 +3,10 @@
 //!
 //! A device owns its identity, prekeys, trust store, one record per peer
 //! device (current session, archived sessions, sent messages awaiting a
-//! delivery receipt) and its message vault. The app pushes in what arrived
-//! ([`Device::receive`]) and what to send ([`Device::send`]); the device
-//! does no network I/O and never asks the app to choose between starting,
-//! accepting or continuing a session.
+//! delivery receipt), its groups and its message vault. The app pushes in
+//! what arrived ([`Device::receive`]) and what to send ([`Device::send`]);
+//! the device does no network I/O and never asks the app to choose
+//! between starting, accepting or continuing a session.
 //!
 //! # Transactional by construction
 //!
@@ -36,6 +36,7 @@
 
 mod address;
 mod content;
+pub(crate) mod group;
 mod handshake;
 mod layout;
 #[cfg(test)]
@@ -45,6 +46,7 @@ pub(crate) mod record;
 
 pub use address::DeviceAddress;
 pub use content::{CONTENT_VERSION, Content, ResetReason};
+pub use group::{DroppedGroupKey, GroupEvent, GroupSent};
 pub use prekeys::PreKeyDispenser;
 
 use crate::error::{
@@ -113,12 +115,16 @@ impl<'a> Outgoing<'a> {
         Outgoing::of(Content::Filed(ids))
     }
 
-    /// A signed group roster's bytes.
+    /// A signed group roster's bytes, applied by the receiving device
+    /// ([`Device::create_group`] and [`Device::update_group`] send rosters
+    /// themselves; this is for an app that signs its own).
     pub fn group_roster(roster: &'a [u8]) -> Self {
         Outgoing::of(Content::GroupRoster(roster))
     }
 
-    /// A sender-key distribution message's bytes.
+    /// A sender-key distribution message's bytes, applied by the
+    /// receiving device (the device sends its own keys; this is for an
+    /// app that runs a [`crate::GroupSession`] itself).
     pub fn sender_key_distribution(distribution: &'a [u8]) -> Self {
         Outgoing::of(Content::SenderKeyDistribution(distribution))
     }
@@ -238,20 +244,9 @@ pub enum Event {
         /// Messages sent to it without a delivery receipt.
         may_be_unread: Vec<MessageId>,
     },
-    /// A group roster (for the group layer).
-    GroupRoster {
-        /// The sending device.
-        from: DeviceAddress,
-        /// The roster bytes.
-        roster: Vec<u8>,
-    },
-    /// A sender-key distribution (for the group layer; secret).
-    SenderKeyDistribution {
-        /// The sending device.
-        from: DeviceAddress,
-        /// The distribution bytes.
-        distribution: Plaintext,
-    },
+    /// A group roster, a sender key or a group message, already applied
+    /// by the device: see [`GroupEvent`].
+    Group(GroupEvent),
     /// A content type from a newer version of bleep: tell the clinician a
     /// message arrived that this app cannot show (update the app).
     UnknownContent {
@@ -333,6 +328,7 @@ struct State {
     handled_saved: u64,
     /// Names the vault's message rows.
     index: layout::MessageIndex,
+    groups: group::Groups,
 }
 
 /// What a call changed, to seal and commit.
@@ -345,11 +341,17 @@ struct Dirty {
     stored: Vec<MessageRef>,
     prekeys: bool,
     settings: bool,
+    groups: group::GroupsDirty,
 }
 
 impl Dirty {
     fn any(&self) -> bool {
-        !self.peers.is_empty() || self.trust || self.vault || self.prekeys || self.settings
+        !self.peers.is_empty()
+            || self.trust
+            || self.vault
+            || self.prekeys
+            || self.settings
+            || self.groups.any()
     }
 }
 
@@ -463,6 +465,7 @@ impl<S: Store> Device<S> {
             peers: BTreeMap::new(),
             handled_saved: 0,
             index: layout::MessageIndex::new(&key),
+            groups: group::Groups::default(),
         };
         let mut cs = ChangeSet::new();
         seal(&key, rng, &mut cs, ROW_IDENTITY, &state.identity);
@@ -529,6 +532,7 @@ impl<S: Store> Device<S> {
             vault,
             peers,
             index,
+            groups: group::Groups::load(store, key)?,
         })
     }
 
@@ -609,6 +613,7 @@ impl<S: Store> Device<S> {
         if dirty.settings {
             seal(key, rng, &mut cs, ROW_SETTINGS, &st.settings);
         }
+        st.groups.write(key, rng, &mut cs, &dirty.groups);
         cs
     }
 
@@ -1221,22 +1226,26 @@ impl<S: Store> Device<S> {
                 rec.confirm(&ids);
                 Event::Filed { from, ids }
             }
-            Content::SessionReset(ResetReason::PreKeyRefused) => Event::PreKeyRefused {
-                from,
-                may_be_unread: rec.unconfirmed.drain(..).map(|(id, _)| id).collect(),
-            },
-            Content::SessionReset(_) => Event::SessionReset {
-                from,
-                may_be_unread: rec.unconfirmed.drain(..).map(|(id, _)| id).collect(),
-            },
-            Content::GroupRoster(b) => Event::GroupRoster {
-                from,
-                roster: b.to_vec(),
-            },
-            Content::SenderKeyDistribution(b) => Event::SenderKeyDistribution {
-                from,
-                distribution: Plaintext::from_slice(b),
-            },
+            Content::SessionReset(ResetReason::PreKeyRefused) => {
+                self.owe_group_keys(&from, dirty);
+                Event::PreKeyRefused {
+                    from,
+                    may_be_unread: rec.unconfirmed.drain(..).map(|(id, _)| id).collect(),
+                }
+            }
+            Content::SessionReset(_) => {
+                self.owe_group_keys(&from, dirty);
+                Event::SessionReset {
+                    from,
+                    may_be_unread: rec.unconfirmed.drain(..).map(|(id, _)| id).collect(),
+                }
+            }
+            Content::GroupRoster(b) => {
+                return self.receive_roster(rng, rec, &message.sender, b, now, dirty);
+            }
+            Content::SenderKeyDistribution(b) => {
+                return self.receive_distribution(rec, &message.sender, b, now, dirty);
+            }
             Content::Unknown {
                 version,
                 content_type,

@@ -227,7 +227,7 @@ impl GroupSession {
         Ok(GroupMessage::parse(message)?.group_id)
     }
 
-    fn distribution(&self) -> DistributionMessage {
+    pub(crate) fn distribution(&self) -> DistributionMessage {
         Distribution {
             group_id: self.roster.group_id(),
             roster_version: self.roster.version(),
