@@ -31,6 +31,13 @@ pub const MAX_SKIPPED_TOTAL: usize = 2000;
 /// of being tried as a new ratchet step.
 pub const MAX_RETIRED_CHAINS: usize = 8;
 
+/// Ratchet keys a [`crate::Device`] remembers per peer device, across all
+/// its sessions with it, so that a copy of an envelope delivered again long
+/// after its session retired the chain (more than [`MAX_RETIRED_CHAINS`]
+/// turns later) is reported as a duplicate, not taken for lost state. The
+/// oldest is forgotten first.
+pub const MAX_RECEIVED_RATCHET_KEYS: usize = 128;
+
 /// Largest message body, in bytes, before padding (64 KiB).
 ///
 /// Clinical messages are text; attachments are out of scope and belong in

@@ -148,6 +148,9 @@ pub enum StateType {
     /// A sender key a [`crate::Device`] received before the roster it
     /// belongs to, kept until that roster arrives.
     DevicePendingGroupKey = 15,
+    /// The ratchet keys a [`crate::Device`] has received on from one peer
+    /// device (truncated keyed hashes), to recognise very late duplicates.
+    DeviceReceivedKeys = 16,
 }
 
 impl StateType {
@@ -539,21 +542,23 @@ pub fn fuzz_decode_state(ty: u8, bytes: &[u8]) -> bool {
 /// Decodes arbitrary bytes as one of the device layer's own row encodings
 /// (`docs/PROTOCOL.md` §12.4), without the AEAD. A fuzzing hook, not an
 /// API: `ty` picks peer record, settings, archive, kept bundle, sent id,
-/// vault message or handled id; returns whether the bytes decoded.
+/// vault message, handled id or received ratchet keys; returns whether the
+/// bytes decoded.
 #[doc(hidden)]
 pub fn fuzz_decode_device_row(ty: u8, bytes: &[u8]) -> bool {
     use crate::device::record;
-    match ty % 7 {
+    match ty % 8 {
         0 => record::PeerRecord::decode(bytes).is_ok(),
         1 => record::Settings::decode(bytes).is_ok(),
         2 => record::decode_archive(bytes).is_ok(),
         3 => record::decode_bundle(bytes).is_ok(),
         4 => record::decode_sent(bytes).is_ok(),
         5 => MessageVault::new().restore_message(bytes).is_ok(),
-        _ => {
+        6 => {
             let mut r = Reader::new(bytes);
             crate::MessageRef::read(&mut r).is_ok() && r.finish().is_ok()
         }
+        _ => crate::device::ReceivedKeys::decode(bytes).is_ok(),
     }
 }
 

@@ -10,7 +10,8 @@
 //! The transport is a durable queue on disk: one file per envelope, named
 //! `{queued at}-{from}-{to}-{id}`, written to a temporary name, synced and
 //! renamed, and removed only after `receive` returned and the replies were
-//! queued; it delivers any of the [`REORDER`] oldest. The
+//! queued; it delivers any queued envelope, picked uniformly (so some are
+//! held back for many ratchet turns). The
 //! child appends what the app did to `log` (synced lines): `sent` after
 //! `send` returned and before its envelopes are queued, `queued` after;
 //! `shown` and `delivered` after `receive` returned; `erase` before erasing
@@ -90,9 +91,6 @@ const KILLS: u32 = 20;
 /// A child that was not killed stops by itself after this long.
 const CHILD_MAX: Duration = Duration::from_secs(20);
 
-/// The transport delivers any of this many oldest envelopes.
-const REORDER: usize = 6;
-
 const NAMES: [(&str, u32); 3] = [("okafor", 1), ("patel", 1), ("patel", 2)];
 
 type Dev = Device<SqliteStore>;
@@ -169,8 +167,8 @@ struct Queue(PathBuf);
 
 impl Queue {
     fn put(&self, from: usize, to: usize, id: &MessageId, envelope: &[u8]) {
-        // Named by when it was queued, so the transport can keep its
-        // reordering bounded.
+        // Named by when it was queued, so the final delivery goes oldest
+        // first.
         let at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap()
@@ -397,14 +395,12 @@ impl App {
                 self.send(i);
             }
             4..=16 => {
-                // Any of the oldest few: reordered, but never held back
-                // for long. A copy delivered again after its session has
-                // retired the chain is not recognised as a duplicate
-                // (tests/late_duplicate.rs, a known limit): with uniform
-                // picks over the whole queue, 150 kills found it.
+                // Any queued envelope: a copy delivered again after its
+                // session retired the chain must still be a duplicate
+                // (tests/late_duplicate.rs).
                 let q = self.queue.list();
                 if !q.is_empty() {
-                    let k = below(&mut self.rng, q.len().min(REORDER));
+                    let k = below(&mut self.rng, q.len());
                     let (f, t, id, p) = q[k].clone();
                     self.deliver(f, t, id, &p);
                 }

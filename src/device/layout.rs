@@ -31,6 +31,9 @@ pub(super) const BUNDLE_PREFIX: &[u8] = b"bndl/";
 /// One unconfirmed sent message: `sent/`, the hex digits of its peer row,
 /// `/` and the row's number (16 hex digits).
 pub(super) const SENT_PREFIX: &[u8] = b"sent/";
+/// The ratchet keys received on from a peer: `rkey/` and the hex digits
+/// of its peer row.
+pub(super) const RECEIVED_PREFIX: &[u8] = b"rkey/";
 /// HKDF info of the key that names vault message rows.
 const LABEL_MESSAGE_INDEX: &[u8] = b"bleep v1 store message index";
 
@@ -127,6 +130,7 @@ fn sent_row(peer_row: &[u8], n: u64) -> Vec<u8> {
 pub(super) fn delete_peer(cs: &mut ChangeSet, peer_row: Vec<u8>) {
     cs.delete(side_row(ARCHIVE_PREFIX, &peer_row));
     cs.delete(side_row(BUNDLE_PREFIX, &peer_row));
+    cs.delete(side_row(RECEIVED_PREFIX, &peer_row));
     cs.delete(peer_row);
 }
 
@@ -204,7 +208,7 @@ pub(super) fn load_vault(
     Ok(vault)
 }
 
-/// Adds `rec`'s archive and bundle rows to `cs` if they changed (a
+/// Adds `rec`'s archive, bundle and received-keys rows to `cs` if they changed (a
 /// deletion when empty), and marks them written. `rec.row` is set.
 pub(super) fn put_side_rows(
     key: &StorageKey,
@@ -234,6 +238,17 @@ pub(super) fn put_side_rows(
             None => cs.delete(row),
         }
         rec.bundle_changed = false;
+    }
+    if rec.received.changed {
+        let row = side_row(RECEIVED_PREFIX, &rec.row);
+        if rec.received.is_empty() {
+            cs.delete(row);
+        } else {
+            let plain = rec.received.encode();
+            let sealed = key.seal_encoded_for(rng, StateType::DeviceReceivedKeys, &row, &plain);
+            cs.put(row, sealed);
+        }
+        rec.received.changed = false;
     }
     put_sent(key, rng, cs, rec);
 }
@@ -270,15 +285,16 @@ fn put_sent(
     rec.sent_rows = kept;
 }
 
-/// Attaches each archive and bundle row to its peer record (`rows`: peer
-/// row name to address). A side row without a peer record is refused.
+/// Attaches each archive, bundle, sent and received-keys row to its peer
+/// record (`rows`: peer row name to address). A side row without a peer
+/// record is refused.
 pub(super) fn load_side_rows(
     store: &impl Store,
     key: &StorageKey,
     rows: &BTreeMap<Vec<u8>, DeviceAddress>,
     peers: &mut BTreeMap<DeviceAddress, PeerRecord>,
 ) -> Result<()> {
-    for prefix in [ARCHIVE_PREFIX, BUNDLE_PREFIX, SENT_PREFIX] {
+    for prefix in [ARCHIVE_PREFIX, BUNDLE_PREFIX, SENT_PREFIX, RECEIVED_PREFIX] {
         for (row, sealed) in store.scan(prefix)? {
             let name = row.strip_prefix(prefix).unwrap_or_default();
             let (hash, number) = match prefix == SENT_PREFIX {
@@ -311,6 +327,9 @@ pub(super) fn load_side_rows(
                 let (id, at) = record::decode_sent(&plain)?;
                 rec.unconfirmed.push_back((id, at));
                 rec.sent_rows.push_back((id, number));
+            } else if prefix == RECEIVED_PREFIX {
+                let plain = key.unseal_encoded_for(StateType::DeviceReceivedKeys, &row, &sealed)?;
+                rec.received = super::ReceivedKeys::decode(&plain)?;
             } else if prefix == ARCHIVE_PREFIX {
                 let plain = key.unseal_encoded_for(StateType::DeviceArchive, &row, &sealed)?;
                 rec.archive = record::decode_archive(&plain)?;

@@ -133,7 +133,7 @@ fn each_call_writes_only_the_rows_it_changed() {
     let got = b.receive(&mut rng, &aa, &first, NOW).unwrap();
     let (mut names, _) = b.store().last();
     names.sort();
-    assert_eq!(names, ["+msg/", "+peer/", "+prekeys"]);
+    assert_eq!(names, ["+msg/", "+peer/", "+prekeys", "+rkey/"]);
     b.erase(&mut rng, &message_of(&got)).unwrap();
     assert_eq!(b.store().last().0, ["-msg/", "+done/"]);
 
@@ -211,6 +211,36 @@ fn each_call_writes_only_the_rows_it_changed() {
     let rec = b2.state.peers.get(&aa).unwrap();
     assert!(rec.current.is_some());
     assert_eq!(rec.archive.len(), 0);
+}
+
+#[test]
+fn the_received_ratchet_keys_are_bounded_written_on_a_new_key_and_reload() {
+    use crate::limits::MAX_RECEIVED_RATCHET_KEYS;
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    let (mut a, mut b) = pair(&mut rng, Recording::default(), Recording::default());
+    let (aa, ba) = addrs();
+    let held = |b: &Device<Recording>| b.state.peers.get(&aa).unwrap().received.len();
+    for turn in 0..MAX_RECEIVED_RATCHET_KEYS + 10 {
+        // Two messages on a new chain of `a`: the first writes the row,
+        // the second does not.
+        for (i, want) in [(0, true), (1, false)] {
+            let env = text(&mut rng, &mut a, &b, "x");
+            b.receive(&mut rng, &aa, &env, NOW).unwrap();
+            let (names, _) = b.store().last();
+            assert_eq!(names.contains(&"+rkey/".to_string()), want, "{turn} {i}");
+        }
+        assert_eq!(held(&b), (turn + 1).min(MAX_RECEIVED_RATCHET_KEYS));
+        let env = text(&mut rng, &mut b, &a, "y");
+        a.receive(&mut rng, &ba, &env, NOW).unwrap();
+    }
+    let rows = b.store().inner.scan(layout::RECEIVED_PREFIX).unwrap();
+    assert_eq!(rows.len(), 1);
+    // 3 bytes of header and 8 a key, sealed.
+    assert!(rows[0].1.len() < 3 + 8 * MAX_RECEIVED_RATCHET_KEYS + 64);
+    let kept = b.state.peers.get(&aa).unwrap().received.encode();
+    let kb = StorageKey::from_bytes([2; 32]);
+    let b2 = Device::open(b.into_store(), kb).unwrap();
+    assert_eq!(b2.state.peers.get(&aa).unwrap().received.encode(), kept);
 }
 
 /// Commits `cs` to `store` and checks the vault loads back as `vault`.
@@ -436,6 +466,7 @@ fn row_decoders_refuse_every_cut_and_trailing_byte() {
         (4, record::encode_sent(&id, at).to_vec()),
         (5, b.state.vault.encode_message(&mref).unwrap().to_vec()),
         (6, mref.to_bytes().to_vec()),
+        (7, b.state.peers.values().next().unwrap().received.encode()),
     ];
     for (ty, bytes) in rows {
         assert!(crate::fuzz_decode_device_row(ty, &bytes), "type {ty}");

@@ -42,12 +42,14 @@ mod layout;
 #[cfg(test)]
 mod layout_tests;
 mod prekeys;
+mod received;
 pub(crate) mod record;
 
 pub use address::DeviceAddress;
 pub use content::{CONTENT_VERSION, Content, ResetReason};
 pub use group::{DroppedGroupKey, GroupEvent, GroupSent};
 pub use prekeys::PreKeyDispenser;
+pub(crate) use received::ReceivedKeys;
 
 use crate::error::{
     CryptoError, DeviceError, Error, ProtocolError, Result, StoreError, TrustError,
@@ -329,6 +331,8 @@ struct State {
     /// Names the vault's message rows.
     index: layout::MessageIndex,
     groups: group::Groups,
+    /// Hashes the ratchet keys received on ([`ReceivedKeys`]).
+    ratchets: received::RatchetIndex,
 }
 
 /// What a call changed, to seal and commit.
@@ -466,6 +470,7 @@ impl<S: Store> Device<S> {
             handled_saved: 0,
             index: layout::MessageIndex::new(&key),
             groups: group::Groups::default(),
+            ratchets: received::RatchetIndex::new(&key),
         };
         let mut cs = ChangeSet::new();
         seal(&key, rng, &mut cs, ROW_IDENTITY, &state.identity);
@@ -533,6 +538,7 @@ impl<S: Store> Device<S> {
             peers,
             index,
             groups: group::Groups::load(store, key)?,
+            ratchets: received::RatchetIndex::new(key),
         })
     }
 
@@ -1119,6 +1125,10 @@ impl<S: Store> Device<S> {
                 Err(e) => return Err(e),
             }
         }
+        if message.is_none() && received::is_late_duplicate(&self.state.ratchets, rec, env) {
+            // Read long ago, on a chain every session has retired.
+            return Ok(Received::event(Event::Duplicate { from }));
+        }
         if message.is_none() && env.is_prekey_message() {
             let proof = self.state.trust.check_at(&from.peer_id(), &key, now)?;
             let st = &mut self.state;
@@ -1164,6 +1174,8 @@ impl<S: Store> Device<S> {
             }
             return self.undecryptable(rng, rec, now, dirty, reason);
         };
+        rec.received
+            .insert(received::envelope_tag(&self.state.ratchets, env));
         dirty.peers.insert(from.clone());
         self.handle_content(rng, rec, message, now, dirty)
     }

@@ -51,6 +51,9 @@ pub(crate) struct PeerRecord {
     pub(crate) sent_seq: u64,
     /// When this device last started a session reset towards the peer.
     pub(crate) last_reset_at: Option<u64>,
+    /// The ratchet keys received on from the peer. Kept in a row of its
+    /// own, written only when a new key is received.
+    pub(crate) received: super::ReceivedKeys,
 }
 
 impl PeerRecord {
@@ -67,6 +70,7 @@ impl PeerRecord {
             sent_rows: VecDeque::new(),
             sent_seq: 0,
             last_reset_at: None,
+            received: super::ReceivedKeys::default(),
         }
     }
 
@@ -163,6 +167,7 @@ impl PeerRecord {
             sent_rows: VecDeque::new(),
             sent_seq,
             last_reset_at,
+            received: super::ReceivedKeys::default(),
         })
     }
 }
