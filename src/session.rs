@@ -224,13 +224,64 @@ impl Session {
         now: u64,
         policy: HandshakePolicy,
     ) -> Result<(Session, ReceivedMessage)> {
+        if envelope
+            .prekey
+            .as_ref()
+            .is_some_and(|pk| pk.identity != *peer.identity_key())
+        {
+            return Err(TrustError::IdentityMismatch.into());
+        }
+        let (session, msg, kem_one_time) = Self::open_first(me, prekeys, envelope, now, policy)?;
+        if let Some(pk) = envelope.prekey.as_ref() {
+            if let Some(id) = pk.one_time_prekey_id {
+                prekeys.consume_one_time_prekey(id);
+            }
+            if let Some(id) = kem_one_time {
+                prekeys.consume_kem_one_time_prekey(id);
+            }
+            prekeys.record_accepted(pk.signed_prekey_id, pk.base_key);
+        }
+        Ok((session, msg))
+    }
+
+    /// Whether a prekey message authenticates under the identity key it
+    /// carries, changing nothing: no one-time prekey consumed, no base key
+    /// recorded, the session and the message dropped unread. A successful
+    /// open proves the sender holds that identity key (PQXDH's DH1 uses
+    /// it), so the device asks this before it records a key change.
+    ///
+    /// Errors: those of [`Session::accept`] except
+    /// [`TrustError::IdentityMismatch`].
+    pub(crate) fn authenticates_first(
+        me: &IdentityKeyPair,
+        prekeys: &PreKeyStore,
+        envelope: &Envelope<'_>,
+        now: u64,
+    ) -> Result<()> {
+        Self::open_first(
+            me,
+            prekeys,
+            envelope,
+            now,
+            HandshakePolicy::RequirePostQuantum,
+        )
+        .map(|_| ())
+    }
+
+    /// The handshake and first decrypt of [`Session::accept_with_policy`],
+    /// reading `prekeys` only; also returns the ML-KEM one-time prekey
+    /// used, for the caller to consume.
+    fn open_first(
+        me: &IdentityKeyPair,
+        prekeys: &PreKeyStore,
+        envelope: &Envelope<'_>,
+        now: u64,
+        policy: HandshakePolicy,
+    ) -> Result<(Session, ReceivedMessage, Option<u32>)> {
         let pk = envelope
             .prekey
             .as_ref()
             .ok_or(ProtocolError::NotPreKeyMessage)?;
-        if pk.identity != *peer.identity_key() {
-            return Err(TrustError::IdentityMismatch.into());
-        }
         if pk.kem.is_none() && policy == HandshakePolicy::RequirePostQuantum {
             return Err(ProtocolError::PostQuantumRequired.into());
         }
@@ -272,14 +323,7 @@ impl Session {
             ratchet: Box::new(Ratchet::responder(shared, spk.pair.duplicate())),
         };
         let msg = session.decrypt_envelope(envelope, now)?;
-        if let Some(id) = pk.one_time_prekey_id {
-            prekeys.consume_one_time_prekey(id);
-        }
-        if let Some(id) = kem_one_time {
-            prekeys.consume_kem_one_time_prekey(id);
-        }
-        prekeys.record_accepted(pk.signed_prekey_id, pk.base_key);
-        Ok((session, msg))
+        Ok((session, msg, kem_one_time))
     }
 
     /// Which handshake started this session, so the app can show a
@@ -645,6 +689,58 @@ mod tests {
         assert_eq!(m.body.expose(), b"hi");
         assert_eq!(m.info.id, first.id);
         (a, b, rng)
+    }
+
+    #[test]
+    fn authenticating_a_first_message_changes_nothing_and_needs_the_identity() {
+        let mut rng = ChaCha20Rng::seed_from_u64(41);
+        let alice = IdentityKeyPair::generate(&mut rng);
+        let bob = IdentityKeyPair::generate(&mut rng);
+        let mut store = PreKeyStore::new(&mut rng, &bob);
+        store.generate_one_time_prekeys(&mut rng, 2).unwrap();
+        store
+            .generate_kem_one_time_prekeys(&mut rng, &bob, 2)
+            .unwrap();
+        let mut trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
+        let vb = trust
+            .check(&PeerId::new("bob").unwrap(), bob.public())
+            .unwrap();
+        let va = trust
+            .check(&PeerId::new("alice").unwrap(), alice.public())
+            .unwrap();
+        let mut a = Session::initiate(&mut rng, &alice, &vb, &store.bundle()).unwrap();
+        let first = a
+            .encrypt(&mut rng, proof(&a), OutgoingMessage::new(b"hi", 1))
+            .unwrap();
+        let env = Envelope::parse(&first.envelope).unwrap();
+        let (ot, kem) = (
+            store.one_time_prekey_count(),
+            store.kem_one_time_prekey_count(),
+        );
+        // Twice: nothing was recorded against replay the first time.
+        for _ in 0..2 {
+            Session::authenticates_first(&bob, &store, &env, 1).unwrap();
+        }
+        assert_eq!(store.one_time_prekey_count(), ot);
+        assert_eq!(store.kem_one_time_prekey_count(), kem);
+        // Another identity in the same envelope: DH1 differs, the tag fails.
+        let mut forged = first.envelope.clone();
+        let (from, to) = (
+            alice.public().to_bytes(),
+            IdentityKeyPair::generate(&mut rng).public().to_bytes(),
+        );
+        let at = forged.windows(from.len()).position(|w| w == from).unwrap();
+        forged[at..at + from.len()].copy_from_slice(&to);
+        let forged = Envelope::parse(&forged).unwrap();
+        assert_eq!(
+            Session::authenticates_first(&bob, &store, &forged, 1),
+            Err(Error::Crypto(CryptoError::DecryptFailed))
+        );
+        // The real accept still works and consumes as before.
+        let (_, m) = Session::accept(&bob, &mut store, &va, &env, 1).unwrap();
+        assert_eq!(m.body.expose(), b"hi");
+        assert_eq!(store.one_time_prekey_count(), ot - 1);
+        assert_eq!(store.kem_one_time_prekey_count(), kem - 1);
     }
 
     #[test]

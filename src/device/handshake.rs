@@ -33,6 +33,17 @@ pub(super) fn accept(
     Session::accept(me, prekeys, peer, envelope, now)
 }
 
+/// Whether a prekey message authenticates under the identity it carries;
+/// changes nothing (see [`Session::authenticates_first`]).
+pub(super) fn authenticates(
+    me: &IdentityKeyPair,
+    prekeys: &PreKeyStore,
+    envelope: &Envelope<'_>,
+    now: u64,
+) -> Result<()> {
+    Session::authenticates_first(me, prekeys, envelope, now)
+}
+
 /// The identity a stored bundle belongs to.
 pub(super) fn bundle_identity(bundle: &[u8]) -> Result<IdentityKey> {
     Ok(PreKeyBundle::from_bytes(bundle)?.identity().clone())

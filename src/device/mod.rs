@@ -261,8 +261,12 @@ pub enum Event {
         /// The content type byte.
         content_type: u8,
     },
-    /// The device presented a different identity key: nothing was
-    /// decrypted. Show [`Device::key_change`] and ask for verification.
+    /// The device presented a different identity key and proved it holds
+    /// it (for a first message: it authenticated under that key; a first
+    /// message that does not is refused with
+    /// [`CryptoError::DecryptFailed`] and records nothing). Nothing was
+    /// shown or stored. Show [`Device::key_change`] and ask for
+    /// verification.
     KeyChanged {
         /// The device.
         from: DeviceAddress,
@@ -956,7 +960,9 @@ impl<S: Store> Device<S> {
     /// (whatever the event), then send [`Received::replies`].
     ///
     /// Errors leave the device unchanged: malformed envelopes or content
-    /// ([`crate::Error::Decode`]), limits, a full vault
+    /// ([`crate::Error::Decode`]), tampered messages and first messages
+    /// claiming a new identity that do not authenticate under it
+    /// ([`CryptoError::DecryptFailed`]), limits, a full vault
     /// ([`crate::LimitError::TooManyEntries`]: file some messages, then
     /// let the transport deliver it again), [`crate::Error::Store`].
     pub fn receive(
@@ -1076,6 +1082,17 @@ impl<S: Store> Device<S> {
         let Some(key) = claimed else {
             return self.undecryptable(rng, rec, now, dirty, ResetReason::Undecryptable);
         };
+        if env.is_prekey_message() && self.state.trust.would_change(&from.peer_id(), &key) {
+            // Anyone can put a validly bound identity in a first message:
+            // record a key change only once the sender proves it holds the
+            // key (an expired message has authenticated). Otherwise refused
+            // as tampered, nothing changes.
+            let st = &self.state;
+            match handshake::authenticates(&st.identity, &st.prekeys, env, now) {
+                Ok(()) | Err(Error::Protocol(ProtocolError::Expired)) => {}
+                Err(_) => return Err(CryptoError::DecryptFailed.into()),
+            }
+        }
         match Self::check(&mut self.state.trust, &from, &key, now, dirty) {
             Ok(_) => {}
             Err(Error::Trust(TrustError::KeyChanged)) => {

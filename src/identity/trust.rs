@@ -262,6 +262,14 @@ impl TrustStore {
         })
     }
 
+    /// Whether [`TrustStore::check_at`] would answer
+    /// [`TrustError::KeyChanged`] for `key`: a different key is on record
+    /// for `peer`. Records nothing, so the device can first make the sender
+    /// prove it holds `key`.
+    pub(crate) fn would_change(&self, peer: &PeerId, key: &IdentityKey) -> bool {
+        self.peers.get(peer).is_some_and(|r| r.key != *key)
+    }
+
     /// Number of peers on record.
     pub fn len(&self) -> usize {
         self.peers.len()
@@ -494,7 +502,10 @@ impl TrustStore {
     /// Errors:
     /// - [`TrustError::KeyChanged`] if a different key is on record. The
     ///   store remembers the new key so [`TrustStore::key_change`] can tell
-    ///   the app the old and new keys; nothing else changes.
+    ///   the app the old and new keys; nothing else changes. Ask only with
+    ///   a key its holder has proved to hold ([`crate::Device`] does so
+    ///   for a first message before asking), or anyone can raise the
+    ///   alarm.
     /// - [`TrustError::Unverified`] under [`TrustPolicy::RequireVerified`]
     ///   when the key has not been verified (an unknown peer's key is
     ///   recorded, unverified, so a later different key is a key change).
