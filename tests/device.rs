@@ -605,3 +605,114 @@ fn debug_output_shows_no_content() {
     }
     assert!(format!("{:?}", Outgoing::text("NHS 943 476 5919")).contains("redacted"));
 }
+
+#[test]
+fn a_reset_stays_without_the_used_one_time_prekey_after_a_restart() {
+    // Issue 12: a reset started on an undecryptable message used the peer's
+    // kept one-time prekey, but the bundle without it was never stored, so
+    // after a restart (or a backup taken then) every later reset offered
+    // the used prekey again, was refused, and the conversation wedged.
+    let mut rng = rng(12);
+    let mut ds = vec![
+        device(&mut rng, MemoryStore::new(), "okafor", 1),
+        device(&mut rng, MemoryStore::new(), "patel", 1),
+    ];
+    introduce(&mut rng, &mut ds);
+    let mut b = ds.pop().unwrap();
+    let mut a = ds.pop().unwrap();
+    let (a_addr, b_addr) = (a.address().clone(), b.address().clone());
+    let (okafor, patel) = (
+        PeerId::new("okafor").unwrap(),
+        PeerId::new("patel").unwrap(),
+    );
+    // Patel's phone is backed up before the conversation, then restored:
+    // it cannot read Okafor's message and resets, offering the one-time
+    // prekey of Okafor's it kept (it never started a session itself).
+    let first = b.store().snapshot();
+    let x = a.send(&mut rng, &patel, Outgoing::text("one"), T0).unwrap();
+    let got = b
+        .receive(&mut rng, &a_addr, &x.envelopes[0].envelope, T0)
+        .unwrap();
+    for r in &got.replies {
+        a.receive(&mut rng, &b_addr, &r.envelope, T0).unwrap();
+    }
+    let mut b = Device::open(first, key_of("patel", 1)).unwrap();
+    let y = a
+        .send(&mut rng, &patel, Outgoing::text("two"), T0 + 1)
+        .unwrap();
+    let r = b
+        .receive(&mut rng, &a_addr, &y.envelopes[0].envelope, T0 + 2)
+        .unwrap();
+    assert!(
+        matches!(
+            r.event,
+            Event::Undecryptable {
+                reset: ResetStatus::Started,
+                ..
+            }
+        ),
+        "{r:?}"
+    );
+    let got = a
+        .receive(&mut rng, &b_addr, &r.replies[0].envelope, T0 + 3)
+        .unwrap();
+    assert!(matches!(got.event, Event::SessionReset { .. }), "{got:?}");
+    // Patel's phone restarts, and is backed up again.
+    let mut b = Device::open(b.into_store(), key_of("patel", 1)).unwrap();
+    let second = b.store().snapshot();
+    // The conversation moves on (both sides step their ratchets)...
+    let z = a
+        .send(&mut rng, &patel, Outgoing::text("three"), T0 + 4)
+        .unwrap();
+    let got = b
+        .receive(&mut rng, &a_addr, &z.envelopes[0].envelope, T0 + 5)
+        .unwrap();
+    assert_eq!(text_of(&b, &got, T0 + 5), "three");
+    let w = b
+        .send(&mut rng, &okafor, Outgoing::text("thanks"), T0 + 6)
+        .unwrap();
+    let got = a
+        .receive(&mut rng, &b_addr, &w.envelopes[0].envelope, T0 + 7)
+        .unwrap();
+    assert_eq!(text_of(&a, &got, T0 + 7), "thanks");
+    // ...and the second backup is restored: it cannot read Okafor's next
+    // message, and its reset must be one Okafor can accept.
+    let mut b = Device::open(second, key_of("patel", 1)).unwrap();
+    let t = T0 + 8 + bleep::limits::MIN_RESET_INTERVAL_SECS;
+    let v = a.send(&mut rng, &patel, Outgoing::text("four"), t).unwrap();
+    let r = b
+        .receive(&mut rng, &a_addr, &v.envelopes[0].envelope, t + 1)
+        .unwrap();
+    assert!(
+        matches!(
+            r.event,
+            Event::Undecryptable {
+                reset: ResetStatus::Started,
+                ..
+            }
+        ),
+        "{r:?}"
+    );
+    let got = a
+        .receive(&mut rng, &b_addr, &r.replies[0].envelope, t + 2)
+        .unwrap();
+    let Event::SessionReset { may_be_unread, .. } = got.event else {
+        panic!("the reset was refused: {:?}", got.event)
+    };
+    assert!(may_be_unread.contains(&v.envelopes[0].id));
+    // The conversation goes on both ways.
+    let again = a
+        .send(&mut rng, &patel, Outgoing::text("four (resent)"), t + 3)
+        .unwrap();
+    let got = b
+        .receive(&mut rng, &a_addr, &again.envelopes[0].envelope, t + 4)
+        .unwrap();
+    assert_eq!(text_of(&b, &got, t + 4), "four (resent)");
+    let u = b
+        .send(&mut rng, &okafor, Outgoing::text("seen"), t + 5)
+        .unwrap();
+    let got = a
+        .receive(&mut rng, &b_addr, &u.envelopes[0].envelope, t + 6)
+        .unwrap();
+    assert_eq!(text_of(&a, &got, t + 6), "seen");
+}

@@ -1311,11 +1311,15 @@ impl<S: Store> Device<S> {
                 Ok(proof) => {
                     let session = handshake::initiate(rng, &st.identity, &proof, &bundle)?;
                     // A bundle kept from `add_peer_device` may still offer
-                    // a one-time prekey: never offer it twice.
+                    // a one-time prekey: never offer it twice, and store
+                    // the stripped bundle (its row is written only when
+                    // marked changed; a reopened device would otherwise
+                    // offer the used prekey in every later reset).
                     rec.bundle = Some(handshake::bundle_to_keep(
                         &PreKeyBundle::from_bytes(&bundle)?,
                         false,
                     )?);
+                    rec.bundle_changed = true;
                     rec.install(session);
                     rec.last_reset_at = Some(now);
                     dirty.peers.insert(from.clone());
