@@ -1191,8 +1191,7 @@ impl<S: Store> Device<S> {
             }
             return self.undecryptable(rng, rec, now, dirty, reason);
         };
-        rec.received
-            .insert(received::envelope_tag(&self.state.ratchets, env));
+        rec.received.note(&self.state.ratchets, env);
         dirty.peers.insert(from.clone());
         self.handle_content(rng, rec, message, now, dirty)
     }

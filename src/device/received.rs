@@ -64,6 +64,9 @@ impl RatchetIndex {
 #[derive(Default)]
 pub(crate) struct ReceivedKeys {
     tags: VecDeque<Tag>,
+    /// The ratchet key last noted (public; not stored): every message of a
+    /// chain carries the same key, so only the first of a chain is hashed.
+    last: Option<[u8; 32]>,
     /// Changed since loaded or last committed.
     pub(super) changed: bool,
 }
@@ -85,6 +88,17 @@ impl ReceivedKeys {
             self.tags.pop_front();
         }
         self.changed = true;
+    }
+
+    /// Remembers the envelope's ratchet key (as [`ReceivedKeys::insert`]),
+    /// hashing it only when it differs from the key noted last.
+    pub(super) fn note(&mut self, index: &RatchetIndex, env: &Envelope<'_>) {
+        let key = &env.header.ratchet_key;
+        if self.last.as_ref() == Some(key) {
+            return;
+        }
+        self.insert(index.tag(key));
+        self.last = Some(*key);
     }
 
     /// How many keys are remembered.
@@ -131,6 +145,7 @@ impl ReceivedKeys {
         r.finish()?;
         Ok(ReceivedKeys {
             tags,
+            last: None,
             changed: false,
         })
     }
