@@ -713,6 +713,39 @@ mod tests {
     }
 
     #[test]
+    fn restored_handled_ids_are_checked_against_their_count_and_bound() {
+        let ids = |n: usize| -> Vec<MessageRef> {
+            (0..n)
+                .map(|i| {
+                    let mut id = [0u8; 16];
+                    id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                    r(id)
+                })
+                .collect()
+        };
+        let mut v = MessageVault::new();
+        // Two ids listed under a count of one ever handled: refused,
+        // though the list is well within the bound.
+        assert_eq!(
+            v.restore_handled(ids(2), 1).unwrap_err(),
+            DecodeError::NonCanonical.into()
+        );
+        // One id more than the vault remembers, under a count that would
+        // allow it: refused.
+        assert_eq!(
+            v.restore_handled(ids(MAX_VAULT_HANDLED_IDS + 1), u64::MAX)
+                .unwrap_err(),
+            DecodeError::NonCanonical.into()
+        );
+        assert!(v.handled.is_empty() && v.handled_total == 0);
+        // At the bound, with an equal count: taken.
+        v.restore_handled(ids(MAX_VAULT_HANDLED_IDS), MAX_VAULT_HANDLED_IDS as u64)
+            .unwrap();
+        assert_eq!(v.handled.len(), MAX_VAULT_HANDLED_IDS);
+        assert_eq!(v.handled_total, MAX_VAULT_HANDLED_IDS as u64);
+    }
+
+    #[test]
     fn debug_shows_no_content() {
         let mut v = MessageVault::new();
         v.insert(msg(1, b"NHS 943 476 5919", None, true), 1)
