@@ -737,6 +737,19 @@ mod tests {
                 .unwrap_err(),
             DecodeError::NonCanonical.into()
         );
+        // An id listed twice, or an id the vault still holds: refused.
+        let twice = vec![ids(1)[0], ids(1)[0]];
+        assert_eq!(
+            v.restore_handled(twice, 2).unwrap_err(),
+            DecodeError::NonCanonical.into()
+        );
+        let mut held = MessageVault::new();
+        held.insert(msg(7, b"x", None, false), 1).unwrap();
+        assert_eq!(
+            held.restore_handled(vec![r([7; 16])], 1).unwrap_err(),
+            DecodeError::NonCanonical.into()
+        );
+        assert!(held.handled.is_empty() && held.handled_total == 0);
         assert!(v.handled.is_empty() && v.handled_total == 0);
         // At the bound, with an equal count: taken.
         v.restore_handled(ids(MAX_VAULT_HANDLED_IDS), MAX_VAULT_HANDLED_IDS as u64)
