@@ -370,3 +370,183 @@ fn rotation_re_signs_the_list() {
     s.prekeys.set_cipher_suites(&s.bob, &[XCHACHA]).unwrap();
     assert_eq!(s.bundle().to_bytes()[0], 2);
 }
+
+/// Two devices, each with `suites` set (or the default), that know and
+/// have verified each other.
+fn devices(
+    seed: u64,
+    a_suites: Option<&[CipherSuite]>,
+    b_suites: Option<&[CipherSuite]>,
+) -> (
+    ChaCha20Rng,
+    Device<bleep::store::MemoryStore>,
+    Device<bleep::store::MemoryStore>,
+    DeviceAddress,
+    DeviceAddress,
+) {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let now = 1_700_000_000;
+    let policy = TrustPolicy::RequireVerified;
+    let (okafor, patel) = (
+        PeerId::new("dr.okafor").unwrap(),
+        PeerId::new("dr.patel").unwrap(),
+    );
+    let (a_addr, b_addr) = (
+        DeviceAddress::new(&okafor, 1).unwrap(),
+        DeviceAddress::new(&patel, 1).unwrap(),
+    );
+    let store = bleep::store::MemoryStore::new;
+    let ka = StorageKey::generate(&mut rng);
+    let kb = StorageKey::generate(&mut rng);
+    let mut a = Device::create(&mut rng, store(), ka, a_addr.clone(), policy, now).unwrap();
+    let mut b = Device::create(&mut rng, store(), kb, b_addr.clone(), policy, now).unwrap();
+    if let Some(s) = a_suites {
+        a.set_cipher_suites(&mut rng, s).unwrap();
+    }
+    if let Some(s) = b_suites {
+        b.set_cipher_suites(&mut rng, s).unwrap();
+    }
+    a.add_peer_device(&mut rng, &b_addr, &b.prekey_bundle())
+        .unwrap();
+    b.add_peer_device(&mut rng, &a_addr, &a.prekey_bundle())
+        .unwrap();
+    for (d, addr) in [(&mut a, &b_addr), (&mut b, &a_addr)] {
+        d.mark_verified(&mut rng, addr, VerificationMethod::SafetyNumber, now)
+            .unwrap();
+    }
+    (rng, a, b, a_addr, b_addr)
+}
+
+#[test]
+fn a_device_starts_sessions_on_its_configured_suite() {
+    let now = 1_700_000_000;
+    let patel = PeerId::new("dr.patel").unwrap();
+    for (a_suites, b_suites, version) in [
+        // Both prefer AES: every envelope is version 3.
+        (Some(&[AES, XCHACHA][..]), Some(&[AES, XCHACHA][..]), 3u8),
+        // The default device stays on XChaCha20 even with a peer offering AES.
+        (None, Some(&[AES, XCHACHA][..]), 2),
+        // A device preferring AES falls back to what the peer lists.
+        (Some(&[AES, XCHACHA][..]), None, 2),
+    ] {
+        let (mut rng, mut a, mut b, a_addr, b_addr) = devices(11, a_suites, b_suites);
+        let sent = a
+            .send(&mut rng, &patel, Outgoing::text("Bed 7 needs review"), now)
+            .unwrap();
+        let env = &sent.envelopes[0].envelope;
+        assert_eq!(env[0], version);
+        let got = b.receive(&mut rng, &a_addr, env, now + 1).unwrap();
+        let Event::Message { message, .. } = got.event else {
+            panic!("expected a message")
+        };
+        assert_eq!(
+            b.message(&message, now + 1).unwrap().1.expose(),
+            b"Bed 7 needs review"
+        );
+        // The receipt comes back on the same suite.
+        assert_eq!(got.replies[0].envelope[0], version);
+        let receipt = a
+            .receive(&mut rng, &b_addr, &got.replies[0].envelope, now + 2)
+            .unwrap();
+        assert!(matches!(receipt.event, Event::Delivered { .. }));
+    }
+}
+
+#[test]
+fn an_aes_only_device_cannot_reach_a_default_peer_and_keeps_its_setting() {
+    let now = 1_700_000_000;
+    let patel = PeerId::new("dr.patel").unwrap();
+    let (mut rng, mut a, _b, _, _) = devices(12, Some(&[AES]), None);
+    assert_eq!(a.cipher_suites(), vec![AES]);
+    assert_eq!(a.prekey_bundle().cipher_suites(), vec![AES]);
+    let err = a
+        .send(&mut rng, &patel, Outgoing::text("hi"), now)
+        .unwrap_err();
+    assert_eq!(err, Error::Protocol(ProtocolError::NoCommonCipherSuite));
+    assert!(
+        a.unconfirmed(&DeviceAddress::new(&patel, 1).unwrap())
+            .is_empty()
+    );
+
+    // The setting is stored with the prekeys: it survives a restart.
+    let key = [7u8; 32];
+    let addr = DeviceAddress::new(&patel, 9).unwrap();
+    let mut d = Device::create(
+        &mut rng,
+        bleep::store::MemoryStore::new(),
+        StorageKey::from_bytes(key),
+        addr,
+        TrustPolicy::RequireVerified,
+        now,
+    )
+    .unwrap();
+    d.set_cipher_suites(&mut rng, &[AES, XCHACHA, AES]).unwrap();
+    let bundle = d.prekey_bundle();
+    let d = Device::open(d.into_store(), StorageKey::from_bytes(key)).unwrap();
+    assert_eq!(d.cipher_suites(), vec![AES, XCHACHA]);
+    assert_eq!(d.prekey_bundle(), bundle);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn suite_list() -> impl Strategy<Value = Vec<CipherSuite>> {
+        proptest::collection::vec(prop_oneof![Just(AES), Just(XCHACHA)], 0..4)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Whatever the two lists, the session runs on the first suite of
+        /// the initiator's list that the responder accepts, or is refused
+        /// before anything is drawn; and every message then decrypts.
+        #[test]
+        fn the_initiator_gets_its_first_suite_the_responder_accepts(
+            alice in suite_list(),
+            bob in suite_list(),
+            seed in any::<u64>(),
+        ) {
+            let mut s = setup(seed, None);
+            let bob_ok = s.prekeys.set_cipher_suites(&s.bob, &bob).is_ok();
+            prop_assert_eq!(bob_ok, !bob.is_empty());
+            let accepted = s.prekeys.cipher_suites();
+            let expected = alice.iter().copied().find(|x| accepted.contains(x));
+            let bundle = s.bundle();
+            match s.first(&bundle, &alice, b"bed 1") {
+                Ok((mut a, first)) => {
+                    prop_assert_eq!(Some(a.cipher_suite()), expected);
+                    let (mut b, m) = s.accept(&first).unwrap();
+                    prop_assert_eq!(m.body.expose(), b"bed 1");
+                    prop_assert_eq!(b.cipher_suite(), a.cipher_suite());
+                    let r = send(&mut s.rng, &mut b, b"ok");
+                    prop_assert_eq!(recv(&mut a, &r).unwrap(), b"ok");
+                }
+                Err(e) => {
+                    prop_assert_eq!(expected, None);
+                    prop_assert_eq!(e, Error::Protocol(ProtocolError::NoCommonCipherSuite));
+                }
+            }
+        }
+
+        /// A version-3 bundle with any suite list bytes: a typed error, or
+        /// a bundle that re-encodes to the same bytes.
+        #[test]
+        fn any_suite_list_parses_canonically_or_is_refused(
+            list in proptest::collection::vec(any::<u8>(), 0..7),
+        ) {
+            let s = setup(40, Some(&[AES]));
+            let bytes = s.prekeys.bundle().to_bytes();
+            let mut x = bytes[..bytes.len() - 2].to_vec();
+            x.push(u8::try_from(list.len()).unwrap());
+            x.extend_from_slice(&list);
+            match PreKeyBundle::from_bytes(&x) {
+                Ok(b) => {
+                    prop_assert_eq!(b.to_bytes(), x);
+                    prop_assert_eq!(list, vec![AES.id()]);
+                }
+                Err(e) => prop_assert!(matches!(e, Error::Decode(_) | Error::Crypto(_))),
+            }
+        }
+    }
+}

@@ -856,6 +856,9 @@ impl<S: Store> Device<S> {
     /// [`DeviceError::UnknownRecipient`] if no device of the clinician is
     /// known; [`DeviceError::NoVerifiedDevice`] if none is accepted (see
     /// [`Device::devices_of`] and [`Device::key_change`]);
+    /// [`crate::ProtocolError::NoCommonCipherSuite`] if every device that
+    /// could not be reached lists none of this device's cipher suites
+    /// ([`Device::set_cipher_suites`]);
     /// [`crate::LimitError::MessageTooLarge`]; [`crate::Error::Store`].
     pub fn send(
         &mut self,
@@ -925,6 +928,11 @@ impl<S: Store> Device<S> {
         if sent.envelopes.is_empty() {
             // Keep what the trust store learnt (a key change to show).
             self.commit(rng, &dirty)?;
+            // Verified devices that list none of our cipher suites: say so.
+            let no_suite = crate::Error::Protocol(crate::ProtocolError::NoCommonCipherSuite);
+            if !sent.not_sent.is_empty() && sent.not_sent.iter().all(|(_, e)| *e == no_suite) {
+                return Err(no_suite);
+            }
             return Err(DeviceError::NoVerifiedDevice.into());
         }
         self.commit(rng, &dirty)?;

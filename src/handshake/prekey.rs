@@ -650,7 +650,6 @@ impl fmt::Debug for PreKeyStore {
             )
             .field("one_time_prekeys", &self.one_time.len())
             .field("kem_one_time_prekeys", &self.kem_one_time.len())
-            .field("cipher_suites", &self.cipher_suites())
             .finish()
     }
 }
