@@ -412,11 +412,10 @@ impl Session {
     ) -> Result<EncryptedMessage> {
         self.check_peer(&peer)?;
         message.check()?;
+        let nonce_len = self.suite.nonce_len().min(NONCE_LEN);
         let (header, key) = self.ratchet.next_sending_key(rng)?;
         let mut nonce_buf = [0u8; NONCE_LEN];
-        let nonce = nonce_buf
-            .get_mut(..self.suite.nonce_len())
-            .ok_or(DecodeError::InvalidLength)?;
+        let (nonce, _) = nonce_buf.split_at_mut(nonce_len);
         rng.fill_bytes(nonce);
         let nonce: &[u8] = nonce;
         let mut id = MessageId([0; 16]);
@@ -595,7 +594,7 @@ impl Session {
             out.extend_from_slice(k);
         }
         // The cipher suite, only when it is not the default, so every
-        // XChaCha20-Poly1305 session encodes exactly as before (§10.4.1).
+        // XChaCha20-Poly1305 session encodes exactly as before (§10.4.3).
         if self.suite != CipherSuite::XChaCha20Poly1305 {
             out.push(self.suite.id());
         }
@@ -855,6 +854,42 @@ mod tests {
                 .body
                 .expose(),
             b"x"
+        );
+    }
+
+    #[test]
+    fn the_trailing_suite_byte_is_canonical() {
+        let (a, b, _) = pair(5, 0);
+        let bytes = a.encode();
+        let with = |extra: &[u8]| Session::decode(&[bytes.as_slice(), extra].concat());
+        // The default suite is never written; unknown ids are refused.
+        for extra in [&[0x01][..], &[0x00], &[0x7f]] {
+            assert_eq!(
+                with(extra).unwrap_err(),
+                Error::Decode(DecodeError::NonCanonical),
+                "{extra:?}"
+            );
+        }
+        assert_eq!(
+            with(&[0x02, 0x00]).unwrap_err(),
+            Error::Decode(DecodeError::TrailingBytes)
+        );
+        let aes = with(&[0x02]).unwrap();
+        assert_eq!(aes.cipher_suite(), CipherSuite::Aes256GcmSiv);
+        assert_eq!(
+            aes.encode().as_slice(),
+            [bytes.as_slice(), &[0x02]].concat()
+        );
+        // Never on a classical session (version-1 state, which has no
+        // handshake-kind byte).
+        let mut v1 = b.encode().to_vec();
+        v1[0] = STATE_VERSION_1;
+        v1.remove(2);
+        assert!(Session::decode(&v1).is_ok());
+        v1.push(0x02);
+        assert_eq!(
+            Session::decode(&v1).unwrap_err(),
+            Error::Decode(DecodeError::NonCanonical)
         );
     }
 

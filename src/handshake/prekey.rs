@@ -661,6 +661,46 @@ mod tests {
     use rand_core::SeedableRng;
 
     #[test]
+    fn the_suite_section_round_trips_and_is_canonical() {
+        let mut rng = ChaCha20Rng::seed_from_u64(8);
+        let id = IdentityKeyPair::generate(&mut rng);
+        let mut s = PreKeyStore::new(&mut rng, &id);
+        let plain = s.encode();
+        s.set_cipher_suites(
+            &id,
+            &[CipherSuite::Aes256GcmSiv, CipherSuite::XChaCha20Poly1305],
+        )
+        .unwrap();
+        let bytes = s.encode();
+        assert_eq!(bytes.len(), plain.len() + 1 + 2 + 64);
+        assert_eq!(&bytes[..plain.len()], plain.as_slice());
+        assert_eq!(bytes.capacity(), bytes.len());
+        let back = PreKeyStore::decode(&bytes).unwrap();
+        assert_eq!(back.encode().as_slice(), bytes.as_slice());
+        assert_eq!(back.bundle(), s.bundle());
+        assert!(back.accepts_suite(CipherSuite::Aes256GcmSiv));
+        let section = |list: &[u8]| {
+            let mut x = plain.to_vec();
+            x.push(u8::try_from(list.len()).unwrap());
+            x.extend_from_slice(list);
+            x.extend_from_slice(&[0u8; 64]);
+            PreKeyStore::decode(&x)
+        };
+        for list in [&[1u8][..], &[2, 2], &[2, 9], &[]] {
+            assert_eq!(
+                section(list).unwrap_err(),
+                DecodeError::NonCanonical.into(),
+                "{list:?}"
+            );
+        }
+        assert!(section(&[2]).is_ok());
+        // Back to the default: no section, the encoding as before.
+        s.set_cipher_suites(&id, &[CipherSuite::XChaCha20Poly1305])
+            .unwrap();
+        assert_eq!(s.encode().as_slice(), plain.as_slice());
+    }
+
+    #[test]
     fn rotation_keeps_a_bounded_history() {
         let mut rng = ChaCha20Rng::seed_from_u64(1);
         let id = IdentityKeyPair::generate(&mut rng);
