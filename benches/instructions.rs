@@ -78,11 +78,27 @@ fn proof(trust: &RefCell<TrustStore>, key: &IdentityKey, alice: &IdentityKey) ->
 }
 
 fn sessions(p: &mut Parties) -> (Session, Session) {
+    sessions_on(p, CipherSuite::XChaCha20Poly1305)
+}
+
+/// A settled pair of sessions on `suite`.
+fn sessions_on(p: &mut Parties, suite: CipherSuite) -> (Session, Session) {
     let alice = p.alice_id.public().clone();
     let bob = p.bob_id.public().clone();
+    p.bob_prekeys
+        .set_cipher_suites(&p.bob_id, &[CipherSuite::XChaCha20Poly1305, suite])
+        .unwrap();
     let bundle = p.bob_prekeys.bundle();
     let vb = proof(&p.trust, &bob, &alice);
-    let mut a = Session::initiate(&mut p.rng, &p.alice_id, &vb, &bundle).unwrap();
+    let mut a = Session::initiate_with_suites(
+        &mut p.rng,
+        &p.alice_id,
+        &vb,
+        &bundle,
+        HandshakePolicy::RequirePostQuantum,
+        &[suite],
+    )
+    .unwrap();
     let first = a
         .encrypt(&mut p.rng, vb, OutgoingMessage::new(b"hi", 0))
         .unwrap();
@@ -212,6 +228,25 @@ fn measured_wire_floor_receive(n: usize, ct: &[u8; WIRE_PAYLOAD_LEN], tag: &[u8;
     }
 }
 
+#[inline(never)]
+fn measured_wire_floor_send_aes(n: usize) {
+    let ck = [7u8; 32];
+    let ad = [0x5a; WIRE_AD_LEN_AES];
+    let mut buf = [0x61; WIRE_PAYLOAD_LEN];
+    for _ in 0..n {
+        black_box(wire_floor_send_aes(black_box(&ck), &ad, &mut buf));
+    }
+}
+
+#[inline(never)]
+fn measured_wire_floor_receive_aes(n: usize, ct: &[u8; WIRE_PAYLOAD_LEN], tag: &[u8; 16]) {
+    let ck = [7u8; 32];
+    let ad = [0x5a; WIRE_AD_LEN_AES];
+    for _ in 0..n {
+        black_box(wire_floor_receive_aes(black_box(&ck), &ad, ct, tag));
+    }
+}
+
 struct Stand {
     rng: ChaCha20Rng,
     ik_a: StaticSecret,
@@ -326,12 +361,16 @@ fn measured_kem_decaps(s: &Stand, n: usize) {
     }
 }
 
-const OPS: [&str; 15] = [
+const OPS: [&str; 19] = [
     "initiate",
     "initiate_parse",
     "accept",
     "encrypt",
     "decrypt",
+    "encrypt_aes",
+    "decrypt_aes",
+    "wire_floor_send_aes",
+    "wire_floor_receive_aes",
     "floor_initiator",
     "floor_responder",
     "floor_send",
@@ -369,8 +408,16 @@ fn run(op: &str, n: usize) {
             let (mut a, _) = sessions(&mut p);
             measured_encrypt(&mut p, &mut a, n)
         }
-        "decrypt" => {
-            let (mut a, mut b) = sessions(&mut p);
+        "encrypt_aes" => {
+            let (mut a, _) = sessions_on(&mut p, CipherSuite::Aes256GcmSiv);
+            measured_encrypt(&mut p, &mut a, n)
+        }
+        "decrypt" | "decrypt_aes" => {
+            let suite = match op {
+                "decrypt_aes" => CipherSuite::Aes256GcmSiv,
+                _ => CipherSuite::XChaCha20Poly1305,
+            };
+            let (mut a, mut b) = sessions_on(&mut p, suite);
             let alice = p.alice_id.public().clone();
             let envs: Vec<Vec<u8>> = (0..n)
                 .map(|_| {
@@ -391,6 +438,12 @@ fn run(op: &str, n: usize) {
             let mut ct = [0x61; WIRE_PAYLOAD_LEN];
             let tag = wire_floor_send(&[7u8; 32], &[0x5a; WIRE_AD_LEN], &mut ct);
             measured_wire_floor_receive(n, &ct, &tag)
+        }
+        "wire_floor_send_aes" => measured_wire_floor_send_aes(n),
+        "wire_floor_receive_aes" => {
+            let mut ct = [0x61; WIRE_PAYLOAD_LEN];
+            let tag = wire_floor_send_aes(&[7u8; 32], &[0x5a; WIRE_AD_LEN_AES], &mut ct);
+            measured_wire_floor_receive_aes(n, &ct, &tag)
         }
         "ed25519_verify" => measured_ed25519_verify(n),
         "x25519" => measured_x25519(&s, n),

@@ -63,8 +63,25 @@ fn parties() -> Parties {
 }
 
 fn sessions(p: &mut Parties) -> (Session, Session) {
+    sessions_on(p, CipherSuite::XChaCha20Poly1305)
+}
+
+/// A settled pair of sessions on `suite`.
+fn sessions_on(p: &mut Parties, suite: CipherSuite) -> (Session, Session) {
+    p.bob_prekeys
+        .set_cipher_suites(&p.bob_id, &[CipherSuite::XChaCha20Poly1305, suite])
+        .unwrap();
     let bundle = p.bob_prekeys.bundle();
-    let mut a = Session::initiate(&mut p.rng, &p.alice_id, &p.vb, &bundle).unwrap();
+    let mut a = Session::initiate_with_suites(
+        &mut p.rng,
+        &p.alice_id,
+        &p.vb,
+        &bundle,
+        HandshakePolicy::RequirePostQuantum,
+        &[suite],
+    )
+    .unwrap();
+    assert_eq!(a.cipher_suite(), suite);
     let first = a
         .encrypt(&mut p.rng, proof(&a), OutgoingMessage::new(b"hi", 0))
         .unwrap();
@@ -272,6 +289,75 @@ fn symmetric(c: &mut Criterion) {
     g.finish();
 }
 
+/// The symmetric step with each suite beside its own wire floor (a chain
+/// step and one raw AEAD call of the padded 1 KiB payload under the
+/// session's associated data), interleaved in one run.
+fn suites(c: &mut Criterion) {
+    let mut g = c.benchmark_group("suites 1 KiB");
+    g.throughput(Throughput::Bytes(1024));
+    let mut p = parties();
+    let mut rng = ChaCha20Rng::seed_from_u64(6);
+    let ck = [7u8; 32];
+    for (name, suite) in [
+        ("XChaCha20-Poly1305", CipherSuite::XChaCha20Poly1305),
+        ("AES-256-GCM-SIV", CipherSuite::Aes256GcmSiv),
+    ] {
+        let (mut a, _) = sessions_on(&mut p, suite);
+        g.bench_function(format!("{name} session encrypt"), |bch| {
+            bch.iter(|| {
+                black_box(
+                    a.encrypt(&mut rng, proof(&a), OutgoingMessage::new(&BODY, 0))
+                        .unwrap(),
+                )
+            })
+        });
+        let (mut a, mut b) = sessions_on(&mut p, suite);
+        g.bench_function(format!("{name} session decrypt"), |bch| {
+            bch.iter_custom(|iters| {
+                let envs: Vec<Vec<u8>> = (0..iters)
+                    .map(|_| {
+                        a.encrypt(&mut rng, proof(&a), OutgoingMessage::new(&BODY, 0))
+                            .unwrap()
+                            .envelope
+                    })
+                    .collect();
+                let start = Instant::now();
+                for e in &envs {
+                    black_box(b.decrypt(proof(&b), e, 0).unwrap());
+                }
+                start.elapsed()
+            })
+        });
+        match suite {
+            CipherSuite::Aes256GcmSiv => {
+                let ad = [0x5a; WIRE_AD_LEN_AES];
+                g.bench_function(format!("{name} floor send (2 HMAC + seal)"), |bch| {
+                    let mut buf = [0x61; WIRE_PAYLOAD_LEN];
+                    bch.iter(|| black_box(wire_floor_send_aes(black_box(&ck), &ad, &mut buf)))
+                });
+                let mut ct = [0x61; WIRE_PAYLOAD_LEN];
+                let tag = wire_floor_send_aes(&ck, &ad, &mut ct);
+                g.bench_function(format!("{name} floor receive (2 HMAC + open)"), |bch| {
+                    bch.iter(|| black_box(wire_floor_receive_aes(black_box(&ck), &ad, &ct, &tag)))
+                });
+            }
+            _ => {
+                let ad = [0x5a; WIRE_AD_LEN];
+                g.bench_function(format!("{name} floor send (2 HMAC + seal)"), |bch| {
+                    let mut buf = [0x61; WIRE_PAYLOAD_LEN];
+                    bch.iter(|| black_box(wire_floor_send(black_box(&ck), &ad, &mut buf)))
+                });
+                let mut ct = [0x61; WIRE_PAYLOAD_LEN];
+                let tag = wire_floor_send(&ck, &ad, &mut ct);
+                g.bench_function(format!("{name} floor receive (2 HMAC + open)"), |bch| {
+                    bch.iter(|| black_box(wire_floor_receive(black_box(&ck), &ad, &ct, &tag)))
+                });
+            }
+        }
+    }
+    g.finish();
+}
+
 fn ping_pong(c: &mut Criterion) {
     let mut g = c.benchmark_group("ping-pong 1 KiB (DH step per message)");
     let mut p = parties();
@@ -315,7 +401,7 @@ fn ping_pong(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = configured();
-    targets = handshake, symmetric, ping_pong
+    targets = handshake, symmetric, suites, ping_pong
 }
 criterion_main!(benches);
 

@@ -22,7 +22,7 @@
 
 use bleep::limits::{MAX_BUNDLE_KEM_ONE_TIME_PREKEYS, MAX_BUNDLE_ONE_TIME_PREKEYS};
 use bleep::{
-    ENVELOPE_VERSION, Envelope, HandshakePolicy, IDENTITY_KEY_LEN, IdentityKey, IdentityKeyPair,
+    CipherSuite, Envelope, HandshakePolicy, IDENTITY_KEY_LEN, IdentityKey, IdentityKeyPair,
     MessageId, OutgoingMessage, PeerId, PreKeyBundle, PreKeyStore, Session, TrustPolicy,
     TrustStore, VerifiedIdentity,
 };
@@ -43,6 +43,7 @@ pub(crate) const TARGETS: &[(&str, Target)] = &[
     ("bundle", bundle),
     ("identity_key", identity_key),
     ("session_decrypt", session_decrypt),
+    ("session_decrypt_aes", session_decrypt_aes),
     ("handshake_accept", handshake_accept),
     ("conversation", conversation),
 ];
@@ -137,22 +138,35 @@ pub(crate) fn envelope(data: &[u8]) -> bool {
     let Ok(env) = Envelope::parse(data) else {
         return false;
     };
-    // Version 2 (PQXDH sessions) or 1 (classical sessions, older builds).
-    assert!(data[0] == ENVELOPE_VERSION || data[0] == 1);
-    assert_eq!(env.is_prekey_message(), data[1] == 1);
-    // A version-2 prekey message always carries the KEM part.
+    // Version 2 (PQXDH sessions), 1 (classical sessions, older builds) or
+    // 3 (PQXDH on another suite than XChaCha20-Poly1305, named next).
+    assert!(matches!(data[0], 1..=3));
+    let suite = env.cipher_suite();
+    let at = match data[0] {
+        3 => {
+            assert_eq!(suite, CipherSuite::Aes256GcmSiv);
+            assert_eq!(data[1], suite.id());
+            2
+        }
+        _ => {
+            assert_eq!(suite, CipherSuite::XChaCha20Poly1305);
+            1
+        }
+    };
+    assert_eq!(env.is_prekey_message(), data[at] == 1);
+    // A version-2 or -3 prekey message always carries the KEM part.
     let pq = env.is_post_quantum_handshake();
     assert_eq!(pq.is_some(), env.is_prekey_message());
-    assert!(pq.is_none_or(|pq| pq == (data[0] == ENVELOPE_VERSION)));
+    assert!(pq.is_none_or(|pq| pq == (data[0] != 1)));
     match env.initiator_identity() {
         Some(id) => {
             assert!(env.is_prekey_message());
-            assert_eq!(&id.to_bytes()[..], &data[2..2 + IDENTITY_KEY_LEN]);
+            assert_eq!(&id.to_bytes()[..], &data[at + 1..at + 1 + IDENTITY_KEY_LEN]);
         }
         None => assert!(!env.is_prekey_message()),
     }
-    // 2 + header + nonce + the smallest padded payload + tag.
-    assert!(data.len() >= 2 + 40 + 24 + 64 + 16);
+    // Prefix + header + nonce + the smallest padded payload + tag.
+    assert!(data.len() > at + 40 + suite.nonce_len() + 64 + 16);
     let shown = format!("{env:?}");
     assert!(shown.starts_with("Envelope"));
     true
@@ -178,9 +192,24 @@ pub(crate) fn bundle(data: &[u8]) -> bool {
     let fixed = 1 + IDENTITY_KEY_LEN + 4 + 32 + 64;
     let x25519_end = fixed + 2 + 36 * n;
     let kem_entry = 4 + 1568 + 64;
-    assert_eq!(b.has_post_quantum_prekeys(), data[0] == 2);
+    assert_eq!(b.has_post_quantum_prekeys(), data[0] >= 2);
+    // Version 3 ends with its suite list: count, ids.
+    let suites_len = match data[0] {
+        3 => {
+            let list = b.cipher_suites();
+            assert!(!list.is_empty() && list != [CipherSuite::XChaCha20Poly1305]);
+            1 + usize::from(data[x25519_end + kem_entry * (1 + m) + 2])
+        }
+        _ => {
+            assert_eq!(b.cipher_suites(), [CipherSuite::XChaCha20Poly1305]);
+            0
+        }
+    };
     if b.has_post_quantum_prekeys() {
-        assert_eq!(data.len(), x25519_end + kem_entry * (1 + m) + 2);
+        assert_eq!(
+            data.len(),
+            x25519_end + kem_entry * (1 + m) + 2 + suites_len
+        );
     } else {
         assert_eq!(data[0], 1);
         assert_eq!((data.len(), m), (x25519_end, 0));
@@ -205,7 +234,7 @@ pub(crate) fn bundle(data: &[u8]) -> bool {
     );
     let kem_one_time = x25519_end + kem_entry + 2;
     for entry in data
-        .get(kem_one_time..)
+        .get(kem_one_time..data.len() - suites_len)
         .unwrap_or(&[])
         .chunks_exact(kem_entry)
     {
@@ -213,7 +242,8 @@ pub(crate) fn bundle(data: &[u8]) -> bool {
         let one = b.with_kem_one_time_prekey(Some(id)).unwrap();
         assert_eq!(one.kem_one_time_prekey_count(), 1);
         let one_bytes = one.to_bytes();
-        assert_eq!(&one_bytes[one_bytes.len() - kem_entry..], entry);
+        let end = one_bytes.len() - suites_len;
+        assert_eq!(&one_bytes[end - kem_entry..end], entry);
         assert_eq!(PreKeyBundle::from_bytes(&one_bytes).unwrap(), one);
     }
     true
@@ -241,15 +271,29 @@ pub(crate) struct DecryptFixture {
 }
 
 pub(crate) fn decrypt_fixture() -> DecryptFixture {
+    decrypt_fixture_on(CipherSuite::XChaCha20Poly1305)
+}
+
+/// [`decrypt_fixture`] on an AES-256-GCM-SIV session.
+pub(crate) fn decrypt_fixture_aes() -> DecryptFixture {
+    decrypt_fixture_on(CipherSuite::Aes256GcmSiv)
+}
+
+fn decrypt_fixture_on(suite: CipherSuite) -> DecryptFixture {
     let mut rng = rng(0x5E);
     let (alice, bob) = (identity(0xA1), identity(0xB0));
     let mut store = PreKeyStore::new(&mut rng, &bob);
     store.generate_one_time_prekeys(&mut rng, 2).unwrap();
-    let mut a = Session::initiate(
+    if suite != CipherSuite::XChaCha20Poly1305 {
+        store.set_cipher_suites(&bob, &[suite]).unwrap();
+    }
+    let mut a = Session::initiate_with_suites(
         &mut rng,
         &alice,
         &trusted("bob", bob.public()),
         &store.bundle(),
+        HandshakePolicy::RequirePostQuantum,
+        &[suite],
     )
     .unwrap();
     let first = send(&mut a, &mut rng, b"fixture: first", None, true);
@@ -298,6 +342,7 @@ pub(crate) fn decrypt_fixture() -> DecryptFixture {
 
 thread_local! {
     static DECRYPT: RefCell<Option<DecryptFixture>> = const { RefCell::new(None) };
+    static DECRYPT_AES: RefCell<Option<DecryptFixture>> = const { RefCell::new(None) };
     static ACCEPT: RefCell<Option<AcceptFixture>> = const { RefCell::new(None) };
 }
 
@@ -306,9 +351,21 @@ thread_local! {
 /// the session's `state_digest` unchanged; only a genuine envelope
 /// decrypts, to what was sent, and a second delivery is rejected.
 pub(crate) fn session_decrypt(data: &[u8]) -> bool {
-    DECRYPT.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let fx = slot.get_or_insert_with(decrypt_fixture);
+    DECRYPT.with(|cell| decrypt_into(&mut cell.borrow_mut(), decrypt_fixture, data))
+}
+
+/// [`session_decrypt`] with an AES-256-GCM-SIV session.
+pub(crate) fn session_decrypt_aes(data: &[u8]) -> bool {
+    DECRYPT_AES.with(|cell| decrypt_into(&mut cell.borrow_mut(), decrypt_fixture_aes, data))
+}
+
+fn decrypt_into(
+    slot: &mut Option<DecryptFixture>,
+    make: fn() -> DecryptFixture,
+    data: &[u8],
+) -> bool {
+    {
+        let fx = slot.get_or_insert_with(make);
         let Some(input) = select(data, &fx.genuine) else {
             return false;
         };
@@ -343,7 +400,7 @@ pub(crate) fn session_decrypt(data: &[u8]) -> bool {
                 false
             }
         }
-    })
+    }
 }
 
 /// A responder with prekeys, and prekey messages really sent to it.
@@ -427,6 +484,30 @@ pub(crate) fn accept_fixture() -> AcceptFixture {
     let mut refused = send(&mut s, &mut rng, b"classical", None, false);
     refused.valid_now = false;
     genuine.push(refused);
+    // The responder also accepts AES-256-GCM-SIV (its bundle is then
+    // version 3); one initiator prefers it.
+    store
+        .set_cipher_suites(
+            &bob,
+            &[CipherSuite::XChaCha20Poly1305, CipherSuite::Aes256GcmSiv],
+        )
+        .unwrap();
+    let aes_bundle = store
+        .bundle()
+        .with_one_time_prekey(Some(1))
+        .unwrap()
+        .with_kem_one_time_prekey(None)
+        .unwrap();
+    let mut s = Session::initiate_with_suites(
+        &mut rng,
+        &identity(0xA5),
+        &vb,
+        &aes_bundle,
+        HandshakePolicy::RequirePostQuantum,
+        &[CipherSuite::Aes256GcmSiv],
+    )
+    .unwrap();
+    genuine.push(send(&mut s, &mut rng, b"aes: bed 2 review", None, true));
     let published = store.bundle().to_bytes();
     AcceptFixture {
         bob,
@@ -757,8 +838,32 @@ pub(crate) fn seed_corpus() -> Vec<Seed> {
         seeds.push(("envelope", format!("genuine-{i}"), g.envelope.clone()));
     }
 
+    let d_aes = decrypt_fixture_aes();
+    for (i, g) in d_aes.genuine.iter().enumerate() {
+        seeds.push(("envelope", format!("genuine-aes-{i}"), g.envelope.clone()));
+    }
+    let mut aes_store = PreKeyStore::new(&mut rng, &identity(0xB0));
+    aes_store
+        .set_cipher_suites(&identity(0xB0), &[CipherSuite::Aes256GcmSiv])
+        .unwrap();
+    seeds.push((
+        "bundle",
+        "genuine-aes".into(),
+        aes_store.bundle().to_bytes(),
+    ));
+    aes_store.generate_one_time_prekeys(&mut rng, 2).unwrap();
+    aes_store
+        .generate_kem_one_time_prekeys(&mut rng, &identity(0xB0), 2)
+        .unwrap();
+    seeds.push((
+        "bundle",
+        "genuine-aes-one-time".into(),
+        aes_store.bundle().to_bytes(),
+    ));
+
     for (target, genuine) in [
         ("session_decrypt", &d.genuine),
+        ("session_decrypt_aes", &d_aes.genuine),
         ("handshake_accept", &a.genuine),
     ] {
         for (i, g) in genuine.iter().enumerate() {

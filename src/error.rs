@@ -52,6 +52,8 @@ pub enum DecodeError {
     InvalidLength,
     /// Reserved bits or padding bytes were not zero.
     NonCanonical,
+    /// An envelope names a cipher suite this build does not implement.
+    UnknownCipherSuite,
 }
 
 /// Rejected cryptography.
@@ -91,6 +93,12 @@ pub enum ProtocolError {
     /// A prekey message whose base key this prekey store already accepted
     /// (a replayed first message).
     ReplayedPreKeyMessage,
+    /// The bundle lists none of the cipher suites the initiator allows.
+    NoCommonCipherSuite,
+    /// A prekey message names a cipher suite the responder's prekey store
+    /// does not accept, or a message names another suite than its
+    /// session's.
+    UnsupportedCipherSuite,
 }
 
 /// The trust policy said no.
@@ -256,6 +264,7 @@ impl fmt::Display for DecodeError {
             DecodeError::InvalidKey => "invalid public key encoding",
             DecodeError::InvalidLength => "length out of range",
             DecodeError::NonCanonical => "non-canonical encoding",
+            DecodeError::UnknownCipherSuite => "unknown cipher suite",
         })
     }
 }
@@ -284,6 +293,8 @@ impl fmt::Display for ProtocolError {
                 "classical handshake refused: post-quantum prekeys required"
             }
             ProtocolError::ReplayedPreKeyMessage => "prekey message already accepted (replay)",
+            ProtocolError::NoCommonCipherSuite => "the bundle offers no cipher suite allowed here",
+            ProtocolError::UnsupportedCipherSuite => "cipher suite not accepted here",
         })
     }
 }

@@ -29,6 +29,7 @@ mod retention;
 mod secret;
 mod session;
 pub mod state;
+mod suite;
 mod wire;
 
 #[cfg(test)]
@@ -66,6 +67,7 @@ pub use state::{
 };
 #[doc(hidden)]
 pub use state::{fuzz_decode_device_row, fuzz_decode_state};
+pub use suite::{CipherSuite, MAX_CIPHER_SUITES};
 pub use wire::{
     ENVELOPE_VERSION, Envelope, MessageId, MessageInfo, OutgoingMessage, ReceivedMessage,
 };

@@ -18,6 +18,9 @@ pub(crate) const LABEL_IDENTITY_X25519: &[u8] = b"bleep v1 identity x25519";
 pub(crate) const LABEL_IDENTITY_BINDING: &[u8] = b"bleep v1 identity binding";
 /// Signature context of a signed prekey.
 pub(crate) const LABEL_SIGNED_PREKEY: &[u8] = b"bleep v1 signed prekey";
+/// Signature context of a signed prekey with the cipher suites the
+/// responder accepts (version-3 bundles).
+pub(crate) const LABEL_SIGNED_PREKEY_SUITES: &[u8] = b"bleep v3 signed prekey cipher suites";
 /// HKDF info of the X3DH shared secret.
 pub(crate) const LABEL_X3DH: &[u8] = b"bleep v1 x3dh";
 /// Signature context of an ML-KEM prekey (last-resort or one-time).
@@ -67,6 +70,10 @@ mod tests {
         assert_eq!(LABEL_X3DH, b"bleep v1 x3dh");
         assert_eq!(LABEL_ROOT, b"bleep v1 root");
         assert_eq!(LABEL_SIGNED_PREKEY, b"bleep v1 signed prekey");
+        assert_eq!(
+            LABEL_SIGNED_PREKEY_SUITES,
+            b"bleep v3 signed prekey cipher suites"
+        );
         assert_eq!(LABEL_IDENTITY_BINDING, b"bleep v1 identity binding");
         assert_eq!(LABEL_KEM_PREKEY, b"bleep v2 kem prekey");
         assert_eq!(LABEL_PQXDH, b"bleep v2 pqxdh x25519 sha256 mlkem1024");

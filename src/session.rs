@@ -22,10 +22,11 @@ use crate::ratchet::message_key::{MessageKey, NONCE_LEN, TAG_LEN};
 use crate::ratchet::root_key::RootKey;
 use crate::ratchet::skipped::{SkippedChain, SkippedKeys};
 use crate::ratchet::{Ratchet, ReceivingChain, SendingChain};
+use crate::suite::CipherSuite;
 use crate::wire::codec::{Reader, len_u16};
 use crate::wire::envelope::{
-    ENVELOPE_VERSION, ENVELOPE_VERSION_CLASSICAL, Envelope, KIND_MESSAGE, KIND_PREKEY,
-    MAX_PREFIX_LEN, PreKeyPart,
+    ENVELOPE_VERSION, ENVELOPE_VERSION_CLASSICAL, ENVELOPE_VERSION_SUITE, Envelope, KIND_MESSAGE,
+    KIND_PREKEY, MAX_PREFIX_LEN, PreKeyPart,
 };
 use crate::wire::payload::{self, MessageId, OutgoingMessage, ReceivedMessage};
 use core::fmt;
@@ -112,6 +113,8 @@ pub struct Session {
     peer: IdentityKey,
     initiator: bool,
     kind: HandshakeKind,
+    /// The AEAD of every message, fixed at the handshake.
+    suite: CipherSuite,
     base_key: [u8; 32],
     /// The initiator's handshake fields, sent on every message until the
     /// first reply arrives.
@@ -149,12 +152,42 @@ impl Session {
         bundle: &PreKeyBundle,
         policy: HandshakePolicy,
     ) -> Result<Session> {
+        Self::initiate_with_suites(
+            rng,
+            me,
+            peer,
+            bundle,
+            policy,
+            &[CipherSuite::XChaCha20Poly1305],
+        )
+    }
+
+    /// [`Session::initiate_with_policy`] on the first cipher suite of
+    /// `preferred` that the bundle lists
+    /// ([`PreKeyBundle::choose_cipher_suite`]). The choice is written in
+    /// every envelope and authenticated with it, so nobody on the path can
+    /// change it. [`Session::initiate`] allows XChaCha20-Poly1305 alone.
+    ///
+    /// Errors: those of [`Session::initiate`], and
+    /// [`ProtocolError::NoCommonCipherSuite`] if the bundle lists none of
+    /// `preferred`; nothing is drawn from `rng` before these checks.
+    pub fn initiate_with_suites(
+        rng: &mut (impl CryptoRng + ?Sized),
+        me: &IdentityKeyPair,
+        peer: &VerifiedIdentity,
+        bundle: &PreKeyBundle,
+        policy: HandshakePolicy,
+        preferred: &[CipherSuite],
+    ) -> Result<Session> {
         if bundle.identity() != peer.identity_key() {
             return Err(TrustError::IdentityMismatch.into());
         }
         if !bundle.has_post_quantum_prekeys() && policy == HandshakePolicy::RequirePostQuantum {
             return Err(ProtocolError::PostQuantumRequired.into());
         }
+        let suite = bundle
+            .choose_cipher_suite(preferred)
+            .ok_or(ProtocolError::NoCommonCipherSuite)?;
         let init = x3dh::initiate(rng, me, bundle)?;
         let ours = X25519KeyPair::generate(rng);
         let ratchet = Ratchet::initiator(init.shared, ours, &bundle.signed_prekey().public)?;
@@ -167,6 +200,7 @@ impl Session {
                 Some(_) => HandshakeKind::PostQuantum,
                 None => HandshakeKind::Classical,
             },
+            suite,
             base_key,
             pending: Some(PreKeyPart {
                 identity: me.public().clone(),
@@ -191,7 +225,9 @@ impl Session {
     /// [`ProtocolError::UnknownSignedPreKey`],
     /// [`ProtocolError::UnknownOneTimePreKey`] and
     /// [`ProtocolError::UnknownKemPreKey`] (including reuse),
-    /// [`ProtocolError::ReplayedPreKeyMessage`], or any decrypt error (a
+    /// [`ProtocolError::ReplayedPreKeyMessage`],
+    /// [`ProtocolError::UnsupportedCipherSuite`] (a suite `prekeys` does
+    /// not accept, see [`PreKeyStore::set_cipher_suites`]), or any decrypt error (a
     /// tampered KEM ciphertext is [`crate::CryptoError::DecryptFailed`]).
     ///
     /// The initiator repeats its handshake on every message until the
@@ -285,6 +321,9 @@ impl Session {
         if pk.kem.is_none() && policy == HandshakePolicy::RequirePostQuantum {
             return Err(ProtocolError::PostQuantumRequired.into());
         }
+        if !prekeys.accepts_suite(envelope.suite) {
+            return Err(ProtocolError::UnsupportedCipherSuite.into());
+        }
         let spk = prekeys.signed_prekey(pk.signed_prekey_id)?;
         let otpk = match pk.one_time_prekey_id {
             Some(id) => Some(&prekeys.one_time_prekey(id)?.secret),
@@ -318,6 +357,7 @@ impl Session {
                 Some(_) => HandshakeKind::PostQuantum,
                 None => HandshakeKind::Classical,
             },
+            suite: envelope.suite,
             base_key: pk.base_key,
             pending: None,
             ratchet: Box::new(Ratchet::responder(shared, spk.pair.duplicate())),
@@ -332,11 +372,17 @@ impl Session {
         self.kind
     }
 
+    /// The cipher suite the handshake chose.
+    pub fn cipher_suite(&self) -> CipherSuite {
+        self.suite
+    }
+
     /// The envelope version this session writes.
     fn envelope_version(&self) -> u8 {
-        match self.kind {
-            HandshakeKind::PostQuantum => ENVELOPE_VERSION,
-            HandshakeKind::Classical => ENVELOPE_VERSION_CLASSICAL,
+        match (self.kind, self.suite) {
+            (HandshakeKind::Classical, _) => ENVELOPE_VERSION_CLASSICAL,
+            (HandshakeKind::PostQuantum, CipherSuite::XChaCha20Poly1305) => ENVELOPE_VERSION,
+            (HandshakeKind::PostQuantum, _) => ENVELOPE_VERSION_SUITE,
         }
     }
 
@@ -349,7 +395,8 @@ impl Session {
     /// store now: `peer` is a fresh proof from [`crate::TrustStore::check_at`]
     /// for this session's peer, consumed by the call. Draws from `rng`: a new
     /// ratchet key (32 bytes) when a DH ratchet step is due, then the nonce
-    /// (24), then the message id (16).
+    /// (the suite's length: 24 for XChaCha20-Poly1305, 12 for
+    /// AES-256-GCM-SIV), then the message id (16).
     ///
     /// Errors (state unchanged): [`TrustError::IdentityMismatch`] if the
     /// proof is for another identity; [`crate::LimitError::MessageTooLarge`].
@@ -365,20 +412,27 @@ impl Session {
     ) -> Result<EncryptedMessage> {
         self.check_peer(&peer)?;
         message.check()?;
+        let nonce_len = self.suite.nonce_len().min(NONCE_LEN);
         let (header, key) = self.ratchet.next_sending_key(rng)?;
-        let mut nonce = [0u8; NONCE_LEN];
-        rng.fill_bytes(&mut nonce);
+        let mut nonce_buf = [0u8; NONCE_LEN];
+        let (nonce, _) = nonce_buf.split_at_mut(nonce_len);
+        rng.fill_bytes(nonce);
+        let nonce: &[u8] = nonce;
         let mut id = MessageId([0; 16]);
         rng.fill_bytes(&mut id.0);
 
-        let prefix_len = 2
+        let prefix_len = 3
             + self
                 .pending
                 .as_ref()
                 .map_or(0, |_| crate::wire::envelope::MAX_PREKEY_PART_LEN)
             + HEADER_LEN;
         let mut out = Vec::with_capacity(prefix_len + NONCE_LEN + message.padded_len() + TAG_LEN);
-        out.push(self.envelope_version());
+        let version = self.envelope_version();
+        out.push(version);
+        if version == ENVELOPE_VERSION_SUITE {
+            out.push(self.suite.id());
+        }
         match &self.pending {
             Some(pk) => {
                 out.push(KIND_PREKEY);
@@ -389,11 +443,11 @@ impl Session {
         header.write(&mut out);
         let mut ad = [0u8; AD_LEN + MAX_PREFIX_LEN];
         let ad_len = self.fill_ad(&mut ad, &out);
-        out.extend_from_slice(&nonce);
+        out.extend_from_slice(nonce);
         let ct_start = out.len();
         message.write(&id, &mut out);
         let tag = match (out.get_mut(ct_start..), ad.get(..ad_len)) {
-            (Some(body), Some(ad)) => key.seal(&nonce, ad, body),
+            (Some(body), Some(ad)) => key.seal(self.suite, nonce, ad, body),
             _ => return Err(DecodeError::InvalidLength.into()),
         };
         out.extend_from_slice(&tag);
@@ -421,7 +475,9 @@ impl Session {
     /// [`crate::CryptoError::DecryptFailed`] (tampered, or not for this
     /// session), [`ProtocolError::DuplicateMessage`] (replayed),
     /// [`ProtocolError::WrongSession`] (a prekey message of another
-    /// handshake), [`crate::LimitError::TooManySkipped`], [`ProtocolError::Expired`].
+    /// handshake), [`ProtocolError::UnsupportedCipherSuite`] (an envelope
+    /// naming another cipher suite than the session's),
+    /// [`crate::LimitError::TooManySkipped`], [`ProtocolError::Expired`].
     ///
     /// On success, store the message in the [`crate::MessageVault`] and
     /// save it, then save the session (sealed), then acknowledge the
@@ -448,6 +504,9 @@ impl Session {
     }
 
     fn decrypt_envelope(&mut self, env: &Envelope<'_>, now: u64) -> Result<ReceivedMessage> {
+        if env.suite != self.suite {
+            return Err(ProtocolError::UnsupportedCipherSuite.into());
+        }
         if let Some(pk) = &env.prekey
             && (self.initiator
                 || pk.base_key != self.base_key
@@ -462,7 +521,7 @@ impl Session {
         let msg = self.ratchet.receive(&env.header, |key: &MessageKey| {
             let mut buf = Vec::with_capacity(env.ciphertext.len());
             buf.extend_from_slice(env.ciphertext);
-            key.open(&env.nonce, ad, &mut buf, &env.tag)?;
+            key.open(self.suite, env.nonce, ad, &mut buf, &env.tag)?;
             let msg = payload::read(buf, &self.peer)?;
             if msg.info.expires_at.is_some_and(|at| at <= now) {
                 return Err(ProtocolError::Expired.into());
@@ -534,6 +593,11 @@ impl Session {
         for k in &r.retired {
             out.extend_from_slice(k);
         }
+        // The cipher suite, only when it is not the default, so every
+        // XChaCha20-Poly1305 session encodes exactly as before (§10.4.3).
+        if self.suite != CipherSuite::XChaCha20Poly1305 {
+            out.push(self.suite.id());
+        }
         out
     }
 
@@ -547,7 +611,8 @@ impl Session {
         let ratchet = 32 + 32 + (1 + 36) + 4 + (1 + 68);
         let skipped = 2 + 34 * r.skipped.chains.len() + 36 * r.skipped.len();
         let retired = 1 + 32 * r.retired.len();
-        fixed + pending + ratchet + skipped + retired
+        let suite = 1;
+        fixed + pending + ratchet + skipped + retired + suite
     }
 
     /// Decodes [`Session::encode`] output, checking every bound. The
@@ -614,6 +679,20 @@ impl Session {
         for _ in 0..n_retired {
             retired.push_back(r.array()?);
         }
+        // The optional trailing suite byte: absent for the default suite,
+        // otherwise a suite this build implements, on a PQXDH session.
+        let suite = match r.remaining() {
+            0 => CipherSuite::XChaCha20Poly1305,
+            _ => match CipherSuite::from_id(r.u8()?) {
+                Some(s)
+                    if s != CipherSuite::XChaCha20Poly1305
+                        && kind == HandshakeKind::PostQuantum =>
+                {
+                    s
+                }
+                _ => return Err(DecodeError::NonCanonical.into()),
+            },
+        };
         r.finish()?;
         if pending.is_some() && !initiator {
             return Err(DecodeError::NonCanonical.into());
@@ -623,6 +702,7 @@ impl Session {
             peer,
             initiator,
             kind,
+            suite,
             base_key,
             pending,
             ratchet: Box::new(Ratchet {
@@ -652,6 +732,7 @@ impl fmt::Debug for Session {
             .field("peer", &self.peer)
             .field("initiator", &self.initiator)
             .field("handshake", &self.kind)
+            .field("suite", &self.suite)
             .field("awaiting_reply", &self.pending.is_some())
             .field("skipped_keys", &self.ratchet.skipped.len())
             .finish_non_exhaustive()
@@ -773,6 +854,42 @@ mod tests {
                 .body
                 .expose(),
             b"x"
+        );
+    }
+
+    #[test]
+    fn the_trailing_suite_byte_is_canonical() {
+        let (a, b, _) = pair(5, 0);
+        let bytes = a.encode();
+        let with = |extra: &[u8]| Session::decode(&[bytes.as_slice(), extra].concat());
+        // The default suite is never written; unknown ids are refused.
+        for extra in [&[0x01][..], &[0x00], &[0x7f]] {
+            assert_eq!(
+                with(extra).unwrap_err(),
+                Error::Decode(DecodeError::NonCanonical),
+                "{extra:?}"
+            );
+        }
+        assert_eq!(
+            with(&[0x02, 0x00]).unwrap_err(),
+            Error::Decode(DecodeError::TrailingBytes)
+        );
+        let aes = with(&[0x02]).unwrap();
+        assert_eq!(aes.cipher_suite(), CipherSuite::Aes256GcmSiv);
+        assert_eq!(
+            aes.encode().as_slice(),
+            [bytes.as_slice(), &[0x02]].concat()
+        );
+        // Never on a classical session (version-1 state, which has no
+        // handshake-kind byte).
+        let mut v1 = b.encode().to_vec();
+        v1[0] = STATE_VERSION_1;
+        v1.remove(2);
+        assert!(Session::decode(&v1).is_ok());
+        v1.push(0x02);
+        assert_eq!(
+            Session::decode(&v1).unwrap_err(),
+            Error::Decode(DecodeError::NonCanonical)
         );
     }
 

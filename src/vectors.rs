@@ -1,6 +1,6 @@
-//! The generator of `tests/vectors/session.json` and
-//! `tests/vectors/pqxdh.json`, and the tests that check the checked-in
-//! files against it.
+//! The generator of `tests/vectors/session.json`,
+//! `tests/vectors/pqxdh.json` and `tests/vectors/aes.json`, and the tests
+//! that check the checked-in files against it.
 //!
 //! Every random draw comes from a scripted generator whose bytes are
 //! `SHA-256(label)` (`SHA-512(label)` for draws longer than 32 bytes),
@@ -17,7 +17,8 @@ use crate::identity::verified::proof;
 use crate::primitives::dh;
 use crate::wire::payload::OutgoingMessage;
 use crate::{
-    Envelope, HandshakePolicy, PeerId, PreKeyBundle, PreKeyStore, Session, TrustPolicy, TrustStore,
+    CipherSuite, Envelope, HandshakePolicy, PeerId, PreKeyBundle, PreKeyStore, Session,
+    TrustPolicy, TrustStore,
 };
 use rand_core::{Infallible, TryCryptoRng, TryRng};
 use serde_json::{Value, json};
@@ -110,7 +111,7 @@ fn message(
         sender.ratchet.sending.as_ref().unwrap().key.duplicate()
     };
     let message_key = chain_before.step().0;
-    s.draw(&format!("{name} nonce"), 24);
+    s.draw(&format!("{name} nonce"), sender.cipher_suite().nonce_len());
     s.draw(&format!("{name} message id"), 16);
     let mut out =
         OutgoingMessage::new(body.as_bytes(), sent_at).contains_patient_data(flags & 1 == 1);
@@ -332,8 +333,10 @@ fn generate() -> Value {
         (
             "fail_unknown_version",
             {
+                // Not 3: since the AES-256-GCM-SIV suite, version 3 is the
+                // envelope that names its suite (§6).
                 let mut x = a3.clone();
-                x[0] = 3;
+                x[0] = 0x7f;
                 x
             },
             crate::Error::Decode(crate::DecodeError::UnknownVersion),
@@ -704,6 +707,241 @@ fn generate_pqxdh() -> Value {
     })
 }
 
+/// A session's next message key, read before it sends.
+fn next_message_key(s: &Session) -> crate::ratchet::message_key::MessageKey {
+    s.ratchet.sending.as_ref().unwrap().key.duplicate().step().0
+}
+
+/// The AES-256-GCM-SIV suite (§5): Bob's version-3 bundle listing it, a
+/// PQXDH handshake on it, a round trip, and the downgrade attempts.
+fn generate_aes() -> Value {
+    const AES: CipherSuite = CipherSuite::Aes256GcmSiv;
+    let mut s = Script {
+        rng: ScriptedRng::default(),
+        draws: Vec::new(),
+    };
+    s.draw("alice identity seed", 32);
+    s.draw("bob identity seed", 32);
+    let alice = IdentityKeyPair::generate(&mut s.rng);
+    let bob = IdentityKeyPair::generate(&mut s.rng);
+    s.draw("bob signed prekey 1 secret", 32);
+    s.draw("bob last-resort kem prekey 1 seed", 64);
+    let mut prekeys = PreKeyStore::new(&mut s.rng, &bob);
+    s.assert_drained();
+    prekeys
+        .set_cipher_suites(&bob, &[AES, CipherSuite::XChaCha20Poly1305])
+        .unwrap();
+    let bundle_bytes = prekeys.bundle().to_bytes();
+    let bundle = PreKeyBundle::from_bytes(&bundle_bytes).unwrap();
+    let spk = bundle.signed_prekey();
+    let setup = json!({
+        "draws": s.draws.clone(),
+        "alice_identity_key": hex(&alice.public().to_bytes()),
+        "bob_identity_key": hex(&bob.public().to_bytes()),
+        "bob_cipher_suites": [AES.id(), CipherSuite::XChaCha20Poly1305.id()],
+        "signed_prekey_signature_input": hex(&[
+            crate::primitives::LABEL_SIGNED_PREKEY_SUITES,
+            &crate::handshake::prekey::signed_prekey_suites_message(
+                spk.id,
+                spk.public.as_bytes(),
+                &spk.suites,
+            ),
+        ]
+        .concat()),
+        "bob_bundle": hex(&bundle_bytes),
+    });
+    s.draws.clear();
+
+    let mut trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
+    let vb = trust
+        .check(&PeerId::new("bob").unwrap(), bob.public())
+        .unwrap();
+    let va = trust
+        .check(&PeerId::new("alice").unwrap(), alice.public())
+        .unwrap();
+    s.draw("alice ephemeral (base) secret", 32);
+    s.draw("alice kem encapsulation randomness", 32);
+    s.draw("alice first ratchet secret", 32);
+    s.draw("a1 nonce", AES.nonce_len());
+    s.draw("a1 message id", 16);
+    let mut a = Session::initiate_with_suites(
+        &mut s.rng,
+        &alice,
+        &vb,
+        &bundle,
+        HandshakePolicy::RequirePostQuantum,
+        &[AES],
+    )
+    .unwrap();
+    let mk = next_message_key(&a);
+    let body = "AES: bed 12 obs stable.";
+    let sent_at = 1_700_000_300;
+    let a1 = a
+        .encrypt(
+            &mut s.rng,
+            proof(&a),
+            OutgoingMessage::new(body.as_bytes(), sent_at),
+        )
+        .unwrap()
+        .envelope;
+    s.assert_drained();
+    // The AEAD's inputs, for an implementation to check its own: the
+    // associated data (AD of §4, then every envelope byte before the
+    // nonce), the nonce, and the padded payload.
+    let nonce_at = 3 + 129 + 32 + 4 + 1 + 4 + kem::KEM_CIPHERTEXT_LEN + 40;
+    let aead_ad = [&a.ad[..], &a1[..nonce_at]].concat();
+    let nonce = &a1[nonce_at..nonce_at + AES.nonce_len()];
+    let (ct, tag) = a1[nonce_at + AES.nonce_len()..].split_at(a1.len() - nonce_at - 12 - 16);
+    let mut plaintext = ct.to_vec();
+    mk.open(
+        AES,
+        nonce,
+        &aead_ad,
+        &mut plaintext,
+        tag.try_into().unwrap(),
+    )
+    .unwrap();
+    let handshake = json!({
+        "draws": s.draws.clone(),
+        "chosen_suite": AES.id(),
+        "associated_data": hex(&a.ad),
+        "a1": {
+            "body": body,
+            "sent_at": sent_at,
+            "message_key": hex(mk.as_bytes()),
+            "aead_associated_data": hex(&aead_ad),
+            "aead_nonce": hex(nonce),
+            "aead_plaintext": hex(&plaintext),
+            "envelope": hex(&a1),
+        },
+    });
+    s.draws.clear();
+
+    // A downgrade on the way: the first message rewritten as a version-2
+    // (XChaCha20-Poly1305) one, the nonce widened to 24 bytes.
+    let mut downgraded = vec![crate::ENVELOPE_VERSION];
+    downgraded.extend_from_slice(&a1[2..nonce_at + 12]);
+    downgraded.extend_from_slice(&[0u8; 12]);
+    downgraded.extend_from_slice(&a1[nonce_at + 12..]);
+    let before = prekeys.encode();
+    let env = Envelope::parse(&downgraded).unwrap();
+    let expect = crate::Error::Crypto(crate::CryptoError::DecryptFailed);
+    assert_eq!(
+        Session::accept(&bob, &mut prekeys, &va, &env, sent_at + 1).unwrap_err(),
+        expect
+    );
+    assert_eq!(prekeys.encode().as_slice(), before.as_slice());
+    assert_named(&expect, "CryptoError::DecryptFailed");
+    let mut failures = vec![json!({
+        "name": "fail_first_message_rewritten_as_version_2",
+        "envelope": hex(&downgraded),
+        "error": expect.to_string(),
+        "error_name": "CryptoError::DecryptFailed",
+        "checked_by": "Bob's Session::accept before a1, leaving his prekey store unchanged",
+    })];
+    let n = bundle_bytes.len();
+    let mut reordered = bundle_bytes.clone();
+    reordered.swap(n - 1, n - 2);
+    let mut cut = bundle_bytes[..n - 3].to_vec();
+    cut[0] = 2;
+    let expect = crate::Error::Crypto(crate::CryptoError::BadSignature);
+    assert_named(&expect, "CryptoError::BadSignature");
+    for (name, bytes) in [
+        ("fail_bundle_suites_reordered", reordered),
+        ("fail_bundle_cut_to_version_2", cut),
+    ] {
+        assert_eq!(PreKeyBundle::from_bytes(&bytes).unwrap_err(), expect);
+        failures.push(json!({
+            "name": name,
+            "bundle": hex(&bytes),
+            "error": expect.to_string(),
+            "error_name": "CryptoError::BadSignature",
+            "checked_by": "parsing the bundle",
+        }));
+    }
+
+    let env = Envelope::parse(&a1).unwrap();
+    let (mut b, got) = Session::accept(&bob, &mut prekeys, &va, &env, sent_at + 1).unwrap();
+    assert_eq!(got.body.expose(), body.as_bytes());
+    assert_eq!(b.cipher_suite(), AES);
+    let (b1_vector, b1) = message(
+        &mut s,
+        &mut b,
+        "b1",
+        "AES: reviewed, plan unchanged.",
+        sent_at + 10,
+        true,
+        (1, 0),
+    );
+    s.draws.clear();
+    // Against Alice's session before b1: each refused, nothing changed.
+    let before = a.state_digest();
+    let mut other_suite = b1.clone();
+    other_suite[1] = CipherSuite::XChaCha20Poly1305.id();
+    let mut unknown_suite = b1.clone();
+    unknown_suite[1] = 0x7f;
+    let mut as_v2 = vec![crate::ENVELOPE_VERSION];
+    as_v2.extend_from_slice(&b1[2..43 + 12]);
+    as_v2.extend_from_slice(&[0u8; 12]);
+    as_v2.extend_from_slice(&b1[43 + 12..]);
+    for (name, bytes, expect, expect_name) in [
+        (
+            "fail_version_3_naming_the_default_suite",
+            other_suite,
+            crate::Error::Decode(crate::DecodeError::NonCanonical),
+            "DecodeError::NonCanonical",
+        ),
+        (
+            "fail_unknown_suite",
+            unknown_suite,
+            crate::Error::Decode(crate::DecodeError::UnknownCipherSuite),
+            "DecodeError::UnknownCipherSuite",
+        ),
+        (
+            "fail_reply_rewritten_as_version_2",
+            as_v2,
+            crate::Error::Protocol(crate::ProtocolError::UnsupportedCipherSuite),
+            "ProtocolError::UnsupportedCipherSuite",
+        ),
+    ] {
+        assert_eq!(
+            a.decrypt(proof(&a), &bytes, sent_at + 11).unwrap_err(),
+            expect,
+            "{name}"
+        );
+        assert_eq!(a.state_digest(), before);
+        assert_named(&expect, expect_name);
+        failures.push(json!({
+            "name": name,
+            "envelope": hex(&bytes),
+            "error": expect.to_string(),
+            "error_name": expect_name,
+            "checked_by": "Alice's session before b1, at 1700000311",
+        }));
+    }
+    let got = a.decrypt(proof(&a), &b1, sent_at + 11).unwrap();
+    assert_eq!(got.body.expose(), b"AES: reviewed, plan unchanged.");
+    let (a2_vector, a2) = message(
+        &mut s,
+        &mut a,
+        "a2",
+        "AES: thanks.",
+        sent_at + 20,
+        true,
+        (0, 0),
+    );
+    let got = b.decrypt(proof(&b), &a2, sent_at + 21).unwrap();
+    assert_eq!(got.body.expose(), b"AES: thanks.");
+
+    json!({
+        "description": "bleep AES-256-GCM-SIV cipher suite (suite id 0x02): Bob's version-3 bundle listing [0x02, 0x01], a PQXDH handshake on the suite with the AEAD's inputs, a reply and an answer (each with a DH ratchet step), and downgrade attempts, each refused without a change. Random draws as in session.json (SHA-256 of 'bleep test vector: ' || label, truncated; SHA-512 for 64-byte draws).",
+        "setup": setup,
+        "handshake": handshake,
+        "messages": [b1_vector, a2_vector],
+        "failures": failures,
+    })
+}
+
 /// `name` (`Enum::Variant`, as written into the vectors) names `err`: its
 /// `Debug` form is `Category(Variant)`.
 fn assert_named(err: &crate::Error, name: &str) {
@@ -733,4 +971,9 @@ fn session_vectors_match_the_checked_in_file() {
 #[test]
 fn pqxdh_vectors_match_the_checked_in_file() {
     check("pqxdh.json", &generate_pqxdh());
+}
+
+#[test]
+fn aes_vectors_match_the_checked_in_file() {
+    check("aes.json", &generate_aes());
 }

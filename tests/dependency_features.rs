@@ -20,6 +20,10 @@ const REQUIRED: &[(&str, &[&str])] = &[
     ("ml-kem", &["zeroize"]),
     ("module-lattice", &["zeroize"]),
     ("hybrid-array", &["zeroize"]),
+    // The AES-256-GCM-SIV suite: AES key schedules and the POLYVAL key.
+    ("aes-gcm-siv", &["zeroize"]),
+    ("aes", &["zeroize"]),
+    ("polyval", &["zeroize"]),
 ];
 
 /// `cargo tree` over bleep's normal (non-dev) dependencies, with `extra`.

@@ -3,6 +3,7 @@
 //! (`instructions`), so both measure the same floor.
 #![allow(dead_code, clippy::unwrap_used, clippy::indexing_slicing)]
 
+use aes_gcm_siv::Aes256GcmSiv;
 use chacha20poly1305::aead::AeadInOut;
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit, XChaCha20Poly1305};
 use hmac::{Hmac, Mac};
@@ -60,6 +61,40 @@ pub(crate) fn wire_floor_receive(
     let aead = XChaCha20Poly1305::new(&mk.into());
     let mut buf = *ct;
     aead.decrypt_inout_detached(&[0u8; 24].into(), ad, buf.as_mut_slice().into(), tag.into())
+        .unwrap();
+    buf
+}
+
+/// Bytes of associated data an AES-256-GCM-SIV session's normal message
+/// authenticates: both identities (128) and the envelope prefix (3 + 40:
+/// the version-3 envelope names its suite).
+pub(crate) const WIRE_AD_LEN_AES: usize = 171;
+
+/// [`wire_floor_send`] for the AES-256-GCM-SIV suite: a chain step and one
+/// seal of the padded 1 KiB payload (12-byte nonce, 171 B AD).
+pub(crate) fn wire_floor_send_aes(
+    ck: &[u8; 32],
+    ad: &[u8; WIRE_AD_LEN_AES],
+    buf: &mut [u8; WIRE_PAYLOAD_LEN],
+) -> [u8; 16] {
+    let (mk, _next) = hmac_step(ck);
+    let aead = Aes256GcmSiv::new(&mk.into());
+    aead.encrypt_inout_detached(&[0u8; 12].into(), ad, buf.as_mut_slice().into())
+        .unwrap()
+        .into()
+}
+
+/// [`wire_floor_receive`] for the AES-256-GCM-SIV suite.
+pub(crate) fn wire_floor_receive_aes(
+    ck: &[u8; 32],
+    ad: &[u8; WIRE_AD_LEN_AES],
+    ct: &[u8; WIRE_PAYLOAD_LEN],
+    tag: &[u8; 16],
+) -> [u8; WIRE_PAYLOAD_LEN] {
+    let (mk, _next) = hmac_step(ck);
+    let aead = Aes256GcmSiv::new(&mk.into());
+    let mut buf = *ct;
+    aead.decrypt_inout_detached(&[0u8; 12].into(), ad, buf.as_mut_slice().into(), tag.into())
         .unwrap();
     buf
 }

@@ -6,19 +6,30 @@
 use crate::error::{DecodeError, Result};
 use crate::handshake::{PreKeyBundle, PreKeyStore};
 use crate::identity::{IdentityKey, IdentityKeyPair, VerifiedIdentity};
-use crate::session::Session;
+use crate::session::{HandshakePolicy, Session};
+use crate::suite::CipherSuite;
 use crate::wire::{Envelope, ReceivedMessage};
 use rand_core::CryptoRng;
 
-/// Starts a session from a bundle the app gave (bytes checked when added).
+/// Starts a session from a bundle the app gave (bytes checked when added),
+/// on the first suite of `preferred` (the device's own list, see
+/// [`super::Device::set_cipher_suites`]) that the bundle lists.
 pub(super) fn initiate(
     rng: &mut (impl CryptoRng + ?Sized),
     me: &IdentityKeyPair,
     peer: &VerifiedIdentity,
     bundle: &[u8],
+    preferred: &[CipherSuite],
 ) -> Result<Session> {
     let bundle = PreKeyBundle::from_bytes(bundle)?;
-    Session::initiate(rng, me, peer, &bundle)
+    Session::initiate_with_suites(
+        rng,
+        me,
+        peer,
+        &bundle,
+        HandshakePolicy::RequirePostQuantum,
+        preferred,
+    )
 }
 
 /// Accepts a prekey message; the one-time prekey is consumed only on

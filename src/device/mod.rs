@@ -780,6 +780,40 @@ impl<S: Store> Device<S> {
         Ok(out)
     }
 
+    /// Sets the cipher suites this device uses, in order of preference
+    /// (repeats dropped): its bundle lists them (a version-3 bundle unless
+    /// the list is XChaCha20-Poly1305 alone, the default), it accepts
+    /// sessions on them only, and it starts each new session on the first
+    /// of them that the peer's bundle lists. Sessions already running keep
+    /// their suite. Upload [`Device::prekey_bundle`] afterwards; a device
+    /// narrowing its list should also rotate its signed prekey, since the
+    /// bundle published before stays valid until then.
+    ///
+    /// Errors (nothing changed): [`crate::ProtocolError::NoCommonCipherSuite`]
+    /// for an empty list; [`crate::Error::Store`].
+    pub fn set_cipher_suites(
+        &mut self,
+        rng: &mut (impl CryptoRng + ?Sized),
+        suites: &[crate::CipherSuite],
+    ) -> Result<()> {
+        self.ready()?;
+        let out = self
+            .state
+            .prekeys
+            .set_cipher_suites(&self.state.identity, suites);
+        out?;
+        let dirty = Dirty {
+            prekeys: true,
+            ..Dirty::default()
+        };
+        self.commit(rng, &dirty)
+    }
+
+    /// The cipher suites this device uses, in order of preference.
+    pub fn cipher_suites(&self) -> Vec<crate::CipherSuite> {
+        self.state.prekeys.cipher_suites()
+    }
+
     /// Whether a delivery receipt is sent for every message received (on by
     /// default).
     pub fn set_delivery_receipts(
@@ -822,6 +856,9 @@ impl<S: Store> Device<S> {
     /// [`DeviceError::UnknownRecipient`] if no device of the clinician is
     /// known; [`DeviceError::NoVerifiedDevice`] if none is accepted (see
     /// [`Device::devices_of`] and [`Device::key_change`]);
+    /// [`crate::ProtocolError::NoCommonCipherSuite`] if every device that
+    /// could not be reached lists none of this device's cipher suites
+    /// ([`Device::set_cipher_suites`]);
     /// [`crate::LimitError::MessageTooLarge`]; [`crate::Error::Store`].
     pub fn send(
         &mut self,
@@ -891,6 +928,11 @@ impl<S: Store> Device<S> {
         if sent.envelopes.is_empty() {
             // Keep what the trust store learnt (a key change to show).
             self.commit(rng, &dirty)?;
+            // Verified devices that list none of our cipher suites: say so.
+            let no_suite = crate::Error::Protocol(crate::ProtocolError::NoCommonCipherSuite);
+            if !sent.not_sent.is_empty() && sent.not_sent.iter().all(|(_, e)| *e == no_suite) {
+                return Err(no_suite);
+            }
             return Err(DeviceError::NoVerifiedDevice.into());
         }
         self.commit(rng, &dirty)?;
@@ -915,7 +957,13 @@ impl<S: Store> Device<S> {
         if rec.current.is_none()
             && let Some(bundle) = &rec.bundle
         {
-            let session = handshake::initiate(rng, &st.identity, &proof, bundle)?;
+            let session = handshake::initiate(
+                rng,
+                &st.identity,
+                &proof,
+                bundle,
+                &st.prekeys.cipher_suites(),
+            )?;
             // Never offer the one-time prekey again (a reset uses the
             // signed prekey alone).
             rec.bundle = Some(handshake::bundle_to_keep(
@@ -1308,7 +1356,13 @@ impl<S: Store> Device<S> {
             let st = &mut self.state;
             match Self::check(&mut st.trust, &from, &key, now, dirty) {
                 Ok(proof) => {
-                    let session = handshake::initiate(rng, &st.identity, &proof, &bundle)?;
+                    let session = handshake::initiate(
+                        rng,
+                        &st.identity,
+                        &proof,
+                        &bundle,
+                        &st.prekeys.cipher_suites(),
+                    )?;
                     // A bundle kept from `add_peer_device` may still offer
                     // a one-time prekey: never offer it twice, and store
                     // the stripped bundle (its row is written only when

@@ -11,6 +11,7 @@ use crate::group::sender_key::{
 use crate::identity::{IDENTITY_KEY_LEN, IdentityKey, IdentityKeyPair, VerifiedIdentity};
 use crate::limits::MAX_GROUP_MEMBERS;
 use crate::ratchet::message_key::{NONCE_LEN, TAG_LEN};
+use crate::suite::CipherSuite;
 use crate::wire::codec::{Reader, len_u16, put_bytes_u32};
 use crate::wire::payload::{self, MessageId, OutgoingMessage, ReceivedMessage};
 use core::fmt;
@@ -446,7 +447,7 @@ impl GroupSession {
         let ad_len = out.len();
         message.write(&id, &mut out);
         let (ad, body) = out.split_at_mut(ad_len);
-        let tag = key.seal(&nonce, ad, body);
+        let tag = key.seal(CipherSuite::XChaCha20Poly1305, &nonce, ad, body);
         out.extend_from_slice(&tag);
         let signature = self.own.sign(LABEL_GROUP_MESSAGE, &out);
         out.extend_from_slice(&signature);
@@ -489,7 +490,13 @@ impl GroupSession {
         let (key, advance) = chain.key_for(m.counter)?;
         let mut buf = Vec::with_capacity(m.ciphertext.len());
         buf.extend_from_slice(m.ciphertext);
-        key.open(&m.nonce, m.ad, &mut buf, &m.tag)?;
+        key.open(
+            CipherSuite::XChaCha20Poly1305,
+            &m.nonce,
+            m.ad,
+            &mut buf,
+            &m.tag,
+        )?;
         let message = payload::read(buf, &sender)?;
         if message.info.expires_at.is_some_and(|at| at <= now) {
             return Err(ProtocolError::Expired.into());

@@ -11,13 +11,23 @@
 //! classical (X3DH only); the handshake refuses it unless the app allows
 //! classical sessions, so stripping the KEM part of a bundle (which can
 //! only produce a version-1 bundle) never yields a silent downgrade.
+//!
+//! Version 3 is version 2 followed by the list of cipher suites the
+//! responder accepts, for a list other than the default (XChaCha20-Poly1305
+//! alone). Its signed-prekey signature covers the list, under a label of
+//! its own, so the list cannot be edited, nor the bundle be cut back to
+//! version 2 (the version-2 signature input differs), without the identity
+//! key.
 
 use crate::error::{DecodeError, Result};
 use crate::handshake::kem::{KEM_PUBLIC_LEN, parse_public};
-use crate::handshake::prekey::{kem_prekey_message, signed_prekey_message};
+use crate::handshake::prekey::{
+    kem_prekey_message, signed_prekey_message, signed_prekey_suites_message,
+};
 use crate::identity::IdentityKey;
 use crate::limits::{MAX_BUNDLE_KEM_ONE_TIME_PREKEYS, MAX_BUNDLE_ONE_TIME_PREKEYS};
-use crate::primitives::{LABEL_KEM_PREKEY, LABEL_SIGNED_PREKEY};
+use crate::primitives::{LABEL_KEM_PREKEY, LABEL_SIGNED_PREKEY, LABEL_SIGNED_PREKEY_SUITES};
+use crate::suite::{CipherSuite, MAX_CIPHER_SUITES, check_list, is_default_list};
 use crate::wire::codec::{Reader, len_u16};
 use ml_kem::{EncapsulationKey, MlKem1024};
 use x25519_dalek::PublicKey;
@@ -26,6 +36,8 @@ use x25519_dalek::PublicKey;
 const BUNDLE_VERSION_CLASSICAL: u8 = 1;
 /// Version byte of the bundle encoding with ML-KEM prekeys (PQXDH).
 pub(crate) const BUNDLE_VERSION: u8 = 2;
+/// Version byte of a version-2 bundle followed by a cipher suite list.
+pub(crate) const BUNDLE_VERSION_SUITES: u8 = 3;
 /// Encoded length of one ML-KEM prekey in a bundle: id, key, signature.
 pub(crate) const KEM_PREKEY_ENTRY_LEN: usize = 4 + KEM_PUBLIC_LEN + 64;
 
@@ -88,7 +100,13 @@ pub(crate) struct KemPreKeys {
 pub(crate) struct SignedPreKeyPublic {
     pub(crate) id: u32,
     pub(crate) public: PublicKey,
+    /// Over `signed_prekey_message` under `LABEL_SIGNED_PREKEY` for the
+    /// default suite list; over `signed_prekey_suites_message` under
+    /// `LABEL_SIGNED_PREKEY_SUITES` otherwise (version 3).
     pub(crate) signature: [u8; 64],
+    /// The suite ids the responder accepts, as listed (`[0x01]` unless the
+    /// bundle is version 3); may include ids this build does not know.
+    pub(crate) suites: Vec<u8>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,6 +187,25 @@ impl PreKeyBundle {
         }
     }
 
+    /// The cipher suites the responder accepts that this build implements,
+    /// in the bundle's order (XChaCha20-Poly1305 alone for a version-1 or
+    /// version-2 bundle).
+    pub fn cipher_suites(&self) -> Vec<CipherSuite> {
+        self.signed
+            .suites
+            .iter()
+            .filter_map(|id| CipherSuite::from_id(*id))
+            .collect()
+    }
+
+    /// The first suite of `preferred` that the bundle lists, if any.
+    pub fn choose_cipher_suite(&self, preferred: &[CipherSuite]) -> Option<CipherSuite> {
+        preferred
+            .iter()
+            .copied()
+            .find(|s| self.signed.suites.contains(&s.id()))
+    }
+
     /// The responder's identity.
     pub fn identity(&self) -> &IdentityKey {
         &self.identity
@@ -215,10 +252,14 @@ impl PreKeyBundle {
             .kem
             .as_ref()
             .map_or(0, |k| KEM_PREKEY_ENTRY_LEN * (1 + k.one_time.len()) + 2);
-        let mut out = Vec::with_capacity(1 + 129 + 100 + 2 + 36 * self.one_time.len() + kem_len);
-        out.push(match self.kem {
-            Some(_) => BUNDLE_VERSION,
-            None => BUNDLE_VERSION_CLASSICAL,
+        let suites = self.kem.is_some() && !is_default_list(&self.signed.suites);
+        let mut out = Vec::with_capacity(
+            1 + 129 + 100 + 2 + 36 * self.one_time.len() + kem_len + 1 + MAX_CIPHER_SUITES,
+        );
+        out.push(match (&self.kem, suites) {
+            (Some(_), true) => BUNDLE_VERSION_SUITES,
+            (Some(_), false) => BUNDLE_VERSION,
+            (None, _) => BUNDLE_VERSION_CLASSICAL,
         });
         out.extend_from_slice(&self.identity.to_bytes());
         out.extend_from_slice(&self.signed.id.to_be_bytes());
@@ -236,22 +277,31 @@ impl PreKeyBundle {
                 k.write(&mut out);
             }
         }
+        if suites {
+            out.push(u8::try_from(self.signed.suites.len()).unwrap_or(u8::MAX));
+            out.extend_from_slice(&self.signed.suites);
+        }
         out
     }
 
-    /// Parses a bundle (version 2, or a classical version 1) and checks
-    /// every signature strictly.
+    /// Parses a bundle (version 3 with a cipher suite list, version 2, or a
+    /// classical version 1) and checks every signature strictly.
     ///
     /// Errors: malformed bytes, more than [`MAX_BUNDLE_ONE_TIME_PREKEYS`]
     /// one-time prekeys or [`MAX_BUNDLE_KEM_ONE_TIME_PREKEYS`] one-time
     /// ML-KEM prekeys, a repeated id, or an ML-KEM key that is not a valid
     /// FIPS 203 encoding ([`crate::Error::Decode`]); a bad identity
     /// binding, signed-prekey or ML-KEM prekey signature
-    /// ([`crate::CryptoError::BadSignature`]).
+    /// ([`crate::CryptoError::BadSignature`]). A version-3 suite list must
+    /// hold 1 to [`MAX_CIPHER_SUITES`] ids, none repeated, and not be the
+    /// default list ([`crate::Error::Decode`]).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes);
         let version = r.u8()?;
-        if version != BUNDLE_VERSION && version != BUNDLE_VERSION_CLASSICAL {
+        if !matches!(
+            version,
+            BUNDLE_VERSION_SUITES | BUNDLE_VERSION | BUNDLE_VERSION_CLASSICAL
+        ) {
             return Err(DecodeError::UnknownVersion.into());
         }
         let identity = IdentityKey::read(&mut r)?;
@@ -270,7 +320,7 @@ impl PreKeyBundle {
             }
             one_time.push(k);
         }
-        let kem = if version == BUNDLE_VERSION {
+        let kem = if version >= BUNDLE_VERSION {
             let last_resort = KemPreKeyPublic::read(&mut r)?;
             let n = r.count_u16(MAX_BUNDLE_KEM_ONE_TIME_PREKEYS, KEM_PREKEY_ENTRY_LEN)?;
             let mut kem_one_time: Vec<KemPreKeyPublic> = Vec::with_capacity(n);
@@ -288,12 +338,35 @@ impl PreKeyBundle {
         } else {
             None
         };
+        let suites = if version == BUNDLE_VERSION_SUITES {
+            let n = r.count_u8(MAX_CIPHER_SUITES)?;
+            let ids = r.take(n)?.to_vec();
+            if !check_list(&ids) || is_default_list(&ids) {
+                return Err(DecodeError::NonCanonical.into());
+            }
+            Some(ids)
+        } else {
+            None
+        };
         r.finish()?;
-        identity.verify(
-            LABEL_SIGNED_PREKEY,
-            &signed_prekey_message(id, public.as_bytes()),
-            &signature,
-        )?;
+        let suites = match suites {
+            Some(ids) => {
+                identity.verify(
+                    LABEL_SIGNED_PREKEY_SUITES,
+                    &signed_prekey_suites_message(id, public.as_bytes(), &ids),
+                    &signature,
+                )?;
+                ids
+            }
+            None => {
+                identity.verify(
+                    LABEL_SIGNED_PREKEY,
+                    &signed_prekey_message(id, public.as_bytes()),
+                    &signature,
+                )?;
+                vec![CipherSuite::XChaCha20Poly1305.id()]
+            }
+        };
         if let Some(kem) = &kem {
             kem.last_resort.verify(&identity)?;
             for k in &kem.one_time {
@@ -306,6 +379,7 @@ impl PreKeyBundle {
                 id,
                 public,
                 signature,
+                suites,
             },
             one_time,
             kem,

@@ -21,7 +21,8 @@ use crate::limits::{
     MAX_ACCEPTED_BASE_KEYS, MAX_BUNDLE_KEM_ONE_TIME_PREKEYS, MAX_BUNDLE_ONE_TIME_PREKEYS,
     MAX_SIGNED_PREKEYS, MAX_STORED_KEM_ONE_TIME_PREKEYS, MAX_STORED_ONE_TIME_PREKEYS,
 };
-use crate::primitives::{LABEL_KEM_PREKEY, LABEL_SIGNED_PREKEY};
+use crate::primitives::{LABEL_KEM_PREKEY, LABEL_SIGNED_PREKEY, LABEL_SIGNED_PREKEY_SUITES};
+use crate::suite::{CipherSuite, MAX_CIPHER_SUITES, check_list, is_default_list};
 use crate::wire::codec::{Reader, len_u16};
 use core::fmt;
 use rand_core::CryptoRng;
@@ -141,6 +142,16 @@ pub(crate) fn signed_prekey_message(id: u32, public: &[u8; 32]) -> [u8; 36] {
     m
 }
 
+/// The signed-prekey signature input of a version-3 bundle: id, public
+/// key, suite count, suite ids.
+pub(crate) fn signed_prekey_suites_message(id: u32, public: &[u8; 32], suites: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(36 + 1 + suites.len());
+    m.extend_from_slice(&signed_prekey_message(id, public));
+    m.push(u8::try_from(suites.len()).unwrap_or(u8::MAX));
+    m.extend_from_slice(suites);
+    m
+}
+
 /// A responder's prekey secrets.
 ///
 /// ```
@@ -161,6 +172,12 @@ pub struct PreKeyStore {
     next_signed_id: u32,
     next_one_time_id: u32,
     next_kem_id: u32,
+    /// The cipher suite ids accepted, in order of listing; `[0x01]` by
+    /// default.
+    suites: Vec<u8>,
+    /// The current signed prekey's signature over `suites` (version-3
+    /// bundle), present exactly when `suites` is not the default.
+    suites_signature: Option<[u8; 64]>,
 }
 
 impl PreKeyStore {
@@ -175,9 +192,72 @@ impl PreKeyStore {
             next_signed_id: 1,
             next_one_time_id: 1,
             next_kem_id: 1,
+            suites: vec![CipherSuite::XChaCha20Poly1305.id()],
+            suites_signature: None,
         };
         store.rotate_signed_prekey(rng, identity);
         store
+    }
+
+    /// Sets the cipher suites this store accepts in prekey messages and
+    /// lists in its bundle, in order (repeats are dropped), signing the
+    /// list with the current signed prekey. The default is
+    /// XChaCha20-Poly1305 alone, whose bundle is version 2; any other list
+    /// makes the bundle version 3. A bundle already published for the
+    /// current signed prekey stays valid until it rotates out, so rotate
+    /// ([`PreKeyStore::rotate_signed_prekey`]) after narrowing the list.
+    ///
+    /// Errors (nothing changed): [`TrustError::IdentityMismatch`] for
+    /// another identity; [`ProtocolError::NoCommonCipherSuite`] for an
+    /// empty list.
+    pub fn set_cipher_suites(
+        &mut self,
+        identity: &IdentityKeyPair,
+        suites: &[CipherSuite],
+    ) -> Result<()> {
+        if identity.public() != &self.identity {
+            return Err(TrustError::IdentityMismatch.into());
+        }
+        let mut ids: Vec<u8> = Vec::with_capacity(MAX_CIPHER_SUITES);
+        for s in suites {
+            if !ids.contains(&s.id()) {
+                ids.push(s.id());
+            }
+        }
+        if !check_list(&ids) {
+            return Err(ProtocolError::NoCommonCipherSuite.into());
+        }
+        self.suites = ids;
+        self.sign_suites(identity);
+        Ok(())
+    }
+
+    /// The cipher suites this store accepts, in the order its bundle lists
+    /// them.
+    pub fn cipher_suites(&self) -> Vec<CipherSuite> {
+        self.suites
+            .iter()
+            .filter_map(|id| CipherSuite::from_id(*id))
+            .collect()
+    }
+
+    /// Whether a prekey message on `suite` is accepted.
+    pub(crate) fn accepts_suite(&self, suite: CipherSuite) -> bool {
+        self.suites.contains(&suite.id())
+    }
+
+    /// Signs the suite list with the current signed prekey (none for the
+    /// default list).
+    fn sign_suites(&mut self, identity: &IdentityKeyPair) {
+        self.suites_signature = match is_default_list(&self.suites) {
+            true => None,
+            false => {
+                let spk = self.current();
+                let m =
+                    signed_prekey_suites_message(spk.id, spk.pair.public.as_bytes(), &self.suites);
+                Some(identity.sign(LABEL_SIGNED_PREKEY_SUITES, &m).to_bytes())
+            }
+        };
     }
 
     fn next_kem_id(&mut self) -> u32 {
@@ -217,6 +297,7 @@ impl PreKeyStore {
         while self.signed.len() > MAX_SIGNED_PREKEYS {
             self.signed.pop_front();
         }
+        self.sign_suites(identity);
     }
 
     /// Adds `count` one-time prekeys.
@@ -294,12 +375,19 @@ impl PreKeyStore {
                 .map(|k| k.published())
                 .collect(),
         });
+        // A store without an ML-KEM prekey (loaded from version 1) publishes
+        // a classical bundle, which lists only the default suite.
+        let (signature, suites) = match (&kem, self.suites_signature) {
+            (Some(_), Some(sig)) => (sig, self.suites.clone()),
+            _ => (spk.signature, vec![CipherSuite::XChaCha20Poly1305.id()]),
+        };
         PreKeyBundle::new(
             self.identity.clone(),
             SignedPreKeyPublic {
                 id: spk.id,
                 public: spk.pair.public,
-                signature: spk.signature,
+                signature,
+                suites,
             },
             self.one_time
                 .iter()
@@ -396,7 +484,10 @@ impl PreKeyStore {
             + 2
             + 36 * self.one_time.len()
             + 2
-            + kem * self.kem_one_time.len();
+            + kem * self.kem_one_time.len()
+            + self
+                .suites_signature
+                .map_or(0, |_| 1 + self.suites.len() + 64);
         let mut out = Zeroizing::new(Vec::with_capacity(len));
         out.push(PREKEY_STORE_VERSION);
         out.extend_from_slice(&self.identity.to_bytes());
@@ -428,6 +519,13 @@ impl PreKeyStore {
         out.extend_from_slice(&len_u16(self.kem_one_time.len()));
         for k in self.kem_one_time.values() {
             k.write(&mut out);
+        }
+        // Only for a list other than the default, so a default store's
+        // encoding is unchanged.
+        if let Some(sig) = &self.suites_signature {
+            out.push(u8::try_from(self.suites.len()).unwrap_or(u8::MAX));
+            out.extend_from_slice(&self.suites);
+            out.extend_from_slice(sig);
         }
         out
     }
@@ -504,6 +602,21 @@ impl PreKeyStore {
                 kem_one_time.insert(k.id, k);
             }
         }
+        // The optional suite section (§10.4.2): a list other than the
+        // default, of suites this build implements, and its signature.
+        let (suites, suites_signature) = if v2 && r.remaining() > 0 {
+            let n = r.count_u8(MAX_CIPHER_SUITES)?;
+            let ids = r.take(n)?.to_vec();
+            if !check_list(&ids)
+                || is_default_list(&ids)
+                || ids.iter().any(|id| CipherSuite::from_id(*id).is_none())
+            {
+                return Err(DecodeError::NonCanonical.into());
+            }
+            (ids, Some(r.array()?))
+        } else {
+            (vec![CipherSuite::XChaCha20Poly1305.id()], None)
+        };
         r.finish()?;
         Ok(PreKeyStore {
             identity,
@@ -513,6 +626,8 @@ impl PreKeyStore {
             next_signed_id,
             next_one_time_id,
             next_kem_id,
+            suites,
+            suites_signature,
         })
     }
 }
@@ -546,6 +661,46 @@ mod tests {
     use rand_core::SeedableRng;
 
     #[test]
+    fn the_suite_section_round_trips_and_is_canonical() {
+        let mut rng = ChaCha20Rng::seed_from_u64(8);
+        let id = IdentityKeyPair::generate(&mut rng);
+        let mut s = PreKeyStore::new(&mut rng, &id);
+        let plain = s.encode();
+        s.set_cipher_suites(
+            &id,
+            &[CipherSuite::Aes256GcmSiv, CipherSuite::XChaCha20Poly1305],
+        )
+        .unwrap();
+        let bytes = s.encode();
+        assert_eq!(bytes.len(), plain.len() + 1 + 2 + 64);
+        assert_eq!(&bytes[..plain.len()], plain.as_slice());
+        assert_eq!(bytes.capacity(), bytes.len());
+        let back = PreKeyStore::decode(&bytes).unwrap();
+        assert_eq!(back.encode().as_slice(), bytes.as_slice());
+        assert_eq!(back.bundle(), s.bundle());
+        assert!(back.accepts_suite(CipherSuite::Aes256GcmSiv));
+        let section = |list: &[u8]| {
+            let mut x = plain.to_vec();
+            x.push(u8::try_from(list.len()).unwrap());
+            x.extend_from_slice(list);
+            x.extend_from_slice(&[0u8; 64]);
+            PreKeyStore::decode(&x)
+        };
+        for list in [&[1u8][..], &[2, 2], &[2, 9], &[]] {
+            assert_eq!(
+                section(list).unwrap_err(),
+                DecodeError::NonCanonical.into(),
+                "{list:?}"
+            );
+        }
+        assert!(section(&[2]).is_ok());
+        // Back to the default: no section, the encoding as before.
+        s.set_cipher_suites(&id, &[CipherSuite::XChaCha20Poly1305])
+            .unwrap();
+        assert_eq!(s.encode().as_slice(), plain.as_slice());
+    }
+
+    #[test]
     fn rotation_keeps_a_bounded_history() {
         let mut rng = ChaCha20Rng::seed_from_u64(1);
         let id = IdentityKeyPair::generate(&mut rng);
@@ -576,11 +731,13 @@ mod tests {
         for cut in 0..bytes.len() {
             assert!(PreKeyStore::decode(&bytes[..cut]).is_err(), "cut {cut}");
         }
+        // After the one-time KEM prekeys only the suite section may follow:
+        // an empty list is not one.
         let mut long = bytes.to_vec();
         long.push(0);
         assert_eq!(
             PreKeyStore::decode(&long).unwrap_err(),
-            DecodeError::TrailingBytes.into()
+            DecodeError::NonCanonical.into()
         );
         let mut v = bytes.to_vec();
         v[0] = 3;

@@ -1,15 +1,20 @@
 //! The one versioned envelope every 1:1 message travels in.
 //!
 //! ```text
-//! normal:  v | 0x02 | header (40) | nonce (24) | ciphertext | tag (16)
-//! prekey:  v | 0x01 | identity (129) | base key (32) | signed prekey id (4)
-//!          | one-time flag (1) [| one-time prekey id (4)]
-//!          [| KEM prekey id (4) | KEM ciphertext (1568)]     (v = 0x02 only)
-//!          | header (40) | nonce (24) | ciphertext | tag (16)
+//! normal:  v [| suite] | 0x02 | header (40) | nonce | ciphertext | tag (16)
+//! prekey:  v [| suite] | 0x01 | identity (129) | base key (32)
+//!          | signed prekey id (4) | one-time flag (1) [| one-time prekey id (4)]
+//!          [| KEM prekey id (4) | KEM ciphertext (1568)]     (v ≥ 0x02 only)
+//!          | header (40) | nonce | ciphertext | tag (16)
 //! ```
-//! Version 0x02 is written by sessions started with PQXDH; version 0x01 by
-//! classical (X3DH) sessions, which exist only where the app allowed them,
-//! and is the format of older builds. A version-2 prekey envelope always
+//! Version 0x02 is written by sessions started with PQXDH on the default
+//! cipher suite (XChaCha20-Poly1305, 24-byte nonce); version 0x03 by PQXDH
+//! sessions on another suite, whose id follows the version byte
+//! (AES-256-GCM-SIV, `0x02`, 12-byte nonce); version 0x01 by classical
+//! (X3DH) sessions, which exist only where the app allowed them, and is
+//! the format of older builds. A version-3 envelope naming the default
+//! suite is refused (it has one encoding, version 2), and so is an
+//! unknown suite id. A version-2 prekey envelope always
 //! carries the KEM part, so it cannot be stripped without changing the
 //! version, which the responder then refuses (or, if classical sessions
 //! are allowed, which fails to authenticate: the version byte and the KEM
@@ -23,7 +28,8 @@ use crate::error::{DecodeError, Result};
 use crate::handshake::kem::KEM_CIPHERTEXT_LEN;
 use crate::identity::IdentityKey;
 use crate::ratchet::header::{HEADER_LEN, Header};
-use crate::ratchet::message_key::{NONCE_LEN, TAG_LEN};
+use crate::ratchet::message_key::TAG_LEN;
+use crate::suite::CipherSuite;
 use crate::wire::codec::Reader;
 use crate::wire::payload::{MIN_PADDED_LEN, max_padded_len};
 use core::fmt;
@@ -32,14 +38,18 @@ use core::fmt;
 pub const ENVELOPE_VERSION: u8 = 2;
 /// The envelope version of classical (X3DH) sessions and older builds.
 pub(crate) const ENVELOPE_VERSION_CLASSICAL: u8 = 1;
+/// The envelope version of PQXDH sessions on a suite other than the
+/// default: a suite id follows the version byte.
+pub(crate) const ENVELOPE_VERSION_SUITE: u8 = 3;
 pub(crate) const KIND_PREKEY: u8 = 1;
 pub(crate) const KIND_MESSAGE: u8 = 2;
 
 /// Longest prekey part: identity, base key, signed id, flag, one-time id,
 /// KEM prekey id, KEM ciphertext.
 pub(crate) const MAX_PREKEY_PART_LEN: usize = 129 + 32 + 4 + 1 + 4 + 4 + KEM_CIPHERTEXT_LEN;
-/// Longest authenticated prefix of an envelope.
-pub(crate) const MAX_PREFIX_LEN: usize = 2 + MAX_PREKEY_PART_LEN + HEADER_LEN;
+/// Longest authenticated prefix of an envelope: version, suite, kind,
+/// prekey part, header.
+pub(crate) const MAX_PREFIX_LEN: usize = 3 + MAX_PREKEY_PART_LEN + HEADER_LEN;
 
 /// The PQXDH fields of a first message: which ML-KEM prekey, and the
 /// ciphertext encapsulated to it.
@@ -78,7 +88,8 @@ impl PreKeyPart {
         }
     }
 
-    /// Reads a part of an envelope of `version` (1 or 2).
+    /// Reads a part of an envelope of `version` (1, 2 or 3: the KEM part
+    /// is there from version 2 on).
     pub(crate) fn read(r: &mut Reader<'_>, version: u8) -> Result<Self> {
         let identity = IdentityKey::read(r)?;
         let base_key = r.array()?;
@@ -88,7 +99,7 @@ impl PreKeyPart {
             1 => Some(r.u32()?),
             _ => return Err(DecodeError::NonCanonical.into()),
         };
-        let kem = if version == ENVELOPE_VERSION {
+        let kem = if version >= ENVELOPE_VERSION {
             let id = r.u32()?;
             let mut ciphertext = Box::new([0u8; KEM_CIPHERTEXT_LEN]);
             ciphertext.copy_from_slice(r.take(KEM_CIPHERTEXT_LEN)?);
@@ -117,10 +128,12 @@ impl PreKeyPart {
 /// ```
 pub struct Envelope<'a> {
     pub(crate) version: u8,
+    pub(crate) suite: CipherSuite,
     pub(crate) prekey: Option<PreKeyPart>,
     pub(crate) header: Header,
     pub(crate) authenticated: &'a [u8],
-    pub(crate) nonce: [u8; NONCE_LEN],
+    /// `suite.nonce_len()` bytes.
+    pub(crate) nonce: &'a [u8],
     pub(crate) ciphertext: &'a [u8],
     pub(crate) tag: [u8; TAG_LEN],
 }
@@ -132,9 +145,17 @@ impl<'a> Envelope<'a> {
     pub fn parse(bytes: &'a [u8]) -> Result<Self> {
         let mut r = Reader::new(bytes);
         let version = r.u8()?;
-        if version != ENVELOPE_VERSION && version != ENVELOPE_VERSION_CLASSICAL {
-            return Err(DecodeError::UnknownVersion.into());
-        }
+        let suite = match version {
+            ENVELOPE_VERSION | ENVELOPE_VERSION_CLASSICAL => CipherSuite::XChaCha20Poly1305,
+            ENVELOPE_VERSION_SUITE => match CipherSuite::from_id(r.u8()?) {
+                None => return Err(DecodeError::UnknownCipherSuite.into()),
+                Some(CipherSuite::XChaCha20Poly1305) => {
+                    return Err(DecodeError::NonCanonical.into());
+                }
+                Some(s) => s,
+            },
+            _ => return Err(DecodeError::UnknownVersion.into()),
+        };
         let prekey = match r.u8()? {
             KIND_PREKEY => Some(PreKeyPart::read(&mut r, version)?),
             KIND_MESSAGE => None,
@@ -143,7 +164,7 @@ impl<'a> Envelope<'a> {
         let header = Header::read(&mut r)?;
         let prefix_len = bytes.len() - r.remaining();
         let authenticated = bytes.get(..prefix_len).ok_or(DecodeError::Truncated)?;
-        let nonce = r.array()?;
+        let nonce = r.take(suite.nonce_len())?;
         let rest = r.rest();
         let ct_len = rest
             .len()
@@ -160,6 +181,7 @@ impl<'a> Envelope<'a> {
         tag_arr.copy_from_slice(tag);
         Ok(Envelope {
             version,
+            suite,
             prekey,
             header,
             authenticated,
@@ -182,6 +204,12 @@ impl<'a> Envelope<'a> {
         self.prekey.as_ref().map(|p| p.kem.is_some())
     }
 
+    /// The cipher suite the envelope names (XChaCha20-Poly1305 for
+    /// versions 1 and 2).
+    pub fn cipher_suite(&self) -> CipherSuite {
+        self.suite
+    }
+
     /// The identity the initiator claims, for a prekey message. Check it
     /// with the trust store before calling [`crate::Session::accept`].
     pub fn initiator_identity(&self) -> Option<&IdentityKey> {
@@ -193,6 +221,7 @@ impl fmt::Debug for Envelope<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Envelope")
             .field("version", &self.version)
+            .field("suite", &self.suite)
             .field("prekey", &self.prekey.is_some())
             .field("counter", &self.header.counter)
             .field("ciphertext_len", &self.ciphertext.len())
