@@ -201,7 +201,11 @@ pub enum Event {
         /// Its metadata.
         info: MessageInfo,
     },
-    /// Delivered before (a re-delivery or replay): show nothing.
+    /// Delivered before (a re-delivery or replay): show nothing. The
+    /// first copy in [`MIN_RESET_INTERVAL_SECS`] may come with a session
+    /// check in [`Received::replies`] (send it): a peer that restored old
+    /// state sends on chains this device has already read, and learns it
+    /// from the check, which it cannot read, and starts a reset.
     Duplicate {
         /// The sending device.
         from: DeviceAddress,
@@ -245,6 +249,12 @@ pub enum Event {
         from: DeviceAddress,
         /// Messages sent to it without a delivery receipt.
         may_be_unread: Vec<MessageId>,
+    },
+    /// The peer received a copy of a message it had already read and
+    /// checked that our session still works: nothing to show.
+    SessionCheck {
+        /// The peer device.
+        from: DeviceAddress,
     },
     /// A group roster, a sender key or a group message, already applied
     /// by the device: see [`GroupEvent`].
@@ -1132,7 +1142,7 @@ impl<S: Store> Device<S> {
                     break;
                 }
                 Err(Error::Protocol(ProtocolError::DuplicateMessage)) => {
-                    return Ok(Received::event(Event::Duplicate { from }));
+                    return self.duplicate(rng, rec, &key, now, dirty);
                 }
                 Err(Error::Protocol(ProtocolError::Expired)) => {
                     return Ok(Received::event(Event::Expired { from }));
@@ -1144,7 +1154,7 @@ impl<S: Store> Device<S> {
         }
         if message.is_none() && received::is_late_duplicate(&self.state.ratchets, rec, env) {
             // Read long ago, on a chain every session has retired.
-            return Ok(Received::event(Event::Duplicate { from }));
+            return self.duplicate(rng, rec, &key, now, dirty);
         }
         if message.is_none() && env.is_prekey_message() {
             let proof = self.state.trust.check_at(&from.peer_id(), &key, now)?;
@@ -1261,6 +1271,7 @@ impl<S: Store> Device<S> {
                     may_be_unread: rec.unconfirmed.drain(..).map(|(id, _)| id).collect(),
                 }
             }
+            Content::SessionCheck => Event::SessionCheck { from },
             Content::SessionReset(_) => {
                 self.owe_group_keys(&from, dirty);
                 Event::SessionReset {
@@ -1285,6 +1296,46 @@ impl<S: Store> Device<S> {
             },
         };
         Ok(Received::event(event))
+    }
+
+    /// A copy of a message already read (or one no held key can open any
+    /// more, on a chain already read): a duplicate, and at most once per
+    /// [`MIN_RESET_INTERVAL_SECS`] a session check on the current session.
+    ///
+    /// A peer that restored an old backup sends on chains this device has
+    /// already read; its messages look exactly like late copies and cannot
+    /// be opened. Its state diverged, so it cannot read the check either:
+    /// it reports the message undecryptable and starts a reset, which
+    /// lists here the texts it never read, and its own app learns which of
+    /// its messages were not read. A peer in step reads the check and
+    /// shows nothing.
+    fn duplicate(
+        &mut self,
+        rng: &mut (impl CryptoRng + ?Sized),
+        rec: &mut PeerRecord,
+        key: &IdentityKey,
+        now: u64,
+        dirty: &mut Dirty,
+    ) -> Result<Received> {
+        let from = rec.address.clone();
+        let due = rec
+            .last_check_at
+            .is_none_or(|t| now >= t.saturating_add(MIN_RESET_INTERVAL_SECS));
+        let mut replies = Vec::new();
+        if due
+            && rec
+                .current
+                .as_ref()
+                .is_some_and(|s| s.peer_identity() == key)
+        {
+            replies.push(self.reply(rng, rec, Content::SessionCheck, now, dirty)?);
+            rec.last_check_at = Some(now);
+            dirty.peers.insert(from.clone());
+        }
+        Ok(Received {
+            event: Event::Duplicate { from },
+            replies,
+        })
     }
 
     fn undecryptable(
