@@ -208,9 +208,6 @@ impl World {
         let mut rng = self.rng.clone();
         let out = self.dev(to).receive(&mut rng, &from_addr, env, now);
         self.rng = rng;
-        if std::env::var("SCHED_DEBUG").is_ok() {
-            eprintln!("deliver {from}->{to}: {:?}", out.as_ref().map(|g| &g.event));
-        }
         let got = match out {
             Ok(g) => g,
             Err(Error::Store(StoreError::Backend)) => return false,
