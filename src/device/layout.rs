@@ -57,28 +57,34 @@ pub(super) fn hex_row(prefix: &[u8], bytes: &[u8]) -> Vec<u8> {
 /// The key that names vault message rows, `HKDF-SHA256(salt = storage
 /// key, ikm = "", info = "bleep v1 store message index")`: a row name is
 /// then one HMAC, not a key derivation per message.
-pub(super) struct MessageIndex(Zeroizing<[u8; 64]>);
+pub(super) struct MessageIndex(Hmac<Sha256>);
 
 impl MessageIndex {
     pub(super) fn new(key: &StorageKey) -> Self {
         let k = crate::primitives::hkdf32(key.expose(), &[], LABEL_MESSAGE_INDEX);
-        // Zero-padded to HMAC's block size: the same MAC as keying with the
-        // 32 bytes, and keying cannot fail.
-        let mut block = Zeroizing::new([0u8; 64]);
-        if let Some(head) = block.get_mut(..32) {
-            head.copy_from_slice(&*k);
-        }
-        MessageIndex(block)
+        // Keyed once: each row name then costs the two hash blocks of its
+        // MAC, not the two more of keying (the states wipe on drop).
+        MessageIndex(keyed_mac(&k))
     }
 
     /// The row of a held vault message: `msg/` and the first 16 bytes of
     /// `HMAC-SHA256(index key, sender Ed25519 key || id)`, in hex.
     pub(super) fn row(&self, id: &MessageRef) -> Vec<u8> {
-        let mut m = <Hmac<Sha256> as KeyInit>::new((&*self.0).into());
+        let mut m = self.0.clone();
         m.update(&id.to_bytes());
         let h = m.finalize().into_bytes();
         hex_row(MESSAGE_PREFIX, h.get(..16).unwrap_or_default())
     }
+}
+
+/// HMAC-SHA256 keyed with a 32-byte key (zero-padded to the block size:
+/// the same MAC as keying with the 32 bytes, and keying cannot fail).
+pub(super) fn keyed_mac(key: &[u8; 32]) -> Hmac<Sha256> {
+    let mut block = Zeroizing::new([0u8; 64]);
+    if let Some(head) = block.get_mut(..32) {
+        head.copy_from_slice(key);
+    }
+    <Hmac<Sha256> as KeyInit>::new((&*block).into())
 }
 
 /// The row of handled id number `n`.

@@ -56,7 +56,7 @@ use crate::error::{
 };
 use crate::handshake::{PreKeyBundle, PreKeyStore};
 use crate::identity::{
-    IdentityKey, IdentityKeyPair, KeyChange, SafetyNumber, TrustPolicy, TrustStore, Verification,
+    IdentityKey, IdentityKeyPair, KeyChange, SafetyNumber, TrustPolicy, TrustStore,
     VerificationMethod, VerifiedIdentity,
 };
 use crate::limits::{
@@ -437,17 +437,6 @@ fn open_row<T: Sealable>(store: &impl Store, key: &StorageKey, row: &[u8]) -> Re
     key.unseal_for(row, &bytes)
 }
 
-fn trust_snapshot(
-    trust: &TrustStore,
-    peer: &crate::PeerId,
-) -> (Option<IdentityKey>, Option<Verification>, Option<KeyChange>) {
-    (
-        trust.identity(peer).cloned(),
-        trust.verification(peer).cloned(),
-        trust.key_change(peer),
-    )
-}
-
 impl<S: Store> Device<S> {
     /// Creates a new device in an empty store: a fresh identity, a signed
     /// prekey and [`MAX_BUNDLE_ONE_TIME_PREKEYS`] one-time prekeys, an empty
@@ -813,12 +802,9 @@ impl<S: Store> Device<S> {
         now: u64,
         dirty: &mut Dirty,
     ) -> Result<VerifiedIdentity> {
-        let peer = address.peer_id();
-        let before = trust_snapshot(trust, &peer);
-        let out = trust.check_at(&peer, key, now);
-        if trust_snapshot(trust, &peer) != before {
-            dirty.trust = true;
-        }
+        let mut changed = false;
+        let out = trust.check_noting(&address.peer_id(), key, now, &mut changed);
+        dirty.trust |= changed;
         out
     }
 
