@@ -259,10 +259,12 @@ pub(super) fn put_side_rows(
     put_sent(key, rng, cs, rec);
 }
 
-/// Adds to `cs` a row per unconfirmed id sent since the last commit and a
-/// deletion per id confirmed or dropped since. New ids are only ever
-/// appended and the others keep their order, so one pass over both lists
-/// finds the difference.
+/// Adds to `cs` a deletion per id with a row that was confirmed or dropped
+/// since the last commit and, once more than [`record::MAX_INLINE_SENT`]
+/// ids have no row, a row for each of them (until then the peer record
+/// holds them). Ids are only ever appended and the others keep their
+/// order, so one pass over both lists finds the difference; the ids with
+/// rows stay a prefix of the unconfirmed ones.
 fn put_sent(
     key: &StorageKey,
     rng: &mut (impl CryptoRng + ?Sized),
@@ -278,6 +280,10 @@ fn put_sent(
         } else {
             cs.delete(sent_row(&rec.row, n));
         }
+    }
+    if now.len() <= record::MAX_INLINE_SENT {
+        rec.sent_rows = kept;
+        return;
     }
     for &(id, at) in now {
         let n = rec.sent_seq;
@@ -331,7 +337,9 @@ pub(super) fn load_side_rows(
                 }
                 let plain = key.unseal_encoded_for(StateType::DeviceSent, &row, &sealed)?;
                 let (id, at) = record::decode_sent(&plain)?;
-                rec.unconfirmed.push_back((id, at));
+                // Before the ids the record holds itself (newer than any
+                // with a row).
+                rec.unconfirmed.insert(rec.sent_rows.len(), (id, at));
                 rec.sent_rows.push_back((id, number));
             } else if prefix == RECEIVED_PREFIX {
                 let plain = key.unseal_encoded_for(StateType::DeviceReceivedKeys, &row, &sealed)?;

@@ -19,6 +19,10 @@ const PEER_RECORD_VERSION_2: u8 = 2;
 const ARCHIVE_VERSION: u8 = 1;
 const BUNDLE_VERSION: u8 = 1;
 const SETTINGS_VERSION: u8 = 1;
+/// Unconfirmed sent ids the peer record holds itself before they move to
+/// `sent/` rows of their own: a send then seals no row but the record it
+/// writes anyway, and the record stays small.
+pub(crate) const MAX_INLINE_SENT: usize = 8;
 /// Largest encoded bundle kept for a peer (one with the most one-time
 /// prekeys a bundle may carry).
 const MAX_BUNDLE_BYTES: usize = 1 + 129 + 100 + 2 + 36 * crate::limits::MAX_BUNDLE_ONE_TIME_PREKEYS;
@@ -118,13 +122,19 @@ impl PeerRecord {
 
     /// `0x03 || address || current flag (1) [|| len (4) || session] ||
     /// next sent row number (8) || reset flag (1) [|| last reset (8)] ||
-    /// check flag (1) [|| last check (8)]`. The
+    /// check flag (1) [|| last check (8)] || inline count (1, 0..=8) ||
+    /// [id (16) || sent_at (8)]...`: the unconfirmed ids after those with
+    /// rows (`sent_rows`, a prefix of `unconfirmed` once the rows are
+    /// written). The
     /// bundle, the archive and the unconfirmed ids are rows of their own
     /// ([`encode_bundle`], [`encode_archive`], [`encode_sent`]).
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
         let current = self.current.as_ref().map(Session::encode);
         let len =
             1 + self.address.encoded_len() + 5 + current.as_ref().map_or(0, |s| s.len()) + 8 + 18;
+        let inline: Vec<&(MessageId, u64)> =
+            self.unconfirmed.iter().skip(self.sent_rows.len()).collect();
+        let len = len + 1 + 24 * inline.len();
         let mut out = Zeroizing::new(Vec::with_capacity(len));
         out.push(PEER_RECORD_VERSION);
         self.address.write(&mut out);
@@ -144,6 +154,10 @@ impl PeerRecord {
                 }
                 None => out.push(0),
             }
+        }
+        out.push(u8::try_from(inline.len()).unwrap_or(u8::MAX));
+        for (id, at) in inline {
+            out.extend_from_slice(&encode_sent(id, *at));
         }
         out
     }
@@ -168,6 +182,14 @@ impl PeerRecord {
             true => Some(r.u64()?),
             false => None,
         };
+        let mut unconfirmed = VecDeque::new();
+        if version == PEER_RECORD_VERSION {
+            let n = r.count_u8(MAX_INLINE_SENT)?;
+            for _ in 0..n {
+                let id = MessageId(r.array()?);
+                unconfirmed.push_back((id, r.u64()?));
+            }
+        }
         r.finish()?;
         Ok(PeerRecord {
             address,
@@ -177,7 +199,7 @@ impl PeerRecord {
             archive: VecDeque::new(),
             archive_changed: false,
             row: Vec::new(),
-            unconfirmed: VecDeque::new(),
+            unconfirmed,
             sent_rows: VecDeque::new(),
             sent_seq,
             last_reset_at,
@@ -319,11 +341,23 @@ mod tests {
         assert_eq!(back.last_check_at, Some(1_700_000_300));
         assert_eq!(back.last_reset_at, Some(1_700_000_000));
         assert_eq!(back.encode().as_slice(), v3.as_slice());
+        // Inline unconfirmed ids, oldest first, at most MAX_INLINE_SENT.
+        let mut with_ids = PeerRecord::decode(&v3).unwrap();
+        for i in 0..MAX_INLINE_SENT {
+            with_ids.remember_sent(MessageId([i as u8; 16]), 5);
+        }
+        let bytes = with_ids.encode();
+        let back = PeerRecord::decode(&bytes).unwrap();
+        assert_eq!(back.unconfirmed, with_ids.unconfirmed);
+        assert_eq!(back.encode().as_slice(), bytes.as_slice());
+        with_ids.remember_sent(MessageId([99; 16]), 5);
+        assert!(PeerRecord::decode(&with_ids.encode()).is_err());
 
         // The same record as version 2 wrote it: no check flag.
         rec.last_check_at = None;
         let mut v2 = rec.encode().to_vec();
-        assert_eq!(v2.pop(), Some(0));
+        assert_eq!(v2.pop(), Some(0), "no inline ids");
+        assert_eq!(v2.pop(), Some(0), "no check");
         v2[0] = 2;
         let old = PeerRecord::decode(&v2).unwrap();
         assert_eq!(old.last_check_at, None);
