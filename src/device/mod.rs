@@ -1089,6 +1089,18 @@ impl<S: Store> Device<S> {
                 Err(_) => return Err(CryptoError::DecryptFailed.into()),
             }
         }
+        if !env.is_prekey_message()
+            && self.state.trust.would_change(&from.peer_id(), &key)
+            && !opens_on_a_copy(rec, &from, &key, raw, now)
+        {
+            // An ordinary message names no identity: its key is that of a
+            // session held for the address, which may be an old one (the
+            // current session archived when a new identity's bundle was
+            // added). Anyone can send junk claiming it: record a key change
+            // only if the message opens on such a session. Otherwise
+            // refused as tampered, nothing changes.
+            return Err(CryptoError::DecryptFailed.into());
+        }
         match Self::check(&mut self.state.trust, &from, &key, now, dirty) {
             Ok(_) => {}
             Err(Error::Trust(TrustError::KeyChanged)) => {
@@ -1531,6 +1543,34 @@ fn is_reset(message: &ReceivedMessage) -> bool {
         Content::parse(message.body.expose()),
         Ok(Content::SessionReset(_))
     )
+}
+
+/// Whether an ordinary message opens on a copy of a session held for the
+/// peer under `key` (an expired one has authenticated too). Nothing held
+/// changes; only used before a key change would be recorded.
+fn opens_on_a_copy(
+    rec: &PeerRecord,
+    from: &DeviceAddress,
+    key: &IdentityKey,
+    raw: &[u8],
+    now: u64,
+) -> bool {
+    rec.current
+        .iter()
+        .chain(rec.archive.iter())
+        .filter(|s| s.peer_identity() == key)
+        .any(|s| {
+            let Ok(mut copy) = crate::session::Session::decode(&s.encode()) else {
+                return false;
+            };
+            // For this session's own peer: the trust decision is made after.
+            let proof =
+                VerifiedIdentity::new(from.peer_id(), key.clone(), VerificationMethod::FirstUse);
+            matches!(
+                copy.decrypt(proof, raw, now),
+                Ok(_) | Err(Error::Protocol(ProtocolError::Expired))
+            )
+        })
 }
 
 /// Whether any session held for the peer knows the envelope's sending
