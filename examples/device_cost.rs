@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo build --release --example device_cost
-//! for mode in bare layer layer+erase; do for n in 0 200; do
+//! for mode in bare layer layer+erase layer+receipt; do for n in 0 200; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$mode.$n \
 //!     target/release/examples/device_cost $mode $n
 //! done; done
@@ -13,7 +13,10 @@
 //! encrypt, trust check, decrypt), as `benches/device.rs` measures it.
 //! `layer`: the same texts through `Device::send` and `Device::receive` on
 //! the memory store; `layer+erase` also erases each (three commits per
-//! message). The setup is the same for every `n`: the cost per message is
+//! message); `layer+receipt` turns delivery receipts on and hands each
+//! receipt back to the sender (the default flow: a receipt confirms the
+//! text, so its id never needs a row of its own). The setup is the same
+//! for every `n`: the cost per message is
 //! the difference between `n = 200` and `n = 0`, divided by 200.
 #![allow(
     clippy::unwrap_used,
@@ -60,7 +63,7 @@ fn bare(rng: &mut ChaCha20Rng, n: usize, body: &[u8]) {
     }
 }
 
-fn layer(rng: &mut ChaCha20Rng, n: usize, body: &str, erase: bool) {
+fn layer(rng: &mut ChaCha20Rng, n: usize, body: &str, erase: bool, receipts: bool) {
     let (okafor, patel) = (
         PeerId::new("okafor").unwrap(),
         PeerId::new("patel").unwrap(),
@@ -82,8 +85,8 @@ fn layer(rng: &mut ChaCha20Rng, n: usize, body: &str, erase: bool) {
         .unwrap();
     b.mark_verified(rng, &aa, VerificationMethod::QrCode, NOW)
         .unwrap();
-    a.set_delivery_receipts(rng, false).unwrap();
-    b.set_delivery_receipts(rng, false).unwrap();
+    a.set_delivery_receipts(rng, receipts).unwrap();
+    b.set_delivery_receipts(rng, receipts).unwrap();
     let x = a.send(rng, &patel, Outgoing::text("hi"), NOW).unwrap();
     b.receive(rng, &aa, &x.envelopes[0].envelope, NOW).unwrap();
     let y = b.send(rng, &okafor, Outgoing::text("hi"), NOW).unwrap();
@@ -93,6 +96,9 @@ fn layer(rng: &mut ChaCha20Rng, n: usize, body: &str, erase: bool) {
         let got = b
             .receive(rng, &aa, &sent.envelopes[0].envelope, NOW)
             .unwrap();
+        for r in &got.replies {
+            black_box(a.receive(rng, &ba, &r.envelope, NOW).unwrap());
+        }
         if erase {
             let Event::Message { message, .. } = got.event else {
                 panic!("not a message")
@@ -112,8 +118,9 @@ fn main() {
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     match mode.as_str() {
         "bare" => bare(&mut rng, n, body.as_bytes()),
-        "layer" => layer(&mut rng, n, &body, false),
-        "layer+erase" => layer(&mut rng, n, &body, true),
-        other => panic!("unknown mode {other}: bare, layer or layer+erase"),
+        "layer" => layer(&mut rng, n, &body, false, false),
+        "layer+erase" => layer(&mut rng, n, &body, true, false),
+        "layer+receipt" => layer(&mut rng, n, &body, false, true),
+        other => panic!("unknown mode {other}: bare, layer, layer+erase or layer+receipt"),
     }
 }

@@ -328,7 +328,9 @@ impl App {
                 self.seen.insert((to, id));
                 lines += &format!("shown {to} {}\n", hex(&MessageId(id)));
             }
-            Event::Duplicate { .. } => {}
+            // A duplicate may bring a session check back, which a peer in
+            // step reads without showing anything.
+            Event::Duplicate { .. } | Event::SessionCheck { .. } => {}
             // A read receipt also says the message was stored.
             Event::Delivered { ids, .. } | Event::Read { ids, .. } => {
                 for i in ids {

@@ -174,7 +174,7 @@ fn a_first_message_naming_an_identity_its_sender_does_not_hold_raises_no_alarm()
 #[test]
 fn a_genuine_new_identity_is_a_key_change_and_its_messages_wait_for_verification() {
     let mut rng = rng(92);
-    let (mut a, _b, mut b2) = setup(&mut rng);
+    let (mut a, mut b, mut b2) = setup(&mut rng);
     let b_addr = b2.address().clone();
     let env = first_message(&mut rng, &mut b2, "new phone");
     let prekeys = a.one_time_prekey_ids();
@@ -203,6 +203,28 @@ fn a_genuine_new_identity_is_a_key_change_and_its_messages_wait_for_verification
     a.mark_verified(&mut rng, &b_addr, VerificationMethod::SafetyNumber, T0 + 4)
         .unwrap();
     assert!(a.key_change(&b_addr).is_none());
+    // Before the new device writes, the old session is the newest held
+    // (archived when the new bundle was added). Junk claiming it is refused
+    // and records no key change back to the old key.
+    let old = b
+        .send(
+            &mut rng,
+            &PeerId::new("okafor").unwrap(),
+            Outgoing::text("old"),
+            T0 + 4,
+        )
+        .unwrap();
+    let mut junk = old.envelopes[0].envelope.clone();
+    assert!(!Envelope::parse(&junk).unwrap().is_prekey_message());
+    let last = junk.len() - 1;
+    junk[last] ^= 1;
+    let before = rows(a.store());
+    assert_eq!(
+        a.receive(&mut rng, &b_addr, &junk, T0 + 4).unwrap_err(),
+        Error::Crypto(CryptoError::DecryptFailed)
+    );
+    assert!(a.key_change(&b_addr).is_none());
+    assert_eq!(rows(a.store()), before);
     let next = first_message(&mut rng, &mut b2, "verified now");
     let r = a.receive(&mut rng, &b_addr, &next, T0 + 5).unwrap();
     let Event::Message { message, .. } = &r.event else {

@@ -4,7 +4,9 @@
 //! forgets a chain `MAX_RETIRED_CHAINS` (8) DH turns after it was retired;
 //! the device remembers the last `MAX_RECEIVED_RATCHET_KEYS` (128) ratchet
 //! keys it received on from each peer device, so such a copy is still a
-//! duplicate: no session reset, nothing shown, nothing changed. Beyond
+//! duplicate: no session reset, nothing shown. The first copy in
+//! `MIN_RESET_INTERVAL_SECS` brings a session check back, which a peer in
+//! step reads without showing anything; later copies change nothing. Beyond
 //! that bound a copy is undecryptable, as a message of a lost session is
 //! (`docs/PROTOCOL.md` §12.3).
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -76,7 +78,8 @@ impl Pair {
 }
 
 /// The first (prekey) message and an ordinary one read `turns` turns ago,
-/// delivered again: both duplicates, and Patel's store unchanged.
+/// delivered again: both duplicates; the first brings a session check
+/// that Okafor reads without showing anything, the second changes nothing.
 fn copies_after(turns: u64) {
     let mut p = Pair::new(9);
     let first = p.a_sends(T0);
@@ -88,9 +91,21 @@ fn copies_after(turns: u64) {
         Event::Message { .. }
     ));
     p.turns(turns, T0 + 3);
+    let got = p.ds[1].receive(&mut p.r, &p.aa, &first, T0 + 500).unwrap();
+    assert!(
+        matches!(got.event, Event::Duplicate { .. }),
+        "{turns} turns: {:?}",
+        got.event
+    );
+    assert_eq!(got.replies.len(), 1);
+    let check = p.ds[0]
+        .receive(&mut p.r, &p.ba, &got.replies[0].envelope, T0 + 500)
+        .unwrap();
+    assert!(matches!(check.event, Event::SessionCheck { .. }));
+    assert!(check.replies.is_empty());
     let before = p.ds[1].store().scan(b"").unwrap();
     for env in [&first, &ordinary] {
-        let got = p.ds[1].receive(&mut p.r, &p.aa, env, T0 + 500).unwrap();
+        let got = p.ds[1].receive(&mut p.r, &p.aa, env, T0 + 501).unwrap();
         assert!(
             matches!(got.event, Event::Duplicate { .. }),
             "{turns} turns: {:?}",
@@ -187,7 +202,11 @@ fn forgeries_are_undecryptable_or_duplicates() {
         "fresh key: {got:?}"
     );
     // A copy of a read envelope with its body altered: nothing to read,
-    // nothing changed.
+    // nothing changed (a session check went with the first copy).
+    assert!(matches!(
+        p.b_receives(&ordinary, T0 + 100),
+        Event::Duplicate { .. }
+    ));
     let before = p.ds[1].store().scan(b"").unwrap();
     let mut altered = ordinary.clone();
     let last = altered.len() - 1;

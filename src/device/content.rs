@@ -4,7 +4,7 @@
 //! `version (1) = 0x01 || type (1) || body`. The body of a text, a group
 //! roster or a sender-key distribution is the rest of the payload; a
 //! receipt or filed notice is `count (1, 1..=64) || ids (16 each)`; a
-//! session reset is `reason (1)`. A version or type this build does not
+//! session reset is `reason (1)`; a session check is empty. A version or type this build does not
 //! know is reported as [`Content::Unknown`] (a newer sender), never dropped
 //! and never an error; malformed bodies of known types are a
 //! [`DecodeError`].
@@ -25,6 +25,7 @@ const TYPE_FILED: u8 = 0x04;
 const TYPE_SESSION_RESET: u8 = 0x05;
 const TYPE_GROUP_ROSTER: u8 = 0x06;
 const TYPE_SENDER_KEY: u8 = 0x07;
+const TYPE_SESSION_CHECK: u8 = 0x08;
 
 const REASON_UNDECRYPTABLE: u8 = 0x01;
 const REASON_PREKEY_REFUSED: u8 = 0x02;
@@ -72,6 +73,10 @@ pub enum Content<'a> {
     GroupRoster(&'a [u8]),
     /// A sender-key distribution message (opaque here; secret).
     SenderKeyDistribution(&'a [u8]),
+    /// The peer received a copy of a message it had already read and
+    /// checks that the session still works both ways: a peer that
+    /// restored old state cannot read it and starts a reset.
+    SessionCheck,
     /// A version or type this build does not know.
     Unknown {
         /// The framing version byte.
@@ -89,6 +94,7 @@ impl core::fmt::Debug for Content<'_> {
             Content::Read(ids) => f.debug_tuple("Read").field(ids).finish(),
             Content::Filed(ids) => f.debug_tuple("Filed").field(ids).finish(),
             Content::SessionReset(r) => f.debug_tuple("SessionReset").field(r).finish(),
+            Content::SessionCheck => f.write_str("SessionCheck"),
             Content::GroupRoster(b) => write!(f, "GroupRoster(<{} bytes>)", b.len()),
             Content::SenderKeyDistribution(b) => {
                 write!(f, "SenderKeyDistribution(<{} bytes redacted>)", b.len())
@@ -138,6 +144,10 @@ impl<'a> Content<'a> {
                 r.finish()?;
                 Content::SessionReset(reason)
             }
+            TYPE_SESSION_CHECK => {
+                r.finish()?;
+                Content::SessionCheck
+            }
             _ => Content::Unknown {
                 version,
                 content_type,
@@ -159,6 +169,7 @@ impl<'a> Content<'a> {
                 1 + 16 * ids.len()
             }
             Content::SessionReset(_) => 1,
+            Content::SessionCheck => 0,
             Content::Unknown { .. } => return Err(DecodeError::UnknownKind.into()),
         };
         let mut out = Zeroizing::new(Vec::with_capacity(2 + body_len));
@@ -183,6 +194,7 @@ impl<'a> Content<'a> {
                 out.push(TYPE_SESSION_RESET);
                 out.push(reason.byte());
             }
+            Content::SessionCheck => out.push(TYPE_SESSION_CHECK),
             Content::Unknown { .. } => return Err(DecodeError::UnknownKind.into()),
         }
         Ok(out)
@@ -235,6 +247,7 @@ mod tests {
             Content::SessionReset(ResetReason::Other(7)),
             Content::GroupRoster(b"roster"),
             Content::SenderKeyDistribution(b"key"),
+            Content::SessionCheck,
         ];
         for c in all {
             let bytes = c.to_bytes().unwrap();
@@ -268,6 +281,10 @@ mod tests {
                 .as_slice(),
             &[1, 5, 2]
         );
+        assert_eq!(
+            Content::SessionCheck.to_bytes().unwrap().as_slice(),
+            &[1, 8]
+        );
     }
 
     #[test]
@@ -297,6 +314,7 @@ mod tests {
             &[1, 5],
             &[1, 5, 0],
             &[1, 5, 1, 0],
+            &[1, 8, 0],
         ] {
             assert!(matches!(
                 Content::parse(bad),

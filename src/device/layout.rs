@@ -57,28 +57,34 @@ pub(super) fn hex_row(prefix: &[u8], bytes: &[u8]) -> Vec<u8> {
 /// The key that names vault message rows, `HKDF-SHA256(salt = storage
 /// key, ikm = "", info = "bleep v1 store message index")`: a row name is
 /// then one HMAC, not a key derivation per message.
-pub(super) struct MessageIndex(Zeroizing<[u8; 64]>);
+pub(super) struct MessageIndex(Hmac<Sha256>);
 
 impl MessageIndex {
     pub(super) fn new(key: &StorageKey) -> Self {
         let k = crate::primitives::hkdf32(key.expose(), &[], LABEL_MESSAGE_INDEX);
-        // Zero-padded to HMAC's block size: the same MAC as keying with the
-        // 32 bytes, and keying cannot fail.
-        let mut block = Zeroizing::new([0u8; 64]);
-        if let Some(head) = block.get_mut(..32) {
-            head.copy_from_slice(&*k);
-        }
-        MessageIndex(block)
+        // Keyed once: each row name then costs the two hash blocks of its
+        // MAC, not the two more of keying (the states wipe on drop).
+        MessageIndex(keyed_mac(&k))
     }
 
     /// The row of a held vault message: `msg/` and the first 16 bytes of
     /// `HMAC-SHA256(index key, sender Ed25519 key || id)`, in hex.
     pub(super) fn row(&self, id: &MessageRef) -> Vec<u8> {
-        let mut m = <Hmac<Sha256> as KeyInit>::new((&*self.0).into());
+        let mut m = self.0.clone();
         m.update(&id.to_bytes());
         let h = m.finalize().into_bytes();
         hex_row(MESSAGE_PREFIX, h.get(..16).unwrap_or_default())
     }
+}
+
+/// HMAC-SHA256 keyed with a 32-byte key (zero-padded to the block size:
+/// the same MAC as keying with the 32 bytes, and keying cannot fail).
+pub(super) fn keyed_mac(key: &[u8; 32]) -> Hmac<Sha256> {
+    let mut block = Zeroizing::new([0u8; 64]);
+    if let Some(head) = block.get_mut(..32) {
+        head.copy_from_slice(key);
+    }
+    <Hmac<Sha256> as KeyInit>::new((&*block).into())
 }
 
 /// The row of handled id number `n`.
@@ -253,10 +259,12 @@ pub(super) fn put_side_rows(
     put_sent(key, rng, cs, rec);
 }
 
-/// Adds to `cs` a row per unconfirmed id sent since the last commit and a
-/// deletion per id confirmed or dropped since. New ids are only ever
-/// appended and the others keep their order, so one pass over both lists
-/// finds the difference.
+/// Adds to `cs` a deletion per id with a row that was confirmed or dropped
+/// since the last commit and, once more than [`record::MAX_INLINE_SENT`]
+/// ids have no row, a row for each of them (until then the peer record
+/// holds them). Ids are only ever appended and the others keep their
+/// order, so one pass over both lists finds the difference; the ids with
+/// rows stay a prefix of the unconfirmed ones.
 fn put_sent(
     key: &StorageKey,
     rng: &mut (impl CryptoRng + ?Sized),
@@ -272,6 +280,10 @@ fn put_sent(
         } else {
             cs.delete(sent_row(&rec.row, n));
         }
+    }
+    if now.len() <= record::MAX_INLINE_SENT {
+        rec.sent_rows = kept;
+        return;
     }
     for &(id, at) in now {
         let n = rec.sent_seq;
@@ -325,7 +337,9 @@ pub(super) fn load_side_rows(
                 }
                 let plain = key.unseal_encoded_for(StateType::DeviceSent, &row, &sealed)?;
                 let (id, at) = record::decode_sent(&plain)?;
-                rec.unconfirmed.push_back((id, at));
+                // Before the ids the record holds itself (newer than any
+                // with a row).
+                rec.unconfirmed.insert(rec.sent_rows.len(), (id, at));
                 rec.sent_rows.push_back((id, number));
             } else if prefix == RECEIVED_PREFIX {
                 let plain = key.unseal_encoded_for(StateType::DeviceReceivedKeys, &row, &sealed)?;

@@ -56,7 +56,7 @@ use crate::error::{
 };
 use crate::handshake::{PreKeyBundle, PreKeyStore};
 use crate::identity::{
-    IdentityKey, IdentityKeyPair, KeyChange, SafetyNumber, TrustPolicy, TrustStore, Verification,
+    IdentityKey, IdentityKeyPair, KeyChange, SafetyNumber, TrustPolicy, TrustStore,
     VerificationMethod, VerifiedIdentity,
 };
 use crate::limits::{
@@ -201,7 +201,11 @@ pub enum Event {
         /// Its metadata.
         info: MessageInfo,
     },
-    /// Delivered before (a re-delivery or replay): show nothing.
+    /// Delivered before (a re-delivery or replay): show nothing. The
+    /// first copy in [`MIN_RESET_INTERVAL_SECS`] may come with a session
+    /// check in [`Received::replies`] (send it): a peer that restored old
+    /// state sends on chains this device has already read, and learns it
+    /// from the check, which it cannot read, and starts a reset.
     Duplicate {
         /// The sending device.
         from: DeviceAddress,
@@ -245,6 +249,12 @@ pub enum Event {
         from: DeviceAddress,
         /// Messages sent to it without a delivery receipt.
         may_be_unread: Vec<MessageId>,
+    },
+    /// The peer received a copy of a message it had already read and
+    /// checked that our session still works: nothing to show.
+    SessionCheck {
+        /// The peer device.
+        from: DeviceAddress,
     },
     /// A group roster, a sender key or a group message, already applied
     /// by the device: see [`GroupEvent`].
@@ -425,17 +435,6 @@ fn seal<T: Sealable>(
 fn open_row<T: Sealable>(store: &impl Store, key: &StorageKey, row: &[u8]) -> Result<T> {
     let bytes = store.get(row)?.ok_or(StoreError::Corrupt)?;
     key.unseal_for(row, &bytes)
-}
-
-fn trust_snapshot(
-    trust: &TrustStore,
-    peer: &crate::PeerId,
-) -> (Option<IdentityKey>, Option<Verification>, Option<KeyChange>) {
-    (
-        trust.identity(peer).cloned(),
-        trust.verification(peer).cloned(),
-        trust.key_change(peer),
-    )
 }
 
 impl<S: Store> Device<S> {
@@ -837,12 +836,9 @@ impl<S: Store> Device<S> {
         now: u64,
         dirty: &mut Dirty,
     ) -> Result<VerifiedIdentity> {
-        let peer = address.peer_id();
-        let before = trust_snapshot(trust, &peer);
-        let out = trust.check_at(&peer, key, now);
-        if trust_snapshot(trust, &peer) != before {
-            dirty.trust = true;
-        }
+        let mut changed = false;
+        let out = trust.check_noting(&address.peer_id(), key, now, &mut changed);
+        dirty.trust |= changed;
         out
     }
 
@@ -1141,6 +1137,18 @@ impl<S: Store> Device<S> {
                 Err(_) => return Err(CryptoError::DecryptFailed.into()),
             }
         }
+        if !env.is_prekey_message()
+            && self.state.trust.would_change(&from.peer_id(), &key)
+            && !opens_on_a_copy(rec, &from, &key, raw, now)
+        {
+            // An ordinary message names no identity: its key is that of a
+            // session held for the address, which may be an old one (the
+            // current session archived when a new identity's bundle was
+            // added). Anyone can send junk claiming it: record a key change
+            // only if the message opens on such a session. Otherwise
+            // refused as tampered, nothing changes.
+            return Err(CryptoError::DecryptFailed.into());
+        }
         match Self::check(&mut self.state.trust, &from, &key, now, dirty) {
             Ok(_) => {}
             Err(Error::Trust(TrustError::KeyChanged)) => {
@@ -1180,7 +1188,7 @@ impl<S: Store> Device<S> {
                     break;
                 }
                 Err(Error::Protocol(ProtocolError::DuplicateMessage)) => {
-                    return Ok(Received::event(Event::Duplicate { from }));
+                    return self.duplicate(rng, rec, &key, now, dirty);
                 }
                 Err(Error::Protocol(ProtocolError::Expired)) => {
                     return Ok(Received::event(Event::Expired { from }));
@@ -1192,7 +1200,7 @@ impl<S: Store> Device<S> {
         }
         if message.is_none() && received::is_late_duplicate(&self.state.ratchets, rec, env) {
             // Read long ago, on a chain every session has retired.
-            return Ok(Received::event(Event::Duplicate { from }));
+            return self.duplicate(rng, rec, &key, now, dirty);
         }
         if message.is_none() && env.is_prekey_message() {
             let proof = self.state.trust.check_at(&from.peer_id(), &key, now)?;
@@ -1309,6 +1317,7 @@ impl<S: Store> Device<S> {
                     may_be_unread: rec.unconfirmed.drain(..).map(|(id, _)| id).collect(),
                 }
             }
+            Content::SessionCheck => Event::SessionCheck { from },
             Content::SessionReset(_) => {
                 self.owe_group_keys(&from, dirty);
                 Event::SessionReset {
@@ -1333,6 +1342,46 @@ impl<S: Store> Device<S> {
             },
         };
         Ok(Received::event(event))
+    }
+
+    /// A copy of a message already read (or one no held key can open any
+    /// more, on a chain already read): a duplicate, and at most once per
+    /// [`MIN_RESET_INTERVAL_SECS`] a session check on the current session.
+    ///
+    /// A peer that restored an old backup sends on chains this device has
+    /// already read; its messages look exactly like late copies and cannot
+    /// be opened. Its state diverged, so it cannot read the check either:
+    /// it reports the message undecryptable and starts a reset, which
+    /// lists here the texts it never read, and its own app learns which of
+    /// its messages were not read. A peer in step reads the check and
+    /// shows nothing.
+    fn duplicate(
+        &mut self,
+        rng: &mut (impl CryptoRng + ?Sized),
+        rec: &mut PeerRecord,
+        key: &IdentityKey,
+        now: u64,
+        dirty: &mut Dirty,
+    ) -> Result<Received> {
+        let from = rec.address.clone();
+        let due = rec
+            .last_check_at
+            .is_none_or(|t| now >= t.saturating_add(MIN_RESET_INTERVAL_SECS));
+        let mut replies = Vec::new();
+        if due
+            && rec
+                .current
+                .as_ref()
+                .is_some_and(|s| s.peer_identity() == key)
+        {
+            replies.push(self.reply(rng, rec, Content::SessionCheck, now, dirty)?);
+            rec.last_check_at = Some(now);
+            dirty.peers.insert(from.clone());
+        }
+        Ok(Received {
+            event: Event::Duplicate { from },
+            replies,
+        })
     }
 
     fn undecryptable(
@@ -1548,6 +1597,34 @@ fn is_reset(message: &ReceivedMessage) -> bool {
         Content::parse(message.body.expose()),
         Ok(Content::SessionReset(_))
     )
+}
+
+/// Whether an ordinary message opens on a copy of a session held for the
+/// peer under `key` (an expired one has authenticated too). Nothing held
+/// changes; only used before a key change would be recorded.
+fn opens_on_a_copy(
+    rec: &PeerRecord,
+    from: &DeviceAddress,
+    key: &IdentityKey,
+    raw: &[u8],
+    now: u64,
+) -> bool {
+    rec.current
+        .iter()
+        .chain(rec.archive.iter())
+        .filter(|s| s.peer_identity() == key)
+        .any(|s| {
+            let Ok(mut copy) = crate::session::Session::decode(&s.encode()) else {
+                return false;
+            };
+            // For this session's own peer: the trust decision is made after.
+            let proof =
+                VerifiedIdentity::new(from.peer_id(), key.clone(), VerificationMethod::FirstUse);
+            matches!(
+                copy.decrypt(proof, raw, now),
+                Ok(_) | Err(Error::Protocol(ProtocolError::Expired))
+            )
+        })
 }
 
 /// Whether any session held for the peer knows the envelope's sending

@@ -15,11 +15,9 @@ use crate::limits::MAX_RECEIVED_RATCHET_KEYS;
 use crate::state::StorageKey;
 use crate::wire::Envelope;
 use crate::wire::codec::Reader;
-use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::collections::VecDeque;
-use zeroize::Zeroizing;
 
 const VERSION: u8 = 1;
 /// Bytes kept of each key's hash.
@@ -32,23 +30,17 @@ type Tag = [u8; TAG_LEN];
 
 /// The key ratchet keys are hashed with, `HKDF-SHA256(salt = storage key,
 /// ikm = "", info = "bleep v1 store ratchet key index")`.
-pub(super) struct RatchetIndex(Zeroizing<[u8; 64]>);
+pub(super) struct RatchetIndex(Hmac<Sha256>);
 
 impl RatchetIndex {
     pub(super) fn new(key: &StorageKey) -> Self {
         let k = crate::primitives::hkdf32(key.expose(), &[], LABEL_RATCHET_INDEX);
-        // Zero-padded to HMAC's block size: the same MAC as keying with the
-        // 32 bytes, and keying cannot fail.
-        let mut block = Zeroizing::new([0u8; 64]);
-        if let Some(head) = block.get_mut(..32) {
-            head.copy_from_slice(&*k);
-        }
-        RatchetIndex(block)
+        RatchetIndex(super::layout::keyed_mac(&k))
     }
 
     /// The first 8 bytes of `HMAC-SHA256(index key, ratchet public key)`.
     pub(super) fn tag(&self, ratchet_key: &[u8; 32]) -> Tag {
-        let mut m = <Hmac<Sha256> as KeyInit>::new((&*self.0).into());
+        let mut m = self.0.clone();
         m.update(ratchet_key);
         let h = m.finalize().into_bytes();
         let mut tag = [0u8; TAG_LEN];

@@ -11,12 +11,18 @@ use std::collections::VecDeque;
 use zeroize::Zeroizing;
 
 /// Version 2 keeps the bundle and the archived sessions in rows of their
-/// own ([`encode_bundle`], [`encode_archive`]); version 1 (both inline) is
-/// refused.
-const PEER_RECORD_VERSION: u8 = 2;
+/// own ([`encode_bundle`], [`encode_archive`]); version 3 adds the time of
+/// the last session check and is written; version 2 still opens (no check
+/// sent yet); version 1 (both inline) is refused.
+const PEER_RECORD_VERSION: u8 = 3;
+const PEER_RECORD_VERSION_2: u8 = 2;
 const ARCHIVE_VERSION: u8 = 1;
 const BUNDLE_VERSION: u8 = 1;
 const SETTINGS_VERSION: u8 = 1;
+/// Unconfirmed sent ids the peer record holds itself before they move to
+/// `sent/` rows of their own: a send then seals no row but the record it
+/// writes anyway, and the record stays small.
+pub(crate) const MAX_INLINE_SENT: usize = 8;
 /// Largest encoded bundle kept for a peer (one with the most one-time
 /// prekeys a bundle may carry).
 const MAX_BUNDLE_BYTES: usize = 1 + 129 + 100 + 2 + 36 * crate::limits::MAX_BUNDLE_ONE_TIME_PREKEYS;
@@ -51,6 +57,9 @@ pub(crate) struct PeerRecord {
     pub(crate) sent_seq: u64,
     /// When this device last started a session reset towards the peer.
     pub(crate) last_reset_at: Option<u64>,
+    /// When this device last sent the peer a session check (after a copy
+    /// of a message it had already read).
+    pub(crate) last_check_at: Option<u64>,
     /// The ratchet keys received on from the peer. Kept in a row of its
     /// own, written only when a new key is received.
     pub(crate) received: super::ReceivedKeys,
@@ -70,6 +79,7 @@ impl PeerRecord {
             sent_rows: VecDeque::new(),
             sent_seq: 0,
             last_reset_at: None,
+            last_check_at: None,
             received: super::ReceivedKeys::default(),
         }
     }
@@ -110,14 +120,21 @@ impl PeerRecord {
         before != self.unconfirmed.len()
     }
 
-    /// `0x02 || address || current flag (1) [|| len (4) || session] ||
-    /// next sent row number (8) || reset flag (1) [|| last reset (8)]`. The
+    /// `0x03 || address || current flag (1) [|| len (4) || session] ||
+    /// next sent row number (8) || reset flag (1) [|| last reset (8)] ||
+    /// check flag (1) [|| last check (8)] || inline count (1, 0..=8) ||
+    /// [id (16) || sent_at (8)]...`: the unconfirmed ids after those with
+    /// rows (`sent_rows`, a prefix of `unconfirmed` once the rows are
+    /// written). The
     /// bundle, the archive and the unconfirmed ids are rows of their own
     /// ([`encode_bundle`], [`encode_archive`], [`encode_sent`]).
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
         let current = self.current.as_ref().map(Session::encode);
         let len =
-            1 + self.address.encoded_len() + 5 + current.as_ref().map_or(0, |s| s.len()) + 8 + 9;
+            1 + self.address.encoded_len() + 5 + current.as_ref().map_or(0, |s| s.len()) + 8 + 18;
+        let inline: Vec<&(MessageId, u64)> =
+            self.unconfirmed.iter().skip(self.sent_rows.len()).collect();
+        let len = len + 1 + 24 * inline.len();
         let mut out = Zeroizing::new(Vec::with_capacity(len));
         out.push(PEER_RECORD_VERSION);
         self.address.write(&mut out);
@@ -129,19 +146,26 @@ impl PeerRecord {
             None => out.push(0),
         }
         out.extend_from_slice(&self.sent_seq.to_be_bytes());
-        match self.last_reset_at {
-            Some(at) => {
-                out.push(1);
-                out.extend_from_slice(&at.to_be_bytes());
+        for t in [self.last_reset_at, self.last_check_at] {
+            match t {
+                Some(at) => {
+                    out.push(1);
+                    out.extend_from_slice(&at.to_be_bytes());
+                }
+                None => out.push(0),
             }
-            None => out.push(0),
+        }
+        out.push(u8::try_from(inline.len()).unwrap_or(u8::MAX));
+        for (id, at) in inline {
+            out.extend_from_slice(&encode_sent(id, *at));
         }
         out
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes);
-        if r.u8()? != PEER_RECORD_VERSION {
+        let version = r.u8()?;
+        if version != PEER_RECORD_VERSION && version != PEER_RECORD_VERSION_2 {
             return Err(DecodeError::UnknownVersion.into());
         }
         let address = DeviceAddress::read(&mut r)?;
@@ -154,6 +178,18 @@ impl PeerRecord {
             true => Some(r.u64()?),
             false => None,
         };
+        let last_check_at = match version == PEER_RECORD_VERSION && flag(&mut r)? {
+            true => Some(r.u64()?),
+            false => None,
+        };
+        let mut unconfirmed = VecDeque::new();
+        if version == PEER_RECORD_VERSION {
+            let n = r.count_u8(MAX_INLINE_SENT)?;
+            for _ in 0..n {
+                let id = MessageId(r.array()?);
+                unconfirmed.push_back((id, r.u64()?));
+            }
+        }
         r.finish()?;
         Ok(PeerRecord {
             address,
@@ -163,10 +199,11 @@ impl PeerRecord {
             archive: VecDeque::new(),
             archive_changed: false,
             row: Vec::new(),
-            unconfirmed: VecDeque::new(),
+            unconfirmed,
             sent_rows: VecDeque::new(),
             sent_seq,
             last_reset_at,
+            last_check_at,
             received: super::ReceivedKeys::default(),
         })
     }
@@ -284,5 +321,53 @@ fn flag(r: &mut Reader<'_>) -> Result<bool> {
         0 => Ok(false),
         1 => Ok(true),
         _ => Err(DecodeError::NonCanonical.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_2_records_still_open_and_version_3_keeps_the_check_time() {
+        let address = DeviceAddress::new(&crate::PeerId::new("patel").unwrap(), 2).unwrap();
+        let mut rec = PeerRecord::new(address);
+        rec.sent_seq = 7;
+        rec.last_reset_at = Some(1_700_000_000);
+        rec.last_check_at = Some(1_700_000_300);
+        let v3 = rec.encode();
+        assert_eq!(v3[0], 3);
+        let back = PeerRecord::decode(&v3).unwrap();
+        assert_eq!(back.last_check_at, Some(1_700_000_300));
+        assert_eq!(back.last_reset_at, Some(1_700_000_000));
+        assert_eq!(back.encode().as_slice(), v3.as_slice());
+        // Inline unconfirmed ids, oldest first, at most MAX_INLINE_SENT.
+        let mut with_ids = PeerRecord::decode(&v3).unwrap();
+        for i in 0..MAX_INLINE_SENT {
+            with_ids.remember_sent(MessageId([i as u8; 16]), 5);
+        }
+        let bytes = with_ids.encode();
+        let back = PeerRecord::decode(&bytes).unwrap();
+        assert_eq!(back.unconfirmed, with_ids.unconfirmed);
+        assert_eq!(back.encode().as_slice(), bytes.as_slice());
+        with_ids.remember_sent(MessageId([99; 16]), 5);
+        assert!(PeerRecord::decode(&with_ids.encode()).is_err());
+
+        // The same record as version 2 wrote it: no check flag.
+        rec.last_check_at = None;
+        let mut v2 = rec.encode().to_vec();
+        assert_eq!(v2.pop(), Some(0), "no inline ids");
+        assert_eq!(v2.pop(), Some(0), "no check");
+        v2[0] = 2;
+        let old = PeerRecord::decode(&v2).unwrap();
+        assert_eq!(old.last_check_at, None);
+        assert_eq!(old.last_reset_at, Some(1_700_000_000));
+        assert_eq!(old.sent_seq, 7);
+        // Version 2 with a check flag, or version 1, is refused.
+        let mut v2_long = v2.clone();
+        v2_long.push(0);
+        assert!(PeerRecord::decode(&v2_long).is_err());
+        v2[0] = 1;
+        assert!(PeerRecord::decode(&v2).is_err());
     }
 }

@@ -523,6 +523,19 @@ impl TrustStore {
         key: &IdentityKey,
         now: u64,
     ) -> Result<VerifiedIdentity> {
+        self.check_noting(peer, key, now, &mut false)
+    }
+
+    /// [`TrustStore::check_at`], setting `changed` if the store recorded
+    /// something (a new peer, a pending key change, a first use), so that
+    /// a caller knows whether to save it without comparing copies.
+    pub(crate) fn check_noting(
+        &mut self,
+        peer: &PeerId,
+        key: &IdentityKey,
+        now: u64,
+        changed: &mut bool,
+    ) -> Result<VerifiedIdentity> {
         let Some(rec) = self.peers.get_mut(peer) else {
             if self.peers.len() >= MAX_TRUSTED_PEERS {
                 return Err(LimitError::TooManyEntries.into());
@@ -536,6 +549,7 @@ impl TrustStore {
                 }),
             };
             let method = verification.as_ref().map(|v| v.method);
+            *changed = true;
             self.peers.insert(
                 peer.clone(),
                 PeerRecord {
@@ -552,6 +566,7 @@ impl TrustStore {
         if rec.key != *key {
             if rec.pending.as_ref().is_none_or(|(k, _)| k != key) {
                 rec.pending = Some((key.clone(), now));
+                *changed = true;
             }
             return Err(TrustError::KeyChanged.into());
         }
@@ -598,6 +613,7 @@ impl TrustStore {
                         attestation: None,
                     };
                     rec.verification = Some(v);
+                    *changed = true;
                     Ok(VerifiedIdentity::new(
                         peer.clone(),
                         key.clone(),
