@@ -2,10 +2,12 @@
 //!
 //! Trusts number their patients in many shapes, so three rules apply:
 //! * **cue** ([`Rule::HospitalAfterCue`](crate::Rule)): after `MRN`,
-//!   `hosp no`, `hospital no`/`number`, `unit no`, `case no`, `CRN` (any case,
-//!   optional `.`, `:`, `#`, `-` and spaces between cue and number), the next
-//!   token of 5–12 ASCII letters and digits with at least four digits:
-//!   `MRN 00123456`, `hosp no K123456`, `Hospital Number: RXH1234567`
+//!   `hosp no`, `hospital no`/`number`/`ID`, `unit no`, `case no`, `PAS no`,
+//!   `Trust no`, `H/No`, `CRN` (any case, optional `.`, `:`, `#`, `-` and
+//!   spaces between cue and number), the next token of 5–12 ASCII letters
+//!   and digits with at least four digits, or three digits, a space and four
+//!   (`MRN 145 0674`), or one or two letters, `/` and six to eight digits
+//!   (`K/510197`): `MRN 00123456`, `hosp no K123456`, `Hospital Number: RXH1234567`
 //!   (a ten-digit number passing the NHS/CHI/H&C check is reported as that
 //!   instead);
 //! * **prefix and digits** ([`Rule::HospitalPrefixDigits`](crate::Rule)):
@@ -134,10 +136,20 @@ pub(crate) fn letters_space_digits(b: &[u8], s: usize) -> Option<usize> {
 pub(crate) fn cue_end(w: &[u8], b: &[u8], e: usize) -> Option<usize> {
     match w {
         b"mrn" | b"crn" => Some(e),
-        b"hosp" | b"hospital" | b"unit" | b"case" => no_after(b, e).or_else(|| {
-            // `hosp 123456`, `hosp: K123456`: the abbreviation alone is a cue.
-            (w == b"hosp").then_some(e)
-        }),
+        b"hosp" | b"hospital" | b"unit" | b"case" | b"pas" | b"trust" => {
+            no_after(b, e).or_else(|| {
+                // `hosp 123456`, `hosp: K123456`: the abbreviation alone is a cue.
+                (w == b"hosp").then_some(e)
+            })
+        }
+        // `H/No 1234567`.
+        b"h" if byte(b, e) == b'/'
+            && byte(b, e + 1).eq_ignore_ascii_case(&b'n')
+            && byte(b, e + 2).eq_ignore_ascii_case(&b'o')
+            && !byte(b, e + 3).is_ascii_alphanumeric() =>
+        {
+            Some(e + 3)
+        }
         _ => None,
     }
 }
@@ -157,7 +169,7 @@ fn no_after(b: &[u8], e: usize) -> Option<usize> {
         p += 1;
     }
     let word = b.get(ws..p)?;
-    [&b"no"[..], b"number", b"num", b"nr"]
+    [&b"no"[..], b"number", b"num", b"nr", b"id"]
         .iter()
         .any(|x| word.eq_ignore_ascii_case(x))
         .then_some(p)
@@ -177,6 +189,26 @@ pub(crate) fn after_cue(b: &[u8], mut p: usize) -> Option<(usize, usize)> {
     while byte(b, p).is_ascii_alphanumeric() {
         digits += usize::from(byte(b, p).is_ascii_digit());
         p += 1;
+    }
+    // `K/510197`: one or two letters, a slash, six to eight digits.
+    if (1..=2).contains(&(p - s)) && digits == 0 && byte(b, p) == b'/' {
+        let d = p + 1;
+        let mut q = d;
+        while byte(b, q).is_ascii_digit() {
+            q += 1;
+        }
+        return ((6..=8).contains(&(q - d)) && !byte(b, q).is_ascii_alphanumeric())
+            .then_some((s, q));
+    }
+    // `123 4567`: three digits, one space, four digits, nothing joined after.
+    if p - s == 3 && digits == 3 && byte(b, p) == b' ' {
+        let mut q = p + 1;
+        while byte(b, q).is_ascii_digit() {
+            q += 1;
+        }
+        if q - p - 1 == 4 && !byte(b, q).is_ascii_alphanumeric() && super::join_at(b, q).is_none() {
+            return Some((s, q));
+        }
     }
     ((5..=12).contains(&(p - s)) && digits >= 4).then_some((s, p))
 }
@@ -207,6 +239,13 @@ mod tests {
                 Rule::HospitalAfterCue,
             ),
             ("mrn#99887766", "99887766", Rule::HospitalAfterCue),
+            ("PAS no 1234567", "1234567", Rule::HospitalAfterCue),
+            ("Trust no: 12345678", "12345678", Rule::HospitalAfterCue),
+            ("H/No 0973679", "0973679", Rule::HospitalAfterCue),
+            ("h/no: K123456", "K123456", Rule::HospitalAfterCue),
+            ("hospital ID 87400266", "87400266", Rule::HospitalAfterCue),
+            ("MRN 145 0674", "145 0674", Rule::HospitalAfterCue),
+            ("hosp no K/510197", "K/510197", Rule::HospitalAfterCue),
             ("MRN 9434765918", "9434765918", Rule::HospitalAfterCue),
             (
                 "ref K123456 in notes",
