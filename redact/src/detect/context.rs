@@ -757,6 +757,9 @@ const KEYWORDS: &[&str] = &[
     "friend",
     "from",
     "fy1",
+    "f1",
+    "f2",
+    "nights",
     "fy2",
     "fyi",
     "gardens",
@@ -1927,7 +1930,20 @@ impl Ctx<'_> {
         if self.is_punct(n, b'(') || self.is_punct(n, b',') {
             n += 1;
         }
-        self.is_word(n).is_some() && staff_after(self.lower(n))
+        if self.is_word(n).is_some() && staff_after(self.lower(n)) {
+            return true;
+        }
+        // `Kofi Boakye the reg`, `… on bleep 2310`, `… from the outreach
+        // team`: a role after the name.
+        match self.lower(z + 1) {
+            "the" => {
+                staff_after(self.lower(z + 2))
+                    || matches!(self.str_of(z + 2), "F1" | "F2" | "f1" | "f2")
+            }
+            "on" => matches!(self.lower(z + 2), "bleep" | "call" | "nights" | "ext"),
+            "from" => self.lower(z + 2) == "the" && (z + 3..z + 6).any(|k| self.lower(k) == "team"),
+            _ => false,
+        }
     }
 
     fn push(&mut self, a: usize, z: usize, kind: Kind, rule: Rule) {
@@ -2806,6 +2822,7 @@ mod tests {
         for src in [
             include_str!("../../tests/data/redact_corpus.txt"),
             include_str!("../../tests/data/redact_heldout_dev.txt"),
+            include_str!("../../tests/data/redact_dev2.txt"),
         ] {
             let mut b = Scanner::builder();
             let mut msgs = Vec::new();
@@ -2913,6 +2930,22 @@ mod tests {
         assert!(spans("Mairead Lynch RM", Kind::PersonName).is_empty());
         // Places named after people.
         assert!(spans("Victoria Street", Kind::PersonName).is_empty());
+    }
+
+    #[test]
+    fn a_role_after_a_name_marks_staff() {
+        for t in [
+            "Ask Kofi Boakye the reg to see her",
+            "then Owain Rees on bleep 2310 to review",
+            "Trevor Smith from the outreach team to visit",
+            "Trevor Smith the F1 will chase it",
+        ] {
+            assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
+        }
+        assert_eq!(
+            spans("CT for Trevor Smith the day after", Kind::PersonName),
+            ["Trevor Smith"]
+        );
     }
 
     #[test]

@@ -366,6 +366,12 @@ mod tests {
             vec![(Kind::CareDate, "4 Nov".to_string())]
         );
         assert!(found("teaching 4 Nov").is_empty());
+        assert!(found("teaching on 24th February").is_empty());
+        assert!(found("MDT on 3 Mar").is_empty());
+        assert_eq!(
+            found("teaching, then admitted on 4 Nov"),
+            vec![(Kind::CareDate, "4 Nov".to_string())]
+        );
         assert!(found("died 12th March 5400000000 ").len() == 1);
     }
 

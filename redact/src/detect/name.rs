@@ -978,7 +978,11 @@ pub(crate) fn word(
             }
         }
         if let Some(cue) = date::cue_word(w) {
-            st.date_cue = cue;
+            // `teaching on 3rd May`: an `on` right after a staff cue word
+            // does not undo it.
+            if !(w == b"on" && st.date_cue == DateCue::Staff && st.cue_end + 1 == s) {
+                st.date_cue = cue;
+            }
             st.cue_end = e;
             st.staff_context = false;
             return if byte(b, e) == b'.' { e + 1 } else { e };
