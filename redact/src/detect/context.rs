@@ -758,6 +758,17 @@ const KEYWORDS: &[&str] = &[
     "from",
     "fy1",
     "f1",
+    "hosp",
+    "unit",
+    "pas",
+    "case",
+    "trust",
+    "crn",
+    "id",
+    "num",
+    "nr",
+    "h",
+    "nhsno",
     "f2",
     "nights",
     "fy2",
@@ -1923,7 +1934,11 @@ impl Ctx<'_> {
             return true;
         }
         // `Mary Seacole Ward`, `Florence Nightingale Hospice`: a place.
-        if self.is_word(z + 1).is_some() && self.joined(z + 1) && place_after(self.lower(z + 1)) {
+        if self.is_word(z + 1).is_some()
+            && self.joined(z + 1)
+            && place_after(self.lower(z + 1))
+            && !self.number_word_at(z + 2)
+        {
             return true;
         }
         let mut n = z + 1;
@@ -2644,9 +2659,66 @@ impl Ctx<'_> {
         }
     }
 
-    /// One to three name words right before the anchor at `i`.
+    /// Is token `j` (or the one after a `.` at `j`) `no`, `number`, `ID`:
+    /// the second word of `Hospital No`, `Unit number`?
+    fn number_word_at(&self, j: usize) -> bool {
+        let j = if self.is_punct(j, b'.') { j + 1 } else { j };
+        self.is_word(j).is_some() && matches!(self.lower(j), "no" | "number" | "id" | "num" | "nr")
+    }
+
+    /// The first token of an identifier's cue right before token `i`
+    /// (`hospital number`, `MRN:`, `NHS#`, `Unit no.`, `H/No`), or `i`.
+    fn id_cue_before(&self, i: usize) -> usize {
+        let mut k = i;
+        for _ in 0..2 {
+            if k > 1
+                && [b':', b'#', b'.', b'-']
+                    .iter()
+                    .any(|&c| self.is_punct(k - 1, c))
+            {
+                k -= 1;
+            }
+        }
+        if k < 2 || self.is_word(k - 1).is_none() {
+            return i;
+        }
+        match self.lower(k - 1) {
+            "mrn" | "crn" | "nhs" | "nhsno" => k - 1,
+            "no" | "number" | "id" | "num" | "nr" => {
+                let mut c = k - 2;
+                if self.is_punct(c, b'.') && c > 0 {
+                    c -= 1;
+                }
+                if self.is_word(c).is_some()
+                    && matches!(
+                        self.lower(c),
+                        "hospital" | "hosp" | "unit" | "pas" | "case" | "trust" | "nhs"
+                    )
+                {
+                    c
+                } else if self.is_punct(c, b'/') && c > 0 && self.lower(c - 1) == "h" {
+                    c - 1
+                } else {
+                    i
+                }
+            }
+            _ => i,
+        }
+    }
+
+    /// One to three name words right before the anchor at `i`, or before
+    /// the anchor's cue (`Oksana Aziz hospital number GH103123`).
     fn name_before(&mut self, i: usize) {
         let mut z = i;
+        if self.found_kind(i).is_some() {
+            let c = self.id_cue_before(i);
+            if c < i && c > 0 {
+                z = c;
+                if self.is_punct(z - 1, b'(') && z > 1 {
+                    z -= 1;
+                }
+            }
+        }
         if z == 0 {
             return;
         }
@@ -2707,6 +2779,16 @@ impl Ctx<'_> {
         }
         if self.staff_name(a, z) {
             return;
+        }
+        // `NOWAK, Mei hospital ID …`: a surname in capitals before a comma.
+        if a >= 2
+            && self.is_punct(a - 1, b',')
+            && self.is_word(a - 2) == Some(Case::Upper)
+            && self.namey(a - 2)
+            && self.str_of(a - 2).len() >= 3
+            && self.str_of(a - 2).bytes().any(|c| b"AEIOUY".contains(&c))
+        {
+            a -= 2;
         }
         self.push(a, z, Kind::PersonName, Rule::NameBeforeIdentity);
     }
@@ -2946,6 +3028,24 @@ mod tests {
             spans("CT for Trevor Smith the day after", Kind::PersonName),
             ["Trevor Smith"]
         );
+    }
+
+    #[test]
+    fn names_before_an_identifier_cue() {
+        for (t, want) in [
+            (
+                "CMHT: Oksana Aziz hospital number GH103123 seen",
+                "Oksana Aziz",
+            ),
+            ("NOWAK, Mei hospital ID 87400266: due", "NOWAK, Mei"),
+            ("Rx for Lindiwe Aziz NHS#757 621 7545 today", "Lindiwe Aziz"),
+            ("Tahmina Munro Unit no 953198 G2P1", "Tahmina Munro"),
+            ("Kayden Ndlovu (NHS 648 556 1285)", "Kayden Ndlovu"),
+        ] {
+            assert_eq!(spans(t, Kind::PersonName), [want], "{t}");
+        }
+        // A place before the cue stays a place.
+        assert!(spans("Florence Nightingale Hospital 12345678", Kind::PersonName).is_empty());
     }
 
     #[test]
