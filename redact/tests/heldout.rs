@@ -34,6 +34,7 @@ const ORIGINAL: &str = include_str!("data/redact_corpus.txt");
 const DEV: &str = include_str!("data/redact_heldout_dev.txt");
 const TEST: &str = include_str!("data/redact_heldout_test.txt");
 const DEV2: &str = include_str!("data/redact_dev2.txt");
+const DEV3: &str = include_str!("data/redact_dev3.txt");
 
 /// The kinds that must reach 0.99 each (issue 13's structured types).
 const STRUCTURED: [&str; 8] = [
@@ -277,6 +278,15 @@ fn heldout_dev() {
 fn dev2() {
     let f = evaluate(DEV2, true);
     f.print("second development set (tests/data/redact_dev2.txt)");
+    print_examples(&f);
+}
+
+/// The third development set (issue 13, round two): staff chatter that
+/// must survive whole, and more hospital-number shapes and follow-up dates.
+#[test]
+fn dev3() {
+    let f = evaluate(DEV3, true);
+    f.print("third development set (tests/data/redact_dev3.txt)");
     print_examples(&f);
 }
 

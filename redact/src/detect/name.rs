@@ -922,7 +922,7 @@ pub(crate) fn word(
             return end;
         }
         if (e == s + 2 || e == s + 3)
-            && byte(b, e) == b' '
+            && matches!(byte(b, e), b' ' | b'-')
             && let Some(end) = hospital::letters_space_digits(b, s)
         {
             push(
