@@ -758,6 +758,27 @@ const KEYWORDS: &[&str] = &[
     "from",
     "fy1",
     "f1",
+    "clerk",
+    "present",
+    "teach",
+    "lead",
+    "supervise",
+    "chase",
+    "has",
+    "holding",
+    "my",
+    "is",
+    "leave",
+    "lates",
+    "earlies",
+    "starts",
+    "joins",
+    "with",
+    "us",
+    "birthday",
+    "congrats",
+    "congratulations",
+    "welcome",
     "hosp",
     "unit",
     "pas",
@@ -1672,6 +1693,10 @@ fn staff_before(w: &str) -> bool {
             | "counsellor"
             | "advocate"
             | "interpreter"
+            | "birthday"
+            | "congrats"
+            | "congratulations"
+            | "welcome"
     )
 }
 
@@ -1813,6 +1838,21 @@ impl Ctx<'_> {
         self.starters.get(k).map_or(usize::MAX, |&i| i as usize)
     }
 
+    /// Does a staff date word (`rota`, `swap`, `strike`, `on call`) follow token
+    /// `i` in the same sentence, within 12 tokens? (`anyone free Weds 3/9
+    /// for a swap?`) A skipped stretch of text ends the search.
+    fn staff_ahead(&self, i: usize) -> bool {
+        for j in i + 1..i + 13 {
+            let Some(t) = self.tok(j) else { return false };
+            match t.t {
+                T::Gap | T::Punct(b'.' | b';' | b'!' | b'?') => return false,
+                _ if t.fl & STAFF_CUE != 0 => return true,
+                _ => {}
+            }
+        }
+        false
+    }
+
     fn flag(&self, i: usize, f: u8) -> bool {
         self.toks.get(i).is_some_and(|t| t.fl & f != 0)
     }
@@ -1948,9 +1988,34 @@ impl Ctx<'_> {
         if self.is_word(n).is_some() && staff_after(self.lower(n)) {
             return true;
         }
+        // `Mohammed Iqbal (med reg)`, `(F1)`: a role in brackets.
+        if self.is_punct(z + 1, b'(')
+            && (z + 2..z + 4).any(|k| {
+                (self.is_word(k).is_some() && staff_after(self.lower(k)))
+                    || matches!(self.str_of(k), "F1" | "F2" | "f1" | "f2")
+            })
+        {
+            return true;
+        }
         // `Kofi Boakye the reg`, `… on bleep 2310`, `… from the outreach
-        // team`: a role after the name.
+        // team`, `… to clerk`, `… has my bleep`, `… is on AL`, `… starts
+        // with us`: a role or a colleague's doing after the name.
         match self.lower(z + 1) {
+            "to" => matches!(
+                self.lower(z + 2),
+                "clerk" | "present" | "cover" | "teach" | "lead" | "supervise" | "chase"
+            ),
+            "has" | "holding" => {
+                matches!(self.lower(z + 2), "my" | "the") && self.lower(z + 3) == "bleep"
+            }
+            "is" => {
+                self.lower(z + 2) == "on"
+                    && matches!(
+                        self.lower(z + 3),
+                        "leave" | "nights" | "call" | "lates" | "earlies"
+                    )
+            }
+            "starts" | "joins" => self.lower(z + 2) == "with" || self.lower(z + 2) == "us",
             "the" => {
                 staff_after(self.lower(z + 2))
                     || matches!(self.str_of(z + 2), "F1" | "F2" | "f1" | "f2")
@@ -2053,7 +2118,8 @@ impl Ctx<'_> {
             if i < next {
                 continue;
             }
-            if !self.free(i) || self.tok(i).is_some_and(|t| t.staff_sentence) {
+            if !self.free(i) || self.tok(i).is_some_and(|t| t.staff_sentence) || self.staff_ahead(i)
+            {
                 continue;
             }
             if let Some(end) = self.date_at(i) {
@@ -3015,12 +3081,34 @@ mod tests {
     }
 
     #[test]
+    fn a_staff_word_later_in_the_sentence_keeps_a_date() {
+        for t in [
+            "anyone free Weds 3/9 for a swap?",
+            "both away Sat 9 Dec, need a second on call",
+            "Strike days Tues the 4th and Fri 7th",
+        ] {
+            assert!(spans(t, Kind::CareDate).is_empty(), "{t}");
+        }
+        // The search ends with the sentence.
+        assert_eq!(
+            spans("Pt seen Weds 3/9. Swap agreed", Kind::CareDate),
+            ["Weds 3/9"]
+        );
+    }
+
+    #[test]
     fn a_role_after_a_name_marks_staff() {
         for t in [
             "Ask Kofi Boakye the reg to see her",
             "then Owain Rees on bleep 2310 to review",
             "Trevor Smith from the outreach team to visit",
             "Trevor Smith the F1 will chase it",
+            "Night team: Trevor Smith (med reg), Amal Darwish (F1)",
+            "New admission, Trevor Smith to clerk",
+            "I'm off, Trevor Smith has my bleep",
+            "Trevor Smith is on leave",
+            "Trevor Smith starts with us as the new F1",
+            "Happy birthday Trevor Smith!",
         ] {
             assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
         }
