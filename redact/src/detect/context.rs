@@ -2118,11 +2118,12 @@ impl Ctx<'_> {
             if i < next {
                 continue;
             }
-            if !self.free(i) || self.tok(i).is_some_and(|t| t.staff_sentence) || self.staff_ahead(i)
-            {
+            if !self.free(i) || self.tok(i).is_some_and(|t| t.staff_sentence) {
                 continue;
             }
-            if let Some(end) = self.date_at(i) {
+            if let Some(end) = self.date_at(i)
+                && !self.staff_ahead(end)
+            {
                 let kind = if self.after_birth_cue(i) {
                     Kind::DateOfBirth
                 } else {
@@ -2648,8 +2649,10 @@ impl Ctx<'_> {
                     self.push(i + 1, i + 2, Kind::HospitalNumber, Rule::HospitalAfterName);
                 }
             }
-            if (self.found_kind(i - 1) == Some(Kind::PersonName) || self.new_name_ends_at(i - 1))
-                && num(self, i, &[7, 8])
+            // The number first: `new_name_ends_at` walks the new findings.
+            if num(self, i, &[7, 8])
+                && (self.found_kind(i - 1) == Some(Kind::PersonName)
+                    || self.new_name_ends_at(i - 1))
             {
                 self.push(i, i, Kind::HospitalNumber, Rule::HospitalAfterName);
             }

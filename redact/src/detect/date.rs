@@ -73,8 +73,8 @@ pub(crate) fn cue_word(w: &[u8]) -> Option<DateCue> {
         | b"drill" | b"inspection" | b"cqc" | b"locum" | b"nights" | b"holiday" | b"wedding"
         | b"party" | b"birthday" | b"exp" | b"expiry" | b"launch" | b"downtime" | b"rotation"
         | b"changeover" | b"workshop" | b"seminar" | b"lecture" | b"webinar" | b"swap"
-        | b"staffing" | b"strike" | b"strikes" | b"covering" | b"permits" | b"permit"
-        | b"parking" | b"arcp" | b"portfolio" | b"oncall" | b"lates" | b"earlies" => DateCue::Staff,
+        | b"staffing" | b"strike" | b"strikes" | b"permits" | b"permit" | b"parking" | b"arcp"
+        | b"portfolio" | b"oncall" | b"lates" | b"earlies" => DateCue::Staff,
         _ => return None,
     })
 }

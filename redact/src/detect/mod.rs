@@ -420,7 +420,6 @@ pub(crate) const SPECIAL_WORDS: &[&str] = &[
     "staffing",
     "strike",
     "strikes",
-    "covering",
     "permits",
     "permit",
     "parking",
