@@ -15,19 +15,23 @@
 //!   case of capitals: `Amal DARWISH`). Guards: the words are not stop or
 //!   clinical words, street types or months; not after a staff title or role
 //!   (`Dr`, `Sister`, `SN`, `AMHP`, `by`, …) and not followed by a role
-//!   (`RM`, `SpR`, `(NIC)`); not on the app's staff list.
+//!   (`RM`, `SpR`, `(NIC)`, `(med reg)`, `the reg`, `on bleep`, `from the …
+//!   team`) or a colleague's doing (`to clerk`, `has my bleep`, `is on
+//!   leave`, `starts with us`); not on the app's staff list.
 //! * **Surname first** ([`Rule::NameSurnameFirst`]): `SURNAME, Firstname`,
 //!   `SURNAME Firstname` and `Surname, Firstname` where the first name is on
 //!   the list, or an all-capitals surname on the surname list.
 //! * **Identity details after** ([`Rule::NameBeforeIdentity`]): one to
 //!   three capitalised words right before a date of birth, an NHS, CHI, H&C
-//!   or hospital number, an age (`, 57,`, `(6)`, `28f`) or `DOB`, optionally
-//!   across `(`, `,` or `-`. Guards as for the lexicon rule; a single word
+//!   or hospital number (or before that number's cue: `Oksana Aziz hospital
+//!   number GH103123`, `Lindiwe Aziz NHS#757 …`), an age (`, 57,`, `(6)`,
+//!   `28f`) or `DOB`, optionally across `(`, `,` or `-`. Guards as for the lexicon rule; a single word
 //!   must be on a list or in capitals.
 //! * **Weekday and month-first dates** ([`Rule::DateWeekday`]): `Tues 21st`,
 //!   `Friday the 19th`, `Weds 3/9`, `Sunday 9 Nov`, `November 2nd`, and a day
 //!   with a month name but no year (`6th Nov`), compact `9AUG1983`. Guard:
-//!   not in a sentence with a rota, teaching, meeting or panel word.
+//!   not in a sentence with a rota, teaching, meeting or panel word, before
+//!   the date or up to 12 tokens after it (`free Weds 3/9 for a swap?`).
 //! * **Addresses** ([`Rule::AddressStreet`], [`Rule::AddressCue`]): a house
 //!   number (`34a`) and one to three capitalised words ending in a street
 //!   type (`Road`, `St`, `Fold`, `Kingsway`), with `Flat 5,` or a named
@@ -1998,8 +2002,8 @@ impl Ctx<'_> {
             return true;
         }
         // `Kofi Boakye the reg`, `… on bleep 2310`, `… from the outreach
-        // team`, `… to clerk`, `… has my bleep`, `… is on AL`, `… starts
-        // with us`: a role or a colleague's doing after the name.
+        // team`, `… to clerk`, `… has my bleep`, `… is on leave`, `…
+        // starts with us`: a role or a colleague's doing after the name.
         match self.lower(z + 1) {
             "to" => matches!(
                 self.lower(z + 2),
