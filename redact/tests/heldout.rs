@@ -5,8 +5,13 @@
 //! any rule was tuned (see their headers and `docs/REDACTION.md`). The
 //! development split may be read and tuned against; the test split must not
 //! be: this test prints only its aggregate figures, never a message from it.
+//! `data/redact_dev2.txt` and `data/redact_dev3.txt` are two more
+//! development sets, generated from templates (`data/gen_redact_dev*.py`)
+//! for issue 13's second round and committed before the rules they test
+//! changed: structured-identifier formats, staff chatter, hospital-number
+//! shapes, follow-up dates. They may be read and tuned against.
 //! Set `REDACT_SHOW_MISSES=1` to list the misses and false hits of the
-//! development split and of the original corpus.
+//! development sets and of the original corpus.
 //!
 //! Figures, as in issue 13:
 //! * per label kind, the share of labelled identifiers that some finding (of
@@ -33,6 +38,8 @@ use common::{load, overlaps};
 const ORIGINAL: &str = include_str!("data/redact_corpus.txt");
 const DEV: &str = include_str!("data/redact_heldout_dev.txt");
 const TEST: &str = include_str!("data/redact_heldout_test.txt");
+const DEV2: &str = include_str!("data/redact_dev2.txt");
+const DEV3: &str = include_str!("data/redact_dev3.txt");
 
 /// The kinds that must reach 0.99 each (issue 13's structured types).
 const STRUCTURED: [&str; 8] = [
@@ -269,6 +276,54 @@ fn heldout_dev() {
     assert!(f.staff_rate() <= 0.005, "staff {:.4}", f.staff_rate());
 }
 
+/// The second development set (issue 13, round two): template messages
+/// stressing the formats of structured identifiers and the text that must
+/// survive. Written and frozen before the rules of that round changed.
+#[test]
+fn dev2() {
+    let f = evaluate(DEV2, true);
+    f.print("second development set (tests/data/redact_dev2.txt)");
+    print_examples(&f);
+    // Before the rules of round two: 0.882 overall, NHS 0.684, phone
+    // 0.830, hospital 0.802, 1.60% of clinical items destroyed.
+    assert!(f.overall() >= 0.99, "identifiers hidden {:.3}", f.overall());
+    for kind in STRUCTURED {
+        assert!(f.recall(kind) >= 0.99, "{kind} {:.3}", f.recall(kind));
+    }
+    assert!(f.recall("name") >= 0.98, "names {:.3}", f.recall("name"));
+    assert!(
+        f.destroyed_rate() <= 0.002,
+        "destroyed {:.4}",
+        f.destroyed_rate()
+    );
+    assert!(f.staff_rate() <= 0.005, "staff {:.4}", f.staff_rate());
+}
+
+/// The third development set (issue 13, round two): staff chatter that
+/// must survive whole, and more hospital-number shapes and follow-up dates.
+#[test]
+fn dev3() {
+    let f = evaluate(DEV3, true);
+    f.print("third development set (tests/data/redact_dev3.txt)");
+    print_examples(&f);
+    // Before: 0.737 overall, hospital numbers 0.440, care dates 0.884,
+    // 18.75% of clinical items destroyed. Staff chatter with colleagues
+    // named without a title or role is still the weak side (goal 0.5%).
+    assert!(
+        f.overall() >= 0.975,
+        "identifiers hidden {:.3}",
+        f.overall()
+    );
+    assert!(f.recall("hosp") >= 0.99, "hosp {:.3}", f.recall("hosp"));
+    assert!(f.recall("date") >= 0.95, "dates {:.3}", f.recall("date"));
+    assert!(
+        f.destroyed_rate() <= 0.12,
+        "destroyed {:.4}",
+        f.destroyed_rate()
+    );
+    assert!(f.staff_rate() <= 0.005, "staff {:.4}", f.staff_rate());
+}
+
 /// The frozen test split: aggregate figures only, and the goal (or, where
 /// the goal is not reached, the figure actually reached) as a floor.
 #[test]
@@ -284,11 +339,9 @@ fn heldout_test() {
     let goal = |kind: &str| -> f64 {
         match kind {
             // Reached.
-            "chi" | "hc" | "postcode" | "email" | "ni" => 0.99,
+            "chi" | "hc" | "postcode" | "email" | "ni" | "nhs" | "phone" => 0.99,
             // Not reached: the measured figure, rounded down.
-            "nhs" => 0.97,
-            "phone" => 0.97,
-            "hosp" => 0.91,
+            "hosp" => 0.95,
             _ => 0.0,
         }
     };
@@ -296,7 +349,7 @@ fn heldout_test() {
         let r = f.recall(kind);
         assert!(r >= goal(kind), "{kind} hidden {r:.3} < {}", goal(kind));
     }
-    assert!(f.overall() >= 0.90, "identifiers hidden {:.3}", f.overall());
+    assert!(f.overall() >= 0.91, "identifiers hidden {:.3}", f.overall());
     assert!(f.recall("name") >= 0.87, "names {:.3}", f.recall("name"));
     assert!(
         f.recall("address") >= 0.94,
@@ -313,9 +366,9 @@ fn heldout_test() {
         "dates of birth {:.3}",
         f.recall("dob")
     );
-    // Not reached: 3.1% of clinical items and 3.0% of staff names are hit.
+    // Not reached: 2.9% of clinical items and 3.0% of staff names are hit.
     assert!(
-        f.destroyed_rate() <= 0.032,
+        f.destroyed_rate() <= 0.029,
         "destroyed {:.4}",
         f.destroyed_rate()
     );

@@ -15,19 +15,23 @@
 //!   case of capitals: `Amal DARWISH`). Guards: the words are not stop or
 //!   clinical words, street types or months; not after a staff title or role
 //!   (`Dr`, `Sister`, `SN`, `AMHP`, `by`, …) and not followed by a role
-//!   (`RM`, `SpR`, `(NIC)`); not on the app's staff list.
+//!   (`RM`, `SpR`, `(NIC)`, `(med reg)`, `the reg`, `on bleep`, `from the …
+//!   team`) or a colleague's doing (`to clerk`, `has my bleep`, `is on
+//!   leave`, `starts with us`); not on the app's staff list.
 //! * **Surname first** ([`Rule::NameSurnameFirst`]): `SURNAME, Firstname`,
 //!   `SURNAME Firstname` and `Surname, Firstname` where the first name is on
 //!   the list, or an all-capitals surname on the surname list.
 //! * **Identity details after** ([`Rule::NameBeforeIdentity`]): one to
 //!   three capitalised words right before a date of birth, an NHS, CHI, H&C
-//!   or hospital number, an age (`, 57,`, `(6)`, `28f`) or `DOB`, optionally
-//!   across `(`, `,` or `-`. Guards as for the lexicon rule; a single word
+//!   or hospital number (or before that number's cue: `Oksana Aziz hospital
+//!   number GH103123`, `Lindiwe Aziz NHS#757 …`), an age (`, 57,`, `(6)`,
+//!   `28f`) or `DOB`, optionally across `(`, `,` or `-`. Guards as for the lexicon rule; a single word
 //!   must be on a list or in capitals.
 //! * **Weekday and month-first dates** ([`Rule::DateWeekday`]): `Tues 21st`,
 //!   `Friday the 19th`, `Weds 3/9`, `Sunday 9 Nov`, `November 2nd`, and a day
 //!   with a month name but no year (`6th Nov`), compact `9AUG1983`. Guard:
-//!   not in a sentence with a rota, teaching, meeting or panel word.
+//!   not in a sentence with a rota, teaching, meeting or panel word, before
+//!   the date or up to 12 tokens after it (`free Weds 3/9 for a swap?`).
 //! * **Addresses** ([`Rule::AddressStreet`], [`Rule::AddressCue`]): a house
 //!   number (`34a`) and one to three capitalised words ending in a street
 //!   type (`Road`, `St`, `Fold`, `Kingsway`), with `Flat 5,` or a named
@@ -757,6 +761,41 @@ const KEYWORDS: &[&str] = &[
     "friend",
     "from",
     "fy1",
+    "f1",
+    "clerk",
+    "present",
+    "teach",
+    "lead",
+    "supervise",
+    "chase",
+    "has",
+    "holding",
+    "my",
+    "is",
+    "leave",
+    "lates",
+    "earlies",
+    "starts",
+    "joins",
+    "with",
+    "us",
+    "birthday",
+    "congrats",
+    "congratulations",
+    "welcome",
+    "hosp",
+    "unit",
+    "pas",
+    "case",
+    "trust",
+    "crn",
+    "id",
+    "num",
+    "nr",
+    "h",
+    "nhsno",
+    "f2",
+    "nights",
     "fy2",
     "fyi",
     "gardens",
@@ -1658,6 +1697,10 @@ fn staff_before(w: &str) -> bool {
             | "counsellor"
             | "advocate"
             | "interpreter"
+            | "birthday"
+            | "congrats"
+            | "congratulations"
+            | "welcome"
     )
 }
 
@@ -1799,6 +1842,21 @@ impl Ctx<'_> {
         self.starters.get(k).map_or(usize::MAX, |&i| i as usize)
     }
 
+    /// Does a staff date word (`rota`, `swap`, `strike`, `on call`) follow token
+    /// `i` in the same sentence, within 12 tokens? (`anyone free Weds 3/9
+    /// for a swap?`) A skipped stretch of text ends the search.
+    fn staff_ahead(&self, i: usize) -> bool {
+        for j in i + 1..i + 13 {
+            let Some(t) = self.tok(j) else { return false };
+            match t.t {
+                T::Gap | T::Punct(b'.' | b';' | b'!' | b'?') => return false,
+                _ if t.fl & STAFF_CUE != 0 => return true,
+                _ => {}
+            }
+        }
+        false
+    }
+
     fn flag(&self, i: usize, f: u8) -> bool {
         self.toks.get(i).is_some_and(|t| t.fl & f != 0)
     }
@@ -1920,14 +1978,56 @@ impl Ctx<'_> {
             return true;
         }
         // `Mary Seacole Ward`, `Florence Nightingale Hospice`: a place.
-        if self.is_word(z + 1).is_some() && self.joined(z + 1) && place_after(self.lower(z + 1)) {
+        if self.is_word(z + 1).is_some()
+            && self.joined(z + 1)
+            && place_after(self.lower(z + 1))
+            && !self.number_word_at(z + 2)
+        {
             return true;
         }
         let mut n = z + 1;
         if self.is_punct(n, b'(') || self.is_punct(n, b',') {
             n += 1;
         }
-        self.is_word(n).is_some() && staff_after(self.lower(n))
+        if self.is_word(n).is_some() && staff_after(self.lower(n)) {
+            return true;
+        }
+        // `Mohammed Iqbal (med reg)`, `(F1)`: a role in brackets.
+        if self.is_punct(z + 1, b'(')
+            && (z + 2..z + 4).any(|k| {
+                (self.is_word(k).is_some() && staff_after(self.lower(k)))
+                    || matches!(self.str_of(k), "F1" | "F2" | "f1" | "f2")
+            })
+        {
+            return true;
+        }
+        // `Kofi Boakye the reg`, `… on bleep 2310`, `… from the outreach
+        // team`, `… to clerk`, `… has my bleep`, `… is on leave`, `…
+        // starts with us`: a role or a colleague's doing after the name.
+        match self.lower(z + 1) {
+            "to" => matches!(
+                self.lower(z + 2),
+                "clerk" | "present" | "cover" | "teach" | "lead" | "supervise" | "chase"
+            ),
+            "has" | "holding" => {
+                matches!(self.lower(z + 2), "my" | "the") && self.lower(z + 3) == "bleep"
+            }
+            "is" => {
+                self.lower(z + 2) == "on"
+                    && matches!(
+                        self.lower(z + 3),
+                        "leave" | "nights" | "call" | "lates" | "earlies"
+                    )
+            }
+            "starts" | "joins" => self.lower(z + 2) == "with" || self.lower(z + 2) == "us",
+            "the" => {
+                staff_after(self.lower(z + 2))
+                    || matches!(self.str_of(z + 2), "F1" | "F2" | "f1" | "f2")
+            }
+            "on" => matches!(self.lower(z + 2), "bleep" | "call" | "nights" | "ext"),
+            "from" => self.lower(z + 2) == "the" && (z + 3..z + 6).any(|k| self.lower(k) == "team"),
+            _ => false,
+        }
     }
 
     fn push(&mut self, a: usize, z: usize, kind: Kind, rule: Rule) {
@@ -2025,7 +2125,9 @@ impl Ctx<'_> {
             if !self.free(i) || self.tok(i).is_some_and(|t| t.staff_sentence) {
                 continue;
             }
-            if let Some(end) = self.date_at(i) {
+            if let Some(end) = self.date_at(i)
+                && !self.staff_ahead(end)
+            {
                 let kind = if self.after_birth_cue(i) {
                     Kind::DateOfBirth
                 } else {
@@ -2551,8 +2653,10 @@ impl Ctx<'_> {
                     self.push(i + 1, i + 2, Kind::HospitalNumber, Rule::HospitalAfterName);
                 }
             }
-            if (self.found_kind(i - 1) == Some(Kind::PersonName) || self.new_name_ends_at(i - 1))
-                && num(self, i, &[7, 8])
+            // The number first: `new_name_ends_at` walks the new findings.
+            if num(self, i, &[7, 8])
+                && (self.found_kind(i - 1) == Some(Kind::PersonName)
+                    || self.new_name_ends_at(i - 1))
             {
                 self.push(i, i, Kind::HospitalNumber, Rule::HospitalAfterName);
             }
@@ -2628,9 +2732,66 @@ impl Ctx<'_> {
         }
     }
 
-    /// One to three name words right before the anchor at `i`.
+    /// Is token `j` (or the one after a `.` at `j`) `no`, `number`, `ID`:
+    /// the second word of `Hospital No`, `Unit number`?
+    fn number_word_at(&self, j: usize) -> bool {
+        let j = if self.is_punct(j, b'.') { j + 1 } else { j };
+        self.is_word(j).is_some() && matches!(self.lower(j), "no" | "number" | "id" | "num" | "nr")
+    }
+
+    /// The first token of an identifier's cue right before token `i`
+    /// (`hospital number`, `MRN:`, `NHS#`, `Unit no.`, `H/No`), or `i`.
+    fn id_cue_before(&self, i: usize) -> usize {
+        let mut k = i;
+        for _ in 0..2 {
+            if k > 1
+                && [b':', b'#', b'.', b'-']
+                    .iter()
+                    .any(|&c| self.is_punct(k - 1, c))
+            {
+                k -= 1;
+            }
+        }
+        if k < 2 || self.is_word(k - 1).is_none() {
+            return i;
+        }
+        match self.lower(k - 1) {
+            "mrn" | "crn" | "nhs" | "nhsno" => k - 1,
+            "no" | "number" | "id" | "num" | "nr" => {
+                let mut c = k - 2;
+                if self.is_punct(c, b'.') && c > 0 {
+                    c -= 1;
+                }
+                if self.is_word(c).is_some()
+                    && matches!(
+                        self.lower(c),
+                        "hospital" | "hosp" | "unit" | "pas" | "case" | "trust" | "nhs"
+                    )
+                {
+                    c
+                } else if self.is_punct(c, b'/') && c > 0 && self.lower(c - 1) == "h" {
+                    c - 1
+                } else {
+                    i
+                }
+            }
+            _ => i,
+        }
+    }
+
+    /// One to three name words right before the anchor at `i`, or before
+    /// the anchor's cue (`Oksana Aziz hospital number GH103123`).
     fn name_before(&mut self, i: usize) {
         let mut z = i;
+        if self.found_kind(i).is_some() {
+            let c = self.id_cue_before(i);
+            if c < i && c > 0 {
+                z = c;
+                if self.is_punct(z - 1, b'(') && z > 1 {
+                    z -= 1;
+                }
+            }
+        }
         if z == 0 {
             return;
         }
@@ -2691,6 +2852,16 @@ impl Ctx<'_> {
         }
         if self.staff_name(a, z) {
             return;
+        }
+        // `NOWAK, Mei hospital ID …`: a surname in capitals before a comma.
+        if a >= 2
+            && self.is_punct(a - 1, b',')
+            && self.is_word(a - 2) == Some(Case::Upper)
+            && self.namey(a - 2)
+            && self.str_of(a - 2).len() >= 3
+            && self.str_of(a - 2).bytes().any(|c| b"AEIOUY".contains(&c))
+        {
+            a -= 2;
         }
         self.push(a, z, Kind::PersonName, Rule::NameBeforeIdentity);
     }
@@ -2806,6 +2977,7 @@ mod tests {
         for src in [
             include_str!("../../tests/data/redact_corpus.txt"),
             include_str!("../../tests/data/redact_heldout_dev.txt"),
+            include_str!("../../tests/data/redact_dev2.txt"),
         ] {
             let mut b = Scanner::builder();
             let mut msgs = Vec::new();
@@ -2913,6 +3085,62 @@ mod tests {
         assert!(spans("Mairead Lynch RM", Kind::PersonName).is_empty());
         // Places named after people.
         assert!(spans("Victoria Street", Kind::PersonName).is_empty());
+    }
+
+    #[test]
+    fn a_staff_word_later_in_the_sentence_keeps_a_date() {
+        for t in [
+            "anyone free Weds 3/9 for a swap?",
+            "both away Sat 9 Dec, need a second on call",
+            "Strike days Tues the 4th and Fri 7th",
+        ] {
+            assert!(spans(t, Kind::CareDate).is_empty(), "{t}");
+        }
+        // The search ends with the sentence.
+        assert_eq!(
+            spans("Pt seen Weds 3/9. Swap agreed", Kind::CareDate),
+            ["Weds 3/9"]
+        );
+    }
+
+    #[test]
+    fn a_role_after_a_name_marks_staff() {
+        for t in [
+            "Ask Kofi Boakye the reg to see her",
+            "then Owain Rees on bleep 2310 to review",
+            "Trevor Smith from the outreach team to visit",
+            "Trevor Smith the F1 will chase it",
+            "Night team: Trevor Smith (med reg), Amal Darwish (F1)",
+            "New admission, Trevor Smith to clerk",
+            "I'm off, Trevor Smith has my bleep",
+            "Trevor Smith is on leave",
+            "Trevor Smith starts with us as the new F1",
+            "Happy birthday Trevor Smith!",
+        ] {
+            assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
+        }
+        assert_eq!(
+            spans("CT for Trevor Smith the day after", Kind::PersonName),
+            ["Trevor Smith"]
+        );
+    }
+
+    #[test]
+    fn names_before_an_identifier_cue() {
+        for (t, want) in [
+            (
+                "CMHT: Oksana Aziz hospital number GH103123 seen",
+                "Oksana Aziz",
+            ),
+            ("NOWAK, Mei hospital ID 87400266: due", "NOWAK, Mei"),
+            ("Rx for Lindiwe Aziz NHS#757 621 7545 today", "Lindiwe Aziz"),
+            ("Tahmina Munro Unit no 953198 G2P1", "Tahmina Munro"),
+            ("Kayden Ndlovu (NHS 648 556 1285)", "Kayden Ndlovu"),
+        ] {
+            assert_eq!(spans(t, Kind::PersonName), [want], "{t}");
+        }
+        // A place before the cue stays a place.
+        assert!(spans("Florence Nightingale Hospital 12345678", Kind::PersonName).is_empty());
     }
 
     #[test]

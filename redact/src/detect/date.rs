@@ -62,6 +62,10 @@ pub(crate) fn cue_word(w: &[u8]) -> Option<DateCue> {
         | b"procedure" | b"discharge" | b"fu" | b"followup" | b"transfer" => DateCue::Event,
         b"on" | b"home" | b"booking" | b"cultures" | b"seizure" | b"cxr" | b"ct" | b"mri"
         | b"echo" | b"xray" => DateCue::Event,
+        // Onset and follow-up (round two): `onset 24/12`, `follow up 12/12`,
+        // `removal of sutures 7/8`, `TWOC 27 Apr`, `OPA 5 Jun`.
+        b"onset" | b"follow" | b"review" | b"twoc" | b"opa" | b"sutures" | b"repeat"
+        | b"recheck" => DateCue::Event,
         b"rota" | b"teaching" | b"meeting" | b"shift" | b"shifts" | b"session" | b"training"
         | b"induction" | b"audit" | b"mdt" | b"call" | b"leave" | b"exam" | b"deadline"
         | b"panel" | b"huddle" | b"governance" | b"mortality" | b"round" | b"journal"
@@ -69,7 +73,8 @@ pub(crate) fn cue_word(w: &[u8]) -> Option<DateCue> {
         | b"drill" | b"inspection" | b"cqc" | b"locum" | b"nights" | b"holiday" | b"wedding"
         | b"party" | b"birthday" | b"exp" | b"expiry" | b"launch" | b"downtime" | b"rotation"
         | b"changeover" | b"workshop" | b"seminar" | b"lecture" | b"webinar" | b"swap"
-        | b"staffing" => DateCue::Staff,
+        | b"staffing" | b"strike" | b"strikes" | b"permits" | b"permit" | b"parking" | b"arcp"
+        | b"portfolio" | b"oncall" | b"lates" | b"earlies" => DateCue::Staff,
         _ => return None,
     })
 }
@@ -140,7 +145,7 @@ pub(crate) fn close_to_cue(b: &[u8], cue_end: usize, s: usize) -> bool {
         return false;
     }
     gap.split(|c| matches!(c, b' ' | b':' | b',' | b'('))
-        .all(|w| w.is_empty() || matches!(w, b"on" | b"the" | b"of" | b"On"))
+        .all(|w| w.is_empty() || matches!(w, b"on" | b"the" | b"of" | b"On" | b"up"))
 }
 
 /// Is the day/month at `s` written as a clinical duration (`since 2/7`,
@@ -281,10 +286,11 @@ fn named(text: &str, run: &Run) -> Option<Date> {
     if !is_month(w.get(..p - ms)?) {
         return None;
     }
-    let mut end = p;
+    // `8 Sep. 2025` takes the `.`; `8 Sep. Lucy`, where it ends the
+    // sentence, does not, so the sentence still ends there.
+    let end = p;
     if byte(b, p) == b'.' {
         p += 1;
-        end = p;
     }
     if byte(b, p) == b',' {
         p += 1;
@@ -366,6 +372,32 @@ mod tests {
             vec![(Kind::CareDate, "4 Nov".to_string())]
         );
         assert!(found("teaching 4 Nov").is_empty());
+        assert!(found("teaching on 24th February").is_empty());
+        for (t, want) in [
+            ("onset 24/12", "24/12"),
+            ("follow up 12/12", "12/12"),
+            ("removal of sutures 7/8", "7/8"),
+            ("TWOC 27 Apr", "27 Apr"),
+            ("review on 4/9", "4/9"),
+        ] {
+            assert_eq!(found(t), vec![(Kind::CareDate, want.to_string())], "{t}");
+        }
+        // A month's full stop that ends the sentence is not the date's.
+        assert_eq!(
+            found("admitted 8 Sep. Then home"),
+            vec![(Kind::CareDate, "8 Sep".to_string())]
+        );
+        assert_eq!(
+            found("admitted 8 Sep. 2025"),
+            vec![(Kind::CareDate, "8 Sep. 2025".to_string())]
+        );
+        // A duration after a review cue is not a date.
+        assert!(found("review 3/7").is_empty());
+        assert!(found("MDT on 3 Mar").is_empty());
+        assert_eq!(
+            found("teaching, then admitted on 4 Nov"),
+            vec![(Kind::CareDate, "4 Nov".to_string())]
+        );
         assert!(found("died 12th March 5400000000 ").len() == 1);
     }
 

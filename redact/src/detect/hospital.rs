@@ -2,10 +2,15 @@
 //!
 //! Trusts number their patients in many shapes, so three rules apply:
 //! * **cue** ([`Rule::HospitalAfterCue`](crate::Rule)): after `MRN`,
-//!   `hosp no`, `hospital no`/`number`, `unit no`, `case no`, `CRN` (any case,
-//!   optional `.`, `:`, `#`, `-` and spaces between cue and number), the next
-//!   token of 5–12 ASCII letters and digits with at least four digits:
-//!   `MRN 00123456`, `hosp no K123456`, `Hospital Number: RXH1234567`
+//!   `hosp no`, `hospital no`/`number`/`ID`, `unit no`, `case no`, `PAS no`,
+//!   `Trust no`, `H/No`, `H No`, `pt no`, `patient number`, `case note no`,
+//!   `hosp ref`, `MRN no`, `CRN` (any case, optional `.`, `:`, `#`, `-` and
+//!   spaces between cue and number), the next token of 5–12 ASCII letters
+//!   and digits with at least four digits, or seven digits grouped 3-4 or
+//!   4-3 (`MRN 145 0674`, `MRN 269-4658`), or one to three letters in any
+//!   case, a space or `-` and six to eight digits (`mrn rm 406165`,
+//!   `QEH-251988`), or one or two letters, `/` and six to eight digits
+//!   (`K/510197`): `MRN 00123456`, `hosp no K123456`, `Hospital Number: RXH1234567`
 //!   (a ten-digit number passing the NHS/CHI/H&C check is reported as that
 //!   instead);
 //! * **prefix and digits** ([`Rule::HospitalPrefixDigits`](crate::Rule)):
@@ -97,8 +102,8 @@ pub(crate) fn prefix_digits(b: &[u8], s: usize) -> Option<usize> {
     Some(p)
 }
 
-/// Two or three capitals, one space, six to eight digits (`HG 804141`,
-/// `SF 012259`), as whole tokens at `s`. Clinical shorthand before a number
+/// Two or three capitals, one space or `-`, six to eight digits (`HG 804141`,
+/// `SF 012259`, `RTH-417098`), as whole tokens at `s`. Clinical shorthand before a number
 /// (`BP 120`, `HR 110`, `RR 22`) has fewer digits; ten-digit health numbers
 /// after `NHS` or `CHI` have more.
 pub(crate) fn letters_space_digits(b: &[u8], s: usize) -> Option<usize> {
@@ -106,7 +111,7 @@ pub(crate) fn letters_space_digits(b: &[u8], s: usize) -> Option<usize> {
     while byte(b, p).is_ascii_uppercase() && p - s < 4 {
         p += 1;
     }
-    if !(2..=3).contains(&(p - s)) || byte(b, p) != b' ' {
+    if !(2..=3).contains(&(p - s)) || !matches!(byte(b, p), b' ' | b'-') {
         return None;
     }
     // Cue words take the number through the cue rule.
@@ -133,31 +138,59 @@ pub(crate) fn letters_space_digits(b: &[u8], s: usize) -> Option<usize> {
 /// the word in `b`.
 pub(crate) fn cue_end(w: &[u8], b: &[u8], e: usize) -> Option<usize> {
     match w {
-        b"mrn" | b"crn" => Some(e),
-        b"hosp" | b"hospital" | b"unit" | b"case" => no_after(b, e).or_else(|| {
-            // `hosp 123456`, `hosp: K123456`: the abbreviation alone is a cue.
-            (w == b"hosp").then_some(e)
-        }),
+        // `MRN 1234567`, `MRN no. 1234567`.
+        b"mrn" | b"crn" => Some(no_after(b, e).unwrap_or(e)),
+        b"hosp" | b"hospital" | b"unit" | b"case" | b"pas" | b"trust" | b"pt" | b"patient" => {
+            no_after(b, e)
+                .or_else(|| {
+                    // `case note no 1234567`, `case notes no.`
+                    (w == b"case")
+                        .then(|| word_after(b, e, &[b"note", b"notes"]))
+                        .flatten()
+                        .and_then(|p| no_after(b, p))
+                })
+                .or_else(|| {
+                    // `hosp 123456`, `hosp: K123456`: the abbreviation alone is a cue.
+                    (w == b"hosp").then_some(e)
+                })
+        }
+        // `H/No 1234567`, `H No 1234567`.
+        b"h" if matches!(byte(b, e), b'/' | b' ')
+            && byte(b, e + 1).eq_ignore_ascii_case(&b'n')
+            && byte(b, e + 2).eq_ignore_ascii_case(&b'o')
+            && !byte(b, e + 3).is_ascii_alphanumeric() =>
+        {
+            Some(e + 3)
+        }
         _ => None,
     }
 }
 
-/// The end of `no`/`number` after a cue word ending at `e`.
+/// The end of `no`/`number`/`ID`/`ref` after a cue word ending at `e`
+/// (`hosp no`, `hosp. no`, `hosp.no`).
 fn no_after(b: &[u8], e: usize) -> Option<usize> {
+    word_after(b, e, &[b"no", b"number", b"num", b"nr", b"id", b"ref"])
+}
+
+/// The end of one of `words` (any case) after a word ending at `e`, past
+/// an optional `.` and one space (at least one of them).
+fn word_after(b: &[u8], e: usize, words: &[&[u8]]) -> Option<usize> {
     let mut p = e;
     if byte(b, p) == b'.' {
         p += 1;
     }
-    if byte(b, p) != b' ' {
+    if byte(b, p) == b' ' {
+        p += 1;
+    }
+    if p == e {
         return None;
     }
-    p += 1;
     let ws = p;
     while byte(b, p).is_ascii_alphabetic() {
         p += 1;
     }
     let word = b.get(ws..p)?;
-    [&b"no"[..], b"number", b"num", b"nr"]
+    words
         .iter()
         .any(|x| word.eq_ignore_ascii_case(x))
         .then_some(p)
@@ -173,12 +206,65 @@ pub(crate) fn after_cue(b: &[u8], mut p: usize) -> Option<(usize, usize)> {
     if let Some(end) = letters_space_digits(b, s) {
         return Some((s, end));
     }
+    if let Some(end) = grouped_after_cue(b, s) {
+        return Some((s, end));
+    }
     let mut digits = 0;
     while byte(b, p).is_ascii_alphanumeric() {
         digits += usize::from(byte(b, p).is_ascii_digit());
         p += 1;
     }
+    // `K/510197`: one or two letters, a slash, six to eight digits.
+    if (1..=2).contains(&(p - s)) && digits == 0 && byte(b, p) == b'/' {
+        let d = p + 1;
+        let mut q = d;
+        while byte(b, q).is_ascii_digit() {
+            q += 1;
+        }
+        return ((6..=8).contains(&(q - d)) && !byte(b, q).is_ascii_alphanumeric())
+            .then_some((s, q));
+    }
     ((5..=12).contains(&(p - s)) && digits >= 4).then_some((s, p))
+}
+
+/// Shapes taken only right after a cue: one to three letters in any case,
+/// a space or `-`, six to eight digits (`mrn rm 406165`, `QEH-251988`); or
+/// seven digits grouped 3-4 or 4-3 by a space or `-` (`MRN 145 0674`,
+/// `hosp no 1679 812`). Nothing may be joined after the number.
+fn grouped_after_cue(b: &[u8], s: usize) -> Option<usize> {
+    let mut p = s;
+    while byte(b, p).is_ascii_alphabetic() && p - s < 4 {
+        p += 1;
+    }
+    let letters = p - s;
+    if letters > 3 {
+        return None;
+    }
+    let mut first = 0;
+    if letters == 0 {
+        while byte(b, p).is_ascii_digit() {
+            p += 1;
+        }
+        first = p - s;
+        if !matches!(first, 3 | 4) {
+            return None;
+        }
+    }
+    if !matches!(byte(b, p), b' ' | b'-') {
+        return None;
+    }
+    p += 1;
+    let d = p;
+    while byte(b, p).is_ascii_digit() {
+        p += 1;
+    }
+    let second = p - d;
+    let ok = if letters > 0 {
+        (6..=8).contains(&second)
+    } else {
+        first + second == 7 && second >= 3
+    };
+    (ok && !byte(b, p).is_ascii_alphanumeric() && super::join_at(b, p).is_none()).then_some(p)
 }
 
 #[cfg(test)]
@@ -207,6 +293,28 @@ mod tests {
                 Rule::HospitalAfterCue,
             ),
             ("mrn#99887766", "99887766", Rule::HospitalAfterCue),
+            ("PAS no 1234567", "1234567", Rule::HospitalAfterCue),
+            ("Trust no: 12345678", "12345678", Rule::HospitalAfterCue),
+            ("H/No 0973679", "0973679", Rule::HospitalAfterCue),
+            ("h/no: K123456", "K123456", Rule::HospitalAfterCue),
+            ("hospital ID 87400266", "87400266", Rule::HospitalAfterCue),
+            ("MRN 145 0674", "145 0674", Rule::HospitalAfterCue),
+            ("hosp no K/510197", "K/510197", Rule::HospitalAfterCue),
+            ("MRN no. 5041323", "5041323", Rule::HospitalAfterCue),
+            ("MRN number 19914059", "19914059", Rule::HospitalAfterCue),
+            ("patient number 0406881", "0406881", Rule::HospitalAfterCue),
+            ("Pt no 8535963", "8535963", Rule::HospitalAfterCue),
+            ("pt ID 85359631", "85359631", Rule::HospitalAfterCue),
+            ("case note no 1679812", "1679812", Rule::HospitalAfterCue),
+            ("hosp ref 3925942", "3925942", Rule::HospitalAfterCue),
+            ("hosp.no. 3925942", "3925942", Rule::HospitalAfterCue),
+            ("H No 3080909", "3080909", Rule::HospitalAfterCue),
+            ("MRN 269-4658", "269-4658", Rule::HospitalAfterCue),
+            ("MRN 145 0674", "145 0674", Rule::HospitalAfterCue),
+            ("hosp no 1679 812", "1679 812", Rule::HospitalAfterCue),
+            ("mrn rm 406165", "rm 406165", Rule::HospitalAfterCue),
+            ("MRN: QEH-251988", "QEH-251988", Rule::HospitalAfterCue),
+            ("seen QEH-251988", "QEH-251988", Rule::HospitalPrefixDigits),
             ("MRN 9434765918", "9434765918", Rule::HospitalAfterCue),
             (
                 "ref K123456 in notes",

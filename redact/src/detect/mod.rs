@@ -363,6 +363,14 @@ pub(crate) const SPECIAL_WORDS: &[&str] = &[
     "mri",
     "echo",
     "xray",
+    "onset",
+    "follow",
+    "review",
+    "twoc",
+    "opa",
+    "sutures",
+    "repeat",
+    "recheck",
     "rota",
     "teaching",
     "meeting",
@@ -410,6 +418,16 @@ pub(crate) const SPECIAL_WORDS: &[&str] = &[
     "webinar",
     "swap",
     "staffing",
+    "strike",
+    "strikes",
+    "permits",
+    "permit",
+    "parking",
+    "arcp",
+    "portfolio",
+    "oncall",
+    "lates",
+    "earlies",
     "d",
     // hospital-number cues (hospital.rs)
     "mrn",
@@ -418,6 +436,9 @@ pub(crate) const SPECIAL_WORDS: &[&str] = &[
     "hospital",
     "unit",
     "case",
+    "pas",
+    "trust",
+    "h",
     // titles and name cues (name.rs)
     "mr",
     "mrs",
@@ -794,6 +815,21 @@ fn token_start(
 fn digits(sc: &Scanner, text: &str, i: usize, st: &mut State, out: &mut Vec<Finding>) -> usize {
     let _ = sc;
     let b = text.as_bytes();
+    // `(020) 7946 0000`: the finding takes the `(`, unless a finding
+    // already ends after it.
+    if i > 0
+        && byte(b, i) == b'0'
+        && byte(b, i - 1) == b'('
+        && out.last().is_none_or(|f| f.span().end < i)
+        && let Some(end) = phone::bracketed(b, i)
+    {
+        push(
+            out,
+            st,
+            Finding::new(Kind::Phone, i - 1, end, Rule::PhoneNational),
+        );
+        return end;
+    }
     if let Some(end) = quiet_digits(b, i) {
         return end;
     }

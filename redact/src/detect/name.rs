@@ -922,7 +922,7 @@ pub(crate) fn word(
             return end;
         }
         if (e == s + 2 || e == s + 3)
-            && byte(b, e) == b' '
+            && matches!(byte(b, e), b' ' | b'-')
             && let Some(end) = hospital::letters_space_digits(b, s)
         {
             push(
@@ -978,7 +978,11 @@ pub(crate) fn word(
             }
         }
         if let Some(cue) = date::cue_word(w) {
-            st.date_cue = cue;
+            // `teaching on 3rd May`: an `on` right after a staff cue word
+            // does not undo it.
+            if !(w == b"on" && st.date_cue == DateCue::Staff && st.cue_end + 1 == s) {
+                st.date_cue = cue;
+            }
             st.cue_end = e;
             st.staff_context = false;
             return if byte(b, e) == b'.' { e + 1 } else { e };

@@ -1,12 +1,13 @@
 //! NHS numbers, CHI numbers and Health and Care numbers.
 //!
 //! # Rules
-//! * Ten digits, written plain (`9434765919`) or grouped 3-3-4, 6-4 or 3-7
-//!   with a space-like or dash-like separator between groups (space,
+//! * Ten digits, written plain (`9434765919`) or grouped 3-3-4, 4-3-3, 5-5,
+//!   6-4 or 3-7 with a space-like or dash-like separator between groups (space,
 //!   no-break space, narrow no-break space, thin space, `-`, en dash, em
 //!   dash, minus sign; also two spaces or a dash between spaces, as dictated
 //!   and copied numbers are written), e.g. `943 476 5919`, `943-476-5919`,
-//!   `943 476–5919`, `200948 9977`, `487 - 257 - 2793`.
+//!   `943 476–5919`, `200948 9977`, `487 - 257 - 2793`, `9434 765 919`,
+//!   `94347 65919`; or 3-3-4 with two dots (`943.476.5919`).
 //! * The digit after the number must not be joined to it (no letter or digit
 //!   directly after), and the number must start a token.
 //! * The modulus 11 check must pass: weights 10 down to 2 on the first nine
@@ -84,11 +85,15 @@ pub(crate) fn classify(d: &[u8; 10]) -> Option<(Kind, Rule)> {
 /// Returns `(end, kind, rule)`.
 pub(crate) fn at(b: &[u8], run: &Run) -> Option<(usize, Kind, Rule)> {
     let joined = |k: usize| matches!(run.sep(k), Some(Sep::Space | Sep::Dash));
+    let dotted = |k: usize| run.sep(k) == Some(Sep::Dot);
     let end = match (run.glen(0), run.glen(1), run.glen(2)) {
         (10, _, _) => run.group(0).1,
-        (3, 3, 4) if joined(0) && joined(1) => run.group(2).1,
-        // 6-4 (CHI is often written `DDMMYY NNNN`) and 3-7.
-        (6, 4, _) | (3, 7, _) if joined(0) => run.group(1).1,
+        // 3-3-4 also with dots, as phone numbers are sometimes written
+        // (`943.476.5919`); 4-3-3 as some forms group it.
+        (3, 3, 4) if (joined(0) && joined(1)) || (dotted(0) && dotted(1)) => run.group(2).1,
+        (4, 3, 3) if joined(0) && joined(1) => run.group(2).1,
+        // 6-4 (CHI is often written `DDMMYY NNNN`), 3-7 and 5-5.
+        (6, 4, _) | (3, 7, _) | (5, 5, _) if joined(0) => run.group(1).1,
         _ => return None,
     };
     if byte(b, end).is_ascii_alphanumeric() {
@@ -147,6 +152,11 @@ mod tests {
             "943\u{202f}476\u{202f}5919",
             "943\u{2013}476\u{2013}5919",
             "NHS no: 943 476 5919.",
+            "943.476.5919",
+            "9434 765 919",
+            "9434-765-919",
+            "94347 65919",
+            "NHS No.943.476.5919",
         ] {
             assert_eq!(kinds(t), vec![Kind::NhsNumber], "{t}");
         }
@@ -163,7 +173,8 @@ mod tests {
         assert!(kinds("x9434765919").is_empty());
         assert!(kinds("9434765919x").is_empty());
         assert!(kinds("94347659190").is_empty());
-        assert!(kinds("9434 765 919").is_empty());
+        assert!(kinds("94 3476 5919").is_empty());
+        assert!(kinds("943.476-5919").is_empty());
     }
 
     #[test]

@@ -12,6 +12,11 @@
 //!   `+44`, an optional separator, an optional `(0)`, then 9 or 10 digits in
 //!   up to four groups, first digit not 0: `+44 7700 900123`,
 //!   `+44 (0)20 7946 0000`, `+447700900123`.
+//! * **Bracketed area code** (also [`Rule::PhoneNational`](crate::Rule)):
+//!   `(` then a national number's first group of three to five digits and
+//!   `)`, an optional space, then the rest in one to three groups, with the
+//!   same digit counts: `(020) 7946 0000`, `(0161) 496 0000`,
+//!   `(01632) 960001`. The finding starts at the `(`.
 //! * Token boundaries on both sides; `/` never joins a phone number (dates).
 //!
 //! Bleep and extension numbers (`bleep 1234`, `ext 4567`, `x4567`) are four
@@ -25,6 +30,43 @@ fn count_ok(second: u8, n: usize) -> bool {
         b'1' | b'2' | b'8' => n == 10 || n == 11,
         _ => false,
     }
+}
+
+/// A national number with its area code in brackets, the `0` of the code at
+/// `i` (right after the `(`): returns the end. Out of line: rare.
+#[inline(never)]
+pub(crate) fn bracketed(b: &[u8], i: usize) -> Option<usize> {
+    let mut p = i;
+    while byte(b, p).is_ascii_digit() {
+        p += 1;
+    }
+    let area = p - i;
+    if !(3..=5).contains(&area) || byte(b, p) != b')' {
+        return None;
+    }
+    p += 1;
+    if let Some((Sep::Space, n)) = sep_at(b, p) {
+        p += n;
+    }
+    if !byte(b, p).is_ascii_digit() {
+        return None;
+    }
+    let run = Run::read(b, p);
+    let mut n = area;
+    for k in 0..run.len.min(3) {
+        if k > 0 && !matches!(run.sep(k - 1), Some(Sep::Space | Sep::Dash)) {
+            break;
+        }
+        n += run.glen(k);
+        let end = run.group(k).1;
+        if count_ok(byte(b, i + 1), n) && !byte(b, end).is_ascii_alphanumeric() {
+            return Some(end);
+        }
+        if n > 11 {
+            break;
+        }
+    }
+    None
 }
 
 /// A national-form phone number at the start of the run: returns its end.
@@ -114,6 +156,11 @@ mod tests {
             "+447700900123",
             "+44 (0)20 7946 0000",
             "0044 7700 900123",
+            "(020) 7946 0000",
+            "(0161) 496 0000",
+            "(0161)496 0000",
+            "(01632) 960001",
+            "(0113) 496-0123",
         ] {
             let t = format!("call {p} please");
             assert_eq!(spans(&t), vec![p], "{p}");
@@ -130,6 +177,10 @@ mod tests {
             "07700 900",
             "+1 555 0100",
             "12/03/2026",
+            "(0161) 496",
+            "(0161) 496 00001",
+            "(020)",
+            "(1234) 567 890",
         ] {
             assert!(spans(t).is_empty(), "{t}");
         }
