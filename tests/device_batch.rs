@@ -145,13 +145,16 @@ fn queue(seed: u64, items: &[Item]) -> Vec<(DeviceAddress, Vec<u8>)> {
             Item::Again(i) => q[pick(*i)].clone(),
             Item::Tampered(i, b) => {
                 let (from, mut env) = q[pick(*i)].clone();
-                let at = b % env.len();
-                env[at] ^= 0x40;
+                // A cut can leave an envelope empty: nothing to flip.
+                let at = b % env.len().max(1);
+                if let Some(byte) = env.get_mut(at) {
+                    *byte ^= 0x40;
+                }
                 (from, env)
             }
             Item::Cut(i, b) => {
                 let (from, env) = q[pick(*i)].clone();
-                let at = b % env.len();
+                let at = b % env.len().max(1);
                 (from, env[..at].to_vec())
             }
             Item::WrongSender(i) => {
