@@ -59,8 +59,8 @@ impl RegulatoryBody {
 pub struct AttestationInfo {
     /// Its serial, named in revocation lists.
     pub serial: u64,
-    /// The clinician's directory id it was issued for.
-    pub clinician: String,
+    /// The trust-store id it was issued for (`clinician/device`).
+    pub peer: String,
     /// The issuing organisation's public key.
     pub issuer: Vec<u8>,
     /// The clinician's name as the organisation records it.
@@ -84,7 +84,7 @@ pub fn attestation_info(attestation: Vec<u8>) -> Result<AttestationInfo> {
     let a = bleep::Attestation::from_bytes(&attestation)?;
     Ok(AttestationInfo {
         serial: a.serial(),
-        clinician: a.peer().as_str().to_owned(),
+        peer: a.peer().as_str().to_owned(),
         issuer: a.issuer().to_bytes().to_vec(),
         display_name: a.display_name().to_owned(),
         role: a.role().to_owned(),
@@ -130,12 +130,14 @@ impl OrganisationSigner {
         self.key.public_key().to_bytes().to_vec()
     }
 
-    /// Signs an attestation that `identity_key` is `clinician`'s.
+    /// Signs an attestation that `identity_key` is the key of the device at
+    /// `address` (attestations name the device's trust-store id,
+    /// `clinician/device`).
     #[allow(clippy::too_many_arguments)]
     pub fn attest(
         &self,
         serial: u64,
-        clinician: String,
+        address: crate::types::DeviceAddress,
         identity_key: Vec<u8>,
         display_name: String,
         role: String,
@@ -145,7 +147,7 @@ impl OrganisationSigner {
         not_before: u64,
         not_after: u64,
     ) -> Result<Vec<u8>> {
-        let peer = bleep::PeerId::new(clinician)?;
+        let peer = address.to_core()?.peer_id();
         let key = bleep::IdentityKey::from_bytes(&identity_key)?;
         let registration = bleep::Registration::new(body.to_core()?, &registration_number)?;
         let details = bleep::ClinicianDetails::new(&display_name, &role, registration, &ods_code)?;
