@@ -65,12 +65,25 @@ pub struct MessageRef {
 }
 
 impl MessageRef {
-    /// `sender Ed25519 key (32) || id (16)`.
-    pub(crate) fn to_bytes(self) -> [u8; HANDLED_LEN] {
+    /// `sender Ed25519 key (32) || id (16)`: a handle an app (or a
+    /// binding) can keep outside the device and give back to
+    /// [`MessageRef::from_bytes`]. Not secret, but it names who sent what.
+    pub fn to_bytes(self) -> [u8; HANDLED_LEN] {
         let mut out = [0u8; HANDLED_LEN];
         out[..32].copy_from_slice(&self.sender);
         out[32..].copy_from_slice(&self.id.0);
         out
+    }
+
+    /// Parses [`MessageRef::to_bytes`] output.
+    ///
+    /// Errors: [`crate::DecodeError::Truncated`] or
+    /// [`crate::DecodeError::TrailingBytes`] for any length but 48.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes);
+        let out = Self::read(&mut r)?;
+        r.finish()?;
+        Ok(out)
     }
 
     /// Reads [`MessageRef::to_bytes`] output.
@@ -528,6 +541,23 @@ mod tests {
     /// The vault's name for message `id` from [`sender`].
     fn r(id: [u8; 16]) -> MessageRef {
         MessageRef::new(&sender(), MessageId(id))
+    }
+
+    #[test]
+    fn message_ref_bytes_round_trip_and_reject_other_lengths() {
+        let m = r([9; 16]);
+        let b = m.to_bytes();
+        assert_eq!(MessageRef::from_bytes(&b).unwrap(), m);
+        assert!(matches!(
+            MessageRef::from_bytes(&b[..47]),
+            Err(Error::Decode(crate::DecodeError::Truncated))
+        ));
+        let mut long = b.to_vec();
+        long.push(0);
+        assert!(matches!(
+            MessageRef::from_bytes(&long),
+            Err(Error::Decode(crate::DecodeError::TrailingBytes))
+        ));
     }
 
     fn msg(id: u8, body: &[u8], expires_at: Option<u64>, patient: bool) -> ReceivedMessage {

@@ -1,0 +1,1 @@
+/* Placeholder so SwiftPM builds the header-only C module. */
