@@ -18,6 +18,7 @@ use crate::suite::CipherSuite;
 use aes_gcm_siv::Aes256GcmSiv;
 use chacha20poly1305::aead::AeadInOut;
 use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
+use zeroize::Zeroize;
 
 secret_key! {
     /// A single message's key.
@@ -34,8 +35,8 @@ pub(crate) const TAG_LEN: usize = 16;
 impl MessageKey {
     /// Encrypts `buf` in place under `suite` and returns the tag. Consumes
     /// the key. `nonce` must be `suite.nonce_len()` bytes (callers take it
-    /// from a buffer of that length); otherwise the tag is all zeros and
-    /// the message will not authenticate.
+    /// from a buffer of that length); otherwise `buf` is wiped, the tag is
+    /// all zeros and the message will not authenticate.
     pub(crate) fn seal(
         self,
         suite: CipherSuite,
@@ -64,7 +65,12 @@ impl MessageKey {
                 })
                 .map(Into::into),
         };
-        tag.unwrap_or([0u8; TAG_LEN])
+        // Unreachable with a nonce sized from the suite; if it ever is
+        // reached, no plaintext is left in the buffer to be sent.
+        tag.unwrap_or_else(|| {
+            buf.zeroize();
+            [0u8; TAG_LEN]
+        })
     }
 
     /// Decrypts `buf` in place under `suite` if the tag verifies; on
@@ -135,6 +141,16 @@ mod tests {
             );
             k.open(suite, nonce, b"ad", &mut buf, &tag).unwrap();
             assert_eq!(&buf, b"handover at 8");
+        }
+    }
+
+    #[test]
+    fn a_nonce_of_the_wrong_length_leaves_no_plaintext() {
+        for suite in CipherSuite::ALL {
+            let mut buf = *b"handover at 8";
+            let tag = MessageKey::from_bytes([1; 32]).seal(suite, &[3u8; 16], b"ad", &mut buf);
+            assert_eq!(tag, [0u8; TAG_LEN]);
+            assert_eq!(buf, [0u8; 13]);
         }
     }
 
