@@ -91,3 +91,61 @@ fn no_crate_is_built_twice() {
     let dupes = cargo_tree(&["--duplicates"]);
     assert!(dupes.trim().is_empty(), "crates in two versions:\n{dupes}");
 }
+
+/// `(name, version)` of every package a `Cargo.lock` lists.
+fn locked_packages(lock: &str) -> Vec<(String, String)> {
+    let mut packages = Vec::new();
+    let mut name = None;
+    for line in lock.lines() {
+        if let Some(value) = line.strip_prefix("name = ") {
+            name = Some(value.trim_matches('"').to_string());
+        } else if let Some(value) = line.strip_prefix("version = ") {
+            if let Some(name) = name.take() {
+                packages.push((name, value.trim_matches('"').to_string()));
+            }
+        }
+    }
+    packages
+}
+
+/// The fuzz workspace has its own lock file. Where it names a package the
+/// main lock also names, the versions must agree: otherwise the fuzzers
+/// exercise primitives other than the ones the library ships with.
+#[test]
+fn fuzz_lock_matches_the_main_lock() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let main = locked_packages(&std::fs::read_to_string(format!("{root}/Cargo.lock")).unwrap());
+    let fuzz =
+        locked_packages(&std::fs::read_to_string(format!("{root}/fuzz/Cargo.lock")).unwrap());
+    assert!(
+        fuzz.iter().any(|(name, _)| name == "bleep"),
+        "fuzz/Cargo.lock does not name bleep"
+    );
+    let mut differing = Vec::new();
+    for (name, version) in &fuzz {
+        let main_versions: Vec<&String> = main
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v)
+            .collect();
+        if !main_versions.is_empty() && !main_versions.contains(&version) {
+            differing.push(format!("{name} {version} (main: {main_versions:?})"));
+        }
+    }
+    assert!(
+        differing.is_empty(),
+        "fuzz/Cargo.lock differs from Cargo.lock: {differing:?}; copy Cargo.lock into fuzz/ and run `cargo tree` there"
+    );
+}
+
+#[test]
+fn a_lock_file_is_read_as_name_and_version_pairs() {
+    let lock = "version = 4\n\n[[package]]\nname = \"aes\"\nversion = \"0.9.2\"\n\n[[package]]\nname = \"sha2\"\nversion = \"0.11.0\"\n";
+    assert_eq!(
+        locked_packages(lock),
+        vec![
+            ("aes".to_string(), "0.9.2".to_string()),
+            ("sha2".to_string(), "0.11.0".to_string())
+        ]
+    );
+}
