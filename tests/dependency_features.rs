@@ -99,10 +99,10 @@ fn locked_packages(lock: &str) -> Vec<(String, String)> {
     for line in lock.lines() {
         if let Some(value) = line.strip_prefix("name = ") {
             name = Some(value.trim_matches('"').to_string());
-        } else if let Some(value) = line.strip_prefix("version = ") {
-            if let Some(name) = name.take() {
-                packages.push((name, value.trim_matches('"').to_string()));
-            }
+        } else if let Some(value) = line.strip_prefix("version = ")
+            && let Some(name) = name.take()
+        {
+            packages.push((name, value.trim_matches('"').to_string()));
         }
     }
     packages
