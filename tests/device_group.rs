@@ -469,6 +469,61 @@ fn removal_rotates_every_key_and_the_removed_device_reads_nothing_new() {
     );
 }
 
+/// Leaving one group drops only the keys waiting for that group: a key
+/// that overtook the roster of another group still waits, and is
+/// installed when that roster arrives.
+#[test]
+fn removal_from_one_group_keeps_the_keys_waiting_for_another() {
+    let mut rng = rng(12);
+    let mut ds = ward(&mut rng);
+    let first = formed(&mut rng, &mut ds);
+    let (okafor, ahmed) = (ds[0].address().clone(), ds[3].address().clone());
+    // A second group with Ahmed: its key reaches him before its roster.
+    let (second, sent) = ds[0]
+        .create_group(&mut rng, core::slice::from_ref(&ahmed), T0 + 5)
+        .unwrap();
+    let mut envelopes = sent.envelopes.into_iter();
+    let roster = envelopes.next().unwrap();
+    let key = envelopes.next().unwrap();
+    let got = ds[3]
+        .receive(&mut rng, &okafor, &key.envelope, T0 + 5)
+        .unwrap();
+    assert!(matches!(
+        got.event,
+        Event::Group(GroupEvent::KeyPending { group, .. }) if group == second
+    ));
+    assert_eq!(ds[3].pending_group_keys(), 1);
+    // Ahmed is removed from the first group.
+    let sent = ds[0]
+        .update_group(
+            &mut rng,
+            &first,
+            &[],
+            core::slice::from_ref(&ahmed),
+            T0 + 10,
+        )
+        .unwrap();
+    let events = pump(&mut rng, &mut ds, &okafor, sent.envelopes, T0 + 10);
+    assert!(events.iter().any(|(at, e)| at == &ahmed
+        && matches!(e, Event::Group(GroupEvent::Removed { group, .. }) if *group == first)));
+    assert!(ds[3].groups().is_empty());
+    assert_eq!(ds[3].pending_group_keys(), 1);
+    // The second group's roster arrives: the waiting key is installed.
+    let got = ds[3]
+        .receive(&mut rng, &okafor, &roster.envelope, T0 + 11)
+        .unwrap();
+    assert!(
+        matches!(
+            got.event,
+            Event::Group(GroupEvent::Joined { group, keys_applied: 1, .. }) if group == second
+        ),
+        "{:?}",
+        got.event
+    );
+    assert_eq!(ds[3].pending_group_keys(), 0);
+    assert_eq!(ds[3].groups(), vec![second]);
+}
+
 #[test]
 fn tampered_and_replayed_group_messages_change_nothing() {
     let mut rng = rng(5);

@@ -494,6 +494,11 @@ fn every_rejection_leaves_state_unchanged() {
         .unwrap_err(),
         GroupError::NotCoordinator.into()
     );
+    let elsewhere = Roster::create(&c.ids[0], GroupId([0xEE; 16]), &others).unwrap();
+    assert_eq!(
+        b.apply_roster(&mut ahead_rng, elsewhere).unwrap_err(),
+        GroupError::WrongGroup.into()
+    );
     assert_eq!(before, b.state_digest());
 }
 
