@@ -206,6 +206,86 @@ fn simultaneous_initiation_converges_and_loses_nothing() {
 }
 
 #[test]
+fn after_a_key_change_verification_is_of_the_new_key_shown() {
+    let mut rng = rng(31);
+    let mut ds = vec![
+        device(&mut rng, MemoryStore::new(), "okafor", 1),
+        device(&mut rng, MemoryStore::new(), "patel", 1),
+    ];
+    introduce(&mut rng, &mut ds);
+    let b = ds.pop().unwrap();
+    let mut a = ds.pop().unwrap();
+    let b_addr = b.address().clone();
+    let old_number = a.safety_number(&b_addr).unwrap();
+    // Patel reinstalls: a new identity at the same address, and no new
+    // bundle reaches Okafor's device.
+    let mut b2 = Device::create(
+        &mut rng,
+        MemoryStore::new(),
+        StorageKey::from_bytes([78; 32]),
+        b_addr.clone(),
+        TrustPolicy::RequireVerified,
+        T0,
+    )
+    .unwrap();
+    b2.add_peer_device(&mut rng, a.address(), &a.prekey_bundle())
+        .unwrap();
+    b2.mark_verified(&mut rng, a.address(), VerificationMethod::QrCode, T0)
+        .unwrap();
+    let okafor = PeerId::new("okafor").unwrap();
+    let y = b2
+        .send(&mut rng, &okafor, Outgoing::text("new phone"), T0)
+        .unwrap();
+    let r = a
+        .receive(&mut rng, &b_addr, &y.envelopes[0].envelope, T0 + 1)
+        .unwrap();
+    assert!(matches!(r.event, Event::KeyChanged { .. }));
+    // What the app shows is the new key's safety number, the one Patel's
+    // new phone shows.
+    let shown = a.safety_number(&b_addr).unwrap();
+    assert_eq!(a.key_to_verify(&b_addr).as_ref(), Some(b2.identity_key()));
+    assert_eq!(shown.peer_key(), b2.identity_key());
+    assert_eq!(shown, b2.safety_number(a.address()).unwrap());
+    // A number shown before the change verifies nothing.
+    assert_eq!(
+        a.mark_verified_shown(
+            &mut rng,
+            &b_addr,
+            &old_number,
+            VerificationMethod::SafetyNumber,
+            T0 + 2
+        ),
+        Err(Error::Trust(TrustError::SafetyNumberMismatch))
+    );
+    assert!(a.key_change(&b_addr).is_some());
+    a.mark_verified_shown(
+        &mut rng,
+        &b_addr,
+        &shown,
+        VerificationMethod::SafetyNumber,
+        T0 + 2,
+    )
+    .unwrap();
+    assert!(a.key_change(&b_addr).is_none());
+    // The new phone's next message is read, and the reply reaches it.
+    let y = b2
+        .send(&mut rng, &okafor, Outgoing::text("new phone again"), T0 + 3)
+        .unwrap();
+    let r = a
+        .receive(&mut rng, &b_addr, &y.envelopes[0].envelope, T0 + 3)
+        .unwrap();
+    assert_eq!(text_of(&a, &r, T0 + 3), "new phone again");
+    let patel = PeerId::new("patel").unwrap();
+    let z = a
+        .send(&mut rng, &patel, Outgoing::text("welcome back"), T0 + 4)
+        .unwrap();
+    let got = b2
+        .receive(&mut rng, a.address(), &z.envelopes[0].envelope, T0 + 5)
+        .unwrap();
+    assert_eq!(text_of(&b2, &got, T0 + 5), "welcome back");
+}
+
+#[test]
 fn key_change_is_an_event_and_stops_sending() {
     let mut rng = rng(3);
     let mut ds = vec![

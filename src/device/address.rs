@@ -17,6 +17,10 @@ use core::fmt;
 pub struct DeviceAddress {
     clinician: PeerId,
     device: u32,
+    /// [`DeviceAddress::peer_id`], built once: every send and receive asks
+    /// the trust store under it. A function of the two fields above, so
+    /// the derived comparisons are unchanged.
+    trust_name: PeerId,
 }
 
 impl DeviceAddress {
@@ -29,9 +33,12 @@ impl DeviceAddress {
         if clinician.as_str().len() + 11 > MAX_PEER_ID_LEN {
             return Err(LimitError::IdTooLong.into());
         }
+        // Within MAX_PEER_ID_LEN by the check above; never empty.
+        let trust_name = PeerId::new(format!("{}/{}", clinician.as_str(), device))?;
         Ok(DeviceAddress {
             clinician: clinician.clone(),
             device,
+            trust_name,
         })
     }
 
@@ -48,9 +55,12 @@ impl DeviceAddress {
     /// The name this device has in a [`crate::TrustStore`]:
     /// `"{clinician}/{device}"`.
     pub fn peer_id(&self) -> PeerId {
-        // Within MAX_PEER_ID_LEN by construction; never empty.
-        PeerId::new(format!("{}/{}", self.clinician.as_str(), self.device))
-            .unwrap_or_else(|_| self.clinician.clone())
+        self.trust_name.clone()
+    }
+
+    /// [`DeviceAddress::peer_id`], borrowed.
+    pub(crate) fn trust_name(&self) -> &PeerId {
+        &self.trust_name
     }
 
     pub(crate) fn encoded_len(&self) -> usize {

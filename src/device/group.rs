@@ -1195,7 +1195,7 @@ impl<S: Store> Device<S> {
         if current.as_ref() != Some(key) {
             return Err(TrustError::KeyChanged.into());
         }
-        match self.state.trust.identity(&addr.peer_id()) {
+        match self.state.trust.identity(addr.trust_name()) {
             Some(k) if k == key => {}
             Some(_) => return Err(TrustError::KeyChanged.into()),
             None => return Err(TrustError::Unverified.into()),

@@ -265,36 +265,59 @@ pub(super) fn put_side_rows(
 /// holds them). Ids are only ever appended and the others keep their
 /// order, so one pass over both lists finds the difference; the ids with
 /// rows stay a prefix of the unconfirmed ones.
+///
+/// The pass is skipped when it cannot find anything: ids dropped from the
+/// front (the oldest, pushed out by a new send) are deleted first, and if
+/// the newest id with a row then still sits at its own index among the
+/// unconfirmed ids, every id before it is still there too (the ids are
+/// random and distinct, and the unconfirmed ones keep their order), so no
+/// row is stale. A send then costs no walk over a full list.
 fn put_sent(
     key: &StorageKey,
     rng: &mut (impl CryptoRng + ?Sized),
     cs: &mut ChangeSet,
     rec: &mut PeerRecord,
 ) {
-    let mut now = rec.unconfirmed.iter().peekable();
-    let mut kept = VecDeque::with_capacity(rec.unconfirmed.len());
-    for &(id, n) in &rec.sent_rows {
-        if now.peek().is_some_and(|(c, _)| *c == id) {
-            now.next();
-            kept.push_back((id, n));
-        } else {
-            cs.delete(sent_row(&rec.row, n));
+    // An id with a row that is no longer the oldest unconfirmed one was
+    // confirmed or dropped: everything unconfirmed came after it.
+    while let Some(&(id, n)) = rec.sent_rows.front() {
+        if rec.unconfirmed.front().is_some_and(|(c, _)| *c == id) {
+            break;
         }
+        cs.delete(sent_row(&rec.row, n));
+        rec.sent_rows.pop_front();
     }
-    if now.len() <= record::MAX_INLINE_SENT {
+    let k = rec.sent_rows.len();
+    let intact = match (k.checked_sub(1), rec.sent_rows.back()) {
+        (Some(last), Some((id, _))) => rec.unconfirmed.get(last).is_some_and(|(c, _)| c == id),
+        _ => true,
+    };
+    if !intact {
+        let mut now = rec.unconfirmed.iter().peekable();
+        let mut kept = VecDeque::with_capacity(rec.unconfirmed.len());
+        for &(id, n) in &rec.sent_rows {
+            if now.peek().is_some_and(|(c, _)| *c == id) {
+                now.next();
+                kept.push_back((id, n));
+            } else {
+                cs.delete(sent_row(&rec.row, n));
+            }
+        }
         rec.sent_rows = kept;
+    }
+    let k = rec.sent_rows.len();
+    if rec.unconfirmed.len().saturating_sub(k) <= record::MAX_INLINE_SENT {
         return;
     }
-    for &(id, at) in now {
+    for &(id, at) in rec.unconfirmed.iter().skip(k) {
         let n = rec.sent_seq;
         rec.sent_seq = n.wrapping_add(1);
         let row = sent_row(&rec.row, n);
         let plain = Zeroizing::new(record::encode_sent(&id, at));
         let sealed = key.seal_encoded_for(rng, StateType::DeviceSent, &row, &*plain);
         cs.put(row, sealed);
-        kept.push_back((id, n));
+        rec.sent_rows.push_back((id, n));
     }
-    rec.sent_rows = kept;
 }
 
 /// Attaches each archive, bundle, sent and received-keys row to its peer

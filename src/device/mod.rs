@@ -719,19 +719,37 @@ impl<S: Store> Device<S> {
         }
     }
 
-    /// The safety number to compare with `address`'s clinician in person.
+    /// The key the clinicians are to verify for `address`: the new key of
+    /// a key change the trust store recorded ([`Device::key_change`]) and
+    /// the app has not resolved yet, or else [`Device::peer_identity`].
+    /// [`Device::safety_number`] is computed over it and
+    /// [`Device::mark_verified`] verifies it.
+    pub fn key_to_verify(&self, address: &DeviceAddress) -> Option<IdentityKey> {
+        match self.state.trust.key_change(address.trust_name()) {
+            Some(change) => Some(change.new_key().clone()),
+            None => self.peer_identity(address),
+        }
+    }
+
+    /// The safety number to compare with `address`'s clinician in person,
+    /// over [`Device::key_to_verify`]: after [`Event::KeyChanged`] it is
+    /// the new key's.
     pub fn safety_number(&self, address: &DeviceAddress) -> Option<SafetyNumber> {
-        let theirs = self.peer_identity(address)?;
+        let theirs = self.key_to_verify(address)?;
         Some(SafetyNumber::new(
-            &self.state.settings.address.peer_id(),
+            self.state.settings.address.trust_name(),
             self.state.identity.public(),
-            &address.peer_id(),
+            address.trust_name(),
             &theirs,
         ))
     }
 
-    /// Records that the clinicians verified `address`'s current identity
-    /// key ([`Device::peer_identity`]) by `method` at `now`.
+    /// Records that the clinicians verified [`Device::key_to_verify`] for
+    /// `address` by `method` at `now`: after [`Event::KeyChanged`], the new
+    /// key, whether or not its bundle was added. An app that showed a
+    /// safety number should call [`Device::mark_verified_shown`] with it
+    /// instead, so that a key change arriving while the clinicians
+    /// compared cannot be verified unseen.
     ///
     /// Errors: [`DeviceError::NoSession`] if no key is known for it; the
     /// trust store's errors.
@@ -742,16 +760,43 @@ impl<S: Store> Device<S> {
         method: VerificationMethod,
         now: u64,
     ) -> Result<()> {
-        let key = self.peer_identity(address).ok_or(DeviceError::NoSession)?;
+        let key = self.key_to_verify(address).ok_or(DeviceError::NoSession)?;
         self.update_trust(rng, |t| {
-            t.mark_verified(&address.peer_id(), &key, method, now)
+            t.mark_verified(address.trust_name(), &key, method, now)
+                .map(drop)
+        })
+    }
+
+    /// Records that the clinicians verified exactly the key of `shown`,
+    /// the [`Device::safety_number`] the app showed (or whose QR code was
+    /// scanned), by `method` at `now`.
+    ///
+    /// Errors (nothing changed): [`TrustError::SafetyNumberMismatch`] if
+    /// `shown` is for another device or for a key that is no longer the
+    /// one to verify (a key change arrived meanwhile: show the new safety
+    /// number); [`DeviceError::NoSession`] if no key is known for it; the
+    /// trust store's errors.
+    pub fn mark_verified_shown(
+        &mut self,
+        rng: &mut (impl CryptoRng + ?Sized),
+        address: &DeviceAddress,
+        shown: &SafetyNumber,
+        method: VerificationMethod,
+        now: u64,
+    ) -> Result<()> {
+        let key = self.key_to_verify(address).ok_or(DeviceError::NoSession)?;
+        if shown.peer() != address.trust_name() || *shown.peer_key() != key {
+            return Err(TrustError::SafetyNumberMismatch.into());
+        }
+        self.update_trust(rng, |t| {
+            t.mark_verified(address.trust_name(), &key, method, now)
                 .map(drop)
         })
     }
 
     /// The key change the trust store recorded for `address`, to show.
     pub fn key_change(&self, address: &DeviceAddress) -> Option<KeyChange> {
-        self.state.trust.key_change(&address.peer_id())
+        self.state.trust.key_change(address.trust_name())
     }
 
     /// The trust store, to read.
@@ -837,7 +882,7 @@ impl<S: Store> Device<S> {
         dirty: &mut Dirty,
     ) -> Result<VerifiedIdentity> {
         let mut changed = false;
-        let out = trust.check_noting(&address.peer_id(), key, now, &mut changed);
+        let out = trust.check_noting(address.trust_name(), key, now, &mut changed);
         dirty.trust |= changed;
         out
     }
@@ -1126,7 +1171,7 @@ impl<S: Store> Device<S> {
         let Some(key) = claimed else {
             return self.undecryptable(rng, rec, now, dirty, ResetReason::Undecryptable);
         };
-        if env.is_prekey_message() && self.state.trust.would_change(&from.peer_id(), &key) {
+        if env.is_prekey_message() && self.state.trust.would_change(from.trust_name(), &key) {
             // Anyone can put a validly bound identity in a first message:
             // record a key change only once the sender proves it holds the
             // key (an expired message has authenticated). Otherwise refused
@@ -1138,7 +1183,7 @@ impl<S: Store> Device<S> {
             }
         }
         if !env.is_prekey_message()
-            && self.state.trust.would_change(&from.peer_id(), &key)
+            && self.state.trust.would_change(from.trust_name(), &key)
             && !opens_on_a_copy(rec, &from, &key, raw, now)
         {
             // An ordinary message names no identity: its key is that of a
@@ -1177,7 +1222,7 @@ impl<S: Store> Device<S> {
             if *session.peer_identity() != key {
                 continue;
             }
-            let proof = self.state.trust.check_at(&from.peer_id(), &key, now)?;
+            let proof = self.state.trust.check_at(from.trust_name(), &key, now)?;
             match session.decrypt(proof, raw, now) {
                 Ok(m) => {
                     let j = i.checked_sub(usize::from(rec.current.is_some()));
@@ -1203,7 +1248,7 @@ impl<S: Store> Device<S> {
             return self.duplicate(rng, rec, &key, now, dirty);
         }
         if message.is_none() && env.is_prekey_message() {
-            let proof = self.state.trust.check_at(&from.peer_id(), &key, now)?;
+            let proof = self.state.trust.check_at(from.trust_name(), &key, now)?;
             let st = &mut self.state;
             match handshake::accept(&st.identity, &mut st.prekeys, &proof, env, now) {
                 Ok((session, m)) => {
