@@ -490,7 +490,9 @@ impl Session {
         now: u64,
     ) -> Result<ReceivedMessage> {
         self.check_peer(&peer)?;
-        let env = Envelope::parse(envelope)?;
+        // A repeated prekey message names the session's peer: its binding
+        // was checked when the session was made.
+        let env = Envelope::parse_known(envelope, Some(&self.peer))?;
         self.decrypt_envelope(&env, now)
     }
 
