@@ -21,8 +21,23 @@ pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 macro_rules! secret_key {
     ($(#[$doc:meta])* $vis:vis struct $name:ident;) => {
         $(#[$doc])*
-        #[derive(zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
         $vis struct $name([u8; 32]);
+
+        impl zeroize::Zeroize for $name {
+            fn zeroize(&mut self) {
+                // One bulk fill behind an optimization barrier, not 32
+                // volatile byte writes.
+                zeroize::zeroize_bytes(&mut self.0);
+            }
+        }
+
+        impl Drop for $name {
+            fn drop(&mut self) {
+                zeroize::Zeroize::zeroize(self);
+            }
+        }
+
+        impl zeroize::ZeroizeOnDrop for $name {}
 
         impl $name {
             #[allow(dead_code)]
@@ -48,7 +63,9 @@ pub(crate) use secret_key;
 /// A decrypted message body: zeroized on drop, never printed.
 ///
 /// The buffer is allocated once at its final size and never grows, so no
-/// stale copy is left behind by a reallocation.
+/// stale copy is left behind by a reallocation. A received body stays
+/// where it was decrypted, after the payload's metadata, which is wiped
+/// with it.
 ///
 /// ```
 /// # use bleep::Plaintext;
@@ -56,46 +73,55 @@ pub(crate) use secret_key;
 /// assert_eq!(p.expose(), b"bed 4 needs review");
 /// assert_eq!(format!("{p:?}"), "Plaintext(<redacted>)");
 /// ```
-pub struct Plaintext(Vec<u8>);
+pub struct Plaintext {
+    buf: Vec<u8>,
+    /// Where the body starts in `buf`; it runs to the end.
+    start: usize,
+}
 
 impl Plaintext {
     /// Copies `bytes` into a new zeroizing buffer of exactly that size.
     pub fn from_slice(bytes: &[u8]) -> Self {
         let mut v = Vec::with_capacity(bytes.len());
         v.extend_from_slice(bytes);
-        Plaintext(v)
+        Plaintext { buf: v, start: 0 }
     }
 
-    /// Takes a buffer whose whole capacity will be wiped on drop.
-    pub(crate) fn from_vec(v: Vec<u8>) -> Self {
-        Plaintext(v)
+    /// Takes a buffer whose whole capacity will be wiped on drop; the body
+    /// is `v[start..]` (empty if `start` is past the end).
+    pub(crate) fn from_vec_at(v: Vec<u8>, start: usize) -> Self {
+        Plaintext { buf: v, start }
     }
 
     /// The plaintext bytes. Call this only where the content is needed.
     pub fn expose(&self) -> &[u8] {
-        &self.0
+        self.buf.get(self.start..).unwrap_or_default()
     }
 
     /// The plaintext as UTF-8 text, if it is.
     pub fn expose_str(&self) -> Option<&str> {
-        core::str::from_utf8(&self.0).ok()
+        core::str::from_utf8(self.expose()).ok()
     }
 
     /// Length in bytes.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.expose().len()
     }
 
     /// Whether the plaintext is empty.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.expose().is_empty()
     }
 }
 
 impl Drop for Plaintext {
     fn drop(&mut self) {
-        // `Vec::zeroize` wipes the spare capacity as well as the contents.
-        self.0.zeroize();
+        // The contents and the spare capacity, each with one bulk fill
+        // behind an optimization barrier (`Vec::zeroize` writes the contents
+        // one volatile byte at a time, several times slower for a message).
+        zeroize::zeroize_bytes(&mut self.buf);
+        self.buf.spare_capacity_mut().zeroize();
+        self.buf.clear();
     }
 }
 
@@ -108,7 +134,7 @@ impl fmt::Debug for Plaintext {
 impl PartialEq for Plaintext {
     /// Constant-time comparison.
     fn eq(&self, other: &Self) -> bool {
-        ct_eq(&self.0, &other.0)
+        ct_eq(self.expose(), other.expose())
     }
 }
 
@@ -123,6 +149,18 @@ mod tests {
     secret_key! {
         /// test key
         struct TestKey;
+    }
+
+    #[test]
+    fn a_body_after_metadata_is_all_that_is_exposed() {
+        let p = Plaintext::from_vec_at(b"metaward 7".to_vec(), 4);
+        assert_eq!(p.expose(), b"ward 7");
+        assert_eq!(p.len(), 6);
+        assert_eq!(p, Plaintext::from_slice(b"ward 7"));
+        assert_eq!(p.expose_str(), Some("ward 7"));
+        let past = Plaintext::from_vec_at(b"meta".to_vec(), 9);
+        assert!(past.is_empty());
+        assert_eq!(past.expose(), b"");
     }
 
     #[test]
@@ -144,7 +182,7 @@ mod tests {
     #[test]
     fn plaintext_capacity_is_exact() {
         let p = Plaintext::from_slice(&[7u8; 100]);
-        assert_eq!(p.0.capacity(), 100);
+        assert_eq!(p.buf.capacity(), 100);
         assert_eq!(p.len(), 100);
         assert!(!p.is_empty());
         assert_eq!(p.expose_str(), Some(&"\u{7}".repeat(100)[..]));

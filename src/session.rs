@@ -441,27 +441,15 @@ impl Session {
             None => out.push(KIND_MESSAGE),
         }
         header.write(&mut out);
-        let mut ad = [0u8; AD_LEN + MAX_PREFIX_LEN];
-        let ad_len = self.fill_ad(&mut ad, &out);
+        let prefix_len = out.len();
         out.extend_from_slice(nonce);
         let ct_start = out.len();
         message.write(&id, &mut out);
-        let tag = match (out.get_mut(ct_start..), ad.get(..ad_len)) {
-            (Some(body), Some(ad)) => key.seal(self.suite, nonce, ad, body),
-            _ => return Err(DecodeError::InvalidLength.into()),
-        };
+        let (head, body) = out.split_at_mut(ct_start);
+        let prefix = head.get(..prefix_len).unwrap_or_default();
+        let tag = with_ad(&self.ad, prefix, |ad| key.seal(self.suite, nonce, ad, body));
         out.extend_from_slice(&tag);
         Ok(EncryptedMessage { id, envelope: out })
-    }
-
-    fn fill_ad(&self, buf: &mut [u8; AD_LEN + MAX_PREFIX_LEN], prefix: &[u8]) -> usize {
-        let len = AD_LEN + prefix.len().min(MAX_PREFIX_LEN);
-        let (a, b) = buf.split_at_mut(AD_LEN);
-        a.copy_from_slice(&self.ad);
-        if let (Some(dst), Some(src)) = (b.get_mut(..len - AD_LEN), prefix.get(..len - AD_LEN)) {
-            dst.copy_from_slice(src);
-        }
-        len
     }
 
     /// Decrypts an envelope from the peer, who must be accepted by the trust
@@ -490,7 +478,9 @@ impl Session {
         now: u64,
     ) -> Result<ReceivedMessage> {
         self.check_peer(&peer)?;
-        let env = Envelope::parse(envelope)?;
+        // A repeated prekey message names the session's peer: its binding
+        // was checked when the session was made.
+        let env = Envelope::parse_known(envelope, Some(&self.peer))?;
         self.decrypt_envelope(&env, now)
     }
 
@@ -515,18 +505,19 @@ impl Session {
         {
             return Err(ProtocolError::WrongSession.into());
         }
-        let mut ad = [0u8; AD_LEN + MAX_PREFIX_LEN];
-        let ad_len = self.fill_ad(&mut ad, env.authenticated);
-        let ad = ad.get(..ad_len).unwrap_or(&[]);
-        let msg = self.ratchet.receive(&env.header, |key: &MessageKey| {
-            let mut buf = Vec::with_capacity(env.ciphertext.len());
-            buf.extend_from_slice(env.ciphertext);
-            key.open(self.suite, env.nonce, ad, &mut buf, &env.tag)?;
-            let msg = payload::read(buf, &self.peer)?;
-            if msg.info.expires_at.is_some_and(|at| at <= now) {
-                return Err(ProtocolError::Expired.into());
-            }
-            Ok(msg)
+        let (suite, peer) = (self.suite, &self.peer);
+        let ratchet = &mut self.ratchet;
+        let msg = with_ad(&self.ad, env.authenticated, |ad| {
+            ratchet.receive(&env.header, |key: &MessageKey| {
+                let mut buf = Vec::with_capacity(env.ciphertext.len());
+                buf.extend_from_slice(env.ciphertext);
+                key.open(suite, env.nonce, ad, &mut buf, &env.tag)?;
+                let msg = payload::read(buf, peer)?;
+                if msg.info.expires_at.is_some_and(|at| at <= now) {
+                    return Err(ProtocolError::Expired.into());
+                }
+                Ok(msg)
+            })
         })?;
         self.pending = None;
         Ok(msg)
@@ -737,6 +728,38 @@ impl fmt::Debug for Session {
             .field("skipped_keys", &self.ratchet.skipped.len())
             .finish_non_exhaustive()
     }
+}
+
+/// Longest envelope prefix of a normal message: version, suite, kind and
+/// header.
+const SHORT_PREFIX_LEN: usize = 3 + HEADER_LEN;
+
+/// Calls `f` with a message's associated data: the session's handshake
+/// AD, then the envelope's `prefix` (at most [`MAX_PREFIX_LEN`] bytes). A
+/// normal message's prefix fits a short buffer on the stack, so only a
+/// prekey message pays for clearing the long one.
+fn with_ad<R>(session_ad: &[u8; AD_LEN], prefix: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+    if prefix.len() <= SHORT_PREFIX_LEN {
+        let mut buf = [0u8; AD_LEN + SHORT_PREFIX_LEN];
+        let len = fill_ad(&mut buf, session_ad, prefix);
+        f(buf.get(..len).unwrap_or_default())
+    } else {
+        let mut buf = [0u8; AD_LEN + MAX_PREFIX_LEN];
+        let len = fill_ad(&mut buf, session_ad, prefix);
+        f(buf.get(..len).unwrap_or_default())
+    }
+}
+
+/// Writes `session_ad || prefix` (the prefix cut to fit) into `buf` and
+/// returns the length written.
+fn fill_ad<const N: usize>(buf: &mut [u8; N], session_ad: &[u8; AD_LEN], prefix: &[u8]) -> usize {
+    let (a, b) = buf.split_at_mut(AD_LEN.min(N));
+    a.copy_from_slice(session_ad.get(..a.len()).unwrap_or_default());
+    let n = prefix.len().min(b.len());
+    if let (Some(dst), Some(src)) = (b.get_mut(..n), prefix.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    a.len() + n
 }
 
 #[cfg(test)]

@@ -163,6 +163,26 @@ impl IdentityKey {
         Ok(key)
     }
 
+    /// Reads an encoded identity whose binding may already be known.
+    ///
+    /// If the next [`IDENTITY_KEY_LEN`] bytes are exactly the encoding of
+    /// `known` (version, both keys and the binding signature, byte for
+    /// byte), the result is a copy of `known`, whose binding was checked
+    /// strictly when it was made (every `IdentityKey` is either read
+    /// through [`IdentityKey::read`] or built from its own key pair), so
+    /// it is not checked again. Anything else, including the same keys
+    /// under different signature bytes, is read and checked as by
+    /// [`IdentityKey::read`], with the same errors.
+    pub(crate) fn read_known(r: &mut Reader<'_>, known: Option<&IdentityKey>) -> Result<Self> {
+        if let Some(k) = known
+            && r.peek(IDENTITY_KEY_LEN) == Some(k.to_bytes().as_slice())
+        {
+            r.take(IDENTITY_KEY_LEN)?;
+            return Ok(k.clone());
+        }
+        Self::read(r)
+    }
+
     pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self> {
         if r.u8()? != IDENTITY_KEY_VERSION {
             return Err(DecodeError::UnknownVersion.into());
@@ -285,6 +305,63 @@ mod tests {
         assert_eq!(
             IdentityKey::from_bytes(&bytes).unwrap_err(),
             Error::Crypto(CryptoError::BadSignature)
+        );
+    }
+
+    /// `a`'s Ed25519 key binding another X25519 key, signed by `a`.
+    fn rebound(a: &IdentityKeyPair, other: &IdentityKeyPair) -> IdentityKey {
+        let dh = *other.public().dh_public();
+        IdentityKey {
+            signing: a.signing.verifying_key(),
+            dh,
+            binding: a.signing.sign(&binding_message(dh.as_bytes())),
+        }
+    }
+
+    #[test]
+    fn a_known_identity_is_read_without_a_check_only_byte_for_byte() {
+        let a = IdentityKeyPair::from_seed_bytes([9; 32]);
+        let b = IdentityKeyPair::from_seed_bytes([10; 32]);
+        let known = a.public();
+        let read = |bytes: &[u8], known: Option<&IdentityKey>| {
+            let mut r = Reader::new(bytes);
+            let k = IdentityKey::read_known(&mut r, known)?;
+            assert_eq!(r.remaining(), bytes.len() - IDENTITY_KEY_LEN);
+            Ok::<_, Error>(k)
+        };
+        // Exactly the known encoding, with bytes after it.
+        let mut bytes = known.to_bytes().to_vec();
+        bytes.push(0x42);
+        assert_eq!(
+            read(&bytes, Some(known)).unwrap().to_bytes(),
+            known.to_bytes()
+        );
+        // The known Ed25519 key binding another X25519 key, validly signed:
+        // checked, and read as what it is.
+        let other = rebound(&a, &b);
+        let got = read(&other.to_bytes(), Some(known)).unwrap();
+        assert_eq!(got.to_bytes(), other.to_bytes());
+        assert_ne!(got, *known);
+        // The same with the known key's signature: a forgery.
+        let mut forged = other.to_bytes();
+        forged[65..].copy_from_slice(&known.to_bytes()[65..]);
+        assert_eq!(
+            read(&forged, Some(known)).unwrap_err(),
+            Error::Crypto(CryptoError::BadSignature)
+        );
+        // Every flipped bit fails, as it does without the known key.
+        for i in 0..IDENTITY_KEY_LEN {
+            let mut f = known.to_bytes();
+            f[i] ^= 0x01;
+            assert_eq!(
+                read(&f, Some(known)).unwrap_err(),
+                read(&f, None).unwrap_err()
+            );
+        }
+        // A short input is truncated, not compared.
+        assert_eq!(
+            read(&known.to_bytes()[..128], Some(known)).unwrap_err(),
+            Error::Decode(DecodeError::Truncated)
         );
     }
 

@@ -22,11 +22,12 @@ impl ChainKey {
         // HMAC pads a key shorter than the 64-byte block with zeros, so
         // keying with `CK || 0^32` as a full block is HMAC keyed with CK,
         // and cannot fail.
-        let mut block = zeroize::Zeroizing::new([0u8; 64]);
+        let mut block = [0u8; 64];
         if let Some(head) = block.get_mut(..32) {
             head.copy_from_slice(self.as_bytes());
         }
-        let keyed = <Hmac<Sha256> as KeyInit>::new((&*block).into());
+        let keyed = <Hmac<Sha256> as KeyInit>::new((&block).into());
+        zeroize::zeroize_bytes(&mut block);
         let mut m = keyed.clone();
         m.update(&[0x01]);
         let mk: [u8; 32] = m.finalize().into_bytes().into();

@@ -178,6 +178,14 @@ impl Ratchet {
             if n < chain.counter {
                 return Err(ProtocolError::DuplicateMessage.into());
             }
+            if n == chain.counter {
+                // The next message in order: nothing to skip or copy.
+                let (mk, next) = chain.key.step();
+                let out = open(&mk)?;
+                chain.key = next;
+                chain.counter = n + 1;
+                return Ok(out);
+            }
             check_gap(chain.counter, n)?;
             let (skipped, ck) = skip(&chain.key, chain.counter, n);
             let (mk, next) = ck.step();

@@ -27,6 +27,11 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
+    /// The next `n` bytes, without consuming them (`None` if fewer remain).
+    pub(crate) fn peek(&self, n: usize) -> Option<&'a [u8]> {
+        self.buf.get(..n)
+    }
+
     pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N)?);

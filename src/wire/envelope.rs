@@ -91,7 +91,17 @@ impl PreKeyPart {
     /// Reads a part of an envelope of `version` (1, 2 or 3: the KEM part
     /// is there from version 2 on).
     pub(crate) fn read(r: &mut Reader<'_>, version: u8) -> Result<Self> {
-        let identity = IdentityKey::read(r)?;
+        Self::read_known(r, version, None)
+    }
+
+    /// [`PreKeyPart::read`], not checking the identity's binding again if
+    /// it is byte for byte `known` (see [`IdentityKey::read_known`]).
+    pub(crate) fn read_known(
+        r: &mut Reader<'_>,
+        version: u8,
+        known: Option<&IdentityKey>,
+    ) -> Result<Self> {
+        let identity = IdentityKey::read_known(r, known)?;
         let base_key = r.array()?;
         let signed_prekey_id = r.u32()?;
         let one_time_prekey_id = match r.u8()? {
@@ -143,6 +153,30 @@ impl<'a> Envelope<'a> {
     /// authenticated until a session decrypts it (except the initiator
     /// identity's own binding signature).
     pub fn parse(bytes: &'a [u8]) -> Result<Self> {
+        Self::parse_known(bytes, None)
+    }
+
+    /// [`Envelope::parse`] for an envelope from a sender whose identity
+    /// may already be known, such as the key the trust store holds for the
+    /// address it came from ([`crate::TrustStore::identity`]).
+    ///
+    /// A prekey message carries the initiator's identity key with the
+    /// signature binding its X25519 key to its Ed25519 key, which
+    /// [`Envelope::parse`] checks (one strict Ed25519 verification, the
+    /// largest part of parsing). If the carried identity is byte for byte
+    /// the encoding of `known` (both keys and the signature), that check
+    /// was made when `known` was, so it is skipped; any other identity,
+    /// including `known`'s Ed25519 key with another X25519 key or other
+    /// signature bytes, is checked as by [`Envelope::parse`]. The result
+    /// and the errors are the same as [`Envelope::parse`]'s for every
+    /// input: only the cost differs.
+    ///
+    /// ```
+    /// # use bleep::{Envelope, IdentityKeyPair};
+    /// let alice = IdentityKeyPair::from_seed_bytes([1; 32]);
+    /// assert!(Envelope::parse_known(&[0x07, 0x02], Some(alice.public())).is_err());
+    /// ```
+    pub fn parse_known(bytes: &'a [u8], known: Option<&IdentityKey>) -> Result<Self> {
         let mut r = Reader::new(bytes);
         let version = r.u8()?;
         let suite = match version {
@@ -157,7 +191,7 @@ impl<'a> Envelope<'a> {
             _ => return Err(DecodeError::UnknownVersion.into()),
         };
         let prekey = match r.u8()? {
-            KIND_PREKEY => Some(PreKeyPart::read(&mut r, version)?),
+            KIND_PREKEY => Some(PreKeyPart::read_known(&mut r, version, known)?),
             KIND_MESSAGE => None,
             _ => return Err(DecodeError::UnknownKind.into()),
         };

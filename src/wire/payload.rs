@@ -173,8 +173,8 @@ pub struct ReceivedMessage {
 }
 
 /// Parses a decrypted payload held in `buf` (whose whole capacity is wiped
-/// when the returned body drops). The body is moved to the front of `buf`
-/// in place, so no second copy of the plaintext is made.
+/// when the returned body drops). The body stays where it is in `buf`, so
+/// no second copy of the plaintext is made.
 pub(crate) fn read(mut buf: Vec<u8>, sender: &IdentityKey) -> Result<ReceivedMessage> {
     let parsed = parse_header(&buf);
     let (info, body_len) = match parsed {
@@ -184,12 +184,11 @@ pub(crate) fn read(mut buf: Vec<u8>, sender: &IdentityKey) -> Result<ReceivedMes
             return Err(e);
         }
     };
-    buf.copy_within(PAYLOAD_HEADER_LEN..PAYLOAD_HEADER_LEN + body_len, 0);
-    buf.truncate(body_len);
+    buf.truncate(PAYLOAD_HEADER_LEN + body_len);
     Ok(ReceivedMessage {
         sender: sender.clone(),
         info,
-        body: Plaintext::from_vec(buf),
+        body: Plaintext::from_vec_at(buf, PAYLOAD_HEADER_LEN),
     })
 }
 
