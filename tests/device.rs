@@ -12,6 +12,7 @@ mod device_common;
 use bleep::store::{MemoryStore, SqliteStore, Store};
 use bleep::*;
 use device_common::*;
+use rand_chacha::ChaCha20Rng;
 
 fn text_of<S: Store>(d: &Device<S>, r: &Received, now: u64) -> String {
     match &r.event {
@@ -20,6 +21,30 @@ fn text_of<S: Store>(d: &Device<S>, r: &Received, now: u64) -> String {
         }
         other => panic!("expected a message, got {other:?}"),
     }
+}
+
+/// A new identity at `address` (a reinstall), with `peer`'s bundle added
+/// and verified by QR code; its storage key is `seed` repeated.
+fn reinstalled(
+    rng: &mut ChaCha20Rng,
+    peer: &Device<MemoryStore>,
+    address: &DeviceAddress,
+    seed: u8,
+) -> Device<MemoryStore> {
+    let mut d = Device::create(
+        rng,
+        MemoryStore::new(),
+        StorageKey::from_bytes([seed; 32]),
+        address.clone(),
+        TrustPolicy::RequireVerified,
+        T0,
+    )
+    .unwrap();
+    d.add_peer_device(rng, peer.address(), &peer.prekey_bundle())
+        .unwrap();
+    d.mark_verified(rng, peer.address(), VerificationMethod::QrCode, T0)
+        .unwrap();
+    d
 }
 
 #[test]
@@ -219,19 +244,7 @@ fn after_a_key_change_verification_is_of_the_new_key_shown() {
     let old_number = a.safety_number(&b_addr).unwrap();
     // Patel reinstalls: a new identity at the same address, and no new
     // bundle reaches Okafor's device.
-    let mut b2 = Device::create(
-        &mut rng,
-        MemoryStore::new(),
-        StorageKey::from_bytes([78; 32]),
-        b_addr.clone(),
-        TrustPolicy::RequireVerified,
-        T0,
-    )
-    .unwrap();
-    b2.add_peer_device(&mut rng, a.address(), &a.prekey_bundle())
-        .unwrap();
-    b2.mark_verified(&mut rng, a.address(), VerificationMethod::QrCode, T0)
-        .unwrap();
+    let mut b2 = reinstalled(&mut rng, &a, &b_addr, 78);
     let okafor = PeerId::new("okafor").unwrap();
     let y = b2
         .send(&mut rng, &okafor, Outgoing::text("new phone"), T0)
@@ -302,19 +315,7 @@ fn key_change_is_an_event_and_stops_sending() {
         .unwrap();
     assert_eq!(x.envelopes.len(), 1);
     // Patel reinstalls: a new identity at the same address.
-    let mut b2 = Device::create(
-        &mut rng,
-        MemoryStore::new(),
-        StorageKey::from_bytes([77; 32]),
-        b_addr.clone(),
-        TrustPolicy::RequireVerified,
-        T0,
-    )
-    .unwrap();
-    b2.add_peer_device(&mut rng, a.address(), &a.prekey_bundle())
-        .unwrap();
-    b2.mark_verified(&mut rng, a.address(), VerificationMethod::QrCode, T0)
-        .unwrap();
+    let mut b2 = reinstalled(&mut rng, &a, &b_addr, 77);
     // Their first message reaches Okafor: a key change, nothing decrypted.
     let okafor = PeerId::new("okafor").unwrap();
     let y = b2
