@@ -1582,7 +1582,8 @@ impl<S: Store> Device<S> {
     }
 
     /// Whether fewer than [`ONE_TIME_PREKEY_REFILL_BELOW`] one-time
-    /// prekeys are left: call [`Device::refill_prekeys`] and upload.
+    /// prekeys, or fewer than [`KEM_ONE_TIME_PREKEY_REFILL_BELOW`] one-time
+    /// ML-KEM prekeys, are left: call [`Device::refill_prekeys`] and upload.
     pub fn needs_prekey_refill(&self) -> bool {
         self.state.prekeys.one_time_prekey_count() < ONE_TIME_PREKEY_REFILL_BELOW
             || self.state.prekeys.kem_one_time_prekey_count() < KEM_ONE_TIME_PREKEY_REFILL_BELOW

@@ -125,3 +125,81 @@ impl PreKeyDispenser {
             || self.kem_one_time.len() < KEM_ONE_TIME_PREKEY_REFILL_BELOW
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::{Device, DeviceAddress};
+    use crate::limits::{KEM_ONE_TIME_PREKEY_BATCH, MAX_BUNDLE_ONE_TIME_PREKEYS};
+    use crate::store::MemoryStore;
+    use crate::{PeerId, StorageKey, TrustPolicy};
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    fn device() -> Device<MemoryStore> {
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        let address = DeviceAddress::new(&PeerId::new("patel").unwrap(), 1).unwrap();
+        Device::create(
+            &mut rng,
+            MemoryStore::new(),
+            StorageKey::from_bytes([3; 32]),
+            address,
+            TrustPolicy::RequireVerified,
+            1_700_000_000,
+        )
+        .unwrap()
+    }
+
+    /// A refill is due exactly when fewer than the threshold of either
+    /// kind of one-time prekey is left, on the device and at the server;
+    /// one kind running low is enough.
+    #[test]
+    fn a_refill_is_due_below_either_threshold_and_not_at_it() {
+        let mut d = device();
+        assert_eq!(
+            d.state.prekeys.one_time_prekey_count(),
+            MAX_BUNDLE_ONE_TIME_PREKEYS
+        );
+        assert_eq!(
+            d.state.prekeys.kem_one_time_prekey_count(),
+            KEM_ONE_TIME_PREKEY_BATCH
+        );
+        assert!(!d.needs_prekey_refill());
+        let x25519: Vec<u32> = d.state.prekeys.one_time.keys().copied().collect();
+        let mut server = PreKeyDispenser::new(&d.prekey_bundle()).unwrap();
+        assert!(!server.needs_refill());
+
+        // X25519 one-time prekeys alone run down (ML-KEM ones untouched).
+        let spare = MAX_BUNDLE_ONE_TIME_PREKEYS - ONE_TIME_PREKEY_REFILL_BELOW;
+        for id in &x25519[..spare] {
+            d.state.prekeys.consume_one_time_prekey(*id);
+            server.one_time.remove(id);
+        }
+        assert_eq!(
+            d.state.prekeys.one_time_prekey_count(),
+            ONE_TIME_PREKEY_REFILL_BELOW
+        );
+        assert!(!d.needs_prekey_refill());
+        assert!(!server.needs_refill());
+        d.state.prekeys.consume_one_time_prekey(x25519[spare]);
+        server.one_time.remove(&x25519[spare]);
+        assert!(d.needs_prekey_refill());
+        assert!(server.needs_refill());
+
+        // ML-KEM one-time prekeys alone run down, on a fresh device.
+        let mut d = device();
+        let mut server = PreKeyDispenser::new(&d.prekey_bundle()).unwrap();
+        let spare = KEM_ONE_TIME_PREKEY_BATCH - KEM_ONE_TIME_PREKEY_REFILL_BELOW;
+        let kem_ids: Vec<u32> = d.state.prekeys.kem_one_time.keys().copied().collect();
+        for id in &kem_ids[..spare] {
+            d.state.prekeys.consume_kem_one_time_prekey(*id);
+            server.kem_one_time.remove(id);
+        }
+        assert!(!d.needs_prekey_refill());
+        assert!(!server.needs_refill());
+        d.state.prekeys.consume_kem_one_time_prekey(kem_ids[spare]);
+        server.kem_one_time.remove(&kem_ids[spare]);
+        assert!(d.needs_prekey_refill());
+        assert!(server.needs_refill());
+    }
+}
