@@ -1134,7 +1134,7 @@ impl<S: Store> Device<S> {
         if *from == self.state.settings.address {
             return Err(DeviceError::OwnAddress.into());
         }
-        let env = Envelope::parse_known(envelope, self.state.trust.identity(&from.peer_id()))?;
+        let env = Envelope::parse_known(envelope, self.state.trust.identity(from.trust_name()))?;
         let mut rec = match self.state.peers.remove(from) {
             Some(r) => r,
             None if self.state.peers.len() >= MAX_DEVICE_PEERS => {
