@@ -47,6 +47,26 @@ fn reinstalled(
     d
 }
 
+/// [`reinstalled`], whose first message (to Okafor, `peer`) arrives as a
+/// key change.
+fn reinstalled_and_announced(
+    rng: &mut ChaCha20Rng,
+    peer: &mut Device<MemoryStore>,
+    address: &DeviceAddress,
+    seed: u8,
+) -> Device<MemoryStore> {
+    let mut d = reinstalled(rng, peer, address, seed);
+    let okafor = PeerId::new("okafor").unwrap();
+    let y = d
+        .send(rng, &okafor, Outgoing::text("new phone"), T0)
+        .unwrap();
+    let r = peer
+        .receive(rng, address, &y.envelopes[0].envelope, T0 + 1)
+        .unwrap();
+    assert!(matches!(r.event, Event::KeyChanged { .. }));
+    d
+}
+
 #[test]
 fn conversation_with_receipts_filing_and_restart() {
     let mut rng = rng(1);
@@ -244,15 +264,8 @@ fn after_a_key_change_verification_is_of_the_new_key_shown() {
     let old_number = a.safety_number(&b_addr).unwrap();
     // Patel reinstalls: a new identity at the same address, and no new
     // bundle reaches Okafor's device.
-    let mut b2 = reinstalled(&mut rng, &a, &b_addr, 78);
+    let mut b2 = reinstalled_and_announced(&mut rng, &mut a, &b_addr, 78);
     let okafor = PeerId::new("okafor").unwrap();
-    let y = b2
-        .send(&mut rng, &okafor, Outgoing::text("new phone"), T0)
-        .unwrap();
-    let r = a
-        .receive(&mut rng, &b_addr, &y.envelopes[0].envelope, T0 + 1)
-        .unwrap();
-    assert!(matches!(r.event, Event::KeyChanged { .. }));
     // What the app shows is the new key's safety number, the one Patel's
     // new phone shows.
     let shown = a.safety_number(&b_addr).unwrap();
@@ -315,16 +328,9 @@ fn key_change_is_an_event_and_stops_sending() {
         .unwrap();
     assert_eq!(x.envelopes.len(), 1);
     // Patel reinstalls: a new identity at the same address.
-    let mut b2 = reinstalled(&mut rng, &a, &b_addr, 77);
     // Their first message reaches Okafor: a key change, nothing decrypted.
+    let mut b2 = reinstalled_and_announced(&mut rng, &mut a, &b_addr, 77);
     let okafor = PeerId::new("okafor").unwrap();
-    let y = b2
-        .send(&mut rng, &okafor, Outgoing::text("new phone"), T0)
-        .unwrap();
-    let r = a
-        .receive(&mut rng, &b_addr, &y.envelopes[0].envelope, T0 + 1)
-        .unwrap();
-    assert!(matches!(r.event, Event::KeyChanged { .. }));
     let change = a.key_change(&b_addr).unwrap();
     assert_eq!(change.new_key(), b2.identity_key());
     // The new bundle arrives from the server: sending stops until verified.
