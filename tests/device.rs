@@ -23,30 +23,6 @@ fn text_of<S: Store>(d: &Device<S>, r: &Received, now: u64) -> String {
     }
 }
 
-/// A new identity at `address` (a reinstall), with `peer`'s bundle added
-/// and verified by QR code; its storage key is `seed` repeated.
-fn reinstalled(
-    rng: &mut ChaCha20Rng,
-    peer: &Device<MemoryStore>,
-    address: &DeviceAddress,
-    seed: u8,
-) -> Device<MemoryStore> {
-    let mut d = Device::create(
-        rng,
-        MemoryStore::new(),
-        StorageKey::from_bytes([seed; 32]),
-        address.clone(),
-        TrustPolicy::RequireVerified,
-        T0,
-    )
-    .unwrap();
-    d.add_peer_device(rng, peer.address(), &peer.prekey_bundle())
-        .unwrap();
-    d.mark_verified(rng, peer.address(), VerificationMethod::QrCode, T0)
-        .unwrap();
-    d
-}
-
 /// [`reinstalled`], whose first message (to Okafor, `peer`) arrives as a
 /// key change.
 fn reinstalled_and_announced(

@@ -45,19 +45,7 @@ fn setup(
         .receive(rng, b.address(), &y.envelopes[0].envelope, T0)
         .unwrap();
     assert!(matches!(got.event, Event::Message { .. }));
-    let mut b2 = Device::create(
-        rng,
-        MemoryStore::new(),
-        StorageKey::from_bytes([77; 32]),
-        b.address().clone(),
-        TrustPolicy::RequireVerified,
-        T0,
-    )
-    .unwrap();
-    b2.add_peer_device(rng, a.address(), &a.prekey_bundle())
-        .unwrap();
-    b2.mark_verified(rng, a.address(), VerificationMethod::QrCode, T0)
-        .unwrap();
+    let b2 = reinstalled(rng, &a, b.address(), 77);
     (a, b, b2)
 }
 

@@ -73,6 +73,30 @@ pub fn key_of(name: &str, n: u32) -> StorageKey {
     StorageKey::from_bytes([n as u8 + name.len() as u8; 32])
 }
 
+/// A new identity at `address` (a reinstall), with `peer`'s bundle added
+/// and verified by QR code; its storage key is `seed` repeated.
+pub fn reinstalled(
+    rng: &mut ChaCha20Rng,
+    peer: &Device<MemoryStore>,
+    address: &DeviceAddress,
+    seed: u8,
+) -> Device<MemoryStore> {
+    let mut d = Device::create(
+        rng,
+        MemoryStore::new(),
+        StorageKey::from_bytes([seed; 32]),
+        address.clone(),
+        TrustPolicy::RequireVerified,
+        T0,
+    )
+    .unwrap();
+    d.add_peer_device(rng, peer.address(), &peer.prekey_bundle())
+        .unwrap();
+    d.mark_verified(rng, peer.address(), VerificationMethod::QrCode, T0)
+        .unwrap();
+    d
+}
+
 /// Every device learns every other's bundle (one one-time prekey each,
 /// as a server hands them out) and verifies it.
 pub fn introduce<S: Store>(rng: &mut ChaCha20Rng, devices: &mut [Device<S>]) {
