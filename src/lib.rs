@@ -36,8 +36,9 @@ mod wire;
 mod vectors;
 
 pub use device::{
-    CONTENT_VERSION, Content, Device, DeviceAddress, DroppedGroupKey, Event, GroupEvent, GroupSent,
-    Outgoing, OutgoingEnvelope, PreKeyDispenser, Received, ResetReason, ResetStatus, Sent,
+    CONTENT_VERSION, Content, Device, DeviceAddress, DroppedGroupKey, DroppedGroupMessage, Event,
+    GroupEvent, GroupSent, Outgoing, OutgoingEnvelope, PreKeyDispenser, Received, ResetReason,
+    ResetStatus, Sent,
 };
 pub use error::{
     CryptoError, DecodeError, DeviceError, Error, GroupError, LimitError, ProtocolError, Result,

@@ -187,6 +187,32 @@ pub const MAX_DEVICE_GROUPS: usize = 256;
 /// dropped and reported ([`crate::GroupEvent::KeyPending`]).
 pub const MAX_PENDING_GROUP_KEYS: usize = 64;
 
+/// Most group messages one [`crate::Device`] keeps for one group while
+/// waiting for their senders' keys (a message that overtook its sender
+/// key on the network).
+///
+/// A sender key follows its roster, so messages wait for about one
+/// delivery delay; 64 covers a busy ward group's burst. Beyond it (or
+/// beyond [`MAX_WAITING_GROUP_MESSAGE_BYTES_PER_GROUP`]) the group's
+/// oldest waiting message is dropped and reported
+/// ([`crate::GroupEvent::MessageWaiting`]).
+pub const MAX_WAITING_GROUP_MESSAGES_PER_GROUP: usize = 64;
+
+/// Most bytes of group messages one [`crate::Device`] keeps for one group
+/// while waiting for their senders' keys: 1 MiB, at least fifteen
+/// messages of the largest size.
+pub const MAX_WAITING_GROUP_MESSAGE_BYTES_PER_GROUP: usize = 1024 * 1024;
+
+/// Most group messages one [`crate::Device`] keeps, over all its groups,
+/// while waiting for their senders' keys. All of them are loaded when the
+/// device opens; beyond this (or [`MAX_WAITING_GROUP_MESSAGE_BYTES`]) the
+/// device's oldest waiting message is dropped and reported.
+pub const MAX_WAITING_GROUP_MESSAGES: usize = 256;
+
+/// Most bytes of group messages one [`crate::Device`] keeps, over all its
+/// groups, while waiting for their senders' keys: 4 MiB.
+pub const MAX_WAITING_GROUP_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+
 /// Previous sessions a [`crate::Device`] keeps per peer device, tried in
 /// turn when the current session cannot decrypt a message.
 ///

@@ -151,6 +151,9 @@ pub enum StateType {
     /// The ratchet keys a [`crate::Device`] has received on from one peer
     /// device (truncated keyed hashes), to recognise very late duplicates.
     DeviceReceivedKeys = 16,
+    /// A group message a [`crate::Device`] received before its sender's
+    /// key, kept until that key arrives.
+    DeviceWaitingGroupMessage = 17,
 }
 
 impl StateType {
@@ -238,6 +241,10 @@ impl IdentityKeyPair {
     }
 }
 
+sealable!(
+    crate::device::group_waiting::WaitingMessage,
+    StateType::DeviceWaitingGroupMessage
+);
 sealable!(IdentityKeyPair, StateType::IdentityKeyPair);
 
 /// The app-held 32-byte key that seals all state at rest.

@@ -368,8 +368,8 @@ fn removal_rotates_every_key_and_the_removed_device_reads_nothing_new() {
         }
     }
     assert!(ds[3].groups().is_empty());
-    // Patel writes before her new key reached Okafor: reported, and read
-    // once the key is delivered.
+    // Patel writes before her new key reached Okafor: kept, and shown in
+    // the receive that delivers the key.
     let sent = ds[2]
         .send_group(
             &mut rng,
@@ -380,18 +380,15 @@ fn removal_rotates_every_key_and_the_removed_device_reads_nothing_new() {
         .unwrap();
     assert!(!sent.deliver_to.contains(&ahmed));
     assert_eq!(sent.deliver_to.len(), 2);
-    let before = rows(ds[0].store());
     let got = ds[0]
         .receive_group(&mut rng, &patel, &sent.message, T0 + 12)
         .unwrap();
     assert!(matches!(
         got.event,
-        Event::Group(GroupEvent::Undecryptable {
-            reason: Error::Group(GroupError::MissingSenderKey),
-            ..
-        })
+        Event::Group(GroupEvent::MessageWaiting { ref evicted, .. }) if evicted.is_empty()
     ));
-    assert_eq!(rows(ds[0].store()), before);
+    assert_eq!(ds[0].waiting_group_messages(), 1);
+    let mut released = Vec::new();
     for (from, env) in held {
         let got = ds[0]
             .receive(&mut rng, &from, &env.envelope, T0 + 12)
@@ -400,11 +397,22 @@ fn removal_rotates_every_key_and_the_removed_device_reads_nothing_new() {
             got.event,
             Event::Group(GroupEvent::KeyInstalled { .. })
         ));
+        released.extend(got.released);
     }
+    assert_eq!(released.len(), 1);
+    let Event::Group(GroupEvent::Message { ref message, .. }) = released[0] else {
+        panic!("{released:?}");
+    };
+    assert_eq!(
+        ds[0].message(message, T0 + 13).unwrap().1.expose(),
+        b"after the removal"
+    );
+    assert_eq!(ds[0].waiting_group_messages(), 0);
+    // Delivered again: a duplicate.
     let got = ds[0]
         .receive_group(&mut rng, &patel, &sent.message, T0 + 13)
         .unwrap();
-    assert_eq!(shown_text(&ds[0], &got, T0 + 13), "after the removal");
+    assert!(matches!(got.event, Event::Duplicate { .. }));
 
     // The removed device cannot read it: not with its current state, and
     // not with a copy of the state it had before.
@@ -537,15 +545,33 @@ fn tampered_and_replayed_group_messages_change_nothing() {
     for i in (0..sent.message.len()).step_by(7) {
         let mut bad = sent.message.clone();
         bad[i] ^= 0x01;
+        let waiting = ds[0].waiting_group_messages();
         match ds[0].receive_group(&mut rng, &patel, &bad, T0 + 2) {
             Err(_) => {}
+            // A changed chain id names a key not held yet: the message
+            // waits for it (bounded; it never decrypts) and nothing else
+            // changes.
+            Ok(got) if matches!(got.event, Event::Group(GroupEvent::MessageWaiting { .. })) => {
+                assert_eq!(ds[0].waiting_group_messages(), waiting + 1);
+                let others: Vec<_> = rows(ds[0].store())
+                    .into_iter()
+                    .filter(|(k, _)| !k.starts_with(b"gmsg/"))
+                    .collect();
+                assert_eq!(others, before, "byte {i}");
+                continue;
+            }
             Ok(got) => assert!(
                 matches!(got.event, Event::Group(GroupEvent::Undecryptable { .. })),
                 "byte {i}: {:?}",
                 got.event
             ),
         }
-        assert_eq!(rows(ds[0].store()), before, "byte {i}");
+        let others: Vec<_> = rows(ds[0].store())
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with(b"gmsg/"))
+            .collect();
+        assert_eq!(others, before, "byte {i}");
+        assert_eq!(ds[0].waiting_group_messages(), waiting, "byte {i}");
     }
     for bad in [&sent.message[..10], &[][..], &[0xff; 300][..]] {
         assert!(matches!(
@@ -942,4 +968,319 @@ proptest::proptest! {
             );
         }
     }
+}
+
+/// Dr Okafor's phone forms a group of every device; the members' sender
+/// keys for device `at` are held back (for a member, everything after the
+/// coordinator's roster and key). Nurse Patel then writes to the group:
+/// returns her message and the held envelopes.
+fn message_before_key(
+    rng: &mut ChaCha20Rng,
+    ds: &mut Ward,
+    at: usize,
+    text: &str,
+) -> (Vec<u8>, Held) {
+    let members: Vec<DeviceAddress> = ds[1..].iter().map(|d| d.address().clone()).collect();
+    let (group, sent) = ds[0].create_group(rng, &members, T0).unwrap();
+    let (okafor, to) = (ds[0].address().clone(), ds[at].address().clone());
+    let let_through = std::cell::Cell::new(if at == 0 { 0u32 } else { 2 });
+    let (_, held) = pump_holding(rng, ds, &okafor, sent.envelopes, T0, |e| {
+        if e.to != to {
+            return false;
+        }
+        let n = let_through.get();
+        let_through.set(n.saturating_sub(1));
+        n == 0
+    });
+    assert_eq!(
+        held.len(),
+        2 + usize::from(at == 0),
+        "the other members' keys"
+    );
+    let sent = ds[2]
+        .send_group(rng, &group, Outgoing::text(text), T0 + 1)
+        .unwrap();
+    assert!(sent.deliver_to.contains(&to));
+    (sent.message, held)
+}
+
+#[test]
+fn a_group_message_before_its_sender_key_waits_sealed_and_is_shown_once() {
+    let mut rng = rng(21);
+    let mut ds = ward(&mut rng);
+    let (message, held) = message_before_key(&mut rng, &mut ds, 0, "NEWS 7, bay 3");
+    let patel = ds[2].address().clone();
+    let before = rows(ds[0].store());
+    let got = ds[0]
+        .receive_group(&mut rng, &patel, &message, T0 + 2)
+        .unwrap();
+    assert!(
+        matches!(
+            got.event,
+            Event::Group(GroupEvent::MessageWaiting { ref from, ref evicted, .. })
+                if *from == patel && evicted.is_empty()
+        ),
+        "{:?}",
+        got.event
+    );
+    assert!(got.replies.is_empty() && got.released.is_empty());
+    assert_eq!(ds[0].waiting_group_messages(), 1);
+    // One new row, sealed: it names neither the group nor the sender, and
+    // holds not even the ciphertext in the clear.
+    let after = rows(ds[0].store());
+    let new: Vec<_> = after.iter().filter(|r| !before.contains(r)).collect();
+    assert_eq!(new.len(), 1);
+    let (k, v) = new[0];
+    assert!(k.starts_with(b"gmsg/") && k.len() == 5 + 32);
+    let group = ds[0].groups()[0];
+    let sender = ds[2].identity_key().to_bytes();
+    for needle in [&group.0[..], &sender[1..33], &message[60..90]] {
+        assert!(!v.windows(needle.len()).any(|w| w == needle));
+    }
+    // A second copy is a duplicate, not a second waiting message.
+    let got = ds[0]
+        .receive_group(&mut rng, &patel, &message, T0 + 3)
+        .unwrap();
+    assert!(matches!(got.event, Event::Duplicate { .. }));
+    assert_eq!(ds[0].waiting_group_messages(), 1);
+
+    // The app restarts: the message is still waiting.
+    let d = ds.remove(0);
+    ds.insert(0, restart(d));
+    assert_eq!(ds[0].waiting_group_messages(), 1);
+
+    // The keys arrive: Patel's releases her message, in the same receive.
+    let mut shown = Vec::new();
+    for (from, env) in held {
+        let got = ds[0]
+            .receive(&mut rng, &from, &env.envelope, T0 + 4)
+            .unwrap();
+        assert!(matches!(
+            got.event,
+            Event::Group(GroupEvent::KeyInstalled { .. })
+        ));
+        for e in got.released {
+            let Event::Group(GroupEvent::Message {
+                message: m, from, ..
+            }) = e
+            else {
+                panic!("{e:?}");
+            };
+            assert_eq!(from, patel);
+            shown.push(ds[0].message(&m, T0 + 4).unwrap().1.expose().to_vec());
+        }
+    }
+    assert_eq!(shown, vec![b"NEWS 7, bay 3".to_vec()]);
+    assert_eq!(ds[0].waiting_group_messages(), 0);
+    assert!(
+        !rows(ds[0].store())
+            .iter()
+            .any(|(k, _)| k.starts_with(b"gmsg/"))
+    );
+    // Stored in the vault like any group message: still there after a
+    // restart; a copy delivered now is a duplicate.
+    let d = ds.remove(0);
+    ds.insert(0, restart(d));
+    assert_eq!(ds[0].awaiting_filing(T0 + 10).len(), 1);
+    let got = ds[0]
+        .receive_group(&mut rng, &patel, &message, T0 + 5)
+        .unwrap();
+    assert!(matches!(got.event, Event::Duplicate { .. }));
+}
+
+/// The receive that installs the key and shows the waiting message is one
+/// commit: if it fails, the key is not installed and the message still
+/// waits; delivered again, both happen once.
+#[test]
+fn a_failed_commit_of_the_key_keeps_the_message_waiting() {
+    let mut rng = rng(22);
+    let mut ds = ward(&mut rng);
+    let (message, held) = message_before_key(&mut rng, &mut ds, 0, "recheck obs");
+    let patel = ds[2].address().clone();
+    ds[0]
+        .receive_group(&mut rng, &patel, &message, T0 + 2)
+        .unwrap();
+    let d = ds.remove(0);
+    let store = FlakyStore {
+        inner: d.into_store(),
+        every: 1,
+        commits: 0,
+        failures: 0,
+    };
+    let mut d = Device::open(store, key_of("okafor", 1)).unwrap();
+    let (from, env) = held.iter().into_iter().find(|(f, _)| *f == patel).unwrap();
+    assert_eq!(
+        d.receive(&mut rng, from, &env.envelope, T0 + 3)
+            .unwrap_err(),
+        Error::Store(StoreError::Backend)
+    );
+    assert_eq!(d.waiting_group_messages(), 1);
+    assert!(d.awaiting_filing(T0 + 10).is_empty());
+    let mut d = Device::open(d.into_store().inner, key_of("okafor", 1)).unwrap();
+    assert_eq!(d.waiting_group_messages(), 1);
+    let got = d.receive(&mut rng, from, &env.envelope, T0 + 4).unwrap();
+    assert_eq!(got.released.len(), 1);
+    assert!(matches!(
+        got.released[0],
+        Event::Group(GroupEvent::Message { .. })
+    ));
+    assert_eq!(d.waiting_group_messages(), 0);
+    assert_eq!(d.awaiting_filing(T0 + 10).len(), 1);
+}
+
+/// A waiting message that turns out forged once the key arrives is
+/// dropped and reported; the key is installed and the next message reads.
+#[test]
+fn a_waiting_message_that_fails_its_signature_is_dropped_and_reported() {
+    let mut rng = rng(23);
+    let mut ds = ward(&mut rng);
+    let (message, held) = message_before_key(&mut rng, &mut ds, 0, "genuine");
+    let patel = ds[2].address().clone();
+    let mut forged = message.clone();
+    let n = forged.len();
+    forged[n - 80] ^= 0x40;
+    let got = ds[0]
+        .receive_group(&mut rng, &patel, &forged, T0 + 2)
+        .unwrap();
+    assert!(matches!(
+        got.event,
+        Event::Group(GroupEvent::MessageWaiting { .. })
+    ));
+    let mut released = Vec::new();
+    for (from, env) in held {
+        released.extend(
+            ds[0]
+                .receive(&mut rng, &from, &env.envelope, T0 + 3)
+                .unwrap()
+                .released,
+        );
+    }
+    assert_eq!(released.len(), 1, "{released:?}");
+    assert!(
+        matches!(
+            &released[0],
+            Event::Group(GroupEvent::WaitingDropped { dropped })
+                if dropped.from == patel
+                    && dropped.arrived_at == T0 + 2
+                    && dropped.reason == Error::Crypto(CryptoError::BadSignature)
+        ),
+        "{released:?}"
+    );
+    assert!(ds[0].awaiting_filing(T0 + 10).is_empty());
+    assert_eq!(ds[0].waiting_group_messages(), 0);
+    // The genuine copy reads normally.
+    let got = ds[0]
+        .receive_group(&mut rng, &patel, &message, T0 + 4)
+        .unwrap();
+    assert_eq!(shown_text(&ds[0], &got, T0 + 4), "genuine");
+}
+
+/// Waiting messages are bounded per group: the oldest is dropped and
+/// reported; the rest are shown once the key arrives, in order.
+#[test]
+fn waiting_group_messages_are_bounded_and_the_oldest_dropped_is_reported() {
+    use bleep::limits::MAX_WAITING_GROUP_MESSAGES_PER_GROUP as MAX;
+    let mut rng = rng(24);
+    let mut ds = ward(&mut rng);
+    let (first, held) = message_before_key(&mut rng, &mut ds, 0, "t0");
+    let patel = ds[2].address().clone();
+    let group = ds[0].groups()[0];
+    let mut messages = vec![first];
+    for i in 1..=MAX {
+        let sent = ds[2]
+            .send_group(&mut rng, &group, Outgoing::text(&format!("t{i}")), T0 + 1)
+            .unwrap();
+        messages.push(sent.message);
+    }
+    for (i, m) in messages.iter().enumerate() {
+        let got = ds[0].receive_group(&mut rng, &patel, m, T0 + 2).unwrap();
+        let Event::Group(GroupEvent::MessageWaiting { evicted, .. }) = got.event else {
+            panic!("{:?}", got.event);
+        };
+        if i < MAX {
+            assert!(evicted.is_empty());
+        } else {
+            assert_eq!(evicted.len(), 1);
+            assert_eq!(evicted[0].from, patel);
+            assert_eq!(evicted[0].reason, Error::Limit(LimitError::TooManyEntries));
+        }
+    }
+    assert_eq!(ds[0].waiting_group_messages(), MAX);
+    let mut shown = Vec::new();
+    for (from, env) in held {
+        for e in ds[0]
+            .receive(&mut rng, &from, &env.envelope, T0 + 3)
+            .unwrap()
+            .released
+        {
+            let Event::Group(GroupEvent::Message { message, .. }) = e else {
+                panic!("{e:?}");
+            };
+            let body = ds[0].message(&message, T0 + 3).unwrap().1.expose().to_vec();
+            shown.push(String::from_utf8(body).unwrap());
+        }
+    }
+    let want: Vec<String> = (1..=MAX).map(|i| format!("t{i}")).collect();
+    assert_eq!(shown, want);
+}
+
+/// Removed from the group while a message waits: it is dropped and
+/// reported with the removal.
+#[test]
+fn removal_drops_the_waiting_messages_of_the_group() {
+    let mut rng = rng(25);
+    let mut ds = ward(&mut rng);
+    let (message, _held) = message_before_key(&mut rng, &mut ds, 3, "bye");
+    let (okafor, patel, ahmed) = (
+        ds[0].address().clone(),
+        ds[2].address().clone(),
+        ds[3].address().clone(),
+    );
+    let got = ds[3]
+        .receive_group(&mut rng, &patel, &message, T0 + 2)
+        .unwrap();
+    assert!(matches!(
+        got.event,
+        Event::Group(GroupEvent::MessageWaiting { .. })
+    ));
+    let group = ds[0].groups()[0];
+    let sent = ds[0]
+        .update_group(&mut rng, &group, &[], core::slice::from_ref(&ahmed), T0 + 3)
+        .unwrap();
+    let roster = sent.envelopes.iter().find(|e| e.to == ahmed).unwrap();
+    let got = ds[3]
+        .receive(&mut rng, &okafor, &roster.envelope, T0 + 4)
+        .unwrap();
+    assert!(matches!(
+        got.event,
+        Event::Group(GroupEvent::Removed { .. })
+    ));
+    assert_eq!(got.released.len(), 1);
+    assert!(matches!(
+        &got.released[0],
+        Event::Group(GroupEvent::WaitingDropped { dropped })
+            if dropped.reason == Error::Group(GroupError::NotAMember)
+                && dropped.group == group
+    ));
+    assert_eq!(ds[3].waiting_group_messages(), 0);
+    assert!(
+        !rows(ds[3].store())
+            .iter()
+            .any(|(k, _)| k.starts_with(b"gmsg/"))
+    );
+}
+
+/// A group message read is in the vault after a restart (its vault row is
+/// written with the receive).
+#[test]
+fn a_group_message_read_is_still_in_the_vault_after_a_restart() {
+    let mut rng = rng(26);
+    let mut ds = ward(&mut rng);
+    let group = formed(&mut rng, &mut ds);
+    let said = say(&mut rng, &mut ds, 2, &group, "kept", T0 + 1);
+    assert!(said.shown.iter().all(|(_, t)| t == "kept"));
+    let d = ds.remove(0);
+    let d = restart(d);
+    let held = d.awaiting_filing(T0 + 2);
+    assert_eq!(held.len(), 1);
 }

@@ -15,10 +15,13 @@
 //! The same devices are in a group Dr Okafor's phone coordinates (formed
 //! at the start, its roster and sender keys in flight like any 1:1
 //! envelope), and send group texts whose copies travel, are lost and
-//! duplicated the same way. Group messages carry no receipts, so the
-//! property for them is that no device shows one twice, that a message
-//! nobody can read yet is handed in again later (as an app keeps it), and
-//! that without a restored backup the group works for everyone afterwards.
+//! duplicated the same way, often before the sender key they need: the
+//! device keeps those itself and shows them when the key arrives. Group
+//! messages carry no receipts, so the property for them is that no device
+//! shows one twice, that a message for a group or roster not joined yet is
+//! handed in again later (as an app keeps it), and that without a lost
+//! envelope or a restored backup every group message reaches every device
+//! it was for exactly once, and the group works for everyone afterwards.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -90,6 +93,10 @@ struct World {
     shown: BTreeMap<(usize, String), u32>,
     /// (recipient, body) shown at least once, ever
     shown_ever: BTreeSet<(usize, String)>,
+    /// (recipient, body) of every group message sent to a device
+    group_sent: BTreeSet<(usize, String)>,
+    /// Group messages the device kept to wait for their sender key
+    waited: u32,
     /// Per device: its latest backup, with what had been shown and the
     /// sends made by then.
     backups: Vec<Option<Backup>>,
@@ -141,6 +148,8 @@ impl World {
             sent: BTreeMap::new(),
             shown: BTreeMap::new(),
             shown_ever: BTreeSet::new(),
+            group_sent: BTreeSet::new(),
+            waited: 0,
             backups: (0..3).map(|_| None).collect(),
             forgotten: BTreeSet::new(),
             told: BTreeSet::new(),
@@ -236,6 +245,7 @@ impl World {
                     self.net.push((i, index_of(&e.to), e.envelope, false));
                 }
                 for to in sent.deliver_to {
+                    self.group_sent.insert((index_of(&to), body.clone()));
                     self.net
                         .push((i, index_of(&to), sent.message.clone(), true));
                 }
@@ -264,8 +274,9 @@ impl World {
     }
 
     /// Hands in a group message. Returns false if it is to be handed in
-    /// again later: the store refused the commit, or it cannot be read
-    /// yet (the app keeps it until the key or roster arrives).
+    /// again later: the store refused the commit, or it names a group or
+    /// roster not joined yet (the app keeps it until the roster arrives).
+    /// One that arrived before its sender key is kept by the device.
     fn deliver_group(&mut self, from: usize, to: usize, msg: &[u8]) -> bool {
         self.now += 1;
         let now = self.now;
@@ -288,12 +299,18 @@ impl World {
                 self.shown_once(to, &message, now);
                 false
             }
+            Event::Group(GroupEvent::MessageWaiting { evicted, .. }) => {
+                assert!(evicted.is_empty(), "{evicted:?}");
+                self.waited += 1;
+                false
+            }
             Event::Group(GroupEvent::Undecryptable { reason, .. }) => matches!(
                 reason,
-                Error::Group(GroupError::MissingSenderKey | GroupError::FutureRoster)
+                Error::Group(GroupError::WrongGroup | GroupError::FutureRoster)
             ),
             _ => false,
         };
+        self.released(to, got.released, now);
         for r in got.replies {
             self.net.push((to, index_of(&r.to), r.envelope, false));
         }
@@ -316,6 +333,7 @@ impl World {
             Err(Error::Crypto(CryptoError::DecryptFailed)) => return true,
             Err(e) => panic!("receive: {e:?}"),
         };
+        self.released(to, got.released, now);
         match &got.event {
             Event::Message { message, .. } => {
                 let message = *message;
@@ -334,6 +352,19 @@ impl World {
             self.net.push((to, index_of(&r.to), r.envelope, false));
         }
         true
+    }
+
+    /// Shows the group messages a sender key released.
+    fn released(&mut self, to: usize, released: Vec<Event>, now: u64) {
+        for e in released {
+            match e {
+                Event::Group(GroupEvent::Message { message, .. }) => {
+                    self.shown_once(to, &message, now);
+                }
+                Event::Duplicate { .. } => {}
+                other => panic!("released: {other:?}"),
+            }
+        }
     }
 
     fn hand_in(&mut self, f: usize, t: usize, e: &[u8], group: bool) -> bool {
@@ -419,8 +450,9 @@ fn cases(default: u32) -> u32 {
 }
 
 /// Runs one schedule, drains the network and checks the property, then
-/// checks that the conversation works again both ways.
-fn run_schedule(seed: u64, every: u32, steps: &[Step]) -> Result<(), TestCaseError> {
+/// checks that the conversation works again both ways. Returns how many
+/// group messages waited for their sender key.
+fn run_schedule(seed: u64, every: u32, steps: &[Step]) -> Result<u32, TestCaseError> {
     let mut w = World::new(seed, every);
     for s in steps {
         w.run(s);
@@ -462,6 +494,17 @@ fn run_schedule(seed: u64, every: u32, steps: &[Step]) -> Result<(), TestCaseErr
     }
     let lost = steps.iter().any(|s| matches!(s, Step::Drop(_)));
     if !restored && !lost {
+        // Every group message reached every device it was for, once,
+        // whatever overtook what.
+        for (r, body) in &w.group_sent {
+            prop_assert_eq!(
+                w.shown.get(&(*r, body.clone())).copied(),
+                Some(1),
+                "{} at {}",
+                body,
+                r
+            );
+        }
         // The group works for everyone once nothing was lost (a roster or
         // sender key the transport lost is not sent again by itself) and
         // no state was rolled back.
@@ -479,7 +522,7 @@ fn run_schedule(seed: u64, every: u32, steps: &[Step]) -> Result<(), TestCaseErr
             }
         }
     }
-    Ok(())
+    Ok(w.waited)
 }
 
 /// Dr Okafor's phone restored from a backup taken after it had read two
@@ -499,6 +542,29 @@ fn a_sender_restored_from_a_backup_is_recognised() {
         Restore(0),
     ];
     run_schedule(0, 0, &steps).unwrap();
+}
+
+/// Nurse Patel's phone writes to the group before its sender key reached
+/// anyone: the message overtakes the key at Dr Okafor's phone (kept, then
+/// shown when the key arrives) and the roster at Patel's desktop (handed
+/// in again after it).
+#[test]
+fn a_group_message_before_its_sender_key_is_shown_once_it_arrives() {
+    use Step::*;
+    // In flight at the start: rosters to 1 and 2, then keys to 1 and 2.
+    // Patel's phone joins (its key to 0 and 2 goes out), writes, and its
+    // message to 0 (index 5) is delivered first, twice, across a restart.
+    let steps = [
+        Deliver(0),
+        GroupSend(1),
+        Duplicate(5),
+        Deliver(5),
+        Restart(0),
+        Deliver(5),
+    ];
+    assert!(run_schedule(1, 0, &steps).unwrap() >= 1);
+    let steps = [Deliver(0), GroupSend(1), Deliver(5), Deliver(5)];
+    assert!(run_schedule(2, 4, &steps).unwrap() >= 1);
 }
 
 proptest! {

@@ -12,16 +12,20 @@
 //! not known yet, or the key names a later roster version) is kept in its
 //! own sealed row — at most [`MAX_PENDING_GROUP_KEYS`], the oldest dropped
 //! and reported — and installed when that roster arrives. A group message
-//! that arrives before its sender's key is reported
-//! ([`GroupEvent::Undecryptable`]) and changes nothing: the app may keep
-//! it and hand it in again after [`GroupEvent::KeyInstalled`] (or a roster
-//! event that applied waiting keys) for that group.
+//! that arrives before its sender's key is kept too, in its own sealed row
+//! (`group_waiting`, bounded per group and per device), and decrypted in
+//! the receive that installs that key ([`Received::released`]). A message
+//! for a group or roster version this device does not hold yet is reported
+//! ([`GroupEvent::Undecryptable`]) and changes nothing.
 //!
 //! Every call is one store commit: group state, vault, pending keys, the
 //! 1:1 sessions that carried rosters and keys, and trust changes together.
 
 use super::address::DeviceAddress;
 use super::content::Content;
+use super::group_waiting::{
+    DroppedGroupMessage, LABEL_WAITING_ROW, WAITING_PREFIX, Waiting, WaitingMessage,
+};
 use super::record::PeerRecord;
 use super::{Device, Dirty, Event, Outgoing, OutgoingEnvelope, Received, Sent, seal};
 use crate::error::{
@@ -158,13 +162,37 @@ pub enum GroupEvent {
         /// Its metadata.
         info: MessageInfo,
     },
-    /// A group message this device cannot read yet or any more: its
-    /// sender's key has not arrived ([`GroupError::MissingSenderKey`]), it
-    /// names a roster version not applied yet ([`GroupError::FutureRoster`])
-    /// or replaced ([`GroupError::StaleRoster`]), or a group this device is
+    /// A group message arrived before its sender's key: it is kept
+    /// (sealed in the store) and decrypted when the key arrives, in the
+    /// receive that carries the key ([`Received::released`]). Show nothing
+    /// yet.
+    MessageWaiting {
+        /// The group.
+        group: GroupId,
+        /// The device it came from.
+        from: DeviceAddress,
+        /// Waiting messages dropped to make room (the bounds are
+        /// [`crate::limits::MAX_WAITING_GROUP_MESSAGES_PER_GROUP`] and
+        /// [`crate::limits::MAX_WAITING_GROUP_MESSAGES`], and the matching
+        /// byte bounds), oldest first: tell the clinician a group message
+        /// from each could not be read.
+        evicted: Vec<DroppedGroupMessage>,
+    },
+    /// A group message that was waiting for its sender's key was dropped
+    /// without being shown: it failed to decrypt or to verify once the key
+    /// arrived, its roster was replaced, or this device left the group.
+    /// Tell the clinician a group message could not be read. Nothing else
+    /// changed.
+    WaitingDropped {
+        /// Which message and why.
+        dropped: DroppedGroupMessage,
+    },
+    /// A group message this device cannot read yet or any more: it names a
+    /// roster version not applied yet ([`GroupError::FutureRoster`]) or
+    /// replaced ([`GroupError::StaleRoster`]), or a group this device is
     /// not in ([`GroupError::WrongGroup`]). Nothing changed: keep it and
-    /// hand it in again after the key or roster arrives, or tell the
-    /// clinician a group message could not be read.
+    /// hand it in again after the roster arrives, or tell the clinician a
+    /// group message could not be read.
     Undecryptable {
         /// The group it named.
         group: GroupId,
@@ -334,12 +362,14 @@ impl PendingKey {
     }
 }
 
-/// The device's groups and waiting sender keys.
+/// The device's groups, waiting sender keys and waiting group messages.
 #[derive(Default)]
 pub(crate) struct Groups {
     pub(crate) sessions: BTreeMap<GroupId, GroupRecord>,
     /// By arrival order, oldest first.
     pub(crate) pending: BTreeMap<u64, PendingKey>,
+    /// Group messages waiting for their sender's key.
+    pub(crate) waiting: Waiting,
 }
 
 /// Which group rows a call changed.
@@ -347,11 +377,12 @@ pub(crate) struct Groups {
 pub(crate) struct GroupsDirty {
     groups: BTreeSet<GroupId>,
     pending: BTreeSet<u64>,
+    waiting: BTreeSet<u64>,
 }
 
 impl GroupsDirty {
     pub(crate) fn any(&self) -> bool {
-        !self.groups.is_empty() || !self.pending.is_empty()
+        !self.groups.is_empty() || !self.pending.is_empty() || !self.waiting.is_empty()
     }
 }
 
@@ -371,6 +402,10 @@ fn group_row(key: &StorageKey, group: &GroupId) -> Vec<u8> {
 
 fn pending_row(key: &StorageKey, seq: u64) -> Vec<u8> {
     row_name(key, PENDING_PREFIX, &seq.to_be_bytes(), LABEL_PENDING_ROW)
+}
+
+fn waiting_row(key: &StorageKey, seq: u64) -> Vec<u8> {
+    row_name(key, WAITING_PREFIX, &seq.to_be_bytes(), LABEL_WAITING_ROW)
 }
 
 impl Groups {
@@ -394,7 +429,19 @@ impl Groups {
             }
             pending.insert(p.seq, p);
         }
-        Ok(Groups { sessions, pending })
+        let mut waiting = Waiting::default();
+        for (row, bytes) in store.scan(WAITING_PREFIX)? {
+            let m: WaitingMessage = key.unseal_for(&row, &bytes)?;
+            if waiting_row(key, m.seq) != row {
+                return Err(StoreError::Corrupt.into());
+            }
+            waiting.put_back(m);
+        }
+        Ok(Groups {
+            sessions,
+            pending,
+            waiting,
+        })
     }
 
     /// Seals every changed row into `cs` (or deletes it if gone).
@@ -416,6 +463,13 @@ impl Groups {
             let row = pending_row(key, *seq);
             match self.pending.get(seq) {
                 Some(p) => seal(key, rng, cs, &row, p),
+                None => cs.delete(row),
+            }
+        }
+        for seq in &dirty.waiting {
+            let row = waiting_row(key, *seq);
+            match self.waiting.messages.get(seq) {
+                Some(m) => seal(key, rng, cs, &row, m),
                 None => cs.delete(row),
             }
         }
@@ -471,7 +525,7 @@ impl<S: Store> Device<S> {
     }
 
     /// Members of a group whose sender key this device does not hold yet
-    /// (their messages are [`GroupEvent::Undecryptable`] until it arrives).
+    /// (their messages wait until it arrives: [`GroupEvent::MessageWaiting`]).
     pub fn group_missing_keys(&self, group: &GroupId) -> Vec<IdentityKey> {
         self.state
             .groups
@@ -484,6 +538,12 @@ impl<S: Store> Device<S> {
     /// How many sender keys are waiting for their roster.
     pub fn pending_group_keys(&self) -> usize {
         self.state.groups.pending.len()
+    }
+
+    /// How many group messages are waiting for their sender's key
+    /// ([`GroupEvent::MessageWaiting`]).
+    pub fn waiting_group_messages(&self) -> usize {
+        self.state.groups.waiting.len()
     }
 
     // ---- the coordinator ----
@@ -811,10 +871,13 @@ impl<S: Store> Device<S> {
     /// accepted by the trust policy now; the message is decrypted, stored
     /// in the vault, and group session and vault are committed together.
     ///
-    /// Events: [`GroupEvent::Message`]; [`Event::Duplicate`] (replayed or
-    /// delivered before); [`Event::Expired`]; [`Event::KeyChanged`] or
-    /// [`Event::Untrusted`] (the sender is not accepted now: nothing was
-    /// decrypted); [`GroupEvent::Undecryptable`] (nothing changed).
+    /// Events: [`GroupEvent::Message`]; [`GroupEvent::MessageWaiting`]
+    /// (the sender's key has not arrived: the message is kept, sealed, and
+    /// decrypted when the key arrives); [`Event::Duplicate`] (replayed,
+    /// delivered before, or waiting already); [`Event::Expired`];
+    /// [`Event::KeyChanged`] or [`Event::Untrusted`] (the sender is not
+    /// accepted now: nothing was decrypted or kept);
+    /// [`GroupEvent::Undecryptable`] (nothing changed).
     ///
     /// Errors leave the device unchanged: [`crate::Error::Decode`],
     /// [`crate::CryptoError::BadSignature`] and
@@ -884,14 +947,24 @@ impl<S: Store> Device<S> {
                 return self.finish(rng, &dirty, Ok(Received::event(event)));
             }
         }
-        let out = self.receive_group_with(from, &group, bytes, known.is_none(), now, &mut dirty);
+        let out = self.receive_group_with(
+            from,
+            &group,
+            sender,
+            bytes,
+            known.is_none(),
+            now,
+            &mut dirty,
+        );
         self.finish(rng, &dirty, out)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn receive_group_with(
         &mut self,
         from: &DeviceAddress,
         group: &GroupId,
+        sender: [u8; 32],
         bytes: &[u8],
         learn_address: bool,
         now: u64,
@@ -913,10 +986,22 @@ impl<S: Store> Device<S> {
                 return Ok(Received::event(Event::Expired { from }));
             }
             Err(Error::Group(GroupError::MissingSenderKey)) => {
-                return Ok(Received::event(Event::Group(GroupEvent::Undecryptable {
+                let waiting = &mut self.state.groups.waiting;
+                if waiting.contains(bytes) {
+                    return Ok(Received::event(Event::Duplicate { from }));
+                }
+                let evicted = waiting.park(
+                    *group,
+                    sender,
+                    from.clone(),
+                    bytes,
+                    now,
+                    &mut dirty.groups.waiting,
+                );
+                return Ok(Received::event(Event::Group(GroupEvent::MessageWaiting {
                     group: *group,
                     from,
-                    reason: GroupError::MissingSenderKey.into(),
+                    evicted,
                 })));
             }
             Err(e) => return Err(e),
@@ -931,6 +1016,7 @@ impl<S: Store> Device<S> {
         match self.state.vault.insert(got.message, now)? {
             Stored::New => {
                 dirty.vault = true;
+                dirty.stored.push(message);
                 Ok(Received::event(Event::Group(GroupEvent::Message {
                     group: *group,
                     from,
@@ -996,19 +1082,21 @@ impl<S: Store> Device<S> {
                 dirty,
                 &mut sent,
             );
-            let keys_applied = self.apply_pending(held.as_deref(), &mut g, now, dirty);
+            let applied = self.apply_pending(held.as_deref(), &mut g, now, dirty);
             let event = GroupEvent::Joined {
                 group,
                 from,
                 version: g.session.roster().version(),
                 members: g.session.roster().len(),
-                keys_applied,
+                keys_applied: applied.len(),
             };
+            let released = self.release(&mut g, &applied, now, dirty);
             dirty.groups.groups.insert(group);
             self.state.groups.sessions.insert(group, g);
             return Ok(Received {
                 event: Event::Group(event),
                 replies: sent.envelopes,
+                released: released?,
             });
         };
         let update = match g.session.apply_roster(rng, roster) {
@@ -1016,10 +1104,13 @@ impl<S: Store> Device<S> {
             Err(Error::Group(GroupError::NotAMember)) => {
                 dirty.groups.groups.insert(group);
                 self.drop_pending(&group, dirty);
-                return Ok(Received::event(Event::Group(GroupEvent::Removed {
-                    group,
-                    from,
-                })));
+                let released =
+                    self.drop_waiting(&group, |_| true, GroupError::NotAMember.into(), dirty);
+                return Ok(Received {
+                    event: Event::Group(GroupEvent::Removed { group, from }),
+                    replies: Vec::new(),
+                    released,
+                });
             }
             Err(e) => {
                 self.state.groups.sessions.insert(group, g);
@@ -1061,9 +1152,19 @@ impl<S: Store> Device<S> {
                 &mut sent,
             );
         }
-        let keys_applied = self.apply_pending(held.as_deref(), &mut g, now, dirty);
+        let applied = self.apply_pending(held.as_deref(), &mut g, now, dirty);
+        let keys_applied = applied.len();
+        let version = g.session.roster().version();
+        let mut released = self.drop_waiting(
+            &group,
+            |m| GroupMessage::parse(&m.bytes).map_or(true, |p| p.roster_version < version),
+            GroupError::StaleRoster.into(),
+            dirty,
+        );
+        let out = self.release(&mut g, &applied, now, dirty);
         dirty.groups.groups.insert(group);
         self.state.groups.sessions.insert(group, g);
+        released.extend(out?);
         Ok(Received {
             event: Event::Group(GroupEvent::Changed {
                 group,
@@ -1078,6 +1179,7 @@ impl<S: Store> Device<S> {
                 keys_applied,
             }),
             replies: sent.envelopes,
+            released,
         })
     }
 
@@ -1101,9 +1203,19 @@ impl<S: Store> Device<S> {
             Some(g) if roster_version <= g.session.roster().version() => {
                 match g.session.process_distribution(&proof, bytes) {
                     Ok(()) => {
-                        g.addresses.insert(*sender.ed25519_bytes(), from.clone());
+                        let member = *sender.ed25519_bytes();
+                        g.addresses.insert(member, from.clone());
                         dirty.groups.groups.insert(group);
-                        GroupEvent::KeyInstalled { group, from }
+                        let mut released = Ok(Vec::new());
+                        if let Some(mut g) = self.state.groups.sessions.remove(&group) {
+                            released = self.release(&mut g, &BTreeSet::from([member]), now, dirty);
+                            self.state.groups.sessions.insert(group, g);
+                        }
+                        return Ok(Received {
+                            event: Event::Group(GroupEvent::KeyInstalled { group, from }),
+                            replies: Vec::new(),
+                            released: released?,
+                        });
                     }
                     Err(
                         reason @ (Error::Group(_)
@@ -1295,15 +1407,15 @@ impl<S: Store> Device<S> {
     }
 
     /// Installs the waiting keys for `g` that its roster now covers;
-    /// returns how many were installed. Keys for a later roster wait on;
-    /// the others are dropped.
+    /// returns the members whose key was installed. Keys for a later
+    /// roster wait on; the others are dropped.
     fn apply_pending(
         &mut self,
         held: Option<&PeerRecord>,
         g: &mut GroupRecord,
         now: u64,
         dirty: &mut Dirty,
-    ) -> usize {
+    ) -> BTreeSet<[u8; 32]> {
         let id = g.session.group_id();
         let version = g.session.roster().version();
         let ready: Vec<u64> = self
@@ -1314,7 +1426,7 @@ impl<S: Store> Device<S> {
             .filter(|p| p.group == id && p.roster_version <= version)
             .map(|p| p.seq)
             .collect();
-        let mut applied = 0;
+        let mut applied = BTreeSet::new();
         for seq in ready {
             let Some(p) = self.state.groups.pending.remove(&seq) else {
                 continue;
@@ -1326,10 +1438,101 @@ impl<S: Store> Device<S> {
             if g.session.process_distribution(&proof, &p.bytes).is_ok() {
                 g.addresses
                     .insert(*p.sender.ed25519_bytes(), p.from.clone());
-                applied += 1;
+                applied.insert(*p.sender.ed25519_bytes());
             }
         }
         applied
+    }
+
+    /// Decrypts the messages of `g` that were waiting for the key of one
+    /// of `senders` (just installed, its sender accepted now), oldest
+    /// first: each is shown ([`GroupEvent::Message`], stored in the vault),
+    /// a duplicate, expired, or dropped ([`GroupEvent::WaitingDropped`]);
+    /// one still without its key (another chain of the sender) waits on.
+    /// Errors (a full vault) fail the whole call.
+    fn release(
+        &mut self,
+        g: &mut GroupRecord,
+        senders: &BTreeSet<[u8; 32]>,
+        now: u64,
+        dirty: &mut Dirty,
+    ) -> Result<Vec<Event>> {
+        let group = g.session.group_id();
+        let taken = self.state.groups.waiting.take(
+            &group,
+            |m| senders.contains(&m.sender),
+            &mut dirty.groups.waiting,
+        );
+        let mut out = Vec::with_capacity(taken.len());
+        for m in taken {
+            let dropped = |reason: Error| {
+                Event::Group(GroupEvent::WaitingDropped {
+                    dropped: m.dropped(reason),
+                })
+            };
+            if g.addresses.get(&m.sender) != Some(&m.from) {
+                out.push(dropped(TrustError::IdentityMismatch.into()));
+                continue;
+            }
+            let got = match g.session.decrypt(&m.bytes, now) {
+                Ok(got) => got,
+                Err(Error::Protocol(ProtocolError::DuplicateMessage)) => {
+                    out.push(Event::Duplicate { from: m.from });
+                    continue;
+                }
+                Err(Error::Protocol(ProtocolError::Expired)) => {
+                    out.push(Event::Expired { from: m.from });
+                    continue;
+                }
+                Err(Error::Group(GroupError::MissingSenderKey)) => {
+                    self.state.groups.waiting.put_back(m);
+                    continue;
+                }
+                Err(e) => {
+                    out.push(dropped(e));
+                    continue;
+                }
+            };
+            dirty.groups.groups.insert(group);
+            let message = got.message.message_ref();
+            let info = got.message.info;
+            match self.state.vault.insert(got.message, now)? {
+                Stored::New => {
+                    dirty.vault = true;
+                    dirty.stored.push(message);
+                    out.push(Event::Group(GroupEvent::Message {
+                        group,
+                        from: m.from,
+                        message,
+                        info,
+                    }));
+                }
+                Stored::Duplicate => out.push(Event::Duplicate { from: m.from }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Drops the waiting messages of `group` that `pick` selects, as
+    /// [`GroupEvent::WaitingDropped`] with `reason`.
+    fn drop_waiting(
+        &mut self,
+        group: &GroupId,
+        pick: impl FnMut(&WaitingMessage) -> bool,
+        reason: Error,
+        dirty: &mut Dirty,
+    ) -> Vec<Event> {
+        self.state
+            .groups
+            .waiting
+            .take(group, pick, &mut dirty.groups.waiting)
+            .iter()
+            .map(|m| {
+                Event::Group(GroupEvent::WaitingDropped {
+                    dropped: m.dropped(reason),
+                })
+            })
+            .collect()
     }
 
     /// The peer device lost our 1:1 session (it sent a session reset): the

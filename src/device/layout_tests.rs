@@ -509,3 +509,50 @@ fn row_decoders_refuse_every_cut_and_trailing_byte() {
         );
     }
 }
+
+#[test]
+fn a_waiting_group_message_has_its_own_row_written_and_deleted_with_the_receive() {
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    let (mut a, mut b) = pair(&mut rng, Recording::default(), Recording::default());
+    let (aa, ba) = addrs();
+    let (group, sent) = a
+        .create_group(&mut rng, core::slice::from_ref(&ba), NOW)
+        .unwrap();
+    let mut key_for_a = Vec::new();
+    for e in sent.envelopes {
+        let got = b.receive(&mut rng, &aa, &e.envelope, NOW).unwrap();
+        key_for_a.extend(got.replies);
+    }
+    assert_eq!(key_for_a.len(), 1);
+    let msg = b
+        .send_group(&mut rng, &group, Outgoing::text("before the key"), NOW)
+        .unwrap()
+        .message;
+    let got = a.receive_group(&mut rng, &ba, &msg, NOW).unwrap();
+    assert!(matches!(
+        got.event,
+        Event::Group(GroupEvent::MessageWaiting { .. })
+    ));
+    assert_eq!(a.store().last().0, ["+gmsg/"]);
+    // A row moved to another name does not open.
+    let ka = StorageKey::from_bytes([1; 32]);
+    let mut moved = a.store().inner.snapshot();
+    let (row, value) = moved.scan(group_waiting::WAITING_PREFIX).unwrap().remove(0);
+    let mut cs = ChangeSet::new();
+    cs.delete(row);
+    cs.put(b"gmsg/00000000000000000000000000000000".to_vec(), value);
+    moved.commit(&cs).unwrap();
+    assert!(Device::open(moved, StorageKey::from_bytes([1; 32])).is_err());
+    // The key's receive installs it, shows the message and deletes the
+    // waiting row in one commit.
+    let got = a
+        .receive(&mut rng, &ba, &key_for_a[0].envelope, NOW)
+        .unwrap();
+    assert_eq!(got.released.len(), 1);
+    let (mut names, _) = a.store().last();
+    names.sort();
+    assert_eq!(names, ["+group/", "+msg/", "+peer/", "+rkey/", "-gmsg/"]);
+    let a2 = Device::open(a.into_store(), ka).unwrap();
+    assert_eq!(a2.waiting_group_messages(), 0);
+    assert_eq!(a2.awaiting_filing(NOW).len(), 1);
+}

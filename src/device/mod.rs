@@ -37,6 +37,7 @@
 mod address;
 mod content;
 pub(crate) mod group;
+pub(crate) mod group_waiting;
 mod handshake;
 mod layout;
 #[cfg(test)]
@@ -48,6 +49,7 @@ pub(crate) mod record;
 pub use address::DeviceAddress;
 pub use content::{CONTENT_VERSION, Content, ResetReason};
 pub use group::{DroppedGroupKey, GroupEvent, GroupSent};
+pub use group_waiting::DroppedGroupMessage;
 pub use prekeys::PreKeyDispenser;
 pub(crate) use received::ReceivedKeys;
 
@@ -320,6 +322,14 @@ pub struct Received {
     pub event: Event,
     /// Hand each to the transport.
     pub replies: Vec<OutgoingEnvelope>,
+    /// Group messages that were waiting for a sender key this envelope
+    /// installed ([`GroupEvent::MessageWaiting`]), oldest first, each
+    /// handled as if it had just arrived: [`GroupEvent::Message`] (show
+    /// it), [`Event::Duplicate`], [`Event::Expired`] or
+    /// [`GroupEvent::WaitingDropped`]. Also the waiting messages a roster
+    /// made unreadable (replaced roster, this device removed), as
+    /// [`GroupEvent::WaitingDropped`]. Empty for most envelopes.
+    pub released: Vec<Event>,
 }
 
 impl Received {
@@ -327,6 +337,7 @@ impl Received {
         Received {
             event,
             replies: Vec::new(),
+            released: Vec::new(),
         }
     }
 }
@@ -1338,6 +1349,7 @@ impl<S: Store> Device<S> {
                                 info,
                             },
                             replies,
+                            released: Vec::new(),
                         });
                     }
                     Stored::Duplicate => Event::Duplicate { from },
@@ -1426,6 +1438,7 @@ impl<S: Store> Device<S> {
         Ok(Received {
             event: Event::Duplicate { from },
             replies,
+            released: Vec::new(),
         })
     }
 
@@ -1488,6 +1501,7 @@ impl<S: Store> Device<S> {
                 may_be_unread,
             },
             replies,
+            released: Vec::new(),
         })
     }
 
