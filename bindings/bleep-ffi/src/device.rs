@@ -315,21 +315,44 @@ impl BleepDevice {
     /// Errors: `Trust("AttestationRequired")` for `Attestation` (use
     /// `verify_by_attestation`), `Device("NoSession")`.
     pub fn mark_verified(&self, address: DeviceAddress, method: VerificationMethod) -> Result<()> {
-        let method = match method {
-            VerificationMethod::SafetyNumber => bleep::VerificationMethod::SafetyNumber,
-            VerificationMethod::QrCode => bleep::VerificationMethod::QrCode,
-            VerificationMethod::Attestation => bleep::VerificationMethod::Attestation,
-            VerificationMethod::FirstUse => bleep::VerificationMethod::FirstUse,
-            VerificationMethod::Other => {
-                return Err(BleepError::Decode {
-                    reason: "UnknownKind".into(),
-                });
-            }
-        };
+        let method = core_method(method)?;
         let address = address.to_core()?;
         Ok(self
             .lock()?
             .mark_verified(&mut os_rng(), &address, method, now())?)
+    }
+
+    /// Records that the clinicians verified exactly the key of `shown`,
+    /// the safety number the app showed for `address` (from
+    /// `safety_number`), by `method`. Use this rather than
+    /// `mark_verified` whenever a safety number was shown: if a key change
+    /// arrived after it was shown, it is refused and nothing changes.
+    ///
+    /// Errors: `Trust("SafetyNumberMismatch")` if `shown` is not the
+    /// current safety number with `address` (show the new one),
+    /// `Trust("AttestationRequired")` for `Attestation`,
+    /// `Device("NoSession")`.
+    pub fn mark_verified_shown(
+        &self,
+        address: DeviceAddress,
+        shown: SafetyNumber,
+        method: VerificationMethod,
+    ) -> Result<()> {
+        let method = core_method(method)?;
+        let address = address.to_core()?;
+        let mut d = self.lock()?;
+        let current = d
+            .safety_number(&address)
+            .ok_or(bleep::DeviceError::NoSession)?;
+        if SafetyNumber::from(&current) != shown {
+            return Err(bleep::Error::from(bleep::TrustError::SafetyNumberMismatch).into());
+        }
+        Ok(d.mark_verified_shown(&mut os_rng(), &address, &current, method, now())?)
+    }
+
+    /// How many group messages wait for their sender's key.
+    pub fn waiting_group_messages(&self) -> Result<u64> {
+        Ok(self.lock()?.waiting_group_messages() as u64)
     }
 
     /// Trusts attestations signed by an organisation key (32 bytes).
@@ -648,4 +671,19 @@ impl BleepDevice {
             .map(|m| m.to_bytes().to_vec())
             .collect())
     }
+}
+
+/// The core's verification method for the binding's.
+fn core_method(method: VerificationMethod) -> Result<bleep::VerificationMethod> {
+    Ok(match method {
+        VerificationMethod::SafetyNumber => bleep::VerificationMethod::SafetyNumber,
+        VerificationMethod::QrCode => bleep::VerificationMethod::QrCode,
+        VerificationMethod::Attestation => bleep::VerificationMethod::Attestation,
+        VerificationMethod::FirstUse => bleep::VerificationMethod::FirstUse,
+        VerificationMethod::Other => {
+            return Err(BleepError::Decode {
+                reason: "UnknownKind".into(),
+            });
+        }
+    })
 }

@@ -442,6 +442,23 @@ pub enum GroupEvent {
         /// Its metadata.
         info: MessageInfo,
     },
+    /// A group message arrived before its sender's key: the device keeps it
+    /// and shows it when the key arrives (in `Received.released`).
+    MessageWaiting {
+        /// The group.
+        group: Vec<u8>,
+        /// The device it came from.
+        from: DeviceAddress,
+        /// Waiting messages dropped to make room: tell the clinician a
+        /// group message from each could not be read.
+        evicted: Vec<DroppedGroupMessage>,
+    },
+    /// A group message that waited for its sender's key was dropped
+    /// without being shown: tell the clinician it could not be read.
+    WaitingDropped {
+        /// Which message and why.
+        dropped: DroppedGroupMessage,
+    },
     /// A group message that cannot be read yet or any more: nothing changed.
     Undecryptable {
         /// The group it named.
@@ -522,6 +539,18 @@ impl From<bleep::GroupEvent> for GroupEvent {
                 message: message.to_bytes().to_vec(),
                 info: (&info).into(),
             },
+            G::MessageWaiting {
+                group,
+                from,
+                evicted,
+            } => GroupEvent::MessageWaiting {
+                group: group.0.to_vec(),
+                from: a(&from),
+                evicted: evicted.into_iter().map(Into::into).collect(),
+            },
+            G::WaitingDropped { dropped } => GroupEvent::WaitingDropped {
+                dropped: dropped.into(),
+            },
             G::Undecryptable {
                 group,
                 from,
@@ -536,6 +565,31 @@ impl From<bleep::GroupEvent> for GroupEvent {
     }
 }
 
+/// A group message that waited for its sender's key, dropped without
+/// being shown.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DroppedGroupMessage {
+    /// The group it named (16 bytes).
+    pub group: Vec<u8>,
+    /// The device it arrived from.
+    pub from: DeviceAddress,
+    /// When it arrived (seconds since the Unix epoch).
+    pub arrived_at: u64,
+    /// Why (`Limit("TooManyEntries")` when evicted to make room).
+    pub failure: Failure,
+}
+
+impl From<bleep::DroppedGroupMessage> for DroppedGroupMessage {
+    fn from(d: bleep::DroppedGroupMessage) -> Self {
+        DroppedGroupMessage {
+            group: d.group.0.to_vec(),
+            from: DeviceAddress::from_core(&d.from),
+            arrived_at: d.arrived_at,
+            failure: d.reason.into(),
+        }
+    }
+}
+
 /// What a receive returned: the event and envelopes to send back (a
 /// delivery receipt, a session reset), already committed.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -544,6 +598,11 @@ pub struct Received {
     pub event: Event,
     /// Hand each to the transport.
     pub replies: Vec<OutgoingEnvelope>,
+    /// Group messages that waited for a sender key this envelope
+    /// installed, each handled as if it had just arrived (show each
+    /// `Group(Message)`), and waiting messages a roster made unreadable.
+    /// Empty for most envelopes.
+    pub released: Vec<Event>,
 }
 
 impl From<bleep::Received> for Received {
@@ -551,6 +610,7 @@ impl From<bleep::Received> for Received {
         Received {
             event: r.event.into(),
             replies: envelopes(r.replies),
+            released: r.released.into_iter().map(Into::into).collect(),
         }
     }
 }

@@ -147,3 +147,13 @@ def test_unverified_recipient(tmp_path):
     with pytest.raises(BleepError.Device) as e:
         a.send_text("dr.patel", "x", OutgoingOptions())
     assert e.value.reason == "NoVerifiedDevice"
+
+
+def test_mark_verified_shown_refuses_a_stale_safety_number(pair):
+    a, b = pair["a"], pair["b"]
+    shown = a.safety_number(b.address())
+    wrong = bleep.SafetyNumber(digits="0" * len(shown.digits), qr_payload=shown.qr_payload)
+    with pytest.raises(BleepError.Trust) as e:
+        a.mark_verified_shown(b.address(), wrong, bleep.VerificationMethod.SAFETY_NUMBER)
+    assert e.value.reason == "SafetyNumberMismatch"
+    a.mark_verified_shown(b.address(), shown, bleep.VerificationMethod.SAFETY_NUMBER)

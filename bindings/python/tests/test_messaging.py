@@ -161,3 +161,29 @@ def test_group(tmp_path):
             assert ev.group == group
             assert d.message(ev.message).text() == "Theatre 3 ready"
     assert {(x.clinician) for x in gs.deliver_to} == {"dr.okafor", "sister.lee"}
+
+
+def test_group_message_before_its_sender_key(tmp_path):
+    a, _, _ = new_device(tmp_path, "dr.okafor")
+    b, _, _ = new_device(tmp_path, "dr.patel")
+    introduce(a, b)
+    verify_by_qr(a, b)
+    created = a.create_group([b.address()])
+    group = created.group
+    # b joins and sends its key to a; that envelope is held back.
+    held = []
+    for _, got in deliver(a, created.sent.envelopes, [b]):
+        held.extend(got.replies)
+    assert len(held) == 1
+    gs = b.send_group(group, "Bay 2 needs a porter", OutgoingOptions())
+    got = a.receive_group(b.address(), gs.message)
+    assert got.event.is_group() and got.event.event.is_message_waiting()
+    assert got.event.event.evicted == []
+    assert a.waiting_group_messages() == 1
+    # The key arrives: the waiting message comes out in the same receive.
+    [(_, got)] = deliver(b, held, [a])
+    assert got.event.is_group() and got.event.event.is_key_installed()
+    [released] = got.released
+    assert released.is_group() and released.event.is_message()
+    assert a.message(released.event.message).text() == "Bay 2 needs a porter"
+    assert a.waiting_group_messages() == 0

@@ -708,6 +708,20 @@ public protocol BleepDeviceProtocol: AnyObject, Sendable {
     func markVerified(address: DeviceAddress, method: VerificationMethod) throws 
     
     /**
+     * Records that the clinicians verified exactly the key of `shown`,
+     * the safety number the app showed for `address` (from
+     * `safety_number`), by `method`. Use this rather than
+     * `mark_verified` whenever a safety number was shown: if a key change
+     * arrived after it was shown, it is refused and nothing changes.
+     *
+     * Errors: `Trust("SafetyNumberMismatch")` if `shown` is not the
+     * current safety number with `address` (show the new one),
+     * `Trust("AttestationRequired")` for `Attestation`,
+     * `Device("NoSession")`.
+     */
+    func markVerifiedShown(address: DeviceAddress, shown: SafetyNumber, method: VerificationMethod) throws 
+    
+    /**
      * A received message (by its 48-byte handle) that has not expired.
      */
     func message(message: Data) throws  -> StoredMessage?
@@ -848,6 +862,11 @@ public protocol BleepDeviceProtocol: AnyObject, Sendable {
      * `Decode(...)` for garbage, `Device("NoSession")` if no key is known.
      */
     func verifyByQr(address: DeviceAddress, scanned: Data) throws 
+    
+    /**
+     * How many group messages wait for their sender's key.
+     */
+    func waitingGroupMessages() throws  -> UInt64
     
 }
 /**
@@ -1197,6 +1216,29 @@ open func markVerified(address: DeviceAddress, method: VerificationMethod)throws
 }
     
     /**
+     * Records that the clinicians verified exactly the key of `shown`,
+     * the safety number the app showed for `address` (from
+     * `safety_number`), by `method`. Use this rather than
+     * `mark_verified` whenever a safety number was shown: if a key change
+     * arrived after it was shown, it is refused and nothing changes.
+     *
+     * Errors: `Trust("SafetyNumberMismatch")` if `shown` is not the
+     * current safety number with `address` (show the new one),
+     * `Trust("AttestationRequired")` for `Attestation`,
+     * `Device("NoSession")`.
+     */
+open func markVerifiedShown(address: DeviceAddress, shown: SafetyNumber, method: VerificationMethod)throws   {try rustCallWithError(FfiConverterTypeBleepError_lift) {
+        uniffiCallStatus in
+    uniffi_bleep_ffi_fn_method_bleepdevice_mark_verified_shown(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeDeviceAddress_lower(address),
+        FfiConverterTypeSafetyNumber_lower(shown),
+        FfiConverterTypeVerificationMethod_lower(method),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * A received message (by its 48-byte handle) that has not expired.
      */
 open func message(message: Data)throws  -> StoredMessage?  {
@@ -1522,6 +1564,18 @@ open func verifyByQr(address: DeviceAddress, scanned: Data)throws   {try rustCal
         FfiConverterData.lower(scanned),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * How many group messages wait for their sender's key.
+     */
+open func waitingGroupMessages()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeBleepError_lift) {
+        uniffiCallStatus in
+    uniffi_bleep_ffi_fn_method_bleepdevice_waiting_group_messages(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
 
@@ -2678,6 +2732,96 @@ public func FfiConverterTypeDeviceAddress_lower(_ value: DeviceAddress) -> RustB
 
 
 /**
+ * A group message that waited for its sender's key, dropped without
+ * being shown.
+ */
+public struct DroppedGroupMessage: Equatable, Hashable {
+    /**
+     * The group it named (16 bytes).
+     */
+    public var group: Data
+    /**
+     * The device it arrived from.
+     */
+    public var from: DeviceAddress
+    /**
+     * When it arrived (seconds since the Unix epoch).
+     */
+    public var arrivedAt: UInt64
+    /**
+     * Why (`Limit("TooManyEntries")` when evicted to make room).
+     */
+    public var failure: Failure
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The group it named (16 bytes).
+         */group: Data, 
+        /**
+         * The device it arrived from.
+         */from: DeviceAddress, 
+        /**
+         * When it arrived (seconds since the Unix epoch).
+         */arrivedAt: UInt64, 
+        /**
+         * Why (`Limit("TooManyEntries")` when evicted to make room).
+         */failure: Failure) {
+        self.group = group
+        self.from = from
+        self.arrivedAt = arrivedAt
+        self.failure = failure
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DroppedGroupMessage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDroppedGroupMessage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DroppedGroupMessage {
+        return
+            try DroppedGroupMessage(
+                group: FfiConverterData.read(from: &buf), 
+                from: FfiConverterTypeDeviceAddress.read(from: &buf), 
+                arrivedAt: FfiConverterUInt64.read(from: &buf), 
+                failure: FfiConverterTypeFailure.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DroppedGroupMessage, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.group, into: &buf)
+        FfiConverterTypeDeviceAddress.write(value.from, into: &buf)
+        FfiConverterUInt64.write(value.arrivedAt, into: &buf)
+        FfiConverterTypeFailure.write(value.failure, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDroppedGroupMessage_lift(_ buf: RustBuffer) throws -> DroppedGroupMessage {
+    return try FfiConverterTypeDroppedGroupMessage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDroppedGroupMessage_lower(_ value: DroppedGroupMessage) -> RustBuffer {
+    return FfiConverterTypeDroppedGroupMessage.lower(value)
+}
+
+
+/**
  * An error reported inside a result rather than thrown (a device that was
  * skipped, a refused roster, one envelope of a batch): the same category
  * and reason as [`BleepError`].
@@ -3620,6 +3764,13 @@ public struct Received: Equatable, Hashable {
      * Hand each to the transport.
      */
     public var replies: [OutgoingEnvelope]
+    /**
+     * Group messages that waited for a sender key this envelope
+     * installed, each handled as if it had just arrived (show each
+     * `Group(Message)`), and waiting messages a roster made unreadable.
+     * Empty for most envelopes.
+     */
+    public var released: [Event]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3629,9 +3780,16 @@ public struct Received: Equatable, Hashable {
          */event: Event, 
         /**
          * Hand each to the transport.
-         */replies: [OutgoingEnvelope]) {
+         */replies: [OutgoingEnvelope], 
+        /**
+         * Group messages that waited for a sender key this envelope
+         * installed, each handled as if it had just arrived (show each
+         * `Group(Message)`), and waiting messages a roster made unreadable.
+         * Empty for most envelopes.
+         */released: [Event]) {
         self.event = event
         self.replies = replies
+        self.released = released
     }
 
     
@@ -3651,13 +3809,15 @@ public struct FfiConverterTypeReceived: FfiConverterRustBuffer {
         return
             try Received(
                 event: FfiConverterTypeEvent.read(from: &buf), 
-                replies: FfiConverterSequenceTypeOutgoingEnvelope.read(from: &buf)
+                replies: FfiConverterSequenceTypeOutgoingEnvelope.read(from: &buf), 
+                released: FfiConverterSequenceTypeEvent.read(from: &buf)
         )
     }
 
     public static func write(_ value: Received, into buf: inout [UInt8]) {
         FfiConverterTypeEvent.write(value.event, into: &buf)
         FfiConverterSequenceTypeOutgoingEnvelope.write(value.replies, into: &buf)
+        FfiConverterSequenceTypeEvent.write(value.released, into: &buf)
     }
 }
 
@@ -5060,6 +5220,31 @@ public enum GroupEvent: Equatable, Hashable {
          */info: MessageInfo
     )
     /**
+     * A group message arrived before its sender's key: the device keeps it
+     * and shows it when the key arrives (in `Received.released`).
+     */
+    case messageWaiting(
+        /**
+         * The group.
+         */group: Data, 
+        /**
+         * The device it came from.
+         */from: DeviceAddress, 
+        /**
+         * Waiting messages dropped to make room: tell the clinician a
+         * group message from each could not be read.
+         */evicted: [DroppedGroupMessage]
+    )
+    /**
+     * A group message that waited for its sender's key was dropped
+     * without being shown: tell the clinician it could not be read.
+     */
+    case waitingDropped(
+        /**
+         * Which message and why.
+         */dropped: DroppedGroupMessage
+    )
+    /**
      * A group message that cannot be read yet or any more: nothing changed.
      */
     case undecryptable(
@@ -5119,10 +5304,16 @@ public struct FfiConverterTypeGroupEvent: FfiConverterRustBuffer {
         case 7: return .message(group: try FfiConverterData.read(from: &buf), from: try FfiConverterTypeDeviceAddress.read(from: &buf), message: try FfiConverterData.read(from: &buf), info: try FfiConverterTypeMessageInfo.read(from: &buf)
         )
         
-        case 8: return .undecryptable(group: try FfiConverterData.read(from: &buf), from: try FfiConverterTypeDeviceAddress.read(from: &buf), failure: try FfiConverterTypeFailure.read(from: &buf)
+        case 8: return .messageWaiting(group: try FfiConverterData.read(from: &buf), from: try FfiConverterTypeDeviceAddress.read(from: &buf), evicted: try FfiConverterSequenceTypeDroppedGroupMessage.read(from: &buf)
         )
         
-        case 9: return .other
+        case 9: return .waitingDropped(dropped: try FfiConverterTypeDroppedGroupMessage.read(from: &buf)
+        )
+        
+        case 10: return .undecryptable(group: try FfiConverterData.read(from: &buf), from: try FfiConverterTypeDeviceAddress.read(from: &buf), failure: try FfiConverterTypeFailure.read(from: &buf)
+        )
+        
+        case 11: return .other
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -5184,15 +5375,27 @@ public struct FfiConverterTypeGroupEvent: FfiConverterRustBuffer {
             FfiConverterTypeMessageInfo.write(info, into: &buf)
             
         
-        case let .undecryptable(group,from,failure):
+        case let .messageWaiting(group,from,evicted):
             writeInt(&buf, Int32(8))
+            FfiConverterData.write(group, into: &buf)
+            FfiConverterTypeDeviceAddress.write(from, into: &buf)
+            FfiConverterSequenceTypeDroppedGroupMessage.write(evicted, into: &buf)
+            
+        
+        case let .waitingDropped(dropped):
+            writeInt(&buf, Int32(9))
+            FfiConverterTypeDroppedGroupMessage.write(dropped, into: &buf)
+            
+        
+        case let .undecryptable(group,from,failure):
+            writeInt(&buf, Int32(10))
             FfiConverterData.write(group, into: &buf)
             FfiConverterTypeDeviceAddress.write(from, into: &buf)
             FfiConverterTypeFailure.write(failure, into: &buf)
             
         
         case .other:
-            writeInt(&buf, Int32(9))
+            writeInt(&buf, Int32(11))
         
         }
     }
@@ -6552,6 +6755,31 @@ fileprivate struct FfiConverterSequenceTypeDeviceAddress: FfiConverterRustBuffer
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeDroppedGroupMessage: FfiConverterRustBuffer {
+    typealias SwiftType = [DroppedGroupMessage]
+
+    public static func write(_ value: [DroppedGroupMessage], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDroppedGroupMessage.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DroppedGroupMessage] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DroppedGroupMessage]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDroppedGroupMessage.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeFinding: FfiConverterRustBuffer {
     typealias SwiftType = [Finding]
 
@@ -6723,6 +6951,31 @@ fileprivate struct FfiConverterSequenceTypeBatchItem: FfiConverterRustBuffer {
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeEvent: FfiConverterRustBuffer {
+    typealias SwiftType = [Event]
+
+    public static func write(_ value: [Event], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeEvent.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Event] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Event]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
 /**
  * A fresh 32-byte pseudonym key from the OS generator, for the app's key
  * store.
@@ -6876,6 +7129,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_bleep_ffi_checksum_method_bleepdevice_mark_verified() != 47823) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_bleep_ffi_checksum_method_bleepdevice_mark_verified_shown() != 51494) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_bleep_ffi_checksum_method_bleepdevice_message() != 52682) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6943,6 +7199,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bleep_ffi_checksum_method_bleepdevice_verify_by_qr() != 57556) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_bleep_ffi_checksum_method_bleepdevice_waiting_group_messages() != 51139) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_bleep_ffi_checksum_method_storedmessage_body() != 2023) {

@@ -401,6 +401,11 @@ RustBuffer uniffi_bleep_ffi_fn_method_bleepdevice_key_change(uint64_t ptr, RustB
 void uniffi_bleep_ffi_fn_method_bleepdevice_mark_verified(uint64_t ptr, RustBuffer address, RustBuffer method, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_FN_METHOD_BLEEPDEVICE_MARK_VERIFIED_SHOWN
+#define UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_FN_METHOD_BLEEPDEVICE_MARK_VERIFIED_SHOWN
+void uniffi_bleep_ffi_fn_method_bleepdevice_mark_verified_shown(uint64_t ptr, RustBuffer address, RustBuffer shown, RustBuffer method, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_FN_METHOD_BLEEPDEVICE_MESSAGE
 #define UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_FN_METHOD_BLEEPDEVICE_MESSAGE
 RustBuffer uniffi_bleep_ffi_fn_method_bleepdevice_message(uint64_t ptr, RustBuffer message, RustCallStatus *_Nonnull out_status
@@ -514,6 +519,11 @@ void uniffi_bleep_ffi_fn_method_bleepdevice_verify_by_attestation(uint64_t ptr, 
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_FN_METHOD_BLEEPDEVICE_VERIFY_BY_QR
 #define UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_FN_METHOD_BLEEPDEVICE_VERIFY_BY_QR
 void uniffi_bleep_ffi_fn_method_bleepdevice_verify_by_qr(uint64_t ptr, RustBuffer address, RustBuffer scanned, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_FN_METHOD_BLEEPDEVICE_WAITING_GROUP_MESSAGES
+#define UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_FN_METHOD_BLEEPDEVICE_WAITING_GROUP_MESSAGES
+uint64_t uniffi_bleep_ffi_fn_method_bleepdevice_waiting_group_messages(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_FN_METHOD_BLEEPDEVICE_UNIFFI_TRAIT_DEBUG
@@ -1095,6 +1105,12 @@ uint16_t uniffi_bleep_ffi_checksum_method_bleepdevice_mark_verified(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_CHECKSUM_METHOD_BLEEPDEVICE_MARK_VERIFIED_SHOWN
+#define UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_CHECKSUM_METHOD_BLEEPDEVICE_MARK_VERIFIED_SHOWN
+uint16_t uniffi_bleep_ffi_checksum_method_bleepdevice_mark_verified_shown(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_CHECKSUM_METHOD_BLEEPDEVICE_MESSAGE
 #define UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_CHECKSUM_METHOD_BLEEPDEVICE_MESSAGE
 uint16_t uniffi_bleep_ffi_checksum_method_bleepdevice_message(void
@@ -1230,6 +1246,12 @@ uint16_t uniffi_bleep_ffi_checksum_method_bleepdevice_verify_by_attestation(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_CHECKSUM_METHOD_BLEEPDEVICE_VERIFY_BY_QR
 #define UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_CHECKSUM_METHOD_BLEEPDEVICE_VERIFY_BY_QR
 uint16_t uniffi_bleep_ffi_checksum_method_bleepdevice_verify_by_qr(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_CHECKSUM_METHOD_BLEEPDEVICE_WAITING_GROUP_MESSAGES
+#define UNIFFI_FFIDEF_UNIFFI_BLEEP_FFI_CHECKSUM_METHOD_BLEEPDEVICE_WAITING_GROUP_MESSAGES
+uint16_t uniffi_bleep_ffi_checksum_method_bleepdevice_waiting_group_messages(void
     
 );
 #endif

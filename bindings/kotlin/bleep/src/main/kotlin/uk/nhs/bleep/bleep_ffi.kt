@@ -773,6 +773,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_bleep_ffi_checksum_method_bleepdevice_mark_verified(
     ): Int
+    external fun uniffi_bleep_ffi_checksum_method_bleepdevice_mark_verified_shown(
+    ): Int
     external fun uniffi_bleep_ffi_checksum_method_bleepdevice_message(
     ): Int
     external fun uniffi_bleep_ffi_checksum_method_bleepdevice_needs_prekey_refill(
@@ -818,6 +820,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_bleep_ffi_checksum_method_bleepdevice_verify_by_attestation(
     ): Int
     external fun uniffi_bleep_ffi_checksum_method_bleepdevice_verify_by_qr(
+    ): Int
+    external fun uniffi_bleep_ffi_checksum_method_bleepdevice_waiting_group_messages(
     ): Int
     external fun uniffi_bleep_ffi_checksum_method_storedmessage_body(
     ): Int
@@ -927,6 +931,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_bleep_ffi_fn_method_bleepdevice_mark_verified(`ptr`: Long,`address`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_bleep_ffi_fn_method_bleepdevice_mark_verified_shown(`ptr`: Long,`address`: RustBuffer.ByValue,`shown`: RustBuffer.ByValue,`method`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_bleep_ffi_fn_method_bleepdevice_message(`ptr`: Long,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_bleep_ffi_fn_method_bleepdevice_needs_prekey_refill(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -973,6 +979,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_bleep_ffi_fn_method_bleepdevice_verify_by_qr(`ptr`: Long,`address`: RustBuffer.ByValue,`scanned`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_bleep_ffi_fn_method_bleepdevice_waiting_group_messages(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_bleep_ffi_fn_method_bleepdevice_uniffi_trait_debug(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_bleep_ffi_fn_method_bleepdevice_uniffi_trait_display(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1231,6 +1239,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_bleep_ffi_checksum_method_bleepdevice_mark_verified() and 0xFFFF) != 47823) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_bleep_ffi_checksum_method_bleepdevice_mark_verified_shown() and 0xFFFF) != 51494) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_bleep_ffi_checksum_method_bleepdevice_message() and 0xFFFF) != 52682) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1298,6 +1309,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_bleep_ffi_checksum_method_bleepdevice_verify_by_qr() and 0xFFFF) != 57556) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_bleep_ffi_checksum_method_bleepdevice_waiting_group_messages() and 0xFFFF) != 51139) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_bleep_ffi_checksum_method_storedmessage_body() and 0xFFFF) != 2023) {
@@ -1920,6 +1934,20 @@ public interface BleepDeviceInterface {
     fun `markVerified`(`address`: DeviceAddress, `method`: VerificationMethod)
     
     /**
+     * Records that the clinicians verified exactly the key of `shown`,
+     * the safety number the app showed for `address` (from
+     * `safety_number`), by `method`. Use this rather than
+     * `mark_verified` whenever a safety number was shown: if a key change
+     * arrived after it was shown, it is refused and nothing changes.
+     *
+     * Errors: `Trust("SafetyNumberMismatch")` if `shown` is not the
+     * current safety number with `address` (show the new one),
+     * `Trust("AttestationRequired")` for `Attestation`,
+     * `Device("NoSession")`.
+     */
+    fun `markVerifiedShown`(`address`: DeviceAddress, `shown`: SafetyNumber, `method`: VerificationMethod)
+    
+    /**
      * A received message (by its 48-byte handle) that has not expired.
      */
     fun `message`(`message`: kotlin.ByteArray): StoredMessage?
@@ -2060,6 +2088,11 @@ public interface BleepDeviceInterface {
      * `Decode(...)` for garbage, `Device("NoSession")` if no key is known.
      */
     fun `verifyByQr`(`address`: DeviceAddress, `scanned`: kotlin.ByteArray)
+    
+    /**
+     * How many group messages wait for their sender's key.
+     */
+    fun `waitingGroupMessages`(): kotlin.ULong
     
     companion object
 }
@@ -2447,6 +2480,34 @@ open class BleepDevice: Disposable, AutoCloseable, BleepDeviceInterface
         it,
         
         FfiConverterTypeDeviceAddress.lower(`address`),
+        FfiConverterTypeVerificationMethod.lower(`method`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Records that the clinicians verified exactly the key of `shown`,
+     * the safety number the app showed for `address` (from
+     * `safety_number`), by `method`. Use this rather than
+     * `mark_verified` whenever a safety number was shown: if a key change
+     * arrived after it was shown, it is refused and nothing changes.
+     *
+     * Errors: `Trust("SafetyNumberMismatch")` if `shown` is not the
+     * current safety number with `address` (show the new one),
+     * `Trust("AttestationRequired")` for `Attestation`,
+     * `Device("NoSession")`.
+     */
+    @Throws(BleepException::class)override fun `markVerifiedShown`(`address`: DeviceAddress, `shown`: SafetyNumber, `method`: VerificationMethod)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(BleepException) { _status ->
+    UniffiLib.uniffi_bleep_ffi_fn_method_bleepdevice_mark_verified_shown(
+        it,
+        
+        FfiConverterTypeDeviceAddress.lower(`address`),
+        FfiConverterTypeSafetyNumber.lower(`shown`),
         FfiConverterTypeVerificationMethod.lower(`method`),_status)
 }
     }
@@ -2894,6 +2955,23 @@ open class BleepDevice: Disposable, AutoCloseable, BleepDeviceInterface
 }
     }
     
+    
+
+    
+    /**
+     * How many group messages wait for their sender's key.
+     */
+    @Throws(BleepException::class)override fun `waitingGroupMessages`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(BleepException) { _status ->
+    UniffiLib.uniffi_bleep_ffi_fn_method_bleepdevice_waiting_group_messages(
+        it,
+        _status)
+}
+    }
+    )
+    }
     
 
     
@@ -4579,6 +4657,70 @@ public object FfiConverterTypeDeviceAddress: FfiConverterRustBuffer<DeviceAddres
 
 
 /**
+ * A group message that waited for its sender's key, dropped without
+ * being shown.
+ */
+data class DroppedGroupMessage (
+    /**
+     * The group it named (16 bytes).
+     */
+    var `group`: kotlin.ByteArray
+    , 
+    /**
+     * The device it arrived from.
+     */
+    var `from`: DeviceAddress
+    , 
+    /**
+     * When it arrived (seconds since the Unix epoch).
+     */
+    var `arrivedAt`: kotlin.ULong
+    , 
+    /**
+     * Why (`Limit("TooManyEntries")` when evicted to make room).
+     */
+    var `failure`: Failure
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDroppedGroupMessage: FfiConverterRustBuffer<DroppedGroupMessage> {
+    override fun read(buf: ByteBuffer): DroppedGroupMessage {
+        return DroppedGroupMessage(
+            FfiConverterByteArray.read(buf),
+            FfiConverterTypeDeviceAddress.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterTypeFailure.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DroppedGroupMessage) = (
+            FfiConverterByteArray.allocationSize(value.`group`) +
+            FfiConverterTypeDeviceAddress.allocationSize(value.`from`) +
+            FfiConverterULong.allocationSize(value.`arrivedAt`) +
+            FfiConverterTypeFailure.allocationSize(value.`failure`)
+    )
+
+    override fun write(value: DroppedGroupMessage, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`group`, buf)
+            FfiConverterTypeDeviceAddress.write(value.`from`, buf)
+            FfiConverterULong.write(value.`arrivedAt`, buf)
+            FfiConverterTypeFailure.write(value.`failure`, buf)
+    }
+}
+
+
+
+/**
  * An error reported inside a result rather than thrown (a device that was
  * skipped, a refused roster, one envelope of a batch): the same category
  * and reason as [`BleepError`].
@@ -5245,6 +5387,14 @@ data class Received (
      * Hand each to the transport.
      */
     var `replies`: List<OutgoingEnvelope>
+    , 
+    /**
+     * Group messages that waited for a sender key this envelope
+     * installed, each handled as if it had just arrived (show each
+     * `Group(Message)`), and waiting messages a roster made unreadable.
+     * Empty for most envelopes.
+     */
+    var `released`: List<Event>
     
 ){
     
@@ -5263,17 +5413,20 @@ public object FfiConverterTypeReceived: FfiConverterRustBuffer<Received> {
         return Received(
             FfiConverterTypeEvent.read(buf),
             FfiConverterSequenceTypeOutgoingEnvelope.read(buf),
+            FfiConverterSequenceTypeEvent.read(buf),
         )
     }
 
     override fun allocationSize(value: Received) = (
             FfiConverterTypeEvent.allocationSize(value.`event`) +
-            FfiConverterSequenceTypeOutgoingEnvelope.allocationSize(value.`replies`)
+            FfiConverterSequenceTypeOutgoingEnvelope.allocationSize(value.`replies`) +
+            FfiConverterSequenceTypeEvent.allocationSize(value.`released`)
     )
 
     override fun write(value: Received, buf: ByteBuffer) {
             FfiConverterTypeEvent.write(value.`event`, buf)
             FfiConverterSequenceTypeOutgoingEnvelope.write(value.`replies`, buf)
+            FfiConverterSequenceTypeEvent.write(value.`released`, buf)
     }
 }
 
@@ -6868,6 +7021,47 @@ sealed class GroupEvent {
     }
     
     /**
+     * A group message arrived before its sender's key: the device keeps it
+     * and shows it when the key arrives (in `Received.released`).
+     */
+    data class MessageWaiting(
+        /**
+         * The group.
+         */
+        val `group`: kotlin.ByteArray, 
+        /**
+         * The device it came from.
+         */
+        val `from`: uk.nhs.bleep.DeviceAddress, 
+        /**
+         * Waiting messages dropped to make room: tell the clinician a
+         * group message from each could not be read.
+         */
+        val `evicted`: List<uk.nhs.bleep.DroppedGroupMessage>) : GroupEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A group message that waited for its sender's key was dropped
+     * without being shown: tell the clinician it could not be read.
+     */
+    data class WaitingDropped(
+        /**
+         * Which message and why.
+         */
+        val `dropped`: uk.nhs.bleep.DroppedGroupMessage) : GroupEvent()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
      * A group message that cannot be read yet or any more: nothing changed.
      */
     data class Undecryptable(
@@ -6950,12 +7144,20 @@ public object FfiConverterTypeGroupEvent : FfiConverterRustBuffer<GroupEvent>{
                 FfiConverterByteArray.read(buf),
                 FfiConverterTypeMessageInfo.read(buf),
                 )
-            8 -> GroupEvent.Undecryptable(
+            8 -> GroupEvent.MessageWaiting(
+                FfiConverterByteArray.read(buf),
+                FfiConverterTypeDeviceAddress.read(buf),
+                FfiConverterSequenceTypeDroppedGroupMessage.read(buf),
+                )
+            9 -> GroupEvent.WaitingDropped(
+                FfiConverterTypeDroppedGroupMessage.read(buf),
+                )
+            10 -> GroupEvent.Undecryptable(
                 FfiConverterByteArray.read(buf),
                 FfiConverterTypeDeviceAddress.read(buf),
                 FfiConverterTypeFailure.read(buf),
                 )
-            9 -> GroupEvent.Other
+            11 -> GroupEvent.Other
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
     }
@@ -7025,6 +7227,22 @@ public object FfiConverterTypeGroupEvent : FfiConverterRustBuffer<GroupEvent>{
                 + FfiConverterTypeDeviceAddress.allocationSize(value.`from`)
                 + FfiConverterByteArray.allocationSize(value.`message`)
                 + FfiConverterTypeMessageInfo.allocationSize(value.`info`)
+            )
+        }
+        is GroupEvent.MessageWaiting -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterByteArray.allocationSize(value.`group`)
+                + FfiConverterTypeDeviceAddress.allocationSize(value.`from`)
+                + FfiConverterSequenceTypeDroppedGroupMessage.allocationSize(value.`evicted`)
+            )
+        }
+        is GroupEvent.WaitingDropped -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeDroppedGroupMessage.allocationSize(value.`dropped`)
             )
         }
         is GroupEvent.Undecryptable -> {
@@ -7098,15 +7316,27 @@ public object FfiConverterTypeGroupEvent : FfiConverterRustBuffer<GroupEvent>{
                 FfiConverterTypeMessageInfo.write(value.`info`, buf)
                 Unit
             }
-            is GroupEvent.Undecryptable -> {
+            is GroupEvent.MessageWaiting -> {
                 buf.putInt(8)
+                FfiConverterByteArray.write(value.`group`, buf)
+                FfiConverterTypeDeviceAddress.write(value.`from`, buf)
+                FfiConverterSequenceTypeDroppedGroupMessage.write(value.`evicted`, buf)
+                Unit
+            }
+            is GroupEvent.WaitingDropped -> {
+                buf.putInt(9)
+                FfiConverterTypeDroppedGroupMessage.write(value.`dropped`, buf)
+                Unit
+            }
+            is GroupEvent.Undecryptable -> {
+                buf.putInt(10)
                 FfiConverterByteArray.write(value.`group`, buf)
                 FfiConverterTypeDeviceAddress.write(value.`from`, buf)
                 FfiConverterTypeFailure.write(value.`failure`, buf)
                 Unit
             }
             is GroupEvent.Other -> {
-                buf.putInt(9)
+                buf.putInt(11)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -8177,6 +8407,34 @@ public object FfiConverterSequenceTypeDeviceAddress: FfiConverterRustBuffer<List
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeDroppedGroupMessage: FfiConverterRustBuffer<List<DroppedGroupMessage>> {
+    override fun read(buf: ByteBuffer): List<DroppedGroupMessage> {
+        val len = buf.getInt()
+        return List<DroppedGroupMessage>(len) {
+            FfiConverterTypeDroppedGroupMessage.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<DroppedGroupMessage>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeDroppedGroupMessage.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<DroppedGroupMessage>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeDroppedGroupMessage.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeFinding: FfiConverterRustBuffer<List<Finding>> {
     override fun read(buf: ByteBuffer): List<Finding> {
         val len = buf.getInt()
@@ -8363,6 +8621,34 @@ public object FfiConverterSequenceTypeBatchItem: FfiConverterRustBuffer<List<Bat
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeBatchItem.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeEvent: FfiConverterRustBuffer<List<Event>> {
+    override fun read(buf: ByteBuffer): List<Event> {
+        val len = buf.getInt()
+        return List<Event>(len) {
+            FfiConverterTypeEvent.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Event>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeEvent.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Event>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeEvent.write(it, buf)
         }
     }
 }
