@@ -4,8 +4,10 @@
 //! message through `Device::receive_group`: the input is XORed over a
 //! genuine message from that peer (input bytes past its end are appended;
 //! a first input byte of 0xff cuts the message to the input's length).
-//! Never a panic; only the genuine bytes are shown as a message; anything
-//! else leaves every row of the store as it was.
+//! Never a panic; only the genuine bytes are shown as a message; a message
+//! naming a sender chain the device does not hold is kept to wait for its
+//! key, in one new sealed `gmsg/` row that opens again; anything else
+//! leaves every row of the store as it was.
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -113,6 +115,22 @@ pub fn device_group(data: &[u8]) -> bool {
         }) => {
             assert_eq!(bytes, f.message, "altered bytes were shown");
             true
+        }
+        Ok(Received {
+            event: Event::Group(GroupEvent::MessageWaiting { .. }),
+            ..
+        }) => {
+            let after = d.store().scan(b"").unwrap();
+            let others: Vec<_> = after
+                .iter()
+                .filter(|(k, _)| !k.starts_with(b"gmsg/"))
+                .cloned()
+                .collect();
+            assert_eq!(others, before, "a waiting message changed another row");
+            assert_eq!(after.len(), before.len() + 1, "one waiting row");
+            let again = Device::open(d.into_store(), StorageKey::from_bytes([2; 32])).unwrap();
+            assert_eq!(again.waiting_group_messages(), 1);
+            false
         }
         _ => {
             assert_eq!(

@@ -264,6 +264,7 @@ mod tests {
         let enc = m.encode();
         assert_eq!(enc.capacity(), enc.len(), "sized exactly");
         let back = WaitingMessage::decode(&enc).unwrap();
+        assert!(crate::fuzz_decode_device_row(0xff, &enc));
         assert_eq!(back.encode().as_slice(), enc.as_slice());
         assert_eq!((back.seq, back.arrived_at, back.group), (9, 77, m.group));
         assert_eq!(back.sender, m.sender);
