@@ -14,7 +14,10 @@
 use bleep::state::StorageKey;
 use bleep::*;
 use rand_chacha::ChaCha20Rng;
-use rand_core::SeedableRng;
+use rand_core::{Rng, SeedableRng};
+
+mod group_common;
+use group_common::{cofactored_accepts, resign_mixed_order, strict_accepts};
 
 /// Member 0 receives; members 1..=senders send. Every sender key is
 /// installed everywhere. Built from `seed` alone, so two calls give the
@@ -23,6 +26,8 @@ struct Group {
     rng: ChaCha20Rng,
     sessions: Vec<GroupSession>,
     proofs: Vec<VerifiedIdentity>,
+    /// Each member's sender chain signing key seed.
+    seeds: Vec<[u8; 32]>,
 }
 
 fn identity(i: usize) -> IdentityKeyPair {
@@ -48,12 +53,20 @@ fn group(senders: usize, seed: u64) -> Group {
         .collect();
     let mut sessions = Vec::new();
     let mut plans = Vec::new();
+    let mut seeds = Vec::new();
     for (i, id) in ids.iter().enumerate() {
+        // A new chain draws its id (4), key (32) and signing seed (32).
+        let mut peek = rng.clone();
+        let mut draws = [0u8; 68];
+        peek.fill_bytes(&mut draws);
+        seeds.push(<[u8; 32]>::try_from(&draws[36..]).unwrap());
         let (s, p) = if i == 0 {
             GroupSession::join_as_coordinator(&mut rng, id, roster.clone()).unwrap()
         } else {
             GroupSession::join(&mut rng, id, roster.clone(), &proofs[0]).unwrap()
         };
+        let signing = ed25519_dalek::SigningKey::from_bytes(&seeds[i]).verifying_key();
+        assert_eq!(&p.message.as_bytes()[102..], signing.as_bytes());
         sessions.push(s);
         plans.push(p);
     }
@@ -69,6 +82,7 @@ fn group(senders: usize, seed: u64) -> Group {
         rng,
         sessions,
         proofs,
+        seeds,
     }
 }
 
@@ -227,6 +241,135 @@ fn every_kind_of_message_agrees_with_one_at_a_time() {
             None,
         ]
     );
+}
+
+/// A signature whose `R` carries a small-order component, made by the
+/// chain's key holder: the cofactored rule accepts it, one at a time and
+/// in every batch (64 batches, so a batch accepting it by chance, as a
+/// cofactorless batch does half the time, would show), with the same
+/// results and state both ways.
+#[test]
+fn a_mixed_order_r_is_accepted_one_at_a_time_and_in_every_batch() {
+    let mut g = group(3, 7);
+    let mut one = copy(&mut g.rng, &g.sessions[0]);
+    let mut batch = copy(&mut g.rng, &g.sessions[0]);
+    for round in 0..64u8 {
+        let mut queue: Vec<Vec<u8>> = (0..6)
+            .map(|i| {
+                let text = [round, i as u8];
+                g.sessions[1 + i % 3]
+                    .encrypt(&mut g.rng, OutgoingMessage::new(&text, 1))
+                    .unwrap()
+                    .bytes
+            })
+            .collect();
+        let i = usize::from(round) % 6;
+        let seed = g.seeds[1 + i % 3];
+        let torsion = 1 + usize::from(round) % 7;
+        queue[i] = resign_mixed_order(&queue[i], &seed, &[round], torsion);
+        assert!(!strict_accepts(&queue[i], &seed), "{round}");
+        assert!(cofactored_accepts(&queue[i], &seed), "{round}");
+        let singly: Vec<_> = queue.iter().map(|m| one.decrypt(m, 2)).collect();
+        let batched = batch.decrypt_batch(&queue, 2);
+        for (k, (a, b)) in singly.iter().zip(&batched).enumerate() {
+            assert_eq!(a.as_ref().unwrap().message.body.expose(), [round, k as u8]);
+            assert!(same(a, b), "round {round}, message {k}: {a:?} vs {b:?}");
+        }
+        assert_eq!(one.state_digest(), batch.state_digest());
+    }
+}
+
+/// `s + ℓ`: the same equation with a non-canonical `s`.
+fn plus_ell(s: &[u8]) -> [u8; 32] {
+    const ELL: [u8; 32] = [
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+    ];
+    let mut out = [0u8; 32];
+    let mut carry = 0u16;
+    for j in 0..32 {
+        let v = u16::from(s[j]) + u16::from(ELL[j]) + carry;
+        out[j] = v as u8;
+        carry = v >> 8;
+    }
+    out
+}
+
+/// Signatures refused under the rule, whatever the path: a small-order
+/// `R`, a non-canonical `s`, a non-canonical encoding of `R`, a wrong
+/// signature. Each is named, the others decrypt, and a batch of only
+/// refused messages changes nothing.
+#[test]
+fn bad_signature_encodings_are_refused_by_both_paths() {
+    let mut g = group(3, 8);
+    let mut queue: Vec<Vec<u8>> = (0..8)
+        .map(|i| {
+            g.sessions[1 + i % 3]
+                .encrypt(&mut g.rng, OutgoingMessage::new(b"obs", 1))
+                .unwrap()
+                .bytes
+        })
+        .collect();
+    // 1: R = the identity (small order).
+    let at = queue[1].len() - 64;
+    queue[1][at..at + 32].copy_from_slice(&{
+        let mut b = [0u8; 32];
+        b[0] = 1;
+        b
+    });
+    // 3: s + ℓ.
+    let at = queue[3].len() - 64;
+    let s_plus = plus_ell(&queue[3][at + 32..]);
+    queue[3][at + 32..].copy_from_slice(&s_plus);
+    // 4: R with a non-canonical y (p + y for the first small y that
+    // decodes to a point not of small order).
+    let non_canonical = (2u8..19)
+        .map(|y| {
+            let mut b = [0xFFu8; 32];
+            b[0] = 0xED + y;
+            b[31] = 0x7F;
+            b
+        })
+        .find(|b| {
+            curve25519_dalek::edwards::CompressedEdwardsY(*b)
+                .decompress()
+                .is_some_and(|p| !p.is_small_order())
+        })
+        .unwrap();
+    let at = queue[4].len() - 64;
+    queue[4][at..at + 32].copy_from_slice(&non_canonical);
+    // 6: a wrong signature (a bit of s flipped; still canonical).
+    let at = queue[6].len() - 64;
+    queue[6][at + 32] ^= 1;
+    for (i, m) in queue.iter().enumerate() {
+        let seed = g.seeds[1 + i % 3];
+        let good = ![1, 3, 4, 6].contains(&i);
+        assert_eq!(cofactored_accepts(m, &seed), good, "{i}");
+        assert_eq!(strict_accepts(m, &seed), good, "{i}");
+    }
+    let rx = copy(&mut g.rng, &g.sessions[0]);
+    agree(&mut g.rng, &rx, &queue, 2);
+    let got = copy(&mut g.rng, &rx).decrypt_batch(&queue, 2);
+    let errors: Vec<_> = got
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.as_ref().err().map(|e| (i, *e)))
+        .collect();
+    let bad = Error::Crypto(CryptoError::BadSignature);
+    assert_eq!(errors, vec![(1, bad), (3, bad), (4, bad), (6, bad)]);
+    let only_bad: Vec<_> = [1, 3, 4, 6].iter().map(|&i| queue[i].clone()).collect();
+    let mut b = copy(&mut g.rng, &rx);
+    let before = b.state_digest();
+    assert!(
+        b.decrypt_batch(&only_bad, 2)
+            .iter()
+            .all(|r| matches!(r, Err(e) if *e == bad))
+    );
+    assert_eq!(before, b.state_digest());
+    for m in &only_bad {
+        assert_eq!(b.decrypt(m, 2).unwrap_err(), bad);
+    }
+    assert_eq!(before, b.state_digest());
 }
 
 mod properties {
