@@ -16,6 +16,8 @@ use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
+mod catch_up;
+
 struct Fixture {
     rng: ChaCha20Rng,
     ids: Vec<IdentityKeyPair>,
@@ -206,57 +208,18 @@ fn membership(c: &mut Criterion) {
 }
 
 /// Catching up: 100 queued 1 KiB messages from 10 senders, decrypted one
-/// at a time and with `decrypt_batch`, beside the floor of each (100
-/// strict verifications, or one batch verification of 100 signatures,
-/// plus 100 AEAD opens). Reported per message (elements = messages).
+/// at a time and with `decrypt_batch`, beside the primitive floor of each
+/// (`benches/catch_up`: 100 strict verifications plus 100 AEAD opens, or
+/// 100 hashes and `R` decodings, one multiscalar multiplication and 100
+/// AEAD opens). Reported per message (elements = messages).
 fn catch_up(c: &mut Criterion) {
-    const SENDERS: usize = 10;
-    const QUEUED: usize = 100;
-    let mut rng = ChaCha20Rng::seed_from_u64(100);
-    let ids: Vec<_> = (0..=SENDERS).map(identity).collect();
-    let members: Vec<_> = ids[1..].iter().map(|k| k.public().clone()).collect();
-    let roster = Roster::create(&ids[0], GroupId([2; 16]), &members).unwrap();
-    let mut trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
-    let verified: Vec<_> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            trust
-                .check(&PeerId::new(format!("member {i}")).unwrap(), k.public())
-                .unwrap()
-        })
-        .collect();
-    let mut senders = Vec::new();
-    let mut distributions = Vec::new();
-    for id in &ids[1..] {
-        let (s, p) = GroupSession::join(&mut rng, id, roster.clone(), &verified[0]).unwrap();
-        senders.push(s);
-        distributions.push(p.message.as_bytes().to_vec());
-    }
-    let body = vec![0x5Au8; 1024];
-    let queue: Vec<Vec<u8>> = (0..QUEUED)
-        .map(|i| {
-            senders[i % SENDERS]
-                .encrypt(&mut rng, OutgoingMessage::new(&body, 1))
-                .unwrap()
-                .bytes
-        })
-        .collect();
-    // The receiver as it was before the queue: every sender key installed
-    // at the position the first queued message uses.
-    let mut fresh = || {
-        let (mut s, _) =
-            GroupSession::join_as_coordinator(&mut rng, &ids[0], roster.clone()).unwrap();
-        for (i, d) in distributions.iter().enumerate() {
-            s.process_distribution(&verified[i + 1], d).unwrap();
-        }
-        s
-    };
+    let mut w = catch_up::catch_up();
+    let queue = w.queue.clone();
     let mut g = c.benchmark_group("group_catch_up_100x1KiB_10_senders");
-    g.throughput(Throughput::Elements(QUEUED as u64));
+    g.throughput(Throughput::Elements(catch_up::QUEUED as u64));
     g.bench_function("one_at_a_time", |b| {
         b.iter_batched(
-            &mut fresh,
+            || w.fresh(),
             |mut s| {
                 for m in &queue {
                     s.decrypt(m, 2).unwrap();
@@ -268,7 +231,7 @@ fn catch_up(c: &mut Criterion) {
     });
     g.bench_function("decrypt_batch", |b| {
         b.iter_batched(
-            &mut fresh,
+            || w.fresh(),
             |mut s| {
                 let got = s.decrypt_batch(&queue, 2);
                 assert!(got.iter().all(Result::is_ok));
@@ -277,58 +240,11 @@ fn catch_up(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
-    // The floors: what 100 messages cannot avoid, checked one at a time
-    // or in one batch (same message lengths, same keys).
-    use chacha20poly1305::aead::AeadInOut;
-    use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
-    use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-    let aead = XChaCha20Poly1305::new(&[9u8; 32].into());
-    let nonce = XNonce::from([3u8; 24]);
-    let keys: Vec<_> = (0..SENDERS)
-        .map(|i| SigningKey::from_bytes(&[u8::try_from(i + 1).unwrap(); 32]))
-        .collect();
-    let signed: Vec<Vec<u8>> = queue
-        .iter()
-        .map(|m| {
-            let mut v = b"bleep v1 group message".to_vec();
-            v.extend_from_slice(&m[..m.len() - 64]);
-            v
-        })
-        .collect();
-    let sigs: Vec<Signature> = signed
-        .iter()
-        .enumerate()
-        .map(|(i, m)| keys[i % SENDERS].sign(m))
-        .collect();
-    let vks: Vec<VerifyingKey> = (0..QUEUED)
-        .map(|i| keys[i % SENDERS].verifying_key())
-        .collect();
-    let refs: Vec<&[u8]> = signed.iter().map(Vec::as_slice).collect();
-    let mut buf = vec![0u8; 1088];
-    let open_all = |buf: &mut Vec<u8>| {
-        for m in &signed {
-            // The tag does not match; the cost is the same as a success.
-            let _ = aead.decrypt_inout_detached(
-                &nonce,
-                &m[..90],
-                buf.as_mut_slice().into(),
-                &[0u8; 16].into(),
-            );
-        }
-    };
     g.bench_function("floor_verify_strict_and_open", |b| {
-        b.iter(|| {
-            for i in 0..QUEUED {
-                vks[i].verify_strict(&signed[i], &sigs[i]).unwrap();
-            }
-            open_all(&mut buf);
-        })
+        b.iter(|| w.floor_one_at_a_time())
     });
-    g.bench_function("floor_verify_batch_and_open", |b| {
-        b.iter(|| {
-            ed25519_dalek::verify_batch(&refs, &sigs, &vks).unwrap();
-            open_all(&mut buf);
-        })
+    g.bench_function("floor_batch_equation_and_open", |b| {
+        b.iter(|| w.floor_batch())
     });
     g.finish();
 }
