@@ -87,6 +87,15 @@ pub struct RosterUpdate {
     pub distribution: Option<DistributionPlan>,
 }
 
+/// A group message's signature as checked by
+/// [`GroupSession::check_signatures`]: under which chain key, and whether
+/// it verified.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Checked {
+    key: [u8; 32],
+    valid: bool,
+}
+
 /// A member's state in one group.
 ///
 /// ```
@@ -474,8 +483,62 @@ impl GroupSession {
     /// [`crate::LimitError::TooManySkipped`],
     /// [`crate::CryptoError::DecryptFailed`], [`ProtocolError::Expired`].
     pub fn decrypt(&mut self, bytes: &[u8], now: u64) -> Result<ReceivedGroupMessage> {
+        self.decrypt_checked(bytes, now, None)
+    }
+
+    /// The signatures of `messages`, checked together as
+    /// [`GroupSession::decrypt_batch`] does, without decrypting: for each
+    /// message whose chain is held, the chain's signing key and whether
+    /// the signature verifies under it. Changes nothing.
+    pub(crate) fn check_signatures<M: AsRef<[u8]>>(&self, messages: &[M]) -> Vec<Option<Checked>> {
+        let located: Vec<Option<(GroupMessage<'_>, VerifyingKey)>> = messages
+            .iter()
+            .map(|b| {
+                self.locate(b.as_ref())
+                    .ok()
+                    .map(|(m, _, chain)| (m, chain.verifying))
+            })
+            .collect();
+        let items: Vec<Item<'_>> = located
+            .iter()
+            .flatten()
+            .map(|(m, key)| Item {
+                key: *key,
+                message: m.signed,
+                signature: m.signature,
+            })
+            .collect();
+        let mut verified = batch::verify_all(LABEL_GROUP_MESSAGE, &items).into_iter();
+        located
+            .iter()
+            .map(|l| {
+                l.as_ref().map(|(_, key)| Checked {
+                    key: *key.as_bytes(),
+                    valid: verified.next().unwrap_or(false),
+                })
+            })
+            .collect()
+    }
+
+    /// [`GroupSession::decrypt`], taking the signature's result from
+    /// `checked` (made by [`GroupSession::check_signatures`] for these
+    /// bytes) when it was made under the chain's key held now, and
+    /// checking it alone otherwise.
+    pub(crate) fn decrypt_checked(
+        &mut self,
+        bytes: &[u8],
+        now: u64,
+        checked: Option<Checked>,
+    ) -> Result<ReceivedGroupMessage> {
         let (m, sender, chain) = self.locate(bytes)?;
-        chain.verify(LABEL_GROUP_MESSAGE, m.signed, &m.signature)?;
+        match checked {
+            Some(c) if c.key == *chain.verifying.as_bytes() => {
+                if !c.valid {
+                    return Err(CryptoError::BadSignature.into());
+                }
+            }
+            _ => chain.verify(LABEL_GROUP_MESSAGE, m.signed, &m.signature)?,
+        }
         self.open_verified(&m, sender, now)
     }
 
