@@ -14,7 +14,7 @@ for r in $(seq 1 "$rounds"); do
   cargo bench --bench compare -- --noplot >"$out/round$r.txt" 2>&1
   find target/criterion -name estimates.json -path '*new*' | while read -r f; do
     name="${f#target/criterion/}"; name="${name%/new/estimates.json}"
-    est="$(sed -E 's/.*"median":\{[^}]*"point_estimate":([0-9.e+-]+).*/\1/' "$f")"
+    est="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["median"]["point_estimate"])' "$f")"
     echo "$name	$est"
   done >>"$out/all.tsv"
 done
