@@ -16,6 +16,8 @@ use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, 
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
+mod catch_up;
+
 struct Fixture {
     rng: ChaCha20Rng,
     ids: Vec<IdentityKeyPair>,
@@ -205,5 +207,47 @@ fn membership(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, floor, messages, membership);
+/// Catching up: 100 queued 1 KiB messages from 10 senders, decrypted one
+/// at a time and with `decrypt_batch`, beside the primitive floor of each
+/// (`benches/catch_up`: 100 strict verifications plus 100 AEAD opens, or
+/// 100 hashes and `R` decodings, one multiscalar multiplication and 100
+/// AEAD opens). Reported per message (elements = messages).
+fn catch_up(c: &mut Criterion) {
+    let mut w = catch_up::catch_up();
+    let queue = w.queue.clone();
+    let mut g = c.benchmark_group("group_catch_up_100x1KiB_10_senders");
+    g.throughput(Throughput::Elements(catch_up::QUEUED as u64));
+    g.bench_function("one_at_a_time", |b| {
+        b.iter_batched(
+            || w.fresh(),
+            |mut s| {
+                for m in &queue {
+                    s.decrypt(m, 2).unwrap();
+                }
+                s
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("decrypt_batch", |b| {
+        b.iter_batched(
+            || w.fresh(),
+            |mut s| {
+                let got = s.decrypt_batch(&queue, 2);
+                assert!(got.iter().all(Result::is_ok));
+                (s, got)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("floor_verify_strict_and_open", |b| {
+        b.iter(|| w.floor_one_at_a_time())
+    });
+    g.bench_function("floor_batch_equation_and_open", |b| {
+        b.iter(|| w.floor_batch())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, floor, messages, catch_up, membership);
 criterion_main!(benches);

@@ -13,8 +13,9 @@
 //!     target/release/deps/instructions-<hash> encrypt 1000
 //! ```
 //!
-//! and divide the reported `Collected` by `N`. `cargo bench` itself runs
-//! every operation once, as a smoke test.
+//! and divide the reported `Collected` by `N` (by `N × 100` for the
+//! `group_*` operations, which each read 100 queued group messages).
+//! `cargo bench` itself runs every operation once, as a smoke test.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -22,6 +23,7 @@
     missing_docs
 )]
 
+mod catch_up;
 mod common;
 
 use bleep::*;
@@ -353,6 +355,43 @@ fn measured_ed25519_verify(n: usize) {
     }
 }
 
+/// Group catch-up (`benches/catch_up`): each of `sessions` (fresh
+/// receivers) reads the 100 queued messages one at a time. Per message:
+/// `Collected / (n × 100)`.
+#[inline(never)]
+fn measured_group_one_at_a_time(queue: &[Vec<u8>], sessions: Vec<GroupSession>) {
+    for mut s in sessions {
+        for m in queue {
+            s.decrypt(m, 2).unwrap();
+        }
+        black_box(s);
+    }
+}
+
+/// The same with one `decrypt_batch` call per receiver.
+#[inline(never)]
+fn measured_group_batch(queue: &[Vec<u8>], sessions: Vec<GroupSession>) {
+    for mut s in sessions {
+        let got = s.decrypt_batch(queue, 2);
+        assert!(got.iter().all(Result::is_ok));
+        black_box((s, got));
+    }
+}
+
+#[inline(never)]
+fn measured_group_floor_one_at_a_time(w: &catch_up::CatchUp, n: usize) {
+    for _ in 0..n {
+        w.floor_one_at_a_time();
+    }
+}
+
+#[inline(never)]
+fn measured_group_floor_batch(w: &catch_up::CatchUp, n: usize) {
+    for _ in 0..n {
+        w.floor_batch();
+    }
+}
+
 #[inline(never)]
 fn measured_x25519(s: &Stand, n: usize) {
     for _ in 0..n {
@@ -376,7 +415,7 @@ fn measured_kem_decaps(s: &Stand, n: usize) {
     }
 }
 
-const OPS: [&str; 20] = [
+const OPS: [&str; 24] = [
     "initiate",
     "initiate_parse",
     "accept",
@@ -397,6 +436,10 @@ const OPS: [&str; 20] = [
     "x25519",
     "kem_from_seed",
     "kem_decaps",
+    "group_one_at_a_time",
+    "group_batch",
+    "group_floor_one_at_a_time",
+    "group_floor_batch",
 ];
 
 fn run(op: &str, n: usize) {
@@ -469,6 +512,17 @@ fn run(op: &str, n: usize) {
         "x25519" => measured_x25519(&s, n),
         "kem_from_seed" => measured_kem_from_seed(n),
         "kem_decaps" => measured_kem_decaps(&s, n),
+        "group_one_at_a_time" | "group_batch" => {
+            let mut w = catch_up::catch_up();
+            let sessions = (0..n).map(|_| w.fresh()).collect();
+            if op == "group_batch" {
+                measured_group_batch(&w.queue, sessions)
+            } else {
+                measured_group_one_at_a_time(&w.queue, sessions)
+            }
+        }
+        "group_floor_one_at_a_time" => measured_group_floor_one_at_a_time(&catch_up::catch_up(), n),
+        "group_floor_batch" => measured_group_floor_batch(&catch_up::catch_up(), n),
         _ => {
             eprintln!("unknown operation {op}; one of {OPS:?}");
             std::process::exit(2)

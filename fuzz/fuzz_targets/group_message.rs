@@ -1,5 +1,6 @@
 //! Decrypts arbitrary (and mutated valid) group messages on a live group
-//! session: never a panic, and the state is unchanged on every error.
+//! session, in a catch-up batch (twice in one batch) and alone: never a
+//! panic, and the state is unchanged on every error.
 #![no_main]
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -18,6 +19,17 @@ fuzz_target!(|data: &[u8]| {
         .unwrap();
     let bytes = group_common::input(data, &live.valid_message);
     let _ = bleep::GroupSession::group_id_of(&bytes);
+    let before = live.receiver.state_digest();
+    let batch = live.receiver.decrypt_batch(&[&bytes[..], &bytes[..]], 0);
+    assert_eq!(batch.len(), 2);
+    match &batch[0] {
+        Ok(_) => assert_eq!(
+            bytes, live.valid_message,
+            "only the genuine message decrypts"
+        ),
+        Err(_) => assert_eq!(before, live.receiver.state_digest()),
+    }
+    assert!(batch[1].is_err(), "the second copy is a duplicate or refused");
     let before = live.receiver.state_digest();
     match live.receiver.decrypt(&bytes, 0) {
         Ok(_) => assert_eq!(

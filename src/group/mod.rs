@@ -67,6 +67,7 @@
 //!    [`GroupSession::process_distribution`] with the trust store's proof
 //!    for the pairwise session's peer.
 
+pub(crate) mod batch;
 pub(crate) mod distribution;
 pub(crate) mod message;
 pub(crate) mod roster;

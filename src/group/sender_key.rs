@@ -18,7 +18,7 @@ use crate::ratchet::chain_key::ChainKey;
 use crate::ratchet::message_key::MessageKey;
 use crate::wire::codec::{Reader, len_u16};
 use core::fmt;
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use rand_core::CryptoRng;
 use std::collections::VecDeque;
 use zeroize::Zeroizing;
@@ -172,14 +172,15 @@ impl ReceiverChain {
         }
     }
 
-    /// Strict Ed25519 verification of `context || message`.
+    /// Cofactored Ed25519 verification of `context || message`, the rule
+    /// for group message signatures (`docs/PROTOCOL.md` §9.5): the same
+    /// set a batch accepts ([`crate::group::batch`]).
     pub(crate) fn verify(&self, context: &[u8], message: &[u8], sig: &[u8; 64]) -> Result<()> {
-        let mut m = Vec::with_capacity(context.len() + message.len());
-        m.extend_from_slice(context);
-        m.extend_from_slice(message);
-        self.verifying
-            .verify_strict(&m, &Signature::from_bytes(sig))
-            .map_err(|_| CryptoError::BadSignature.into())
+        if crate::group::batch::verify_one(context, message, &self.verifying, sig) {
+            Ok(())
+        } else {
+            Err(CryptoError::BadSignature.into())
+        }
     }
 
     /// The message key for `counter` and the change that using it makes,
