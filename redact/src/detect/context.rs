@@ -344,10 +344,14 @@ impl Lexer<'_> {
             // A word never runs into the next finding (`ĘSW1A 2AA`).
             let lim = self.found.get(fi).map_or(b.len(), |f| f.span().start);
             let (e, t) = word_token(text.get(..lim).unwrap_or(text), i);
-            let (fl, low, low_in_arena) = match t {
+            let (mut fl, low, low_in_arena) = match t {
                 T::Word(_) => classify_word(text, i, e, arena),
                 _ => (0, (0, 0), false),
             };
+            // `al` is a staff word only as `AL` before no capitalised word.
+            if fl & STAFF_CUE != 0 && e - i == 2 && !name::annual_leave(b, i, e) {
+                fl &= !STAFF_CUE;
+            }
             if fl & STAFF_CUE != 0 {
                 staff = true;
                 self.p.staff = true;
@@ -708,6 +712,7 @@ const KEYWORDS: &[&str] = &[
     "cousin",
     "cover",
     "covering",
+    "al",
     "cres",
     "crescent",
     "crew",
@@ -1148,7 +1153,7 @@ static KEYWORD_FLAGS: std::sync::LazyLock<std::collections::HashMap<&'static str
             .chain(super::SPECIAL_WORDS)
             .map(|&w| {
                 let mut f = 0;
-                if date::cue_word(w.as_bytes()) == Some(super::DateCue::Staff) {
+                if date::cue_word(w.as_bytes()) == Some(super::DateCue::Staff) || w == "al" {
                     f |= STAFF_CUE;
                 }
                 if not_a_name(w) {
@@ -3100,6 +3105,31 @@ mod tests {
         assert_eq!(
             spans("Pt seen Weds 3/9. Swap agreed", Kind::CareDate),
             ["Weds 3/9"]
+        );
+    }
+
+    #[test]
+    fn annual_leave_cover_and_starters_are_staff_words() {
+        for t in [
+            "Can I take Wed 13/10 as AL? Ewan has agreed",
+            "on AL from 27 Sep, back Mon",
+            "Thanks Hannah for covering Sunday 6 Feb, owe you one",
+            "Induction for new starters Thursday 15th",
+        ] {
+            assert!(spans(t, Kind::CareDate).is_empty(), "{t}");
+        }
+        // `AL` before a capitalised word is a surname, `Al` a given name.
+        assert_eq!(
+            spans("AL ZUBAIDI admitted Weds 3/9", Kind::CareDate),
+            ["Weds 3/9"]
+        );
+        assert_eq!(
+            spans("Al was admitted Weds 3/9", Kind::CareDate),
+            ["Weds 3/9"]
+        );
+        assert_eq!(
+            spans("Pt AL ZUBAIDI admitted on 3/9", Kind::CareDate),
+            ["3/9"]
         );
     }
 

@@ -75,6 +75,8 @@ pub(crate) fn cue_word(w: &[u8]) -> Option<DateCue> {
         | b"changeover" | b"workshop" | b"seminar" | b"lecture" | b"webinar" | b"swap"
         | b"staffing" | b"strike" | b"strikes" | b"permits" | b"permit" | b"parking" | b"arcp"
         | b"portfolio" | b"oncall" | b"lates" | b"earlies" => DateCue::Staff,
+        // Round three: cover and new starters.
+        b"covering" | b"starters" => DateCue::Staff,
         _ => return None,
     })
 }

@@ -977,6 +977,12 @@ pub(crate) fn word(
                 return e + 2;
             }
         }
+        if annual_leave(b, s, e) {
+            st.date_cue = DateCue::Staff;
+            st.cue_end = e;
+            st.staff_context = false;
+            return e;
+        }
         if let Some(cue) = date::cue_word(w) {
             // `teaching on 3rd May`: an `on` right after a staff cue word
             // does not undo it.
@@ -1128,6 +1134,19 @@ fn title(
         Finding::new(Kind::PersonName, ns, ne, Rule::NameAfterTitle),
     );
     ne
+}
+
+/// `AL` (annual leave) in capitals, not followed by a capitalised word
+/// (`AL ZUBAIDI`, `Al Haddad` are surnames): a staff date word.
+pub(crate) fn annual_leave(b: &[u8], s: usize, e: usize) -> bool {
+    if b.get(s..e) != Some(b"AL") {
+        return false;
+    }
+    let mut j = e;
+    while byte(b, j) == b' ' {
+        j += 1;
+    }
+    !byte(b, j).is_ascii_uppercase()
 }
 
 #[cfg(test)]
