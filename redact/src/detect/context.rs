@@ -283,6 +283,7 @@ impl Lexer<'_> {
         if c.is_ascii_uppercase()
             && (prev_num
                 || e == i + 1
+                || tight_initial_before(b, i)
                 || byte(b, i + 1).is_ascii_uppercase()
                 || GIVEN_NAMES.may_contain(b, i, e)
                 || SURNAME_LIST.may_contain(b, i, e))
@@ -532,10 +533,22 @@ fn anchor(text: &str, t: &Tok, prev: Option<&(T, usize)>) -> bool {
             if t.fl & (NOT_NAME | STAFF_BEFORE | STAFF_AFTER) != 0 {
                 return false;
             }
-            case == Case::Upper || GIVEN_NAMES.contains(w) || SURNAME_LIST.contains(w)
+            case == Case::Upper
+                || GIVEN_NAMES.contains(w)
+                || SURNAME_LIST.contains(w)
+                || tight_initial_before(text.as_bytes(), t.s)
         }
         T::Punct(_) | T::Gap => false,
     }
+}
+
+/// Is the word at `s` right after a capital initial and a full stop with
+/// no space (`K.Bramwell`)?
+fn tight_initial_before(b: &[u8], s: usize) -> bool {
+    s >= 2
+        && byte(b, s - 1) == b'.'
+        && byte(b, s - 2).is_ascii_uppercase()
+        && (s == 2 || !byte(b, s - 3).is_ascii_alphanumeric())
 }
 
 /// A word (letters with internal `'`, `’` or `-`), a number, or both mixed.
@@ -2601,18 +2614,25 @@ impl Ctx<'_> {
         }
         for k in 0..self.starters.len() {
             let i = self.starter(k);
-            // `S. Dhillon`, `G Baker`: an initial and a listed surname.
+            // `S. Dhillon`, `G Baker`: an initial and a listed surname;
+            // `K.Bramwell`: an initial, a full stop and a capitalised word
+            // with no space between.
             if let Some(k) = self.initial(i) {
                 let prev_initial = i > 0 && self.initial(i - 1).is_some();
+                let tight = k == i + 2
+                    && self.tok(i + 1).map(|t| t.e) == self.tok(k).map(|t| t.s)
+                    && self.str_of(k).chars().count() >= 3;
                 if !prev_initial
                     && self.namey(k)
                     && self.is_word(k) == Some(Case::Title)
-                    && SURNAME_LIST.contains(self.str_of(k))
+                    && (tight || SURNAME_LIST.contains(self.str_of(k)))
                     && !self.staff_name(i, k)
                 {
                     self.push(i, k, Kind::PersonName, Rule::NameFromLexicon);
                 }
             }
+            // `43F Joao Obi`: an age and sex, then a name.
+            self.name_after_age(i);
         }
         let mut next = 0;
         for k in 0..self.starters.len() {
@@ -2869,6 +2889,31 @@ impl Ctx<'_> {
             a -= 2;
         }
         self.push(a, z, Kind::PersonName, Rule::NameBeforeIdentity);
+    }
+
+    /// `43F Joao Obi`, `6yo Kayden Ndlovu`: one to three capitalised words
+    /// right after an age and sex; two or more of them, or one on a name
+    /// list. Staff guards as for the lexicon rule.
+    fn name_after_age(&mut self, i: usize) {
+        if self.tok(i).map(|t| t.t) != Some(T::Mixed) || !self.identity_anchor(i) {
+            return;
+        }
+        let a = i + 1;
+        let mut z = a;
+        while z < a + 3 && self.namey(z) && self.is_word(z) == Some(Case::Title) && self.joined(z) {
+            z += 1;
+        }
+        if z == a {
+            return;
+        }
+        let z = z - 1;
+        let listed = |w: &str| GIVEN_NAMES.contains(w) || SURNAME_LIST.contains(w);
+        if z == a && !listed(self.str_of(a)) {
+            return;
+        }
+        if !self.staff_name(a, z) {
+            self.push(a, z, Kind::PersonName, Rule::NameBeforeIdentity);
+        }
     }
 
     /// A name from the lexicon at `i`: `Firstname [I.] Surname [Surname]`,
@@ -3131,6 +3176,28 @@ mod tests {
             spans("Pt AL ZUBAIDI admitted on 3/9", Kind::CareDate),
             ["3/9"]
         );
+    }
+
+    #[test]
+    fn names_after_an_age_and_a_tight_initial() {
+        assert_eq!(
+            spans("pre-alert: 43F Joao Obi, NEWS 6", Kind::PersonName),
+            ["Joao Obi"]
+        );
+        assert_eq!(
+            spans("Results: K.Bramwell CXR today", Kind::PersonName),
+            ["K.Bramwell"]
+        );
+        for t in [
+            "67F PMH COPD",
+            "45M Fell at home",
+            "28F Primip",
+            "E.coli in urine",
+        ] {
+            assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
+        }
+        // A role after the name keeps it.
+        assert!(spans("43F Joao Obi (med reg) aware", Kind::PersonName).is_empty());
     }
 
     #[test]

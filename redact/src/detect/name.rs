@@ -821,10 +821,30 @@ pub(crate) fn name_at(
     }
     let end = end?;
     let mut buf = [0u8; 16];
-    if next_word(text, end, &mut buf).is_some_and(place_word) && possessive_len(b, end) == 0 {
+    if next_word(text, end, &mut buf).is_some_and(place_word)
+        && possessive_len(b, end) == 0
+        && !numbered_place_after(b, end)
+    {
         return None;
     }
     Some((start, end))
+}
+
+/// Is the place word after `end` followed by a number (`Mrs Ashworth ward
+/// 7`, `Mr Bird Ward 4a`)? Then the place is where the person is, not a
+/// place named after them (`Mary Seacole Ward`).
+fn numbered_place_after(b: &[u8], end: usize) -> bool {
+    let mut j = end;
+    while byte(b, j) == b' ' {
+        j += 1;
+    }
+    while byte(b, j).is_ascii_alphabetic() {
+        j += 1;
+    }
+    while byte(b, j) == b' ' {
+        j += 1;
+    }
+    byte(b, j).is_ascii_digit()
 }
 
 /// After a cue word ending at `e`: skip an optional `.`, spaces, and a `:`
@@ -1159,6 +1179,21 @@ mod tests {
             .filter(|f| f.kind() == Kind::PersonName)
             .map(|f| t[f.span()].to_string())
             .collect()
+    }
+
+    #[test]
+    fn a_numbered_ward_after_a_name_is_where_the_patient_is() {
+        let sc = Scanner::new();
+        let names = |t: &str| -> Vec<String> {
+            sc.scan(t)
+                .iter()
+                .filter(|f| f.kind() == Kind::PersonName)
+                .map(|f| t[f.span()].to_string())
+                .collect()
+        };
+        assert_eq!(names("review mrs ashworth ward 7"), ["ashworth"]);
+        assert_eq!(names("review Mr Bird Ward 4a"), ["Bird"]);
+        assert!(names("on Mary Seacole Ward today").is_empty());
     }
 
     #[test]
