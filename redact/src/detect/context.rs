@@ -2143,6 +2143,11 @@ impl Ctx<'_> {
             if !self.free(i) || self.tok(i).is_some_and(|t| t.staff_sentence) {
                 continue;
             }
+            if let Some(end) = self.clinic_date_at(i) {
+                self.push(i, end, Kind::CareDate, Rule::DateAfterEventCue);
+                next = end + 1;
+                continue;
+            }
             if let Some(end) = self.date_at(i)
                 && !self.staff_ahead(end)
             {
@@ -2156,6 +2161,53 @@ impl Ctx<'_> {
                 continue;
             }
         }
+    }
+
+    /// `fracture clinic 8/1`, `review in clinic on 16/1`, `seen in ED
+    /// 25/11`, `not attended depot (21/9)`: a day and month right after
+    /// `clinic` (which alone is a staff word), after a care-event cue and
+    /// `in`/`at` and one word, or in brackets within three words after a
+    /// care-event cue, in a
+    /// sentence that names a patient before it (a first-pass identifier or
+    /// name within 12 tokens back).
+    fn clinic_date_at(&self, i: usize) -> Option<usize> {
+        if !matches!(self.tok(i)?.t, T::Num | T::Mixed) || i < 2 {
+            return None;
+        }
+        let mut p = i - 1;
+        if matches!(self.lower(p), "on" | "the") {
+            p -= 1;
+        }
+        let cue = self.lower(p) == "clinic"
+            || (p >= 2
+                && matches!(self.lower(p - 1), "in" | "at")
+                && self.is_word(p).is_some()
+                && self.is_word(p - 2).is_some()
+                && date::cue_word(self.lower(p - 2).as_bytes()) == Some(super::DateCue::Event));
+        // `not attended depot (21/9)`: a bracketed date a few words after
+        // a care-event cue.
+        let bracketed = self.is_punct(i - 1, b'(')
+            && (i.saturating_sub(5)..i - 1).any(|k| {
+                self.is_word(k).is_some()
+                    && date::cue_word(self.lower(k).as_bytes()) == Some(super::DateCue::Event)
+            });
+        if !cue && !bracketed {
+            return None;
+        }
+        let end = self.day_month_at(i)?;
+        let mut patient = false;
+        for j in (i.saturating_sub(12)..p).rev() {
+            let t = self.tok(j)?;
+            match t.t {
+                T::Gap | T::Punct(b'.' | b';' | b'!' | b'?') => break,
+                T::Found(Some(k), _) if k != Kind::CareDate => {
+                    patient = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        patient.then_some(end)
     }
 
     fn after_birth_cue(&self, i: usize) -> bool {
@@ -3176,6 +3228,37 @@ mod tests {
             spans("Pt AL ZUBAIDI admitted on 3/9", Kind::CareDate),
             ["3/9"]
         );
+    }
+
+    #[test]
+    fn clinic_and_bracketed_care_dates_need_a_patient_in_the_sentence() {
+        for (t, d) in [
+            (
+                "Mr Novak (M696356) for TTO, fracture clinic 20th January.",
+                "20th January",
+            ),
+            (
+                "Mrs Lomax (H No 2191857) discharged, review in clinic 16/1",
+                "16/1",
+            ),
+            (
+                "Shona Mensah RN 0841158 seen in ED 25/11, sertraline",
+                "25/11",
+            ),
+            (
+                "Ama Ogunleye DOB 31 January 1961 - not attended depot (21/9).",
+                "21/9",
+            ),
+        ] {
+            assert_eq!(spans(t, Kind::CareDate), [d], "{t}");
+        }
+        for t in [
+            "my clinic 8/1 is cancelled",
+            "fracture clinic 8/1 moved to room 3",
+            "Mrs Lomax discharged. Review in clinic 16/1",
+        ] {
+            assert!(spans(t, Kind::CareDate).is_empty(), "{t}");
+        }
     }
 
     #[test]
