@@ -712,6 +712,37 @@ fn next_word<'a>(text: &str, mut p: usize, buf: &'a mut [u8; 16]) -> Option<&'a 
     lower(b, p, e, buf)
 }
 
+/// A colleague's doing after a title's name: `Ms Patel covering tonight`,
+/// `Mr Adams is operating`, `Mr Adams on call`, `Mr Okoye am list`.
+fn doing_after(text: &str, ne: usize) -> bool {
+    let b = text.as_bytes();
+    // The next three words, lowercased (empty when absent or long).
+    let mut bufs = [[0u8; 16]; 3];
+    let mut lens = [0usize; 3];
+    let mut p = ne;
+    for (buf, len) in bufs.iter_mut().zip(lens.iter_mut()) {
+        let Some(sp) = space_at(b, p) else { break };
+        let s = p + sp;
+        let e = word_end(text, s);
+        let Some(w) = lower(b, s, e, buf) else { break };
+        *len = w.len();
+        p = e;
+    }
+    let mut it = bufs
+        .iter()
+        .zip(lens)
+        .map(|(x, n)| x.get(..n).unwrap_or(&[]));
+    let (w0, w1, w2) = (
+        it.next().unwrap_or(&[]),
+        it.next().unwrap_or(&[]),
+        it.next().unwrap_or(&[]),
+    );
+    let verb = |x: &[u8]| matches!(x, b"covering" | b"operating" | b"oncall" | b"on-call");
+    let on_call = |x: &[u8], y: &[u8]| x == b"on" && matches!(y, b"call" | b"nights");
+    let list = |x: &[u8], y: &[u8]| matches!(x, b"am" | b"pm") && y == b"list";
+    verb(w0) || on_call(w0, w1) || list(w0, w1) || (w0 == b"is" && (verb(w1) || on_call(w1, w2)))
+}
+
 /// Like [`next_word`], but also past a possessive, a comma or a `(`:
 /// `Shah's list`, `Grant, registrar`, `Adeyemi (consultant)`.
 fn next_role_word<'a>(text: &str, mut p: usize, buf: &'a mut [u8; 16]) -> Option<&'a [u8]> {
@@ -1063,8 +1094,14 @@ pub(crate) fn word(
             }
             return p.max(e);
         }
-        // Only a title one space after the word is in its context.
-        st.staff_context = staff_context_word(w) && byte(b, e) == b' ';
+        // Only a title one space (or `: `) after the word is in its
+        // context: `Surgeon Mr Okoye`; `Consultant: Mr Okoye` for the two
+        // words that name one person (`the reg: Mrs Duffy …` lists patients).
+        st.staff_context = staff_context_word(w)
+            && (byte(b, e) == b' '
+                || (matches!(w, b"surgeon" | b"consultant")
+                    && byte(b, e) == b':'
+                    && byte(b, e + 1) == b' '));
     } else {
         st.staff_context = false;
     }
@@ -1144,7 +1181,8 @@ fn title(
     let staff = !always_patient
         && (context
             || (is_staff(sc, text, ns, ne) && !listed(sc, text, ns, ne))
-            || next_role_word(text, ne, &mut buf).is_some_and(staff_follow_word));
+            || next_role_word(text, ne, &mut buf).is_some_and(staff_follow_word)
+            || doing_after(text, ne));
     if staff {
         return ne;
     }
@@ -1179,6 +1217,30 @@ mod tests {
             .filter(|f| f.kind() == Kind::PersonName)
             .map(|f| t[f.span()].to_string())
             .collect()
+    }
+
+    #[test]
+    fn surgeons_and_covering_colleagues_are_staff() {
+        let sc = Scanner::new();
+        for t in [
+            "Surgeon: Mr Okoye",
+            "Consultant: Miss Chen",
+            "Ms Patel covering tonight",
+            "Mr Adams is operating",
+            "Mr Adams on call for gen surg",
+            "Theatre 3 Mr Okoye am list",
+        ] {
+            assert!(
+                sc.scan(t).iter().all(|f| f.kind() != Kind::PersonName),
+                "{t}"
+            );
+        }
+        // A role before a colon introduces patients.
+        assert_eq!(
+            sc.scan("Handover from the reg: Mrs Duffy on Ward 3").len(),
+            1
+        );
+        assert_eq!(sc.scan("Mr Smith on ward 7").len(), 1);
     }
 
     #[test]
