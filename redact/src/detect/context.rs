@@ -2260,7 +2260,19 @@ impl Ctx<'_> {
             j += 1;
         }
         let w = self.str_of(j);
-        (self.tok(j)?.t == T::Num && (w.len() == 4 || w.len() == 2) && self.joined(j)).then_some(j)
+        // `Tue 20 Jan 20:40h`: a time; `May 21st, 1500 IU`: not a year.
+        let time = w.len() == 2
+            && (self.is_punct(j + 1, b':') || self.is_punct(j + 1, b'.'))
+            && self
+                .tok(j + 2)
+                .is_some_and(|t| matches!(t.t, T::Num | T::Mixed))
+            && self.tok(j + 1).map(|t| t.e) == self.tok(j + 2).map(|t| t.s);
+        let year = match w.len() {
+            2 => true,
+            4 => w.parse::<u32>().is_ok_and(|y| (1850..=2100).contains(&y)),
+            _ => false,
+        };
+        (self.tok(j)?.t == T::Num && year && !time && self.joined(j)).then_some(j)
     }
 
     /// A date starting at token `i`, returning its last token.
@@ -3258,6 +3270,24 @@ mod tests {
             "Mrs Lomax discharged. Review in clinic 16/1",
         ] {
             assert!(spans(t, Kind::CareDate).is_empty(), "{t}");
+        }
+    }
+
+    #[test]
+    fn a_time_after_a_date_is_not_its_year() {
+        for (t, d) in [
+            ("died at home 18 September 07:55h, expected", "18 September"),
+            ("delivered Tue 9 May 12.50am, SVD", "9 May"),
+            ("MRN H8103601 Tue 20 Jan 20:40h, consent", "Tue 20 Jan"),
+            ("dose given May 21st, 1500 IU", "May 21st"),
+            ("DN caseload 14th May 2026: Ms Kaczmarek", "14th May 2026"),
+            ("admitted 3 Mar 24, home", "3 Mar 24"),
+        ] {
+            let all: Vec<String> = [Kind::CareDate, Kind::DateOfBirth]
+                .into_iter()
+                .flat_map(|k| spans(t, k))
+                .collect();
+            assert_eq!(all, [d], "{t}");
         }
     }
 

@@ -303,7 +303,10 @@ fn named(text: &str, run: &Run) -> Option<Date> {
         while byte(b, ye).is_ascii_digit() {
             ye += 1;
         }
-        if !byte(b, ye).is_ascii_alphanumeric() {
+        // `18 September 07:55h`, `9 May 12.50am`: a time, not a year.
+        let time =
+            ye - ys == 2 && matches!(byte(b, ye), b':' | b'.') && byte(b, ye + 1).is_ascii_digit();
+        if !byte(b, ye).is_ascii_alphanumeric() && !time {
             let v = b.get(ys..ye)?.iter().fold(0u32, |v, d| {
                 v.saturating_mul(10).saturating_add(u32::from(d - b'0'))
             });
