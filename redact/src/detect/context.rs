@@ -988,6 +988,7 @@ const KEYWORDS: &[&str] = &[
     "rc",
     "rd",
     "re",
+    "recall",
     "receptionist",
     "ref",
     "refer",
@@ -2096,9 +2097,13 @@ impl Ctx<'_> {
             let Some(f) = out.get(fi) else { continue };
             let prev = if i > 0 { self.lower(i - 1) } else { "" };
             let withdraw = match kind {
-                // `lot RH2 8XZ`, `batch no. KE17 1ME`: batch numbers.
-                Kind::Postcode => {
-                    matches!(prev, "lot" | "batch" | "no" | "number" | "and")
+                // `lot RH2 8XZ`, `batch no. KE17 1ME`, `batch recall AB31
+                // 7WQ`: batch numbers; so are hospital-number shapes found
+                // with no cue (`lot K751753`).
+                Kind::Postcode | Kind::HospitalNumber
+                    if kind == &Kind::Postcode || f.rule() == Rule::HospitalPrefixDigits =>
+                {
+                    matches!(prev, "lot" | "batch" | "no" | "number" | "and" | "recall")
                         && (0..i.min(4))
                             .any(|k| matches!(self.lower(i - 1 - k), "lot" | "batch" | "lots"))
                 }
@@ -3271,6 +3276,22 @@ mod tests {
         ] {
             assert!(spans(t, Kind::CareDate).is_empty(), "{t}");
         }
+    }
+
+    #[test]
+    fn batch_numbers_are_not_identifiers() {
+        for t in [
+            "Exeter stem size 2 lot S488724, cup lot K195775.",
+            "Batch recall AB31 7WQ of insulin glargine",
+            "Batch recall M341232 of methotrexate",
+        ] {
+            assert!(Scanner::new().scan(t).is_empty(), "{t}");
+        }
+        assert_eq!(spans("Pt K751753 seen", Kind::HospitalNumber), ["K751753"]);
+        assert_eq!(
+            spans("lot 4 MRN K751753", Kind::HospitalNumber),
+            ["K751753"]
+        );
     }
 
     #[test]

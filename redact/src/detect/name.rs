@@ -439,6 +439,12 @@ pub(crate) const STOP_WORDS: &[&str] = &[
     "hr",
     "rr",
     "gcs",
+    "uti",
+    "anc",
+    "nihss",
+    "bka",
+    "aka",
+    "aki",
     "sats",
     "temp",
     "are",
@@ -825,6 +831,23 @@ pub(crate) fn name_at(
         }
         // "Mr Pike Parkinson's": after the first token, an eponym is clinical.
         if end.is_some() && lower(b, p, te, &mut buf).is_some_and(eponym) {
+            break;
+        }
+        // "Ms Sharma NIHSS 14", "Mr Mohamud ANC 1.4": after a capitalised
+        // word, a word in capitals (not a listed name) followed by a number
+        // is a score or test.
+        if end.is_some()
+            && !possessive
+            && te > p + 1
+            && tok.bytes().all(|x| x.is_ascii_uppercase())
+            && byte(b, te) == b' '
+            && byte(b, te + 1).is_ascii_digit()
+            && text
+                .get(start..p)
+                .is_some_and(|n| n.bytes().any(|x| x.is_ascii_lowercase()))
+            && !super::lexicon::SURNAME_LIST.contains(tok)
+            && !super::lexicon::GIVEN_NAMES.contains(tok)
+        {
             break;
         }
         if tok.chars().count() == 1 {
