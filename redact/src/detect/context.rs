@@ -647,6 +647,7 @@ const KEYWORDS: &[&str] = &[
     "ae",
     "afternoon",
     "aged",
+    "al",
     "all",
     "also",
     "amhp",
@@ -677,6 +678,7 @@ const KEYWORDS: &[&str] = &[
     "bay",
     "bd",
     "bed",
+    "birthday",
     "bleep",
     "block",
     "blood",
@@ -696,6 +698,7 @@ const KEYWORDS: &[&str] = &[
     "called",
     "can",
     "care",
+    "case",
     "cc",
     "ccu",
     "center",
@@ -713,6 +716,8 @@ const KEYWORDS: &[&str] = &[
     "cns",
     "college",
     "community",
+    "congrats",
+    "congratulations",
     "cons",
     "consultant",
     "contact",
@@ -725,11 +730,12 @@ const KEYWORDS: &[&str] = &[
     "cousin",
     "cover",
     "covering",
-    "al",
+    "cpn",
     "cres",
     "crescent",
     "crew",
     "criteria",
+    "crn",
     "croft",
     "ct",
     "ct1",
@@ -751,6 +757,7 @@ const KEYWORDS: &[&str] = &[
     "drive",
     "dsl",
     "each",
+    "earlies",
     "east",
     "ecg",
     "ed",
@@ -759,6 +766,8 @@ const KEYWORDS: &[&str] = &[
     "evening",
     "ext",
     "f",
+    "f1",
+    "f2",
     "father-in-law",
     "feb",
     "february",
@@ -779,41 +788,6 @@ const KEYWORDS: &[&str] = &[
     "friend",
     "from",
     "fy1",
-    "f1",
-    "clerk",
-    "present",
-    "teach",
-    "lead",
-    "supervise",
-    "chase",
-    "has",
-    "holding",
-    "my",
-    "is",
-    "leave",
-    "lates",
-    "earlies",
-    "starts",
-    "joins",
-    "with",
-    "us",
-    "birthday",
-    "congrats",
-    "congratulations",
-    "welcome",
-    "hosp",
-    "unit",
-    "pas",
-    "case",
-    "trust",
-    "crn",
-    "id",
-    "num",
-    "nr",
-    "h",
-    "nhsno",
-    "f2",
-    "nights",
     "fy2",
     "fyi",
     "gardens",
@@ -831,6 +805,7 @@ const KEYWORDS: &[&str] = &[
     "granny",
     "green",
     "grove",
+    "h",
     "had",
     "hall",
     "handover",
@@ -848,24 +823,30 @@ const KEYWORDS: &[&str] = &[
     "his",
     "hiya",
     "hold",
+    "holding",
     "home",
+    "hosp",
     "hospice",
     "hospital",
     "house",
     "housekeeper",
     "hv",
     "icu",
+    "id",
+    "idva",
     "if",
     "im",
     "in",
     "infirmary",
     "institute",
     "interpreter",
+    "ipc",
     "is",
     "itu",
     "iv",
     "jan",
     "january",
+    "joins",
     "jul",
     "july",
     "jun",
@@ -875,8 +856,10 @@ const KEYWORDS: &[&str] = &[
     "lab",
     "labs",
     "lane",
+    "lates",
     "law",
     "lead",
+    "leave",
     "left",
     "letter",
     "level",
@@ -918,6 +901,7 @@ const KEYWORDS: &[&str] = &[
     "mrn",
     "mum",
     "mw",
+    "my",
     "name",
     "named",
     "nan",
@@ -928,13 +912,17 @@ const KEYWORDS: &[&str] = &[
     "neighbour",
     "new",
     "nhs",
+    "nhsno",
     "nic",
+    "nights",
     "no",
     "north",
     "not",
     "note",
     "nov",
     "november",
+    "nr",
+    "num",
     "number",
     "nurse",
     "nursing",
@@ -956,6 +944,7 @@ const KEYWORDS: &[&str] = &[
     "parade",
     "paramedic",
     "park",
+    "pas",
     "patient",
     "per",
     "pharmacist",
@@ -974,6 +963,7 @@ const KEYWORDS: &[&str] = &[
     "porter",
     "postcode",
     "practice",
+    "present",
     "prn",
     "procedure",
     "prof",
@@ -1005,10 +995,12 @@ const KEYWORDS: &[&str] = &[
     "result",
     "results",
     "review",
+    "rgn",
     "right",
     "ring",
     "rise",
     "rm",
+    "rmn",
     "rn",
     "road",
     "room",
@@ -1058,6 +1050,7 @@ const KEYWORDS: &[&str] = &[
     "st3",
     "staff",
     "start",
+    "starts",
     "stat",
     "stepdad",
     "stepdaughter",
@@ -1072,6 +1065,7 @@ const KEYWORDS: &[&str] = &[
     "summary",
     "sun",
     "sunday",
+    "supervise",
     "surgeon",
     "surgery",
     "surname",
@@ -1079,6 +1073,7 @@ const KEYWORDS: &[&str] = &[
     "syndrome",
     "ta",
     "tds",
+    "teach",
     "team",
     "technician",
     "terrace",
@@ -1118,6 +1113,7 @@ const KEYWORDS: &[&str] = &[
     "update",
     "upper",
     "urgent",
+    "us",
     "vale",
     "via",
     "view",
@@ -1130,6 +1126,7 @@ const KEYWORDS: &[&str] = &[
     "wed",
     "wednesday",
     "weds",
+    "welcome",
     "west",
     "wharf",
     "will",
@@ -1677,6 +1674,11 @@ fn staff_before(w: &str) -> bool {
             | "ward"
             | "dsl"
             | "sw"
+            | "idva"
+            | "ipc"
+            | "cpn"
+            | "rgn"
+            | "rmn"
             | "worker"
             | "manager"
             | "secretary"
@@ -1765,6 +1767,13 @@ fn staff_after(w: &str) -> bool {
         w,
         "rm" | "rn"
             | "sn"
+            | "rgn"
+            | "rmn"
+            | "dn"
+            | "hv"
+            | "cpn"
+            | "sonographer"
+            | "radiographer"
             | "nic"
             | "spr"
             | "reg"
@@ -3275,6 +3284,20 @@ mod tests {
             "Mrs Lomax discharged. Review in clinic 16/1",
         ] {
             assert!(spans(t, Kind::CareDate).is_empty(), "{t}");
+        }
+    }
+
+    #[test]
+    fn nursing_and_safeguarding_roles_mark_staff() {
+        for t in [
+            "Pt mobile 0121 496 0788. Rashid Anwar RGN",
+            "Repeat FBC 8 apr. Jess Penrose DN",
+            "IDVA Samira Benali coming at 11am",
+            "Side room needed, IPC Tunde Bakare aware",
+            "NBM 6h. Parveen Akhtar (sonographer)",
+            "System says different pt. Charge Nurse Ellery",
+        ] {
+            assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
         }
     }
 

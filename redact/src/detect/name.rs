@@ -439,6 +439,7 @@ pub(crate) const STOP_WORDS: &[&str] = &[
     "hr",
     "rr",
     "gcs",
+    "charge",
     "uti",
     "anc",
     "nihss",
