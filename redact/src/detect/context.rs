@@ -797,6 +797,7 @@ const KEYWORDS: &[&str] = &[
     "girlfriend",
     "give",
     "gp",
+    "grand",
     "grandad",
     "grandfather",
     "grandma",
@@ -1004,6 +1005,7 @@ const KEYWORDS: &[&str] = &[
     "rn",
     "road",
     "room",
+    "round",
     "row",
     "royal",
     "safeguarding",
@@ -1885,6 +1887,43 @@ impl Ctx<'_> {
         false
     }
 
+    /// Is the stretch `a..=z` staff chatter: a sentence with a staff date
+    /// word (`rota`, `swap`, `covering`, `AL`; `call` only as `on call`,
+    /// `round` only as `grand round`, `leave` not as `to leave`) and no
+    /// other identifier (a structured
+    /// number, a date of birth, a name already found), looking 12 tokens
+    /// either side?
+    fn staff_chatter(&self, a: usize, z: usize) -> bool {
+        let boundary = |t: &Tok| matches!(t.t, T::Gap | T::Punct(b'.' | b';' | b'!' | b'?'));
+        let mut staff = false;
+        let back = (a.saturating_sub(12)..a).rev();
+        let ahead = z + 1..z + 13;
+        for range in [back.collect::<Vec<_>>(), ahead.collect()] {
+            for j in range {
+                let Some(t) = self.tok(j) else { break };
+                if boundary(t) {
+                    break;
+                }
+                match t.t {
+                    T::Found(Some(Kind::CareDate), _) | T::Found(None, _) => {}
+                    T::Found(Some(_), _) => return false,
+                    _ if t.fl & STAFF_CUE != 0 => {
+                        let prev = if j > 0 { self.lower(j - 1) } else { "" };
+                        staff |= match self.lower(j) {
+                            "call" => prev == "on",
+                            "leave" => prev != "to",
+                            // A board or ward round is about patients.
+                            "round" => prev == "grand",
+                            _ => true,
+                        };
+                    }
+                    _ => {}
+                }
+            }
+        }
+        staff
+    }
+
     fn flag(&self, i: usize, f: u8) -> bool {
         self.toks.get(i).is_some_and(|t| t.fl & f != 0)
     }
@@ -2720,6 +2759,7 @@ impl Ctx<'_> {
             }
             if let Some((a, z, rule)) = self.lexicon_name(i)
                 && !self.staff_name(a, z)
+                && !self.staff_chatter(a, z)
             {
                 self.push(a, z, Kind::PersonName, rule);
                 next = z + 1;
@@ -3284,6 +3324,26 @@ mod tests {
             "Mrs Lomax discharged. Review in clinic 16/1",
         ] {
             assert!(spans(t, Kind::CareDate).is_empty(), "{t}");
+        }
+    }
+
+    #[test]
+    fn names_in_staff_chatter_survive() {
+        for t in [
+            "Interview panel 5/9 for the post: Yusuf Ali and Lucy Wright",
+            "Phlebotomy rota today: Helen Ashdown am, Yusuf Okeke pm.",
+            "Olivia Turner presenting at grand round Sat 9th, do come",
+        ] {
+            assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
+        }
+        // A patient identifier in the sentence, a board round, or `to
+        // leave`, and the name is a patient's.
+        for (t, n) in [
+            ("Rota: Yusuf Ali NHS 943 476 5919 needs a bed", "Yusuf Ali"),
+            ("Board round: Emre Celik for TTO", "Emre Celik"),
+            ("Lucy Wright wants to leave", "Lucy Wright"),
+        ] {
+            assert_eq!(spans(t, Kind::PersonName), [n], "{t}");
         }
     }
 
