@@ -277,7 +277,9 @@ impl Lexer<'_> {
         } {
             return false;
         }
-        if LIVE_FILTER.may_contain(b, i, e) {
+        if LIVE_FILTER.may_contain(b, i, e)
+            || (c.is_ascii_lowercase() && GIVEN_NAMES.may_contain(b, i, e))
+        {
             return false;
         }
         if c.is_ascii_uppercase()
@@ -520,7 +522,7 @@ fn anchor(text: &str, t: &Tok, prev: Option<&(T, usize)>) -> bool {
                 return case != Case::Lower || t.fl & STARTER != 0;
             }
             if case == Case::Lower {
-                return false;
+                return lowercase_given(w, t.fl);
             }
             // After a house number (`34a Kirk`, `12 Mill`).
             if prev.is_some_and(|p| match p.0 {
@@ -540,6 +542,21 @@ fn anchor(text: &str, t: &Tok, prev: Option<&(T, usize)>) -> bool {
         }
         T::Punct(_) | T::Gap => false,
     }
+}
+
+/// Given names that are also ordinary words, not taken in lowercase (one
+/// string, so that it is not mistaken for keyword literals).
+const WORDLIKE_GIVEN_NAMES: &str = "amber rose grace hope faith joy holly ivy jade ruby dawn sky summer autumn bill pat sue mark will glen dale rich bob jack april june may august rowan hazel iris olive violet heather daisy poppy pearl crystal sandy guy gene ray art don van lee kim sam ali";
+
+/// Is the lowercase word a listed given name that is not also an ordinary
+/// word (`amber`, `grace`, `will` are not taken in lowercase)?
+fn lowercase_given(w: &str, fl: u8) -> bool {
+    fl & (NOT_NAME | STAFF_BEFORE | STAFF_AFTER) == 0
+        && w.len() >= 3
+        && !WORDLIKE_GIVEN_NAMES.split(' ').any(|x| x == w)
+        && month_of(w).is_none()
+        && !is_weekday(w)
+        && GIVEN_NAMES.contains(w)
 }
 
 /// Is the word at `s` right after a capital initial and a full stop with
@@ -1860,7 +1877,12 @@ impl Ctx<'_> {
     /// punctuation other than `(` and `,`.
     fn starter_at(&self, i: usize) -> bool {
         match self.tok(i).map(|t| t.t) {
-            Some(T::Word(Case::Lower)) => self.flag(i, STARTER),
+            Some(T::Word(Case::Lower)) => {
+                self.flag(i, STARTER)
+                    || self
+                        .tok(i)
+                        .is_some_and(|t| lowercase_given(self.str_of(i), t.fl))
+            }
             Some(T::Punct(c)) => c == b'(' || c == b',',
             Some(T::Gap) | None => false,
             Some(_) => true,
@@ -2750,6 +2772,9 @@ impl Ctx<'_> {
             }
             // `43F Joao Obi`: an age and sex, then a name.
             self.name_after_age(i);
+            // `nasreen rana`, `hanan nasrallah? … RWE3186137`: a name typed
+            // in lowercase.
+            self.lowercase_name(i);
         }
         let mut next = 0;
         for k in 0..self.starters.len() {
@@ -3007,6 +3032,54 @@ impl Ctx<'_> {
             a -= 2;
         }
         self.push(a, z, Kind::PersonName, Rule::NameBeforeIdentity);
+    }
+
+    /// A name typed in lowercase: a listed given name (not an ordinary
+    /// word, see [`lowercase_given`]), an optional second listed given name
+    /// (`hui min cheung`), then a lowercase word that is on the surname
+    /// list, or, in a sentence with another identifier within 12 tokens or
+    /// as a possessive (`nasreen mistry's TTO`), any word that is not a
+    /// stop, clinical or role word. Not after a staff word, not in staff
+    /// chatter.
+    fn lowercase_name(&mut self, i: usize) {
+        if self.is_word(i) != Some(Case::Lower)
+            || !self.free(i)
+            || !self
+                .tok(i)
+                .is_some_and(|t| lowercase_given(self.str_of(i), t.fl))
+        {
+            return;
+        }
+        let plain = |cx: &Self, k: usize| {
+            cx.is_word(k) == Some(Case::Lower)
+                && cx.joined(k)
+                && cx.free(k)
+                && !cx.flag(k, NOT_NAME | STAFF_BEFORE | STAFF_AFTER | STAFF_CUE)
+                && cx.str_of(k).chars().count() >= 2
+                && date::cue_word(cx.lower(k).as_bytes()).is_none()
+        };
+        let mut z = i + 1;
+        if plain(self, z) && GIVEN_NAMES.contains(self.str_of(z)) && plain(self, z + 1) {
+            z += 1;
+        }
+        if !plain(self, z) {
+            return;
+        }
+        let w = self.str_of(z);
+        let listed = SURNAME_LIST.contains(w) && !GIVEN_NAMES.contains(w);
+        let possessive = w.ends_with("'s") || w.ends_with("’s");
+        let evidence = || {
+            (i.saturating_sub(12)..z + 13).any(|k| {
+                matches!(self.tok(k).map(|t| t.t), Some(T::Found(Some(kind), _)) if kind != Kind::CareDate)
+            })
+        };
+        if !(listed || possessive || evidence()) {
+            return;
+        }
+        if self.staff_name(i, z) || self.staff_chatter(i, z) {
+            return;
+        }
+        self.push(i, z, Kind::PersonName, Rule::NameFromLexicon);
     }
 
     /// `43F Joao Obi`, `6yo Kayden Ndlovu`: one to three capitalised words
@@ -3324,6 +3397,34 @@ mod tests {
             "Mrs Lomax discharged. Review in clinic 16/1",
         ] {
             assert!(spans(t, Kind::CareDate).is_empty(), "{t}");
+        }
+    }
+
+    #[test]
+    fn names_typed_in_lowercase() {
+        for (t, n) in [
+            (
+                "nasreen rana 6+3 PV bleeding. Mob 020 7946 0275",
+                "nasreen rana",
+            ),
+            (
+                "anyone seen farzana chaudhry? now gone. H8350484",
+                "farzana chaudhry",
+            ),
+            (
+                "can someone chase nasreen mistry's TTO?",
+                "nasreen mistry's",
+            ),
+        ] {
+            assert_eq!(spans(t, Kind::PersonName), [n], "{t}");
+        }
+        for t in [
+            "ANC 1.4 today, amber warning",
+            "grace period for the audit",
+            "will review later",
+            "nasreen said she would call",
+        ] {
+            assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
         }
     }
 
