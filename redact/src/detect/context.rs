@@ -277,9 +277,7 @@ impl Lexer<'_> {
         } {
             return false;
         }
-        if LIVE_FILTER.may_contain(b, i, e)
-            || (c.is_ascii_lowercase() && GIVEN_NAMES.may_contain(b, i, e))
-        {
+        if LIVE_FILTER.may_contain(b, i, e) {
             return false;
         }
         if c.is_ascii_uppercase()
@@ -522,7 +520,7 @@ fn anchor(text: &str, t: &Tok, prev: Option<&(T, usize)>) -> bool {
                 return case != Case::Lower || t.fl & STARTER != 0;
             }
             if case == Case::Lower {
-                return lowercase_given(w, t.fl);
+                return false;
             }
             // After a house number (`34a Kirk`, `12 Mill`).
             if prev.is_some_and(|p| match p.0 {
@@ -551,12 +549,13 @@ const WORDLIKE_GIVEN_NAMES: &str = "amber rose grace hope faith joy holly ivy ja
 /// Is the lowercase word a listed given name that is not also an ordinary
 /// word (`amber`, `grace`, `will` are not taken in lowercase)?
 fn lowercase_given(w: &str, fl: u8) -> bool {
+    // Cheapest tests first: most lowercase words fail the lexicon's filter.
     fl & (NOT_NAME | STAFF_BEFORE | STAFF_AFTER) == 0
         && w.len() >= 3
-        && !WORDLIKE_GIVEN_NAMES.split(' ').any(|x| x == w)
+        && GIVEN_NAMES.contains(w)
         && month_of(w).is_none()
         && !is_weekday(w)
-        && GIVEN_NAMES.contains(w)
+        && !WORDLIKE_GIVEN_NAMES.split(' ').any(|x| x == w)
 }
 
 /// Is the word at `s` right after a capital initial and a full stop with
@@ -1877,12 +1876,7 @@ impl Ctx<'_> {
     /// punctuation other than `(` and `,`.
     fn starter_at(&self, i: usize) -> bool {
         match self.tok(i).map(|t| t.t) {
-            Some(T::Word(Case::Lower)) => {
-                self.flag(i, STARTER)
-                    || self
-                        .tok(i)
-                        .is_some_and(|t| lowercase_given(self.str_of(i), t.fl))
-            }
+            Some(T::Word(Case::Lower)) => self.flag(i, STARTER),
             Some(T::Punct(c)) => c == b'(' || c == b',',
             Some(T::Gap) | None => false,
             Some(_) => true,
@@ -1920,7 +1914,10 @@ impl Ctx<'_> {
         let mut staff = false;
         let back = (a.saturating_sub(12)..a).rev();
         let ahead = z + 1..z + 13;
-        for range in [back.collect::<Vec<_>>(), ahead.collect()] {
+        for range in [
+            &mut back.into_iter() as &mut dyn Iterator<Item = usize>,
+            &mut ahead.into_iter(),
+        ] {
             for j in range {
                 let Some(t) = self.tok(j) else { break };
                 if boundary(t) {
@@ -2751,6 +2748,7 @@ impl Ctx<'_> {
                 self.push(i + 1, i + 2, Kind::PersonName, Rule::NameBeforeIdentity);
             }
         }
+        let mut lower_done = 0;
         for k in 0..self.starters.len() {
             let i = self.starter(k);
             // `S. Dhillon`, `G Baker`: an initial and a listed surname;
@@ -2772,9 +2770,16 @@ impl Ctx<'_> {
             }
             // `43F Joao Obi`: an age and sex, then a name.
             self.name_after_age(i);
-            // `nasreen rana`, `hanan nasrallah? … RWE3186137`: a name typed
-            // in lowercase.
-            self.lowercase_name(i);
+            // `nasreen rana … Mob 020 7946 0275`: a name typed in lowercase
+            // near another identifier.
+            if matches!(self.tok(i).map(|t| t.t), Some(T::Found(Some(k), _)) if k != Kind::CareDate)
+            {
+                // Each token once, though windows overlap.
+                for j in i.saturating_sub(8).max(lower_done)..i + 9 {
+                    self.lowercase_name(j);
+                }
+                lower_done = lower_done.max(i + 9);
+            }
         }
         let mut next = 0;
         for k in 0..self.starters.len() {
@@ -3034,15 +3039,16 @@ impl Ctx<'_> {
         self.push(a, z, Kind::PersonName, Rule::NameBeforeIdentity);
     }
 
-    /// A name typed in lowercase: a listed given name (not an ordinary
-    /// word, see [`lowercase_given`]), an optional second listed given name
-    /// (`hui min cheung`), then a lowercase word that is on the surname
-    /// list, or, in a sentence with another identifier within 12 tokens or
-    /// as a possessive (`nasreen mistry's TTO`), any word that is not a
-    /// stop, clinical or role word. Not after a staff word, not in staff
-    /// chatter.
+    /// A name typed in lowercase near another identifier (a first-pass
+    /// finding other than a care date, within eight tokens, from which this
+    /// is called): a listed given name that is not an ordinary word (see
+    /// [`lowercase_given`]), an optional second listed given name (`hui min
+    /// cheung`), then a lowercase word that is not a stop, cue, clinical or
+    /// role word. Staff guards; not in staff chatter.
     fn lowercase_name(&mut self, i: usize) {
         if self.is_word(i) != Some(Case::Lower)
+            || self.is_word(i + 1) != Some(Case::Lower)
+            || !self.joined(i + 1)
             || !self.free(i)
             || !self
                 .tok(i)
@@ -3062,21 +3068,7 @@ impl Ctx<'_> {
         if plain(self, z) && GIVEN_NAMES.contains(self.str_of(z)) && plain(self, z + 1) {
             z += 1;
         }
-        if !plain(self, z) {
-            return;
-        }
-        let w = self.str_of(z);
-        let listed = SURNAME_LIST.contains(w) && !GIVEN_NAMES.contains(w);
-        let possessive = w.ends_with("'s") || w.ends_with("’s");
-        let evidence = || {
-            (i.saturating_sub(12)..z + 13).any(|k| {
-                matches!(self.tok(k).map(|t| t.t), Some(T::Found(Some(kind), _)) if kind != Kind::CareDate)
-            })
-        };
-        if !(listed || possessive || evidence()) {
-            return;
-        }
-        if self.staff_name(i, z) || self.staff_chatter(i, z) {
+        if !plain(self, z) || self.staff_name(i, z) || self.staff_chatter(i, z) {
             return;
         }
         self.push(i, z, Kind::PersonName, Rule::NameFromLexicon);
@@ -3086,7 +3078,16 @@ impl Ctx<'_> {
     /// right after an age and sex; two or more of them, or one on a name
     /// list. Staff guards as for the lexicon rule.
     fn name_after_age(&mut self, i: usize) {
-        if self.tok(i).map(|t| t.t) != Some(T::Mixed) || !self.identity_anchor(i) {
+        if self.tok(i).map(|t| t.t) != Some(T::Mixed) {
+            return;
+        }
+        // `28f`, `84M`, `6yo` (as in [`Ctx::identity_anchor`]).
+        let w = self.str_of(i).as_bytes();
+        let d = w.iter().take_while(|c| c.is_ascii_digit()).count();
+        let sex = w.get(d..).unwrap_or(&[]);
+        if !(1..=3).contains(&d)
+            || !matches!(sex, b"f" | b"F" | b"m" | b"M" | b"yo" | b"YO" | b"y" | b"Y")
+        {
             return;
         }
         let a = i + 1;
@@ -3404,7 +3405,7 @@ mod tests {
     fn names_typed_in_lowercase() {
         for (t, n) in [
             (
-                "nasreen rana 6+3 PV bleeding. Mob 020 7946 0275",
+                "nasreen rana PV bleeding. Mob 020 7946 0275",
                 "nasreen rana",
             ),
             (
@@ -3412,7 +3413,7 @@ mod tests {
                 "farzana chaudhry",
             ),
             (
-                "can someone chase nasreen mistry's TTO?",
+                "chase nasreen mistry's TTO, MRN 8107531",
                 "nasreen mistry's",
             ),
         ] {
