@@ -265,7 +265,7 @@ fn heldout_dev() {
     f.print("held-out development split");
     print_examples(&f);
     assert!(
-        f.overall() >= 0.975,
+        f.overall() >= 0.985,
         "identifiers hidden {:.3}",
         f.overall()
     );
@@ -312,17 +312,18 @@ fn dev3() {
     f.print("third development set (tests/data/redact_dev3.txt)");
     print_examples(&f);
     // Before: 0.737 overall, hospital numbers 0.440, care dates 0.884,
-    // 18.75% of clinical items destroyed. Staff chatter with colleagues
-    // named without a title or role is still the weak side (goal 0.5%).
+    // 18.75% of clinical items destroyed; 11.9% at the start of round
+    // three, 6.45% after it. Staff chatter with colleagues named without a
+    // title or role is still the weak side (goal 0.5%).
     assert!(
         f.overall() >= 0.975,
         "identifiers hidden {:.3}",
         f.overall()
     );
     assert!(f.recall("hosp") >= 0.99, "hosp {:.3}", f.recall("hosp"));
-    assert!(f.recall("date") >= 0.95, "dates {:.3}", f.recall("date"));
+    assert!(f.recall("date") >= 0.99, "dates {:.3}", f.recall("date"));
     assert!(
-        f.destroyed_rate() <= 0.12,
+        f.destroyed_rate() <= 0.065,
         "destroyed {:.4}",
         f.destroyed_rate()
     );
@@ -340,19 +341,16 @@ fn dev4() {
     // Before (the scanner at the commit that froze it): 0.876 overall,
     // names 0.780, care dates 0.829, hospital numbers 0.930, addresses
     // 0.888, 3.53% of clinical items destroyed, 3.24% of staff names.
-    assert!(
-        f.overall() >= 0.876,
-        "identifiers hidden {:.3}",
-        f.overall()
-    );
-    assert!(f.recall("name") >= 0.779, "names {:.3}", f.recall("name"));
+    // After round three: 0.881, names 0.791, 1.00% destroyed, 0.25% staff.
+    assert!(f.overall() >= 0.88, "identifiers hidden {:.3}", f.overall());
+    assert!(f.recall("name") >= 0.79, "names {:.3}", f.recall("name"));
     assert!(f.recall("date") >= 0.82, "dates {:.3}", f.recall("date"));
     assert!(
-        f.destroyed_rate() <= 0.036,
+        f.destroyed_rate() <= 0.011,
         "destroyed {:.4}",
         f.destroyed_rate()
     );
-    assert!(f.staff_rate() <= 0.033, "staff {:.4}", f.staff_rate());
+    assert!(f.staff_rate() <= 0.003, "staff {:.4}", f.staff_rate());
 }
 
 /// The frozen test split: aggregate figures only, and the goal (or, where
@@ -380,15 +378,19 @@ fn heldout_test() {
         let r = f.recall(kind);
         assert!(r >= goal(kind), "{kind} hidden {r:.3} < {}", goal(kind));
     }
-    assert!(f.overall() >= 0.91, "identifiers hidden {:.3}", f.overall());
-    assert!(f.recall("name") >= 0.87, "names {:.3}", f.recall("name"));
+    assert!(
+        f.overall() >= 0.915,
+        "identifiers hidden {:.3}",
+        f.overall()
+    );
+    assert!(f.recall("name") >= 0.88, "names {:.3}", f.recall("name"));
     assert!(
         f.recall("address") >= 0.94,
         "addresses {:.3}",
         f.recall("address")
     );
     assert!(
-        f.recall("date") >= 0.83,
+        f.recall("date") >= 0.85,
         "care dates {:.3}",
         f.recall("date")
     );
@@ -397,11 +399,12 @@ fn heldout_test() {
         "dates of birth {:.3}",
         f.recall("dob")
     );
-    // Not reached: 2.9% of clinical items and 3.0% of staff names are hit.
+    // Not reached: 2.6% of clinical items and 2.2% of staff names are hit
+    // (round three; 2.9% and 3.0% before it).
     assert!(
-        f.destroyed_rate() <= 0.029,
+        f.destroyed_rate() <= 0.027,
         "destroyed {:.4}",
         f.destroyed_rate()
     );
-    assert!(f.staff_rate() <= 0.030, "staff {:.4}", f.staff_rate());
+    assert!(f.staff_rate() <= 0.023, "staff {:.4}", f.staff_rate());
 }
