@@ -10,6 +10,10 @@
 //! for issue 13's second round and committed before the rules they test
 //! changed: structured-identifier formats, staff chatter, hospital-number
 //! shapes, follow-up dates. They may be read and tuned against.
+//! `data/redact_heldout_dev4.txt` (round three) was written, like the
+//! held-out files, by someone who had not read the detector code, and
+//! committed unchanged before any rule was tuned on it; it may be read and
+//! tuned against.
 //! Set `REDACT_SHOW_MISSES=1` to list the misses and false hits of the
 //! development sets and of the original corpus.
 //!
@@ -40,6 +44,7 @@ const DEV: &str = include_str!("data/redact_heldout_dev.txt");
 const TEST: &str = include_str!("data/redact_heldout_test.txt");
 const DEV2: &str = include_str!("data/redact_dev2.txt");
 const DEV3: &str = include_str!("data/redact_dev3.txt");
+const DEV4: &str = include_str!("data/redact_heldout_dev4.txt");
 
 /// The kinds that must reach 0.99 each (issue 13's structured types).
 const STRUCTURED: [&str; 8] = [
@@ -260,7 +265,7 @@ fn heldout_dev() {
     f.print("held-out development split");
     print_examples(&f);
     assert!(
-        f.overall() >= 0.975,
+        f.overall() >= 0.985,
         "identifiers hidden {:.3}",
         f.overall()
     );
@@ -307,21 +312,45 @@ fn dev3() {
     f.print("third development set (tests/data/redact_dev3.txt)");
     print_examples(&f);
     // Before: 0.737 overall, hospital numbers 0.440, care dates 0.884,
-    // 18.75% of clinical items destroyed. Staff chatter with colleagues
-    // named without a title or role is still the weak side (goal 0.5%).
+    // 18.75% of clinical items destroyed; 11.9% at the start of round
+    // three, 6.45% after it. Staff chatter with colleagues named without a
+    // title or role is still the weak side (goal 0.5%).
     assert!(
         f.overall() >= 0.975,
         "identifiers hidden {:.3}",
         f.overall()
     );
     assert!(f.recall("hosp") >= 0.99, "hosp {:.3}", f.recall("hosp"));
-    assert!(f.recall("date") >= 0.95, "dates {:.3}", f.recall("date"));
+    assert!(f.recall("date") >= 0.99, "dates {:.3}", f.recall("date"));
     assert!(
-        f.destroyed_rate() <= 0.12,
+        f.destroyed_rate() <= 0.065,
         "destroyed {:.4}",
         f.destroyed_rate()
     );
     assert!(f.staff_rate() <= 0.005, "staff {:.4}", f.staff_rate());
+}
+
+/// The fourth development set (issue 13, round three): written by someone
+/// who had not read the detector code, and committed unchanged before any
+/// rule was tuned on it.
+#[test]
+fn dev4() {
+    let f = evaluate(DEV4, true);
+    f.print("fourth development set (tests/data/redact_heldout_dev4.txt)");
+    print_examples(&f);
+    // Before (the scanner at the commit that froze it): 0.876 overall,
+    // names 0.780, care dates 0.829, hospital numbers 0.930, addresses
+    // 0.888, 3.53% of clinical items destroyed, 3.24% of staff names.
+    // After round three: 0.881, names 0.791, 1.00% destroyed, 0.25% staff.
+    assert!(f.overall() >= 0.88, "identifiers hidden {:.3}", f.overall());
+    assert!(f.recall("name") >= 0.79, "names {:.3}", f.recall("name"));
+    assert!(f.recall("date") >= 0.82, "dates {:.3}", f.recall("date"));
+    assert!(
+        f.destroyed_rate() <= 0.011,
+        "destroyed {:.4}",
+        f.destroyed_rate()
+    );
+    assert!(f.staff_rate() <= 0.003, "staff {:.4}", f.staff_rate());
 }
 
 /// The frozen test split: aggregate figures only, and the goal (or, where
@@ -349,15 +378,19 @@ fn heldout_test() {
         let r = f.recall(kind);
         assert!(r >= goal(kind), "{kind} hidden {r:.3} < {}", goal(kind));
     }
-    assert!(f.overall() >= 0.91, "identifiers hidden {:.3}", f.overall());
-    assert!(f.recall("name") >= 0.87, "names {:.3}", f.recall("name"));
+    assert!(
+        f.overall() >= 0.915,
+        "identifiers hidden {:.3}",
+        f.overall()
+    );
+    assert!(f.recall("name") >= 0.88, "names {:.3}", f.recall("name"));
     assert!(
         f.recall("address") >= 0.94,
         "addresses {:.3}",
         f.recall("address")
     );
     assert!(
-        f.recall("date") >= 0.83,
+        f.recall("date") >= 0.85,
         "care dates {:.3}",
         f.recall("date")
     );
@@ -366,11 +399,12 @@ fn heldout_test() {
         "dates of birth {:.3}",
         f.recall("dob")
     );
-    // Not reached: 2.9% of clinical items and 3.0% of staff names are hit.
+    // Not reached: 2.6% of clinical items and 2.2% of staff names are hit
+    // (round three; 2.9% and 3.0% before it).
     assert!(
-        f.destroyed_rate() <= 0.029,
+        f.destroyed_rate() <= 0.027,
         "destroyed {:.4}",
         f.destroyed_rate()
     );
-    assert!(f.staff_rate() <= 0.030, "staff {:.4}", f.staff_rate());
+    assert!(f.staff_rate() <= 0.023, "staff {:.4}", f.staff_rate());
 }

@@ -283,6 +283,7 @@ impl Lexer<'_> {
         if c.is_ascii_uppercase()
             && (prev_num
                 || e == i + 1
+                || tight_initial_before(b, i)
                 || byte(b, i + 1).is_ascii_uppercase()
                 || GIVEN_NAMES.may_contain(b, i, e)
                 || SURNAME_LIST.may_contain(b, i, e))
@@ -344,10 +345,14 @@ impl Lexer<'_> {
             // A word never runs into the next finding (`ĘSW1A 2AA`).
             let lim = self.found.get(fi).map_or(b.len(), |f| f.span().start);
             let (e, t) = word_token(text.get(..lim).unwrap_or(text), i);
-            let (fl, low, low_in_arena) = match t {
+            let (mut fl, low, low_in_arena) = match t {
                 T::Word(_) => classify_word(text, i, e, arena),
                 _ => (0, (0, 0), false),
             };
+            // `al` is a staff word only as `AL` before no capitalised word.
+            if fl & STAFF_CUE != 0 && e - i == 2 && !name::annual_leave(b, i, e) {
+                fl &= !STAFF_CUE;
+            }
             if fl & STAFF_CUE != 0 {
                 staff = true;
                 self.p.staff = true;
@@ -528,10 +533,38 @@ fn anchor(text: &str, t: &Tok, prev: Option<&(T, usize)>) -> bool {
             if t.fl & (NOT_NAME | STAFF_BEFORE | STAFF_AFTER) != 0 {
                 return false;
             }
-            case == Case::Upper || GIVEN_NAMES.contains(w) || SURNAME_LIST.contains(w)
+            case == Case::Upper
+                || GIVEN_NAMES.contains(w)
+                || SURNAME_LIST.contains(w)
+                || tight_initial_before(text.as_bytes(), t.s)
         }
         T::Punct(_) | T::Gap => false,
     }
+}
+
+/// Given names that are also ordinary words, not taken in lowercase (one
+/// string, so that it is not mistaken for keyword literals).
+const WORDLIKE_GIVEN_NAMES: &str = "amber rose grace hope faith joy holly ivy jade ruby dawn sky summer autumn bill pat sue mark will glen dale rich bob jack april june may august rowan hazel iris olive violet heather daisy poppy pearl crystal sandy guy gene ray art don van lee kim sam ali";
+
+/// Is the lowercase word a listed given name that is not also an ordinary
+/// word (`amber`, `grace`, `will` are not taken in lowercase)?
+fn lowercase_given(w: &str, fl: u8) -> bool {
+    // Cheapest tests first: most lowercase words fail the lexicon's filter.
+    fl & (NOT_NAME | STAFF_BEFORE | STAFF_AFTER) == 0
+        && w.len() >= 3
+        && GIVEN_NAMES.contains(w)
+        && month_of(w).is_none()
+        && !is_weekday(w)
+        && !WORDLIKE_GIVEN_NAMES.split(' ').any(|x| x == w)
+}
+
+/// Is the word at `s` right after a capital initial and a full stop with
+/// no space (`K.Bramwell`)?
+fn tight_initial_before(b: &[u8], s: usize) -> bool {
+    s >= 2
+        && byte(b, s - 1) == b'.'
+        && byte(b, s - 2).is_ascii_uppercase()
+        && (s == 2 || !byte(b, s - 3).is_ascii_alphanumeric())
 }
 
 /// A word (letters with internal `'`, `’` or `-`), a number, or both mixed.
@@ -630,6 +663,7 @@ const KEYWORDS: &[&str] = &[
     "ae",
     "afternoon",
     "aged",
+    "al",
     "all",
     "also",
     "amhp",
@@ -660,6 +694,7 @@ const KEYWORDS: &[&str] = &[
     "bay",
     "bd",
     "bed",
+    "birthday",
     "bleep",
     "block",
     "blood",
@@ -679,6 +714,7 @@ const KEYWORDS: &[&str] = &[
     "called",
     "can",
     "care",
+    "case",
     "cc",
     "ccu",
     "center",
@@ -696,6 +732,8 @@ const KEYWORDS: &[&str] = &[
     "cns",
     "college",
     "community",
+    "congrats",
+    "congratulations",
     "cons",
     "consultant",
     "contact",
@@ -708,10 +746,12 @@ const KEYWORDS: &[&str] = &[
     "cousin",
     "cover",
     "covering",
+    "cpn",
     "cres",
     "crescent",
     "crew",
     "criteria",
+    "crn",
     "croft",
     "ct",
     "ct1",
@@ -733,6 +773,7 @@ const KEYWORDS: &[&str] = &[
     "drive",
     "dsl",
     "each",
+    "earlies",
     "east",
     "ecg",
     "ed",
@@ -741,6 +782,8 @@ const KEYWORDS: &[&str] = &[
     "evening",
     "ext",
     "f",
+    "f1",
+    "f2",
     "father-in-law",
     "feb",
     "february",
@@ -761,41 +804,6 @@ const KEYWORDS: &[&str] = &[
     "friend",
     "from",
     "fy1",
-    "f1",
-    "clerk",
-    "present",
-    "teach",
-    "lead",
-    "supervise",
-    "chase",
-    "has",
-    "holding",
-    "my",
-    "is",
-    "leave",
-    "lates",
-    "earlies",
-    "starts",
-    "joins",
-    "with",
-    "us",
-    "birthday",
-    "congrats",
-    "congratulations",
-    "welcome",
-    "hosp",
-    "unit",
-    "pas",
-    "case",
-    "trust",
-    "crn",
-    "id",
-    "num",
-    "nr",
-    "h",
-    "nhsno",
-    "f2",
-    "nights",
     "fy2",
     "fyi",
     "gardens",
@@ -805,6 +813,7 @@ const KEYWORDS: &[&str] = &[
     "girlfriend",
     "give",
     "gp",
+    "grand",
     "grandad",
     "grandfather",
     "grandma",
@@ -813,6 +822,7 @@ const KEYWORDS: &[&str] = &[
     "granny",
     "green",
     "grove",
+    "h",
     "had",
     "hall",
     "handover",
@@ -830,24 +840,30 @@ const KEYWORDS: &[&str] = &[
     "his",
     "hiya",
     "hold",
+    "holding",
     "home",
+    "hosp",
     "hospice",
     "hospital",
     "house",
     "housekeeper",
     "hv",
     "icu",
+    "id",
+    "idva",
     "if",
     "im",
     "in",
     "infirmary",
     "institute",
     "interpreter",
+    "ipc",
     "is",
     "itu",
     "iv",
     "jan",
     "january",
+    "joins",
     "jul",
     "july",
     "jun",
@@ -857,8 +873,10 @@ const KEYWORDS: &[&str] = &[
     "lab",
     "labs",
     "lane",
+    "lates",
     "law",
     "lead",
+    "leave",
     "left",
     "letter",
     "level",
@@ -900,6 +918,7 @@ const KEYWORDS: &[&str] = &[
     "mrn",
     "mum",
     "mw",
+    "my",
     "name",
     "named",
     "nan",
@@ -910,13 +929,17 @@ const KEYWORDS: &[&str] = &[
     "neighbour",
     "new",
     "nhs",
+    "nhsno",
     "nic",
+    "nights",
     "no",
     "north",
     "not",
     "note",
     "nov",
     "november",
+    "nr",
+    "num",
     "number",
     "nurse",
     "nursing",
@@ -938,6 +961,7 @@ const KEYWORDS: &[&str] = &[
     "parade",
     "paramedic",
     "park",
+    "pas",
     "patient",
     "per",
     "pharmacist",
@@ -956,6 +980,7 @@ const KEYWORDS: &[&str] = &[
     "porter",
     "postcode",
     "practice",
+    "present",
     "prn",
     "procedure",
     "prof",
@@ -970,6 +995,7 @@ const KEYWORDS: &[&str] = &[
     "rc",
     "rd",
     "re",
+    "recall",
     "receptionist",
     "ref",
     "refer",
@@ -986,13 +1012,16 @@ const KEYWORDS: &[&str] = &[
     "result",
     "results",
     "review",
+    "rgn",
     "right",
     "ring",
     "rise",
     "rm",
+    "rmn",
     "rn",
     "road",
     "room",
+    "round",
     "row",
     "royal",
     "safeguarding",
@@ -1039,6 +1068,7 @@ const KEYWORDS: &[&str] = &[
     "st3",
     "staff",
     "start",
+    "starts",
     "stat",
     "stepdad",
     "stepdaughter",
@@ -1053,6 +1083,7 @@ const KEYWORDS: &[&str] = &[
     "summary",
     "sun",
     "sunday",
+    "supervise",
     "surgeon",
     "surgery",
     "surname",
@@ -1060,6 +1091,7 @@ const KEYWORDS: &[&str] = &[
     "syndrome",
     "ta",
     "tds",
+    "teach",
     "team",
     "technician",
     "terrace",
@@ -1099,6 +1131,7 @@ const KEYWORDS: &[&str] = &[
     "update",
     "upper",
     "urgent",
+    "us",
     "vale",
     "via",
     "view",
@@ -1111,6 +1144,7 @@ const KEYWORDS: &[&str] = &[
     "wed",
     "wednesday",
     "weds",
+    "welcome",
     "west",
     "wharf",
     "will",
@@ -1148,7 +1182,7 @@ static KEYWORD_FLAGS: std::sync::LazyLock<std::collections::HashMap<&'static str
             .chain(super::SPECIAL_WORDS)
             .map(|&w| {
                 let mut f = 0;
-                if date::cue_word(w.as_bytes()) == Some(super::DateCue::Staff) {
+                if date::cue_word(w.as_bytes()) == Some(super::DateCue::Staff) || w == "al" {
                     f |= STAFF_CUE;
                 }
                 if not_a_name(w) {
@@ -1658,6 +1692,11 @@ fn staff_before(w: &str) -> bool {
             | "ward"
             | "dsl"
             | "sw"
+            | "idva"
+            | "ipc"
+            | "cpn"
+            | "rgn"
+            | "rmn"
             | "worker"
             | "manager"
             | "secretary"
@@ -1746,6 +1785,13 @@ fn staff_after(w: &str) -> bool {
         w,
         "rm" | "rn"
             | "sn"
+            | "rgn"
+            | "rmn"
+            | "dn"
+            | "hv"
+            | "cpn"
+            | "sonographer"
+            | "radiographer"
             | "nic"
             | "spr"
             | "reg"
@@ -1855,6 +1901,46 @@ impl Ctx<'_> {
             }
         }
         false
+    }
+
+    /// Is the stretch `a..=z` staff chatter: a sentence with a staff date
+    /// word (`rota`, `swap`, `covering`, `AL`; `call` only as `on call`,
+    /// `round` only as `grand round`, `leave` not as `to leave`) and no
+    /// other identifier (a structured
+    /// number, a date of birth, a name already found), looking 12 tokens
+    /// either side?
+    fn staff_chatter(&self, a: usize, z: usize) -> bool {
+        let boundary = |t: &Tok| matches!(t.t, T::Gap | T::Punct(b'.' | b';' | b'!' | b'?'));
+        let mut staff = false;
+        let back = (a.saturating_sub(12)..a).rev();
+        let ahead = z + 1..z + 13;
+        for range in [
+            &mut back.into_iter() as &mut dyn Iterator<Item = usize>,
+            &mut ahead.into_iter(),
+        ] {
+            for j in range {
+                let Some(t) = self.tok(j) else { break };
+                if boundary(t) {
+                    break;
+                }
+                match t.t {
+                    T::Found(Some(Kind::CareDate), _) | T::Found(None, _) => {}
+                    T::Found(Some(_), _) => return false,
+                    _ if t.fl & STAFF_CUE != 0 => {
+                        let prev = if j > 0 { self.lower(j - 1) } else { "" };
+                        staff |= match self.lower(j) {
+                            "call" => prev == "on",
+                            "leave" => prev != "to",
+                            // A board or ward round is about patients.
+                            "round" => prev == "grand",
+                            _ => true,
+                        };
+                    }
+                    _ => {}
+                }
+            }
+        }
+        staff
     }
 
     fn flag(&self, i: usize, f: u8) -> bool {
@@ -2078,9 +2164,13 @@ impl Ctx<'_> {
             let Some(f) = out.get(fi) else { continue };
             let prev = if i > 0 { self.lower(i - 1) } else { "" };
             let withdraw = match kind {
-                // `lot RH2 8XZ`, `batch no. KE17 1ME`: batch numbers.
-                Kind::Postcode => {
-                    matches!(prev, "lot" | "batch" | "no" | "number" | "and")
+                // `lot RH2 8XZ`, `batch no. KE17 1ME`, `batch recall AB31
+                // 7WQ`: batch numbers; so are hospital-number shapes found
+                // with no cue (`lot K751753`).
+                Kind::Postcode | Kind::HospitalNumber
+                    if kind == &Kind::Postcode || f.rule() == Rule::HospitalPrefixDigits =>
+                {
+                    matches!(prev, "lot" | "batch" | "no" | "number" | "and" | "recall")
                         && (0..i.min(4))
                             .any(|k| matches!(self.lower(i - 1 - k), "lot" | "batch" | "lots"))
                 }
@@ -2125,6 +2215,11 @@ impl Ctx<'_> {
             if !self.free(i) || self.tok(i).is_some_and(|t| t.staff_sentence) {
                 continue;
             }
+            if let Some(end) = self.clinic_date_at(i) {
+                self.push(i, end, Kind::CareDate, Rule::DateAfterEventCue);
+                next = end + 1;
+                continue;
+            }
             if let Some(end) = self.date_at(i)
                 && !self.staff_ahead(end)
             {
@@ -2138,6 +2233,53 @@ impl Ctx<'_> {
                 continue;
             }
         }
+    }
+
+    /// `fracture clinic 8/1`, `review in clinic on 16/1`, `seen in ED
+    /// 25/11`, `not attended depot (21/9)`: a day and month right after
+    /// `clinic` (which alone is a staff word), after a care-event cue and
+    /// `in`/`at` and one word, or in brackets within three words after a
+    /// care-event cue, in a
+    /// sentence that names a patient before it (a first-pass identifier or
+    /// name within 12 tokens back).
+    fn clinic_date_at(&self, i: usize) -> Option<usize> {
+        if !matches!(self.tok(i)?.t, T::Num | T::Mixed) || i < 2 {
+            return None;
+        }
+        let mut p = i - 1;
+        if matches!(self.lower(p), "on" | "the") {
+            p -= 1;
+        }
+        let cue = self.lower(p) == "clinic"
+            || (p >= 2
+                && matches!(self.lower(p - 1), "in" | "at")
+                && self.is_word(p).is_some()
+                && self.is_word(p - 2).is_some()
+                && date::cue_word(self.lower(p - 2).as_bytes()) == Some(super::DateCue::Event));
+        // `not attended depot (21/9)`: a bracketed date a few words after
+        // a care-event cue.
+        let bracketed = self.is_punct(i - 1, b'(')
+            && (i.saturating_sub(5)..i - 1).any(|k| {
+                self.is_word(k).is_some()
+                    && date::cue_word(self.lower(k).as_bytes()) == Some(super::DateCue::Event)
+            });
+        if !cue && !bracketed {
+            return None;
+        }
+        let end = self.day_month_at(i)?;
+        let mut patient = false;
+        for j in (i.saturating_sub(12)..p).rev() {
+            let t = self.tok(j)?;
+            match t.t {
+                T::Gap | T::Punct(b'.' | b';' | b'!' | b'?') => break,
+                T::Found(Some(k), _) if k != Kind::CareDate => {
+                    patient = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        patient.then_some(end)
     }
 
     fn after_birth_cue(&self, i: usize) -> bool {
@@ -2190,7 +2332,19 @@ impl Ctx<'_> {
             j += 1;
         }
         let w = self.str_of(j);
-        (self.tok(j)?.t == T::Num && (w.len() == 4 || w.len() == 2) && self.joined(j)).then_some(j)
+        // `Tue 20 Jan 20:40h`: a time; `May 21st, 1500 IU`: not a year.
+        let time = w.len() == 2
+            && (self.is_punct(j + 1, b':') || self.is_punct(j + 1, b'.'))
+            && self
+                .tok(j + 2)
+                .is_some_and(|t| matches!(t.t, T::Num | T::Mixed))
+            && self.tok(j + 1).map(|t| t.e) == self.tok(j + 2).map(|t| t.s);
+        let year = match w.len() {
+            2 => true,
+            4 => w.parse::<u32>().is_ok_and(|y| (1850..=2100).contains(&y)),
+            _ => false,
+        };
+        (self.tok(j)?.t == T::Num && year && !time && self.joined(j)).then_some(j)
     }
 
     /// A date starting at token `i`, returning its last token.
@@ -2594,19 +2748,37 @@ impl Ctx<'_> {
                 self.push(i + 1, i + 2, Kind::PersonName, Rule::NameBeforeIdentity);
             }
         }
+        let mut lower_done = 0;
         for k in 0..self.starters.len() {
             let i = self.starter(k);
-            // `S. Dhillon`, `G Baker`: an initial and a listed surname.
+            // `S. Dhillon`, `G Baker`: an initial and a listed surname;
+            // `K.Bramwell`: an initial, a full stop and a capitalised word
+            // with no space between.
             if let Some(k) = self.initial(i) {
                 let prev_initial = i > 0 && self.initial(i - 1).is_some();
+                let tight = k == i + 2
+                    && self.tok(i + 1).map(|t| t.e) == self.tok(k).map(|t| t.s)
+                    && self.str_of(k).chars().count() >= 3;
                 if !prev_initial
                     && self.namey(k)
                     && self.is_word(k) == Some(Case::Title)
-                    && SURNAME_LIST.contains(self.str_of(k))
+                    && (tight || SURNAME_LIST.contains(self.str_of(k)))
                     && !self.staff_name(i, k)
                 {
                     self.push(i, k, Kind::PersonName, Rule::NameFromLexicon);
                 }
+            }
+            // `43F Joao Obi`: an age and sex, then a name.
+            self.name_after_age(i);
+            // `nasreen rana … Mob 020 7946 0275`: a name typed in lowercase
+            // near another identifier.
+            if matches!(self.tok(i).map(|t| t.t), Some(T::Found(Some(k), _)) if k != Kind::CareDate)
+            {
+                // Each token once, though windows overlap.
+                for j in i.saturating_sub(8).max(lower_done)..i + 9 {
+                    self.lowercase_name(j);
+                }
+                lower_done = lower_done.max(i + 9);
             }
         }
         let mut next = 0;
@@ -2617,6 +2789,7 @@ impl Ctx<'_> {
             }
             if let Some((a, z, rule)) = self.lexicon_name(i)
                 && !self.staff_name(a, z)
+                && !self.staff_chatter(a, z)
             {
                 self.push(a, z, Kind::PersonName, rule);
                 next = z + 1;
@@ -2866,6 +3039,75 @@ impl Ctx<'_> {
         self.push(a, z, Kind::PersonName, Rule::NameBeforeIdentity);
     }
 
+    /// A name typed in lowercase near another identifier (a first-pass
+    /// finding other than a care date, within eight tokens, from which this
+    /// is called): a listed given name that is not an ordinary word (see
+    /// [`lowercase_given`]), an optional second listed given name (`hui min
+    /// cheung`), then a lowercase word that is not a stop, cue, clinical or
+    /// role word. Staff guards; not in staff chatter.
+    fn lowercase_name(&mut self, i: usize) {
+        if self.is_word(i) != Some(Case::Lower)
+            || self.is_word(i + 1) != Some(Case::Lower)
+            || !self.joined(i + 1)
+            || !self.free(i)
+            || !self
+                .tok(i)
+                .is_some_and(|t| lowercase_given(self.str_of(i), t.fl))
+        {
+            return;
+        }
+        let plain = |cx: &Self, k: usize| {
+            cx.is_word(k) == Some(Case::Lower)
+                && cx.joined(k)
+                && cx.free(k)
+                && !cx.flag(k, NOT_NAME | STAFF_BEFORE | STAFF_AFTER | STAFF_CUE)
+                && cx.str_of(k).chars().count() >= 2
+                && date::cue_word(cx.lower(k).as_bytes()).is_none()
+        };
+        let mut z = i + 1;
+        if plain(self, z) && GIVEN_NAMES.contains(self.str_of(z)) && plain(self, z + 1) {
+            z += 1;
+        }
+        if !plain(self, z) || self.staff_name(i, z) || self.staff_chatter(i, z) {
+            return;
+        }
+        self.push(i, z, Kind::PersonName, Rule::NameFromLexicon);
+    }
+
+    /// `43F Joao Obi`, `6yo Kayden Ndlovu`: one to three capitalised words
+    /// right after an age and sex; two or more of them, or one on a name
+    /// list. Staff guards as for the lexicon rule.
+    fn name_after_age(&mut self, i: usize) {
+        if self.tok(i).map(|t| t.t) != Some(T::Mixed) {
+            return;
+        }
+        // `28f`, `84M`, `6yo` (as in [`Ctx::identity_anchor`]).
+        let w = self.str_of(i).as_bytes();
+        let d = w.iter().take_while(|c| c.is_ascii_digit()).count();
+        let sex = w.get(d..).unwrap_or(&[]);
+        if !(1..=3).contains(&d)
+            || !matches!(sex, b"f" | b"F" | b"m" | b"M" | b"yo" | b"YO" | b"y" | b"Y")
+        {
+            return;
+        }
+        let a = i + 1;
+        let mut z = a;
+        while z < a + 3 && self.namey(z) && self.is_word(z) == Some(Case::Title) && self.joined(z) {
+            z += 1;
+        }
+        if z == a {
+            return;
+        }
+        let z = z - 1;
+        let listed = |w: &str| GIVEN_NAMES.contains(w) || SURNAME_LIST.contains(w);
+        if z == a && !listed(self.str_of(a)) {
+            return;
+        }
+        if !self.staff_name(a, z) {
+            self.push(a, z, Kind::PersonName, Rule::NameBeforeIdentity);
+        }
+    }
+
     /// A name from the lexicon at `i`: `Firstname [I.] Surname [Surname]`,
     /// `SURNAME, Firstname`, `SURNAME Firstname`, `Surname, Firstname`.
     fn lexicon_name(&self, i: usize) -> Option<(usize, usize, Rule)> {
@@ -3101,6 +3343,180 @@ mod tests {
             spans("Pt seen Weds 3/9. Swap agreed", Kind::CareDate),
             ["Weds 3/9"]
         );
+    }
+
+    #[test]
+    fn annual_leave_cover_and_starters_are_staff_words() {
+        for t in [
+            "Can I take Wed 13/10 as AL? Ewan has agreed",
+            "on AL from 27 Sep, back Mon",
+            "Thanks Hannah for covering Sunday 6 Feb, owe you one",
+            "Induction for new starters Thursday 15th",
+        ] {
+            assert!(spans(t, Kind::CareDate).is_empty(), "{t}");
+        }
+        // `AL` before a capitalised word is a surname, `Al` a given name.
+        assert_eq!(
+            spans("AL ZUBAIDI admitted Weds 3/9", Kind::CareDate),
+            ["Weds 3/9"]
+        );
+        assert_eq!(
+            spans("Al was admitted Weds 3/9", Kind::CareDate),
+            ["Weds 3/9"]
+        );
+        assert_eq!(
+            spans("Pt AL ZUBAIDI admitted on 3/9", Kind::CareDate),
+            ["3/9"]
+        );
+    }
+
+    #[test]
+    fn clinic_and_bracketed_care_dates_need_a_patient_in_the_sentence() {
+        for (t, d) in [
+            (
+                "Mr Novak (M696356) for TTO, fracture clinic 20th January.",
+                "20th January",
+            ),
+            (
+                "Mrs Lomax (H No 2191857) discharged, review in clinic 16/1",
+                "16/1",
+            ),
+            (
+                "Shona Mensah RN 0841158 seen in ED 25/11, sertraline",
+                "25/11",
+            ),
+            (
+                "Ama Ogunleye DOB 31 January 1961 - not attended depot (21/9).",
+                "21/9",
+            ),
+        ] {
+            assert_eq!(spans(t, Kind::CareDate), [d], "{t}");
+        }
+        for t in [
+            "my clinic 8/1 is cancelled",
+            "fracture clinic 8/1 moved to room 3",
+            "Mrs Lomax discharged. Review in clinic 16/1",
+        ] {
+            assert!(spans(t, Kind::CareDate).is_empty(), "{t}");
+        }
+    }
+
+    #[test]
+    fn names_typed_in_lowercase() {
+        for (t, n) in [
+            (
+                "nasreen rana PV bleeding. Mob 020 7946 0275",
+                "nasreen rana",
+            ),
+            (
+                "anyone seen farzana chaudhry? now gone. H8350484",
+                "farzana chaudhry",
+            ),
+            (
+                "chase nasreen mistry's TTO, MRN 8107531",
+                "nasreen mistry's",
+            ),
+        ] {
+            assert_eq!(spans(t, Kind::PersonName), [n], "{t}");
+        }
+        for t in [
+            "ANC 1.4 today, amber warning",
+            "grace period for the audit",
+            "will review later",
+            "nasreen said she would call",
+        ] {
+            assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
+        }
+    }
+
+    #[test]
+    fn names_in_staff_chatter_survive() {
+        for t in [
+            "Interview panel 5/9 for the post: Yusuf Ali and Lucy Wright",
+            "Phlebotomy rota today: Helen Ashdown am, Yusuf Okeke pm.",
+            "Olivia Turner presenting at grand round Sat 9th, do come",
+        ] {
+            assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
+        }
+        // A patient identifier in the sentence, a board round, or `to
+        // leave`, and the name is a patient's.
+        for (t, n) in [
+            ("Rota: Yusuf Ali NHS 943 476 5919 needs a bed", "Yusuf Ali"),
+            ("Board round: Emre Celik for TTO", "Emre Celik"),
+            ("Lucy Wright wants to leave", "Lucy Wright"),
+        ] {
+            assert_eq!(spans(t, Kind::PersonName), [n], "{t}");
+        }
+    }
+
+    #[test]
+    fn nursing_and_safeguarding_roles_mark_staff() {
+        for t in [
+            "Pt mobile 0121 496 0788. Rashid Anwar RGN",
+            "Repeat FBC 8 apr. Jess Penrose DN",
+            "IDVA Samira Benali coming at 11am",
+            "Side room needed, IPC Tunde Bakare aware",
+            "NBM 6h. Parveen Akhtar (sonographer)",
+            "System says different pt. Charge Nurse Ellery",
+        ] {
+            assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
+        }
+    }
+
+    #[test]
+    fn batch_numbers_are_not_identifiers() {
+        for t in [
+            "Exeter stem size 2 lot S488724, cup lot K195775.",
+            "Batch recall AB31 7WQ of insulin glargine",
+            "Batch recall M341232 of methotrexate",
+        ] {
+            assert!(Scanner::new().scan(t).is_empty(), "{t}");
+        }
+        assert_eq!(spans("Pt K751753 seen", Kind::HospitalNumber), ["K751753"]);
+        assert_eq!(
+            spans("lot 4 MRN K751753", Kind::HospitalNumber),
+            ["K751753"]
+        );
+    }
+
+    #[test]
+    fn a_time_after_a_date_is_not_its_year() {
+        for (t, d) in [
+            ("died at home 18 September 07:55h, expected", "18 September"),
+            ("delivered Tue 9 May 12.50am, SVD", "9 May"),
+            ("MRN H8103601 Tue 20 Jan 20:40h, consent", "Tue 20 Jan"),
+            ("dose given May 21st, 1500 IU", "May 21st"),
+            ("DN caseload 14th May 2026: Ms Kaczmarek", "14th May 2026"),
+            ("admitted 3 Mar 24, home", "3 Mar 24"),
+        ] {
+            let all: Vec<String> = [Kind::CareDate, Kind::DateOfBirth]
+                .into_iter()
+                .flat_map(|k| spans(t, k))
+                .collect();
+            assert_eq!(all, [d], "{t}");
+        }
+    }
+
+    #[test]
+    fn names_after_an_age_and_a_tight_initial() {
+        assert_eq!(
+            spans("pre-alert: 43F Joao Obi, NEWS 6", Kind::PersonName),
+            ["Joao Obi"]
+        );
+        assert_eq!(
+            spans("Results: K.Bramwell CXR today", Kind::PersonName),
+            ["K.Bramwell"]
+        );
+        for t in [
+            "67F PMH COPD",
+            "45M Fell at home",
+            "28F Primip",
+            "E.coli in urine",
+        ] {
+            assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
+        }
+        // A role after the name keeps it.
+        assert!(spans("43F Joao Obi (med reg) aware", Kind::PersonName).is_empty());
     }
 
     #[test]

@@ -75,6 +75,8 @@ pub(crate) fn cue_word(w: &[u8]) -> Option<DateCue> {
         | b"changeover" | b"workshop" | b"seminar" | b"lecture" | b"webinar" | b"swap"
         | b"staffing" | b"strike" | b"strikes" | b"permits" | b"permit" | b"parking" | b"arcp"
         | b"portfolio" | b"oncall" | b"lates" | b"earlies" => DateCue::Staff,
+        // Round three: cover and new starters.
+        b"covering" | b"starters" => DateCue::Staff,
         _ => return None,
     })
 }
@@ -301,7 +303,10 @@ fn named(text: &str, run: &Run) -> Option<Date> {
         while byte(b, ye).is_ascii_digit() {
             ye += 1;
         }
-        if !byte(b, ye).is_ascii_alphanumeric() {
+        // `18 September 07:55h`, `9 May 12.50am`: a time, not a year.
+        let time =
+            ye - ys == 2 && matches!(byte(b, ye), b':' | b'.') && byte(b, ye + 1).is_ascii_digit();
+        if !byte(b, ye).is_ascii_alphanumeric() && !time {
             let v = b.get(ys..ye)?.iter().fold(0u32, |v, d| {
                 v.saturating_mul(10).saturating_add(u32::from(d - b'0'))
             });

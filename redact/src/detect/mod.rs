@@ -428,6 +428,9 @@ pub(crate) const SPECIAL_WORDS: &[&str] = &[
     "oncall",
     "lates",
     "earlies",
+    "covering",
+    "starters",
+    "al",
     "d",
     // hospital-number cues (hospital.rs)
     "mrn",

@@ -439,6 +439,13 @@ pub(crate) const STOP_WORDS: &[&str] = &[
     "hr",
     "rr",
     "gcs",
+    "charge",
+    "uti",
+    "anc",
+    "nihss",
+    "bka",
+    "aka",
+    "aki",
     "sats",
     "temp",
     "are",
@@ -712,6 +719,37 @@ fn next_word<'a>(text: &str, mut p: usize, buf: &'a mut [u8; 16]) -> Option<&'a 
     lower(b, p, e, buf)
 }
 
+/// A colleague's doing after a title's name: `Ms Patel covering tonight`,
+/// `Mr Adams is operating`, `Mr Adams on call`, `Mr Okoye am list`.
+fn doing_after(text: &str, ne: usize) -> bool {
+    let b = text.as_bytes();
+    // The next three words, lowercased (empty when absent or long).
+    let mut bufs = [[0u8; 16]; 3];
+    let mut lens = [0usize; 3];
+    let mut p = ne;
+    for (buf, len) in bufs.iter_mut().zip(lens.iter_mut()) {
+        let Some(sp) = space_at(b, p) else { break };
+        let s = p + sp;
+        let e = word_end(text, s);
+        let Some(w) = lower(b, s, e, buf) else { break };
+        *len = w.len();
+        p = e;
+    }
+    let mut it = bufs
+        .iter()
+        .zip(lens)
+        .map(|(x, n)| x.get(..n).unwrap_or(&[]));
+    let (w0, w1, w2) = (
+        it.next().unwrap_or(&[]),
+        it.next().unwrap_or(&[]),
+        it.next().unwrap_or(&[]),
+    );
+    let verb = |x: &[u8]| matches!(x, b"covering" | b"operating" | b"oncall" | b"on-call");
+    let on_call = |x: &[u8], y: &[u8]| x == b"on" && matches!(y, b"call" | b"nights");
+    let list = |x: &[u8], y: &[u8]| matches!(x, b"am" | b"pm") && y == b"list";
+    verb(w0) || on_call(w0, w1) || list(w0, w1) || (w0 == b"is" && (verb(w1) || on_call(w1, w2)))
+}
+
 /// Like [`next_word`], but also past a possessive, a comma or a `(`:
 /// `Shah's list`, `Grant, registrar`, `Adeyemi (consultant)`.
 fn next_role_word<'a>(text: &str, mut p: usize, buf: &'a mut [u8; 16]) -> Option<&'a [u8]> {
@@ -796,6 +834,23 @@ pub(crate) fn name_at(
         if end.is_some() && lower(b, p, te, &mut buf).is_some_and(eponym) {
             break;
         }
+        // "Ms Sharma NIHSS 14", "Mr Mohamud ANC 1.4": after a capitalised
+        // word, a word in capitals (not a listed name) followed by a number
+        // is a score or test.
+        if end.is_some()
+            && !possessive
+            && te > p + 1
+            && tok.bytes().all(|x| x.is_ascii_uppercase())
+            && byte(b, te) == b' '
+            && byte(b, te + 1).is_ascii_digit()
+            && text
+                .get(start..p)
+                .is_some_and(|n| n.bytes().any(|x| x.is_ascii_lowercase()))
+            && !super::lexicon::SURNAME_LIST.contains(tok)
+            && !super::lexicon::GIVEN_NAMES.contains(tok)
+        {
+            break;
+        }
         if tok.chars().count() == 1 {
             if !c.is_uppercase() {
                 break;
@@ -821,10 +876,30 @@ pub(crate) fn name_at(
     }
     let end = end?;
     let mut buf = [0u8; 16];
-    if next_word(text, end, &mut buf).is_some_and(place_word) && possessive_len(b, end) == 0 {
+    if next_word(text, end, &mut buf).is_some_and(place_word)
+        && possessive_len(b, end) == 0
+        && !numbered_place_after(b, end)
+    {
         return None;
     }
     Some((start, end))
+}
+
+/// Is the place word after `end` followed by a number (`Mrs Ashworth ward
+/// 7`, `Mr Bird Ward 4a`)? Then the place is where the person is, not a
+/// place named after them (`Mary Seacole Ward`).
+fn numbered_place_after(b: &[u8], end: usize) -> bool {
+    let mut j = end;
+    while byte(b, j) == b' ' {
+        j += 1;
+    }
+    while byte(b, j).is_ascii_alphabetic() {
+        j += 1;
+    }
+    while byte(b, j) == b' ' {
+        j += 1;
+    }
+    byte(b, j).is_ascii_digit()
 }
 
 /// After a cue word ending at `e`: skip an optional `.`, spaces, and a `:`
@@ -977,6 +1052,12 @@ pub(crate) fn word(
                 return e + 2;
             }
         }
+        if annual_leave(b, s, e) {
+            st.date_cue = DateCue::Staff;
+            st.cue_end = e;
+            st.staff_context = false;
+            return e;
+        }
         if let Some(cue) = date::cue_word(w) {
             // `teaching on 3rd May`: an `on` right after a staff cue word
             // does not undo it.
@@ -1037,8 +1118,14 @@ pub(crate) fn word(
             }
             return p.max(e);
         }
-        // Only a title one space after the word is in its context.
-        st.staff_context = staff_context_word(w) && byte(b, e) == b' ';
+        // Only a title one space (or `: `) after the word is in its
+        // context: `Surgeon Mr Okoye`; `Consultant: Mr Okoye` for the two
+        // words that name one person (`the reg: Mrs Duffy …` lists patients).
+        st.staff_context = staff_context_word(w)
+            && (byte(b, e) == b' '
+                || (matches!(w, b"surgeon" | b"consultant")
+                    && byte(b, e) == b':'
+                    && byte(b, e + 1) == b' '));
     } else {
         st.staff_context = false;
     }
@@ -1118,7 +1205,8 @@ fn title(
     let staff = !always_patient
         && (context
             || (is_staff(sc, text, ns, ne) && !listed(sc, text, ns, ne))
-            || next_role_word(text, ne, &mut buf).is_some_and(staff_follow_word));
+            || next_role_word(text, ne, &mut buf).is_some_and(staff_follow_word)
+            || doing_after(text, ne));
     if staff {
         return ne;
     }
@@ -1128,6 +1216,19 @@ fn title(
         Finding::new(Kind::PersonName, ns, ne, Rule::NameAfterTitle),
     );
     ne
+}
+
+/// `AL` (annual leave) in capitals, not followed by a capitalised word
+/// (`AL ZUBAIDI`, `Al Haddad` are surnames): a staff date word.
+pub(crate) fn annual_leave(b: &[u8], s: usize, e: usize) -> bool {
+    if b.get(s..e) != Some(b"AL") {
+        return false;
+    }
+    let mut j = e;
+    while byte(b, j) == b' ' {
+        j += 1;
+    }
+    !byte(b, j).is_ascii_uppercase()
 }
 
 #[cfg(test)]
@@ -1140,6 +1241,45 @@ mod tests {
             .filter(|f| f.kind() == Kind::PersonName)
             .map(|f| t[f.span()].to_string())
             .collect()
+    }
+
+    #[test]
+    fn surgeons_and_covering_colleagues_are_staff() {
+        let sc = Scanner::new();
+        for t in [
+            "Surgeon: Mr Okoye",
+            "Consultant: Miss Chen",
+            "Ms Patel covering tonight",
+            "Mr Adams is operating",
+            "Mr Adams on call for gen surg",
+            "Theatre 3 Mr Okoye am list",
+        ] {
+            assert!(
+                sc.scan(t).iter().all(|f| f.kind() != Kind::PersonName),
+                "{t}"
+            );
+        }
+        // A role before a colon introduces patients.
+        assert_eq!(
+            sc.scan("Handover from the reg: Mrs Duffy on Ward 3").len(),
+            1
+        );
+        assert_eq!(sc.scan("Mr Smith on ward 7").len(), 1);
+    }
+
+    #[test]
+    fn a_numbered_ward_after_a_name_is_where_the_patient_is() {
+        let sc = Scanner::new();
+        let names = |t: &str| -> Vec<String> {
+            sc.scan(t)
+                .iter()
+                .filter(|f| f.kind() == Kind::PersonName)
+                .map(|f| t[f.span()].to_string())
+                .collect()
+        };
+        assert_eq!(names("review mrs ashworth ward 7"), ["ashworth"]);
+        assert_eq!(names("review Mr Bird Ward 4a"), ["Bird"]);
+        assert!(names("on Mary Seacole Ward today").is_empty());
     }
 
     #[test]
