@@ -29,7 +29,10 @@ fuzz_target!(|data: &[u8]| {
         ),
         Err(_) => assert_eq!(before, live.receiver.state_digest()),
     }
-    assert!(batch[1].is_err(), "the second copy is a duplicate or refused");
+    assert!(
+        batch[1].is_err(),
+        "the second copy is a duplicate or refused"
+    );
     let before = live.receiver.state_digest();
     match live.receiver.decrypt(&bytes, 0) {
         Ok(_) => assert_eq!(
