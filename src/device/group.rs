@@ -36,7 +36,8 @@ use crate::group::distribution::Distribution;
 use crate::group::message::GroupMessage;
 use crate::group::session::Checked;
 use crate::group::{
-    DISTRIBUTION_MESSAGE_LEN, DistributionMessage, GroupId, GroupSafetyNumber, GroupSession, Roster,
+    DISTRIBUTION_MESSAGE_LEN, DistributionMessage, GroupId, GroupSafetyNumber, GroupSession,
+    ReceivedGroupMessage, Roster,
 };
 use crate::identity::{IdentityKey, VerifiedIdentity};
 use crate::limits::{MAX_DEVICE_GROUPS, MAX_GROUP_MEMBERS, MAX_PENDING_GROUP_KEYS};
@@ -1076,22 +1077,36 @@ impl<S: Store> Device<S> {
             g.addresses
                 .insert(*got.sender.ed25519_bytes(), from.clone());
         }
-        dirty.groups.groups.insert(*group);
+        let event = self.store_group_message(*group, from, got, now, dirty)?;
+        Ok(Received::event(event))
+    }
+
+    /// Stores a decrypted group message in the vault: the event that
+    /// shows it, or [`Event::Duplicate`] if the vault holds it already.
+    fn store_group_message(
+        &mut self,
+        group: GroupId,
+        from: DeviceAddress,
+        got: ReceivedGroupMessage,
+        now: u64,
+        dirty: &mut Dirty,
+    ) -> Result<Event> {
+        dirty.groups.groups.insert(group);
         let message = got.message.message_ref();
         let info = got.message.info;
-        match self.state.vault.insert(got.message, now)? {
+        Ok(match self.state.vault.insert(got.message, now)? {
             Stored::New => {
                 dirty.vault = true;
                 dirty.stored.push(message);
-                Ok(Received::event(Event::Group(GroupEvent::Message {
-                    group: *group,
+                Event::Group(GroupEvent::Message {
+                    group,
                     from,
                     message,
                     info,
-                })))
+                })
             }
-            Stored::Duplicate => Ok(Received::event(Event::Duplicate { from })),
-        }
+            Stored::Duplicate => Event::Duplicate { from },
+        })
     }
 
     // ---- rosters and keys arriving over 1:1 sessions ----
@@ -1559,22 +1574,7 @@ impl<S: Store> Device<S> {
                     continue;
                 }
             };
-            dirty.groups.groups.insert(group);
-            let message = got.message.message_ref();
-            let info = got.message.info;
-            match self.state.vault.insert(got.message, now)? {
-                Stored::New => {
-                    dirty.vault = true;
-                    dirty.stored.push(message);
-                    out.push(Event::Group(GroupEvent::Message {
-                        group,
-                        from: m.from,
-                        message,
-                        info,
-                    }));
-                }
-                Stored::Duplicate => out.push(Event::Duplicate { from: m.from }),
-            }
+            out.push(self.store_group_message(group, m.from, got, now, dirty)?);
         }
         Ok(out)
     }

@@ -14,8 +14,9 @@
 //!   and against a member removed from it: every removal makes every
 //!   remaining member rotate its sender key and drop the others'.
 //! - Authenticity of the sender among members: each message is signed by
-//!   the sender chain's key (verified strictly before decryption), so no
-//!   member can forge another's message.
+//!   the sender chain's key (verified before decryption, by the cofactored
+//!   equation of `docs/PROTOCOL.md` §9.5), so no member can forge
+//!   another's message.
 //! - Binding: the group id and roster version are in the associated data
 //!   and the signature, so a message for another group or for a roster
 //!   that has since changed is refused with a typed error.

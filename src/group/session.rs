@@ -468,8 +468,9 @@ impl GroupSession {
         Ok(EncryptedGroupMessage { id, bytes: out })
     }
 
-    /// Decrypts a group message. The signature is checked (strictly) before
-    /// anything else is done with the ciphertext; `now` (unix seconds) is
+    /// Decrypts a group message. The signature is checked (cofactored
+    /// Ed25519, `docs/PROTOCOL.md` §9.5) before anything else is done with
+    /// the ciphertext; `now` (unix seconds) is
     /// checked against the sender's expiry. On any error the session is
     /// unchanged.
     ///
@@ -491,18 +492,39 @@ impl GroupSession {
     /// message whose chain is held, the chain's signing key and whether
     /// the signature verifies under it. Changes nothing.
     pub(crate) fn check_signatures<M: AsRef<[u8]>>(&self, messages: &[M]) -> Vec<Option<Checked>> {
-        let located: Vec<Option<(GroupMessage<'_>, VerifyingKey)>> = messages
+        self.locate_and_verify(messages)
+            .into_iter()
+            .map(|l| {
+                l.ok().map(|(_, _, key, valid)| Checked {
+                    key: *key.as_bytes(),
+                    valid,
+                })
+            })
+            .collect()
+    }
+
+    /// [`GroupSession::locate`] for each message, then the signatures of
+    /// the messages located, checked together ([`batch::verify_all`]), in
+    /// order: each located message with whether its signature verifies.
+    #[allow(clippy::type_complexity)]
+    fn locate_and_verify<'a, M: AsRef<[u8]>>(
+        &self,
+        messages: &'a [M],
+    ) -> Vec<Result<(GroupMessage<'a>, IdentityKey, VerifyingKey, bool)>> {
+        // Everything before the signature check depends only on the roster
+        // and on which chain is held for each sender, which decrypting
+        // does not change: it can be done for the whole batch first.
+        let located: Vec<Result<(GroupMessage<'a>, IdentityKey, VerifyingKey)>> = messages
             .iter()
             .map(|b| {
                 self.locate(b.as_ref())
-                    .ok()
-                    .map(|(m, _, chain)| (m, chain.verifying))
+                    .map(|(m, sender, chain)| (m, sender, chain.verifying))
             })
             .collect();
         let items: Vec<Item<'_>> = located
             .iter()
-            .flatten()
-            .map(|(m, key)| Item {
+            .filter_map(|l| l.as_ref().ok())
+            .map(|(m, _, key)| Item {
                 key: *key,
                 message: m.signed,
                 signature: m.signature,
@@ -510,13 +532,8 @@ impl GroupSession {
             .collect();
         let mut verified = batch::verify_all(LABEL_GROUP_MESSAGE, &items).into_iter();
         located
-            .iter()
-            .map(|l| {
-                l.as_ref().map(|(_, key)| Checked {
-                    key: *key.as_bytes(),
-                    valid: verified.next().unwrap_or(false),
-                })
-            })
+            .into_iter()
+            .map(|l| l.map(|(m, sender, key)| (m, sender, key, verified.next().unwrap_or(false))))
             .collect()
     }
 
@@ -564,31 +581,11 @@ impl GroupSession {
         messages: &[M],
         now: u64,
     ) -> Vec<Result<ReceivedGroupMessage>> {
-        // Everything before the signature check depends only on the roster
-        // and on which chain is held for each sender, which decrypting
-        // does not change: it can be done for the whole batch first.
-        let located: Vec<Result<(GroupMessage<'_>, IdentityKey, VerifyingKey)>> = messages
-            .iter()
-            .map(|b| {
-                self.locate(b.as_ref())
-                    .map(|(m, sender, chain)| (m, sender, chain.verifying))
-            })
-            .collect();
-        let items: Vec<Item<'_>> = located
-            .iter()
-            .filter_map(|l| l.as_ref().ok())
-            .map(|(m, _, key)| Item {
-                key: *key,
-                message: m.signed,
-                signature: m.signature,
-            })
-            .collect();
-        let mut verified = batch::verify_all(LABEL_GROUP_MESSAGE, &items).into_iter();
-        located
+        self.locate_and_verify(messages)
             .into_iter()
             .map(|l| {
-                let (m, sender, _) = l?;
-                if !verified.next().unwrap_or(false) {
+                let (m, sender, _, valid) = l?;
+                if !valid {
                     return Err(CryptoError::BadSignature.into());
                 }
                 self.open_verified(&m, sender, now)
