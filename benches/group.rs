@@ -8,10 +8,7 @@
     clippy::indexing_slicing
 )]
 
-use bleep::{
-    GroupId, GroupSession, IdentityKeyPair, OutgoingMessage, PeerId, Roster, TrustPolicy,
-    TrustStore, VerifiedIdentity,
-};
+use bleep::{GroupId, GroupSession, IdentityKeyPair, OutgoingMessage, Roster, VerifiedIdentity};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -29,27 +26,9 @@ struct Fixture {
     sender: GroupSession,
 }
 
-fn identity(i: usize) -> IdentityKeyPair {
-    let mut seed = [0x42; 32];
-    seed[..8].copy_from_slice(&(i as u64).to_be_bytes());
-    IdentityKeyPair::from_seed_bytes(seed)
-}
-
 fn fixture(n: usize) -> Fixture {
     let mut rng = ChaCha20Rng::seed_from_u64(n as u64);
-    let ids: Vec<_> = (0..n).map(identity).collect();
-    let members: Vec<_> = ids[1..].iter().map(|k| k.public().clone()).collect();
-    let roster = Roster::create(&ids[0], GroupId([1; 16]), &members).unwrap();
-    let mut trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
-    let verified: Vec<_> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, k)| {
-            trust
-                .check(&PeerId::new(format!("member {i}")).unwrap(), k.public())
-                .unwrap()
-        })
-        .collect();
+    let (ids, roster, verified) = catch_up::members(n, GroupId([1; 16]));
     let (sender, plan) =
         GroupSession::join_as_coordinator(&mut rng, &ids[0], roster.clone()).unwrap();
     let mut distributions = vec![plan.message.as_bytes().to_vec()];

@@ -41,20 +41,22 @@ pub(crate) struct CatchUp {
     sealed: Vec<(Vec<u8>, [u8; 16])>,
 }
 
-fn identity(i: usize) -> IdentityKeyPair {
+/// Member `i`'s identity, from a fixed seed.
+pub(crate) fn identity(i: usize) -> IdentityKeyPair {
     let mut seed = [0x42; 32];
     seed[..8].copy_from_slice(&(i as u64).to_be_bytes());
     IdentityKeyPair::from_seed_bytes(seed)
 }
 
-const FLOOR_KEY: [u8; 32] = [9; 32];
-const FLOOR_NONCE: [u8; 24] = [3; 24];
-
-pub(crate) fn catch_up() -> CatchUp {
-    let mut rng = ChaCha20Rng::seed_from_u64(100);
-    let ids: Vec<_> = (0..=SENDERS).map(identity).collect();
+/// `n` identities, a roster of group `id` signed by the first with the
+/// others as members, and one trust store's proof for each identity.
+pub(crate) fn members(
+    n: usize,
+    id: GroupId,
+) -> (Vec<IdentityKeyPair>, Roster, Vec<VerifiedIdentity>) {
+    let ids: Vec<_> = (0..n).map(identity).collect();
     let members: Vec<_> = ids[1..].iter().map(|k| k.public().clone()).collect();
-    let roster = Roster::create(&ids[0], GroupId([2; 16]), &members).unwrap();
+    let roster = Roster::create(&ids[0], id, &members).unwrap();
     let mut trust = TrustStore::new(TrustPolicy::TrustOnFirstUse);
     let verified: Vec<_> = ids
         .iter()
@@ -65,6 +67,15 @@ pub(crate) fn catch_up() -> CatchUp {
                 .unwrap()
         })
         .collect();
+    (ids, roster, verified)
+}
+
+const FLOOR_KEY: [u8; 32] = [9; 32];
+const FLOOR_NONCE: [u8; 24] = [3; 24];
+
+pub(crate) fn catch_up() -> CatchUp {
+    let mut rng = ChaCha20Rng::seed_from_u64(100);
+    let (ids, roster, verified) = members(SENDERS + 1, GroupId([2; 16]));
     let mut senders = Vec::new();
     let mut distributions = Vec::new();
     for id in &ids[1..] {
