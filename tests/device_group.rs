@@ -159,6 +159,27 @@ fn restart(d: Device<MemoryStore>) -> Device<MemoryStore> {
     Device::open(d.into_store(), key).unwrap()
 }
 
+/// Hands `d` the held sender keys: each installs its key; returns the
+/// waiting messages they released, in order.
+fn deliver_keys(
+    rng: &mut ChaCha20Rng,
+    d: &mut Device<MemoryStore>,
+    held: Held,
+    now: u64,
+) -> Vec<Event> {
+    let mut released = Vec::new();
+    for (from, env) in held {
+        let got = d.receive(rng, &from, &env.envelope, now).unwrap();
+        assert!(
+            matches!(got.event, Event::Group(GroupEvent::KeyInstalled { .. })),
+            "{:?}",
+            got.event
+        );
+        released.extend(got.released);
+    }
+    released
+}
+
 #[test]
 fn a_ward_group_forms_and_talks_in_every_direction() {
     let mut rng = rng(1);
@@ -388,17 +409,7 @@ fn removal_rotates_every_key_and_the_removed_device_reads_nothing_new() {
         Event::Group(GroupEvent::MessageWaiting { ref evicted, .. }) if evicted.is_empty()
     ));
     assert_eq!(ds[0].waiting_group_messages(), 1);
-    let mut released = Vec::new();
-    for (from, env) in held {
-        let got = ds[0]
-            .receive(&mut rng, &from, &env.envelope, T0 + 12)
-            .unwrap();
-        assert!(matches!(
-            got.event,
-            Event::Group(GroupEvent::KeyInstalled { .. })
-        ));
-        released.extend(got.released);
-    }
+    let released = deliver_keys(&mut rng, &mut ds[0], held, T0 + 12);
     assert_eq!(released.len(), 1);
     let Event::Group(GroupEvent::Message { ref message, .. }) = released[0] else {
         panic!("{released:?}");
@@ -1051,24 +1062,15 @@ fn a_group_message_before_its_sender_key_waits_sealed_and_is_shown_once() {
 
     // The keys arrive: Patel's releases her message, in the same receive.
     let mut shown = Vec::new();
-    for (from, env) in held {
-        let got = ds[0]
-            .receive(&mut rng, &from, &env.envelope, T0 + 4)
-            .unwrap();
-        assert!(matches!(
-            got.event,
-            Event::Group(GroupEvent::KeyInstalled { .. })
-        ));
-        for e in got.released {
-            let Event::Group(GroupEvent::Message {
-                message: m, from, ..
-            }) = e
-            else {
-                panic!("{e:?}");
-            };
-            assert_eq!(from, patel);
-            shown.push(ds[0].message(&m, T0 + 4).unwrap().1.expose().to_vec());
-        }
+    for e in deliver_keys(&mut rng, &mut ds[0], held, T0 + 4) {
+        let Event::Group(GroupEvent::Message {
+            message: m, from, ..
+        }) = e
+        else {
+            panic!("{e:?}");
+        };
+        assert_eq!(from, patel);
+        shown.push(ds[0].message(&m, T0 + 4).unwrap().1.expose().to_vec());
     }
     assert_eq!(shown, vec![b"NEWS 7, bay 3".to_vec()]);
     assert_eq!(ds[0].waiting_group_messages(), 0);
@@ -1146,15 +1148,7 @@ fn a_waiting_message_that_fails_its_signature_is_dropped_and_reported() {
         got.event,
         Event::Group(GroupEvent::MessageWaiting { .. })
     ));
-    let mut released = Vec::new();
-    for (from, env) in held {
-        released.extend(
-            ds[0]
-                .receive(&mut rng, &from, &env.envelope, T0 + 3)
-                .unwrap()
-                .released,
-        );
-    }
+    let released = deliver_keys(&mut rng, &mut ds[0], held, T0 + 3);
     assert_eq!(released.len(), 1, "{released:?}");
     assert!(
         matches!(
@@ -1207,18 +1201,12 @@ fn waiting_group_messages_are_bounded_and_the_oldest_dropped_is_reported() {
     }
     assert_eq!(ds[0].waiting_group_messages(), MAX);
     let mut shown = Vec::new();
-    for (from, env) in held {
-        for e in ds[0]
-            .receive(&mut rng, &from, &env.envelope, T0 + 3)
-            .unwrap()
-            .released
-        {
-            let Event::Group(GroupEvent::Message { message, .. }) = e else {
-                panic!("{e:?}");
-            };
-            let body = ds[0].message(&message, T0 + 3).unwrap().1.expose().to_vec();
-            shown.push(String::from_utf8(body).unwrap());
-        }
+    for e in deliver_keys(&mut rng, &mut ds[0], held, T0 + 3) {
+        let Event::Group(GroupEvent::Message { message, .. }) = e else {
+            panic!("{e:?}");
+        };
+        let body = ds[0].message(&message, T0 + 3).unwrap().1.expose().to_vec();
+        shown.push(String::from_utf8(body).unwrap());
     }
     let want: Vec<String> = (1..=MAX).map(|i| format!("t{i}")).collect();
     assert_eq!(shown, want);
