@@ -850,12 +850,7 @@ fn a_failed_commit_leaves_the_group_as_it_was() {
         .unwrap();
     // Okafor's phone on a store whose next commit fails.
     let d = ds.remove(0);
-    let store = FlakyStore {
-        inner: d.into_store(),
-        every: 1,
-        commits: 0,
-        failures: 0,
-    };
+    let store = FlakyStore::over(d.into_store(), 1);
     let mut d = Device::open(store, key_of("okafor", 1)).unwrap();
     assert_eq!(
         d.receive_group(&mut rng, &patel, &sent.message, T0 + 2)
@@ -1103,14 +1098,9 @@ fn a_failed_commit_of_the_key_keeps_the_message_waiting() {
         .receive_group(&mut rng, &patel, &message, T0 + 2)
         .unwrap();
     let d = ds.remove(0);
-    let store = FlakyStore {
-        inner: d.into_store(),
-        every: 1,
-        commits: 0,
-        failures: 0,
-    };
+    let store = FlakyStore::over(d.into_store(), 1);
     let mut d = Device::open(store, key_of("okafor", 1)).unwrap();
-    let (from, env) = held.iter().into_iter().find(|(f, _)| *f == patel).unwrap();
+    let (from, env) = held.iter().find(|(f, _)| *f == patel).unwrap();
     assert_eq!(
         d.receive(&mut rng, from, &env.envelope, T0 + 3)
             .unwrap_err(),

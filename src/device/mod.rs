@@ -334,9 +334,13 @@ pub struct Received {
 
 impl Received {
     fn event(event: Event) -> Self {
+        Received::with_replies(event, Vec::new())
+    }
+
+    fn with_replies(event: Event, replies: Vec<OutgoingEnvelope>) -> Self {
         Received {
             event,
-            replies: Vec::new(),
+            replies,
             released: Vec::new(),
         }
     }
@@ -1342,15 +1346,14 @@ impl<S: Store> Device<S> {
                                 dirty,
                             )?);
                         }
-                        return Ok(Received {
-                            event: Event::Message {
+                        return Ok(Received::with_replies(
+                            Event::Message {
                                 from,
                                 message: mref,
                                 info,
                             },
                             replies,
-                            released: Vec::new(),
-                        });
+                        ));
                     }
                     Stored::Duplicate => Event::Duplicate { from },
                 }
@@ -1435,11 +1438,7 @@ impl<S: Store> Device<S> {
             rec.last_check_at = Some(now);
             dirty.peers.insert(from.clone());
         }
-        Ok(Received {
-            event: Event::Duplicate { from },
-            replies,
-            released: Vec::new(),
-        })
+        Ok(Received::with_replies(Event::Duplicate { from }, replies))
     }
 
     fn undecryptable(
@@ -1494,15 +1493,14 @@ impl<S: Store> Device<S> {
         } else {
             ResetStatus::NeedBundle
         };
-        Ok(Received {
-            event: Event::Undecryptable {
+        Ok(Received::with_replies(
+            Event::Undecryptable {
                 from,
                 reset,
                 may_be_unread,
             },
             replies,
-            released: Vec::new(),
-        })
+        ))
     }
 
     // ---- what was sent ----

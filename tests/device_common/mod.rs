@@ -18,8 +18,13 @@ pub struct FlakyStore {
 
 impl FlakyStore {
     pub fn new(every: u32) -> Self {
+        FlakyStore::over(MemoryStore::new(), every)
+    }
+
+    /// `inner`'s rows, refusing every `every`th commit from now on.
+    pub fn over(inner: MemoryStore, every: u32) -> Self {
         FlakyStore {
-            inner: MemoryStore::new(),
+            inner,
             every,
             commits: 0,
             failures: 0,
