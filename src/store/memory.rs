@@ -58,11 +58,18 @@ impl Store for MemoryStore {
         // Nothing below can fail, so the set is applied whole.
         for change in changes.changes() {
             match change {
-                Change::Put { key, value } => {
-                    if let Some(mut old) = self.rows.insert(key.clone(), value.clone()) {
-                        zeroize::Zeroize::zeroize(&mut old);
+                Change::Put { key, value } => match self.rows.get_mut(key) {
+                    // Overwritten in place: no new key, and the old
+                    // value's buffer reused once wiped.
+                    Some(old) => {
+                        zeroize::Zeroize::zeroize(old);
+                        old.clear();
+                        old.extend_from_slice(value);
                     }
-                }
+                    None => {
+                        self.rows.insert(key.clone(), value.clone());
+                    }
+                },
                 Change::Delete { key } => {
                     if let Some(mut old) = self.rows.remove(key) {
                         zeroize::Zeroize::zeroize(&mut old);
@@ -111,5 +118,17 @@ mod tests {
             vec![(b"peer/a".to_vec(), vec![4])]
         );
         assert_eq!(format!("{s:?}"), "MemoryStore { rows: 2 }");
+    }
+
+    #[test]
+    fn an_overwrite_replaces_the_whole_value_at_any_length() {
+        let mut s = MemoryStore::new();
+        for v in [vec![7u8; 40], vec![1, 2], vec![], vec![9u8; 100], vec![3]] {
+            let mut c = ChangeSet::new();
+            c.put(b"peer/a".to_vec(), v.clone());
+            s.commit(&c).unwrap();
+            assert_eq!(s.get(b"peer/a").unwrap(), Some(v));
+            assert_eq!(s.len(), 1);
+        }
     }
 }
