@@ -55,7 +55,7 @@ pub(super) fn hex_row(prefix: &[u8], bytes: &[u8]) -> Vec<u8> {
 }
 
 /// The names of the vault message rows. A message received now gets the
-/// next number (`msg/` and 16 hex digits), so naming a row costs no hash;
+/// next number (`msg/` and 24 hex digits, [`numbered_row`]), so naming a row costs no hash;
 /// rows an earlier layout named by a keyed hash (`msg/` and 32 hex digits)
 /// keep their names until the message leaves the vault. Either way the
 /// name is kept here, from receipt (or load) to deletion.
@@ -95,7 +95,7 @@ impl MessageIndex {
         if let Some(row) = self.rows.get(id) {
             return row.clone();
         }
-        let row = hex_row(MESSAGE_PREFIX, &self.next.to_be_bytes());
+        let row = numbered_row(self.next);
         self.next = self.next.wrapping_add(1);
         self.rows.insert(*id, row.clone());
         row
@@ -110,8 +110,7 @@ impl MessageIndex {
     /// the keyed hash of the message's sender and id. Numbers to come
     /// follow the highest one loaded.
     fn note(&mut self, id: MessageRef, row: Vec<u8>) -> Result<()> {
-        let name = row.strip_prefix(MESSAGE_PREFIX).unwrap_or_default();
-        if let Some(n) = hex_number(name) {
+        if let Some(n) = message_number(&row) {
             self.next = self.next.max(n.checked_add(1).ok_or(StoreError::Corrupt)?);
         } else if self.keyed_row(&id) != row {
             return Err(StoreError::Corrupt.into());
@@ -119,6 +118,30 @@ impl MessageIndex {
         self.rows.insert(id, row);
         Ok(())
     }
+}
+
+/// The row of vault message number `n`: `msg/` and 24 hex digits (`n`
+/// as 12 bytes, big-endian). 24 digits, not 16: the sealed row's
+/// associated data (§10: label, version, type, row name) is then 51 bytes,
+/// four Poly1305 blocks once padded, so the AVX2 Poly1305 backend takes
+/// the body four blocks at a time (after three blocks it goes one at a
+/// time, about 4 k instructions more for a 1 KiB message).
+pub(super) fn numbered_row(n: u64) -> Vec<u8> {
+    let mut wide = [0u8; 12];
+    if let Some(low) = wide.get_mut(4..) {
+        low.copy_from_slice(&n.to_be_bytes());
+    }
+    hex_row(MESSAGE_PREFIX, &wide)
+}
+
+/// The number in a numbered vault row's name, if the name is one.
+fn message_number(row: &[u8]) -> Option<u64> {
+    let digits = row.strip_prefix(MESSAGE_PREFIX)?;
+    let (high, low) = digits.split_at_checked(8)?;
+    if high != b"00000000" {
+        return None;
+    }
+    hex_number(low)
 }
 
 /// HMAC-SHA256 keyed with a 32-byte key (zero-padded to the block size:

@@ -377,7 +377,7 @@ fn vault_rows_are_numbered_and_numbering_carries_on_after_a_reopen() {
             .map(|(k, _)| k)
             .collect()
     };
-    let row = |n: u64| layout::hex_row(MESSAGE_PREFIX, &n.to_be_bytes());
+    let row = layout::numbered_row;
     let mut got = Vec::new();
     for body in ["one", "two", "three"] {
         let env = text(&mut rng, &mut a, &b, body);
@@ -424,7 +424,12 @@ fn vault_rows_are_numbered_and_numbering_carries_on_after_a_reopen() {
     let keyed = layout::MessageIndex::new(&kb()).keyed_row(&four);
     let old = Device::open(reseal_as(keyed), kb()).unwrap();
     assert!(old.message(&four, NOW).is_some());
-    for bad in [&b"msg/xyz"[..], b"msg/00000000000000000000000000000000"] {
+    for bad in [
+        &b"msg/xyz"[..],
+        b"msg/00000000000000000000000000000000",
+        b"msg/0000000000000002",
+        b"msg/100000000000000000000002",
+    ] {
         assert_eq!(
             Device::open(reseal_as(bad.to_vec()), kb()).unwrap_err(),
             Error::Store(StoreError::Corrupt)

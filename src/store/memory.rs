@@ -58,18 +58,11 @@ impl Store for MemoryStore {
         // Nothing below can fail, so the set is applied whole.
         for change in changes.changes() {
             match change {
-                Change::Put { key, value } => match self.rows.get_mut(key) {
-                    // Overwritten in place: no new key, and the old
-                    // value's buffer reused once wiped.
-                    Some(old) => {
-                        zeroize::Zeroize::zeroize(old);
-                        old.clear();
-                        old.extend_from_slice(value);
+                Change::Put { key, value } => {
+                    if let Some(mut old) = self.rows.insert(key.clone(), value.clone()) {
+                        zeroize::Zeroize::zeroize(&mut old);
                     }
-                    None => {
-                        self.rows.insert(key.clone(), value.clone());
-                    }
-                },
+                }
                 Change::Delete { key } => {
                     if let Some(mut old) = self.rows.remove(key) {
                         zeroize::Zeroize::zeroize(&mut old);
