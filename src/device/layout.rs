@@ -19,7 +19,8 @@ use sha2::Sha256;
 use std::collections::{BTreeMap, VecDeque};
 use zeroize::Zeroizing;
 
-/// One held vault message: `msg/` and 32 hex digits of a keyed hash of its
+/// One held vault message: `msg/` and its number (24 hex digits), or,
+/// written by the earlier layout, 32 hex digits of a keyed hash of its
 /// [`MessageRef`].
 pub(super) const MESSAGE_PREFIX: &[u8] = b"msg/";
 /// One remembered handled id: `done/` and its number (16 hex digits).
