@@ -377,11 +377,12 @@ impl StorageKey {
         out.extend_from_slice(&nonce);
         out.extend_from_slice(plain);
         let aead = XChaCha20Poly1305::new(self.as_bytes().into());
-        let ad = associated_data(version, ty.tag(), slot);
-        let tag = match out.get_mut(HEADER_LEN..) {
-            Some(body) => aead.encrypt_inout_detached((&nonce).into(), &ad, body.into()),
-            None => Err(chacha20poly1305::aead::Error),
-        };
+        let tag = with_associated_data(version, ty.tag(), slot, |ad| {
+            match out.get_mut(HEADER_LEN..) {
+                Some(body) => aead.encrypt_inout_detached((&nonce).into(), ad, body.into()),
+                None => Err(chacha20poly1305::aead::Error),
+            }
+        });
         match tag {
             Ok(tag) => out.extend_from_slice(&tag),
             // Only possible beyond 256 GiB; never leave plaintext behind.
@@ -422,12 +423,14 @@ impl StorageKey {
         let mut buf = Zeroizing::new(Vec::with_capacity(ct.len()));
         buf.extend_from_slice(ct);
         let aead = XChaCha20Poly1305::new(self.as_bytes().into());
-        aead.decrypt_inout_detached(
-            (&nonce).into(),
-            &associated_data(version, found, slot),
-            buf.as_mut_slice().into(),
-            (&tag).into(),
-        )
+        with_associated_data(version, found, slot, |ad| {
+            aead.decrypt_inout_detached(
+                (&nonce).into(),
+                ad,
+                buf.as_mut_slice().into(),
+                (&tag).into(),
+            )
+        })
         .map_err(|_| StateError::Unseal)?;
         Ok(buf)
     }
@@ -439,15 +442,34 @@ impl fmt::Debug for StorageKey {
     }
 }
 
-/// `label || version || type`, then for version 2 `slot`: the slot is the
-/// last field, so its length needs no prefix to be unambiguous.
-fn associated_data(version: u8, ty: u8, slot: Option<&[u8]>) -> Vec<u8> {
+/// Calls `f` with `label || version || type`, then for version 2 `slot`:
+/// the slot is the last field, so its length needs no prefix to be
+/// unambiguous. Built on the stack when it fits (every row name a device
+/// uses does), so a seal allocates nothing for it.
+fn with_associated_data<R>(
+    version: u8,
+    ty: u8,
+    slot: Option<&[u8]>,
+    f: impl FnOnce(&[u8]) -> R,
+) -> R {
+    const STACK_AD: usize = 128;
     let slot = slot.unwrap_or_default();
-    let mut ad = Vec::with_capacity(LABEL_SEALED_STATE.len() + 2 + slot.len());
-    ad.extend_from_slice(LABEL_SEALED_STATE);
-    ad.extend_from_slice(&[version, ty]);
-    ad.extend_from_slice(slot);
-    ad
+    let len = LABEL_SEALED_STATE.len() + 2 + slot.len();
+    let mut stack = [0u8; STACK_AD];
+    let mut heap = Vec::new();
+    let ad: &mut [u8] = match stack.get_mut(..len) {
+        Some(ad) => ad,
+        None => {
+            heap.resize(len, 0);
+            &mut heap
+        }
+    };
+    let (label, rest) = ad.split_at_mut(LABEL_SEALED_STATE.len());
+    label.copy_from_slice(LABEL_SEALED_STATE);
+    let (head, tail) = rest.split_at_mut(2);
+    head.copy_from_slice(&[version, ty]);
+    tail.copy_from_slice(slot);
+    f(ad)
 }
 
 /// A message encrypted by [`Session::encrypt_and_seal`], held back until the
@@ -644,6 +666,41 @@ mod tests {
         .unwrap();
         assert_eq!(body[0], 1);
         assert_eq!(&body[1..], id.seed().as_bytes());
+    }
+
+    #[test]
+    fn slots_of_every_length_bind_with_the_documented_ad() {
+        // Short slots build their associated data on the stack, long ones
+        // on the heap: both are `label || 2 || type || slot`.
+        let (key, id, mut rng) = setup();
+        for len in [0usize, 1, 40, 104, 105, 106, 107, 300] {
+            let slot: Vec<u8> = (0..len).map(|i| i as u8).collect();
+            let sealed = key.seal_for(&mut rng, &slot, &id);
+            let back: IdentityKeyPair = key.unseal_for(&slot, &sealed).unwrap();
+            assert_eq!(back.public(), id.public());
+            let mut other = slot.clone();
+            other.push(0);
+            assert_eq!(
+                key.unseal_for::<IdentityKeyPair>(&other, &sealed)
+                    .unwrap_err(),
+                Error::State(StateError::Unseal),
+                "slot length {len}"
+            );
+            let aead = XChaCha20Poly1305::new(key.as_bytes().into());
+            let mut ad = b"bleep v1 sealed state".to_vec();
+            ad.extend_from_slice(&[2, 1]);
+            ad.extend_from_slice(&slot);
+            let mut body = sealed[26..sealed.len() - 16].to_vec();
+            let nonce: [u8; 24] = sealed[2..26].try_into().unwrap();
+            let tag: [u8; 16] = sealed[sealed.len() - 16..].try_into().unwrap();
+            aead.decrypt_inout_detached(
+                (&nonce).into(),
+                &ad,
+                body.as_mut_slice().into(),
+                (&tag).into(),
+            )
+            .unwrap();
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::layout::{self, ARCHIVE_PREFIX, HANDLED_PREFIX, MESSAGE_PREFIX};
 use super::record;
 use super::*;
 use crate::identity::verified::proof;
+use crate::state::StateType;
 use crate::store::{Change, MemoryStore};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -262,7 +263,7 @@ fn the_received_ratchet_keys_are_bounded_written_on_a_new_key_and_reload() {
 /// Commits `cs` to `store` and checks the vault loads back as `vault`.
 fn commit_and_check(store: &mut MemoryStore, key: &StorageKey, cs: &ChangeSet, v: &MessageVault) {
     store.commit(cs).unwrap();
-    let back = layout::load_vault(&*store, key, &layout::MessageIndex::new(key)).unwrap();
+    let back = layout::load_vault(&*store, key, &mut layout::MessageIndex::new(key)).unwrap();
     assert_eq!(back.encode().as_slice(), v.encode().as_slice());
     assert_eq!(back.handled_total(), v.handled_total());
 }
@@ -273,7 +274,7 @@ fn handled_rows_slide_with_the_window_and_reload() {
     use crate::wire::payload::ReceivedMessage;
     let mut rng = ChaCha20Rng::seed_from_u64(3);
     let key = StorageKey::from_bytes([9; 32]);
-    let index = layout::MessageIndex::new(&key);
+    let mut index = layout::MessageIndex::new(&key);
     let sender = crate::IdentityKeyPair::from_seed_bytes([5; 32])
         .public()
         .clone();
@@ -300,17 +301,17 @@ fn handled_rows_slide_with_the_window_and_reload() {
         let r = m.message_ref();
         v.insert(m, 1).unwrap();
         let mut cs = ChangeSet::new();
-        saved = layout::put_vault(&key, &index, &mut rng, &mut cs, &v, &[r], saved);
+        saved = layout::put_vault(&key, &mut index, &mut rng, &mut cs, &v, &[r], saved);
         store.commit(&cs).unwrap();
         if i % 5 != 0 {
             v.erase(&r);
             let mut cs = ChangeSet::new();
-            saved = layout::put_vault(&key, &index, &mut rng, &mut cs, &v, &[], saved);
+            saved = layout::put_vault(&key, &mut index, &mut rng, &mut cs, &v, &[], saved);
             assert!(cs.len() <= 3, "{}", cs.len());
             store.commit(&cs).unwrap();
         }
     }
-    let back = layout::load_vault(&store, &key, &index).unwrap();
+    let back = layout::load_vault(&store, &key, &mut layout::MessageIndex::new(&key)).unwrap();
     assert_eq!(back.encode().as_slice(), v.encode().as_slice());
     assert_eq!(back.handled_total(), v.handled_total());
     let done = store.scan(HANDLED_PREFIX).unwrap();
@@ -324,7 +325,7 @@ fn handled_rows_slide_with_the_window_and_reload() {
         v.erase(r);
     }
     let mut cs = ChangeSet::new();
-    saved = layout::put_vault(&key, &index, &mut rng, &mut cs, &v, &[], saved);
+    saved = layout::put_vault(&key, &mut index, &mut rng, &mut cs, &v, &[], saved);
     commit_and_check(&mut store, &key, &cs, &v);
     assert_eq!(saved, v.handled_total());
     assert_eq!(
@@ -341,7 +342,7 @@ fn handled_rows_slide_with_the_window_and_reload() {
     cs.delete(done[10].0.clone());
     gap.commit(&cs).unwrap();
     assert_eq!(
-        layout::load_vault(&gap, &key, &index).unwrap_err(),
+        layout::load_vault(&gap, &key, &mut layout::MessageIndex::new(&key)).unwrap_err(),
         Error::Store(StoreError::Corrupt)
     );
     let msgs = store.scan(MESSAGE_PREFIX).unwrap();
@@ -350,7 +351,7 @@ fn handled_rows_slide_with_the_window_and_reload() {
     cs.put(msgs[0].0.clone(), msgs[1].1.clone());
     moved.commit(&cs).unwrap();
     assert_eq!(
-        layout::load_vault(&moved, &key, &index).unwrap_err(),
+        layout::load_vault(&moved, &key, &mut layout::MessageIndex::new(&key)).unwrap_err(),
         Error::State(crate::error::StateError::Unseal)
     );
     let mut bad_name = store.snapshot();
@@ -358,9 +359,82 @@ fn handled_rows_slide_with_the_window_and_reload() {
     cs.put(b"done/xyz".to_vec(), done[0].1.clone());
     bad_name.commit(&cs).unwrap();
     assert_eq!(
-        layout::load_vault(&bad_name, &key, &index).unwrap_err(),
+        layout::load_vault(&bad_name, &key, &mut layout::MessageIndex::new(&key)).unwrap_err(),
         Error::Store(StoreError::Corrupt)
     );
+}
+
+#[test]
+fn vault_rows_are_numbered_and_numbering_carries_on_after_a_reopen() {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let (mut a, mut b) = pair(&mut rng, MemoryStore::new(), MemoryStore::new());
+    let aa = a.address().clone();
+    let names = |b: &Device<MemoryStore>| -> Vec<Vec<u8>> {
+        b.store()
+            .scan(MESSAGE_PREFIX)
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect()
+    };
+    let row = layout::numbered_row;
+    let mut got = Vec::new();
+    for body in ["one", "two", "three"] {
+        let env = text(&mut rng, &mut a, &b, body);
+        got.push(message_of(&b.receive(&mut rng, &aa, &env, NOW).unwrap()));
+    }
+    assert_eq!(names(&b), [row(0), row(1), row(2)]);
+    // The newest leaves; after a reopen the next message takes the next
+    // number after the highest held, and each erase deletes its own row.
+    b.erase(&mut rng, &got[2]).unwrap();
+    b.erase(&mut rng, &got[0]).unwrap();
+    assert_eq!(names(&b), [row(1)]);
+    let mut b = Device::open(b.into_store(), StorageKey::from_bytes([2; 32])).unwrap();
+    let env = text(&mut rng, &mut a, &b, "four");
+    let four = message_of(&b.receive(&mut rng, &aa, &env, NOW).unwrap());
+    assert_eq!(names(&b), [row(1), row(2)]);
+    b.erase(&mut rng, &got[1]).unwrap();
+    assert_eq!(names(&b), [row(2)]);
+    let kb = || StorageKey::from_bytes([2; 32]);
+    let b = Device::open(b.into_store(), kb()).unwrap();
+    assert!(b.message(&four, NOW).is_some());
+
+    // A message row under a name that is neither a number nor the keyed
+    // hash of its sender and id is refused; under its keyed hash (the
+    // earlier layout) it opens.
+    let store = b.into_store();
+    let (k, v) = store.scan(MESSAGE_PREFIX).unwrap().remove(0);
+    let plain = kb()
+        .unseal_encoded_for(StateType::DeviceVaultMessage, &k, &v)
+        .unwrap();
+    let reseal_as = |name: Vec<u8>| {
+        let mut moved = store.snapshot();
+        let mut cs = ChangeSet::new();
+        cs.delete(k.clone());
+        let sealed = kb().seal_encoded_for(
+            &mut ChaCha20Rng::seed_from_u64(6),
+            StateType::DeviceVaultMessage,
+            &name,
+            &plain,
+        );
+        cs.put(name, sealed);
+        moved.commit(&cs).unwrap();
+        moved
+    };
+    let keyed = layout::MessageIndex::new(&kb()).keyed_row(&four);
+    let old = Device::open(reseal_as(keyed), kb()).unwrap();
+    assert!(old.message(&four, NOW).is_some());
+    for bad in [
+        &b"msg/xyz"[..],
+        b"msg/00000000000000000000000000000000",
+        b"msg/0000000000000002",
+        b"msg/100000000000000000000002",
+    ] {
+        assert_eq!(
+            Device::open(reseal_as(bad.to_vec()), kb()).unwrap_err(),
+            Error::Store(StoreError::Corrupt)
+        );
+    }
 }
 
 #[test]

@@ -544,8 +544,8 @@ impl<S: Store> Device<S> {
             peers.insert(rec.address.clone(), rec);
         }
         layout::load_side_rows(store, key, &rows, &mut peers)?;
-        let index = layout::MessageIndex::new(key);
-        let vault = layout::load_vault(store, key, &index)?;
+        let mut index = layout::MessageIndex::new(key);
+        let vault = layout::load_vault(store, key, &mut index)?;
         Ok(State {
             settings,
             identity: open_row(store, key, ROW_IDENTITY)?,
@@ -620,7 +620,7 @@ impl<S: Store> Device<S> {
             let saved = st.handled_saved;
             st.handled_saved = layout::put_vault(
                 key,
-                &st.index,
+                &mut st.index,
                 rng,
                 &mut cs,
                 &st.vault,

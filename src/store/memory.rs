@@ -112,4 +112,16 @@ mod tests {
         );
         assert_eq!(format!("{s:?}"), "MemoryStore { rows: 2 }");
     }
+
+    #[test]
+    fn an_overwrite_replaces_the_whole_value_at_any_length() {
+        let mut s = MemoryStore::new();
+        for v in [vec![7u8; 40], vec![1, 2], vec![], vec![9u8; 100], vec![3]] {
+            let mut c = ChangeSet::new();
+            c.put(b"peer/a".to_vec(), v.clone());
+            s.commit(&c).unwrap();
+            assert_eq!(s.get(b"peer/a").unwrap(), Some(v));
+            assert_eq!(s.len(), 1);
+        }
+    }
 }

@@ -27,12 +27,12 @@
 //!
 //! # What the store sees
 //!
-//! Keys are short ASCII labels or a label and a keyed hash of a peer's
-//! address (`docs/PROTOCOL.md` §12), so the file names no clinician and no
-//! patient. Values are sealed under the app's [`crate::StorageKey`] and
+//! Keys are short ASCII labels, a label and a keyed hash of a peer's
+//! address, or a label and a number (`docs/PROTOCOL.md` §12), so the file
+//! names no clinician and no patient. Values are sealed under the app's [`crate::StorageKey`] and
 //! bound to their key (a row copied to another key does not open). The
 //! store learns how many peers a device talks to, how big each record is
-//! and when it changes.
+//! and when it changes, and the order in which held messages arrived.
 
 mod memory;
 mod sqlite;

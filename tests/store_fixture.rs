@@ -1,0 +1,157 @@
+//! Stores written by an earlier layout still open and carry on
+//! (`docs/PROTOCOL.md` §12.4). `tests/fixtures/device_store_keyed_msg_*.bin`
+//! are the rows of two devices as the layout with keyed vault row names
+//! (`msg/` + 32 hex digits, before numbered vault rows) wrote them: Dr
+//! Patel's device holds two of three texts from Dr Okafor's (one erased).
+//! Each file is `[key length (4) || key || value length (4) || value]...`,
+//! big-endian lengths.
+//!
+//! `BLEEP_WRITE_STORE_FIXTURES=1 cargo test --test store_fixture` writes
+//! them again, with whatever layout the code then writes: only do that
+//! with the layout the files are named for.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod device_common;
+
+use bleep::store::{ChangeSet, MemoryStore, Store};
+use bleep::*;
+use device_common::*;
+use std::path::PathBuf;
+
+const TEXTS: [&str; 3] = [
+    "Bed 7: obs stable",
+    "Bed 9: review bloods",
+    "Bed 2: discharged",
+];
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(format!("device_store_keyed_msg_{name}.bin"))
+}
+
+fn dump(store: &MemoryStore) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (k, v) in rows(store) {
+        out.extend_from_slice(&u32::try_from(k.len()).unwrap().to_be_bytes());
+        out.extend_from_slice(&k);
+        out.extend_from_slice(&u32::try_from(v.len()).unwrap().to_be_bytes());
+        out.extend_from_slice(&v);
+    }
+    out
+}
+
+fn undump(bytes: &[u8]) -> MemoryStore {
+    let mut cs = ChangeSet::new();
+    let mut rest = bytes;
+    let take = |rest: &mut &[u8]| {
+        let (len, tail) = rest.split_at(4);
+        let len = u32::from_be_bytes(len.try_into().unwrap()) as usize;
+        let (item, tail) = tail.split_at(len);
+        *rest = tail;
+        item.to_vec()
+    };
+    while !rest.is_empty() {
+        let k = take(&mut rest);
+        let v = take(&mut rest);
+        cs.put(k, v);
+    }
+    let mut store = MemoryStore::new();
+    store.commit(&cs).unwrap();
+    store
+}
+
+/// Writes the fixtures (only with `BLEEP_WRITE_STORE_FIXTURES=1`).
+#[test]
+fn write_fixtures() {
+    if std::env::var_os("BLEEP_WRITE_STORE_FIXTURES").is_none() {
+        return;
+    }
+    let mut r = rng(41);
+    let mut ds = vec![
+        device(&mut r, MemoryStore::new(), "okafor", 1),
+        device(&mut r, MemoryStore::new(), "patel", 1),
+    ];
+    introduce(&mut r, &mut ds);
+    let (aa, patel) = (ds[0].address().clone(), PeerId::new("patel").unwrap());
+    let mut ids = Vec::new();
+    for (i, t) in TEXTS.iter().enumerate() {
+        let now = T0 + 10 * i as u64;
+        let sent = ds[0].send(&mut r, &patel, Outgoing::text(t), now).unwrap();
+        let got = ds[1]
+            .receive(&mut r, &aa, &sent.envelopes[0].envelope, now + 1)
+            .unwrap();
+        let Event::Message { message, .. } = got.event else {
+            panic!("{:?}", got.event)
+        };
+        ids.push(message);
+    }
+    assert!(ds[1].erase(&mut r, &ids[1]).unwrap());
+    std::fs::write(fixture("okafor"), dump(ds[0].store())).unwrap();
+    std::fs::write(fixture("patel"), dump(ds[1].store())).unwrap();
+}
+
+#[test]
+fn a_store_with_keyed_vault_rows_opens_and_carries_on() {
+    let load = |name: &str| undump(&std::fs::read(fixture(name)).unwrap());
+    let (a_store, b_store) = (load("okafor"), load("patel"));
+    let keyed = |s: &MemoryStore| {
+        s.scan(b"msg/")
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.len() == 4 + 32)
+            .count()
+    };
+    assert_eq!(keyed(&b_store), 2, "the fixture holds keyed vault rows");
+    let mut a = Device::open(a_store, key_of("okafor", 1)).unwrap();
+    let mut b = Device::open(b_store, key_of("patel", 1)).unwrap();
+    let now = T0 + 100;
+    let held = |b: &Device<MemoryStore>| {
+        let mut texts: Vec<String> = b
+            .awaiting_filing(now)
+            .iter()
+            .map(|w| {
+                let (_, body) = b.message(&w.message, now).unwrap();
+                String::from_utf8(body.expose().to_vec()).unwrap()
+            })
+            .collect();
+        texts.sort();
+        texts
+    };
+    assert_eq!(held(&b), [TEXTS[2], TEXTS[0]]);
+
+    // The conversation carries on: a new text lands in a row of the
+    // current layout beside the old ones.
+    let mut r = rng(42);
+    let (aa, patel) = (a.address().clone(), PeerId::new("patel").unwrap());
+    let sent = a
+        .send(&mut r, &patel, Outgoing::text("Bed 4: new admission"), now)
+        .unwrap();
+    let got = b
+        .receive(&mut r, &aa, &sent.envelopes[0].envelope, now + 1)
+        .unwrap();
+    let Event::Message { message, .. } = got.event else {
+        panic!("{:?}", got.event)
+    };
+    assert_eq!(b.store().scan(b"msg/").unwrap().len(), 3);
+
+    // Erasing a message in a keyed row deletes that row; the store then
+    // reopens with the rest.
+    let old = b
+        .awaiting_filing(now)
+        .into_iter()
+        .map(|w| w.message)
+        .find(|m| *m != message)
+        .unwrap();
+    assert!(b.erase(&mut r, &old).unwrap());
+    assert_eq!(keyed(b.store()), 1);
+    let b = Device::open(b.into_store(), key_of("patel", 1)).unwrap();
+    assert_eq!(b.store().scan(b"msg/").unwrap().len(), 2);
+    assert_eq!(held(&b).len(), 2);
+    assert!(held(&b).contains(&"Bed 4: new admission".to_string()));
+}
