@@ -178,7 +178,8 @@ fn extend_with(sc: &Scanner, text: &str, out: &mut Vec<Finding>, full: bool) {
 fn classify_word(text: &str, s: usize, e: usize, arena: &mut String) -> (u8, (u32, u32), bool) {
     let b = text.as_bytes();
     let none = (0, (0, 0), false);
-    if !KEYWORD_FILTER.may_contain(b, s, e) {
+    let slot = super::WordFilter::slot(b.get(s..e).unwrap_or(&[]));
+    if !KEYWORD_FILTER.has(slot) {
         return none;
     }
     let Some(w) = text.get(s..e) else { return none };
@@ -187,16 +188,71 @@ fn classify_word(text: &str, s: usize, e: usize, arena: &mut String) -> (u8, (u3
     }
     let r32 = |x: usize| u32::try_from(x).unwrap_or(0);
     if !w.bytes().any(|c| c.is_ascii_uppercase()) {
-        let fl = KEYWORD_FLAGS.get(w).copied().unwrap_or(0);
+        let fl = KEYWORD_FLAGS.get(slot, w);
         return (fl, (r32(s), r32(e)), false);
     }
     let a = arena.len();
     arena.push_str(w);
     let fl = arena.get_mut(a..).map_or(0, |x| {
         x.make_ascii_lowercase();
-        KEYWORD_FLAGS.get(&*x).copied().unwrap_or(0)
+        KEYWORD_FLAGS.get(slot, x)
     });
     (fl, (r32(a), r32(arena.len())), true)
+}
+
+/// The keyword flags by word, bucketed by the word's filter slot (which
+/// [`classify_word`] has already computed), so a lookup hashes nothing and
+/// compares the word with the one or two keywords of its bucket.
+struct KeywordTable {
+    /// `start[k]..start[k + 1]`: the entries of bucket `k`.
+    start: Vec<u16>,
+    entries: Vec<(&'static str, u8)>,
+}
+
+impl KeywordTable {
+    /// Buckets: the filter slot (below 16384) shifted right by this.
+    const SHIFT: usize = 3;
+
+    fn new(words: impl Iterator<Item = (&'static str, u8)>) -> Self {
+        let mut all: Vec<(usize, &'static str, u8)> = words
+            .map(|(w, f)| (super::WordFilter::slot(w.as_bytes()) >> Self::SHIFT, w, f))
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        let buckets = (16384 >> Self::SHIFT) + 1;
+        let mut start = vec![0u16; buckets + 1];
+        for &(k, _, _) in &all {
+            if let Some(x) = start.get_mut(k + 1) {
+                *x += 1;
+            }
+        }
+        for k in 1..start.len() {
+            let prev = start.get(k - 1).copied().unwrap_or(0);
+            if let Some(x) = start.get_mut(k) {
+                *x += prev;
+            }
+        }
+        let entries = all.into_iter().map(|(_, w, f)| (w, f)).collect();
+        KeywordTable { start, entries }
+    }
+
+    /// The flags of the lowercase word `w` whose filter slot is `slot`.
+    #[inline]
+    fn get(&self, slot: usize, w: &str) -> u8 {
+        let k = slot >> Self::SHIFT;
+        let a = usize::from(self.start.get(k).copied().unwrap_or(0));
+        let z = usize::from(self.start.get(k + 1).copied().unwrap_or(0));
+        self.entries
+            .get(a..z)
+            .unwrap_or(&[])
+            .iter()
+            .find(|(x, _)| *x == w)
+            .map_or(0, |&(_, f)| f)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&'static str, u8)> + '_ {
+        self.entries.iter().copied()
+    }
 }
 
 /// Tokens kept on each side of an anchor (a token some rule needs to
@@ -569,6 +625,41 @@ fn tight_initial_before(b: &[u8], s: usize) -> bool {
 
 /// A word (letters with internal `'`, `’` or `-`), a number, or both mixed.
 fn word_token(text: &str, s: usize) -> (usize, T) {
+    let b = text.as_bytes();
+    // Nearly every token is a run of ASCII letters or of ASCII digits
+    // ended by ASCII punctuation or a space: measure it in bulk, and take
+    // the general path below only for what follows it otherwise.
+    let c = byte(b, s);
+    if c.is_ascii_alphabetic() {
+        let e = super::letters_end(b, s + 1);
+        let n = byte(b, e);
+        if n < 0x80 && !n.is_ascii_alphanumeric() && n != b'\'' && n != b'-' {
+            let w = b.get(s..e).unwrap_or(&[]);
+            let case = if e - s >= 2 && w.iter().all(u8::is_ascii_uppercase) {
+                Case::Upper
+            } else if c.is_ascii_uppercase() {
+                Case::Title
+            } else {
+                Case::Lower
+            };
+            return (e, T::Word(case));
+        }
+    } else if c.is_ascii_digit() {
+        let e = s
+            + 1
+            + b.get(s + 1..)
+                .map_or(0, |r| r.iter().take_while(|x| x.is_ascii_digit()).count());
+        let n = byte(b, e);
+        if n < 0x80 && !n.is_ascii_alphanumeric() {
+            return (e, T::Num);
+        }
+    }
+    word_token_slow(text, s)
+}
+
+/// [`word_token`] for any token: letters and digits in any script, joined
+/// by `'`, `’` or `-` between letters.
+fn word_token_slow(text: &str, s: usize) -> (usize, T) {
     let b = text.as_bytes();
     let mut letters = false;
     let mut digits = false;
@@ -1174,8 +1265,8 @@ const ANCHOR: u8 = 64;
 /// What each keyword (and stop word) is, decided once by the word-list
 /// functions below, so a token costs one hash lookup instead of a walk
 /// through every list.
-static KEYWORD_FLAGS: std::sync::LazyLock<std::collections::HashMap<&'static str, u8, name::Fnv>> =
-    std::sync::LazyLock::new(|| {
+static KEYWORD_FLAGS: std::sync::LazyLock<KeywordTable> = std::sync::LazyLock::new(|| {
+    KeywordTable::new(
         KEYWORDS
             .iter()
             .chain(name::STOP_WORDS)
@@ -1211,9 +1302,9 @@ static KEYWORD_FLAGS: std::sync::LazyLock<std::collections::HashMap<&'static str
                     f |= ANCHOR;
                 }
                 (w, f)
-            })
-            .collect()
-    });
+            }),
+    )
+});
 
 /// The keywords that can make a token an anchor or change the state of
 /// the tokeniser (`STARTER`, `ANCHOR`, `STAFF_CUE`), as a filter: a word
@@ -2349,6 +2440,13 @@ impl Ctx<'_> {
 
     /// A date starting at token `i`, returning its last token.
     fn date_at(&self, i: usize) -> Option<usize> {
+        // A date starts at a number or at a weekday or month, which carry
+        // `STARTER` (see `KEYWORD_FLAGS`).
+        match self.tok(i)?.t {
+            T::Num | T::Mixed => {}
+            T::Word(_) if self.flag(i, STARTER) => {}
+            _ => return None,
+        }
         let lw = self.lower(i);
         if lw.is_empty() && self.is_word(i).is_some() {
             return None;
@@ -2615,7 +2713,7 @@ impl Ctx<'_> {
     /// `Meadowbank Care Home`, `Lochside Nursing Home`, `Abbeyfield House`,
     /// with `, Town` or `, 14 Paisley Road` after it.
     fn home_at(&self, i: usize) -> Option<(usize, usize)> {
-        if self.is_word(i) != Some(Case::Title) || not_a_name(self.lower(i)) {
+        if self.is_word(i) != Some(Case::Title) {
             return None;
         }
         let mut j = i + 1;
@@ -2638,7 +2736,8 @@ impl Ctx<'_> {
             && self.joined(j)
             && (matches!(lw, "home" | "centre") && j == named + 1 && j > i + 1
                 || lw == "house" && j == i + 1);
-        if !ok {
+        // The word lists last: most capitalised words fail the shape above.
+        if !ok || not_a_name(self.lower(i)) {
             return None;
         }
         let mut z = j;
@@ -2654,6 +2753,10 @@ impl Ctx<'_> {
 
     /// `lives Hamilton`, `lives at Rose Cottage`, `address: Kirkton`.
     fn after_address_cue(&self, i: usize) -> Option<usize> {
+        // The address cues carry `STARTER` (see `KEYWORD_FLAGS`).
+        if !self.flag(i, STARTER) {
+            return None;
+        }
         let lw = self.lower(i);
         if !matches!(lw, "lives" | "living" | "resides" | "address") {
             return None;
@@ -2840,6 +2943,11 @@ impl Ctx<'_> {
     /// `spouse Stephen`, `Mum (Jing)`, `son-in-law Callum`, `Surname:
     /// Gonçalves`, `Name Adaobi Achebe`.
     fn after_relation(&mut self, i: usize) {
+        // Every relation and form word carries `STARTER` (see
+        // `KEYWORD_FLAGS`): one bit test turns away every other token.
+        if !self.flag(i, STARTER) {
+            return;
+        }
         let lw = self.lower(i);
         let form = is_form(lw);
         let relation = is_relation(lw);
@@ -3202,6 +3310,30 @@ impl Ctx<'_> {
 mod tests {
     use crate::{Kind, Scanner};
     use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        /// The bulk path for ASCII words and numbers measures and classifies
+        /// every token exactly as the general path does.
+        #[test]
+        fn word_token_fast_path_is_only_a_shortcut(
+            text in "[a-zA-Z0-9 '\\-.,éÉ’2]{1,24}",
+        ) {
+            for s in 0..text.len() {
+                if !text.is_char_boundary(s) {
+                    continue;
+                }
+                let c = text[s..].chars().next().unwrap();
+                if !c.is_alphanumeric() {
+                    continue;
+                }
+                proptest::prop_assert_eq!(
+                    super::word_token(&text, s),
+                    super::word_token_slow(&text, s),
+                    "{:?} at {}", text, s
+                );
+            }
+        }
+    }
 
     fn spans(t: &str, kind: Kind) -> Vec<String> {
         Scanner::new()
