@@ -598,6 +598,15 @@ fn anchor(text: &str, t: &Tok, prev: Option<&(T, usize)>) -> bool {
     }
 }
 
+/// Does the finding's text start with the letters of a purchase order or an
+/// incident ticket (`PO 4471208`, `PO-7721049`, `INC0094432`)?
+fn reference_letters(w: &[u8]) -> bool {
+    (w.starts_with(b"PO")
+        && w.get(2)
+            .is_some_and(|c| matches!(c, b' ' | b'-' | b'0'..=b'9')))
+        || (w.starts_with(b"INC") && w.get(3).is_some_and(u8::is_ascii_digit))
+}
+
 /// Given names that are also ordinary words, not taken in lowercase (one
 /// string, so that it is not mistaken for keyword literals).
 const WORDLIKE_GIVEN_NAMES: &str = "amber rose grace hope faith joy holly ivy jade ruby dawn sky summer autumn bill pat sue mark will glen dale rich bob jack april june may august rowan hazel iris olive violet heather daisy poppy pearl crystal sandy guy gene ray art don van lee kim sam ali";
@@ -772,6 +781,7 @@ const KEYWORDS: &[&str] = &[
     "arrange",
     "as",
     "ask",
+    "asset",
     "assistant",
     "at",
     "aug",
@@ -785,11 +795,14 @@ const KEYWORDS: &[&str] = &[
     "bay",
     "bd",
     "bed",
+    "biochem",
+    "biochemistry",
     "birthday",
     "bleep",
     "block",
     "blood",
     "bloods",
+    "bms",
     "board",
     "book",
     "born",
@@ -797,6 +810,7 @@ const KEYWORDS: &[&str] = &[
     "boulevard",
     "boyfriend",
     "brae",
+    "brother",
     "brother-in-law",
     "building",
     "but",
@@ -848,6 +862,7 @@ const KEYWORDS: &[&str] = &[
     "ct1",
     "ct2",
     "d.o.b",
+    "datix",
     "daughter-in-law",
     "dec",
     "december",
@@ -875,6 +890,7 @@ const KEYWORDS: &[&str] = &[
     "f",
     "f1",
     "f2",
+    "father",
     "father-in-law",
     "feb",
     "february",
@@ -915,6 +931,8 @@ const KEYWORDS: &[&str] = &[
     "grove",
     "h",
     "had",
+    "haem",
+    "haematology",
     "hall",
     "handover",
     "has",
@@ -945,9 +963,11 @@ const KEYWORDS: &[&str] = &[
     "if",
     "im",
     "in",
+    "incident",
     "infirmary",
     "institute",
     "interpreter",
+    "invoice",
     "ipc",
     "is",
     "itu",
@@ -999,12 +1019,14 @@ const KEYWORDS: &[&str] = &[
     "memorial",
     "mental",
     "mews",
+    "microbiology",
     "midwife",
     "mom",
     "mon",
     "monday",
     "morning",
     "morning's",
+    "mother",
     "mother-in-law",
     "mrn",
     "mum",
@@ -1024,6 +1046,7 @@ const KEYWORDS: &[&str] = &[
     "nic",
     "nights",
     "no",
+    "nok",
     "north",
     "not",
     "note",
@@ -1037,6 +1060,7 @@ const KEYWORDS: &[&str] = &[
     "oct",
     "october",
     "od",
+    "odp",
     "of",
     "officer",
     "ok",
@@ -1047,7 +1071,9 @@ const KEYWORDS: &[&str] = &[
     "only",
     "operation",
     "or",
+    "order",
     "ot",
+    "our",
     "palsy",
     "parade",
     "paramedic",
@@ -1127,6 +1153,7 @@ const KEYWORDS: &[&str] = &[
     "scan",
     "school",
     "score",
+    "seal",
     "secretary",
     "see",
     "seen",
@@ -1134,6 +1161,7 @@ const KEYWORDS: &[&str] = &[
     "sep",
     "sept",
     "september",
+    "serial",
     "service",
     "services",
     "she",
@@ -1181,6 +1209,7 @@ const KEYWORDS: &[&str] = &[
     "sw",
     "syndrome",
     "ta",
+    "tag",
     "tds",
     "teach",
     "team",
@@ -1206,6 +1235,7 @@ const KEYWORDS: &[&str] = &[
     "thur",
     "thurs",
     "thursday",
+    "ticket",
     "to",
     "triad",
     "trust",
@@ -1249,6 +1279,7 @@ const KEYWORDS: &[&str] = &[
     "yard",
     "yes",
     "yo",
+    "your",
 ];
 
 const NOT_NAME: u8 = 1;
@@ -1729,6 +1760,8 @@ fn staff_before(w: &str) -> bool {
     matches!(
         w,
         "dr" | "doctor"
+            | "odp"
+            | "bms"
             | "prof"
             | "professor"
             | "sister"
@@ -1875,6 +1908,15 @@ fn staff_after(w: &str) -> bool {
     matches!(
         w,
         "rm" | "rn"
+            // Theatre and laboratory roles and departments: `ODP Callum
+            // Rennie`, `Hao Chen BMS`, `Gareth Pugh biochem`.
+            | "odp"
+            | "bms"
+            | "biochem"
+            | "biochemistry"
+            | "haem"
+            | "haematology"
+            | "microbiology"
             | "sn"
             | "rgn"
             | "rmn"
@@ -2042,6 +2084,76 @@ impl Ctx<'_> {
         matches!(self.is_word(i), Some(Case::Title | Case::Upper))
             && !self.flag(i, NOT_NAME | STAFF_AFTER | STAFF_BEFORE)
             && self.str_of(i).chars().nth(1).is_some()
+    }
+
+    /// Is the finding at `i` a reference number for a thing, not a person:
+    /// within four tokens after `Datix`, `ticket`, `order`, `asset`, `tag`,
+    /// `serial`, `seal`, `invoice`, `incident`, `lot`, `batch`, across `no`,
+    /// `no.`, `number`, `and`, `recall`, `:`, `#` and other findings? (`PO`
+    /// before a number is also "by mouth": only a finding's own letters
+    /// count, see [`reference_letters`].)
+    /// (`ref` alone is not one: `ref K123456 in notes` is a patient's.)
+    fn reference_before(&self, i: usize) -> bool {
+        for j in (i.saturating_sub(4)..i).rev() {
+            let Some(t) = self.tok(j) else { return false };
+            match t.t {
+                T::Found(..) | T::Punct(b':' | b'#') => continue,
+                // `no.`: a full stop only after `no`.
+                T::Punct(b'.') if j > 0 && self.lower(j - 1) == "no" => continue,
+                T::Word(_) => {}
+                _ => return false,
+            }
+            match self.lower(j) {
+                "datix" | "ticket" | "order" | "asset" | "tag" | "serial" | "seal" | "invoice"
+                | "incident" | "lot" | "batch" | "lots" => return true,
+                "no" | "number" | "and" | "recall" => {}
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// Is the cue at token `c` `Father`, `Brother` or `Mother`,
+    /// capitalised, not after a possessive, an article, `and`, a colon or a
+    /// bracket, and followed by one name only (`single`): a religious title
+    /// (`Father Brendan on call`), not a relation (`her Father John`, `NOK:
+    /// Father John`, `Brother Sami Al-Rashid`)?
+    fn religious_title(&self, c: usize, single: bool) -> bool {
+        single
+            && matches!(self.lower(c), "father" | "brother" | "mother")
+            && self.is_word(c) == Some(Case::Title)
+            && !(c > 0
+                && (matches!(
+                    self.lower(c - 1),
+                    "his" | "her" | "their" | "the" | "my" | "your" | "our" | "nok" | "and"
+                ) || self.is_punct(c - 1, b':')
+                    || self.is_punct(c - 1, b'(')))
+    }
+
+    /// Is token `j` a score or measurement rather than a surname in
+    /// capitals: a word in capitals on neither name list, followed by a
+    /// number of at most three digits (`MMSE 18/30`, `BMI 14.9`; not
+    /// `DARWISH 4455667`, a surname and a hospital number)?
+    fn abbreviation(&self, j: usize) -> bool {
+        self.is_word(j) == Some(Case::Upper)
+            && self.joined(j + 1)
+            && self
+                .tok(j + 1)
+                .is_some_and(|t| t.t == T::Num && t.e - t.s <= 3)
+            && !SURNAME_LIST.contains(self.str_of(j))
+            && !GIVEN_NAMES.contains(self.str_of(j))
+    }
+
+    /// Is token `j` a capitalised word with no other capital but after `-`
+    /// or `'` (`Ifrah`, `Mary-Jane`, `O'Neil`; not `BMs`, `COHb`)?
+    fn plain_title(&self, j: usize) -> bool {
+        let mut prev = ' ';
+        self.is_word(j) == Some(Case::Title)
+            && self.str_of(j).chars().enumerate().all(|(n, c)| {
+                let ok = n == 0 || !c.is_uppercase() || matches!(prev, '-' | '\'' | '’');
+                prev = c;
+                ok
+            })
     }
 
     /// A single capital, optionally with a full stop: a middle initial.
@@ -2261,9 +2373,23 @@ impl Ctx<'_> {
                 Kind::Postcode | Kind::HospitalNumber
                     if kind == &Kind::Postcode || f.rule() == Rule::HospitalPrefixDigits =>
                 {
-                    matches!(prev, "lot" | "batch" | "no" | "number" | "and" | "recall")
+                    let own = self.text.get(f.span()).unwrap_or("").as_bytes();
+                    (matches!(prev, "lot" | "batch" | "no" | "number" | "and" | "recall")
                         && (0..i.min(4))
-                            .any(|k| matches!(self.lower(i - 1 - k), "lot" | "batch" | "lots"))
+                            .any(|k| matches!(self.lower(i - 1 - k), "lot" | "batch" | "lots")))
+                        || self.reference_before(i)
+                        || (kind == &Kind::HospitalNumber && reference_letters(own))
+                }
+                // `Father Brendan`: a religious title, not a relation.
+                Kind::PersonName
+                    if f.rule() == Rule::NameAfterRelationCue
+                        && i > 0
+                        && self.religious_title(
+                            i - 1,
+                            !self.text.get(f.span()).unwrap_or("").trim().contains(' '),
+                        ) =>
+                {
+                    true
                 }
                 Kind::PersonName => {
                     let text = self.text.get(f.span()).unwrap_or("");
@@ -2613,7 +2739,7 @@ impl Ctx<'_> {
     }
 
     fn town_word(&self, i: usize) -> bool {
-        self.is_word(i) == Some(Case::Title)
+        self.plain_title(i)
             && self.free(i)
             && self.str_of(i).chars().count() >= 3
             && !matches!(self.lower(i), "lot" | "batch" | "and" | "or" | "postcode")
@@ -2957,6 +3083,11 @@ impl Ctx<'_> {
         if form && lw == "name" && self.is_word(i) != Some(Case::Title) {
             return;
         }
+        let single =
+            !(self.joined(i + 2) && matches!(self.is_word(i + 2), Some(Case::Title | Case::Upper)));
+        if self.religious_title(i, single) {
+            return;
+        }
         let mut j = i + 1;
         if self.is_punct(j, b'(') || self.is_punct(j, b':') || self.is_punct(j, b'-') {
             j += 1;
@@ -3222,8 +3353,31 @@ impl Ctx<'_> {
         if !self.namey(i) {
             return None;
         }
+        // Not the second word of a colleague's name (`Dr Rhodri Pugh,
+        // Meddygfa Tywi`): a name does not start inside another.
+        if i >= 2
+            && self.joined(i)
+            && matches!(self.is_word(i - 1), Some(Case::Title | Case::Upper))
+            && self.flag(i - 2, STAFF_BEFORE)
+        {
+            return None;
+        }
         let w = self.str_of(i);
+        // `Wiktoria Sadowska ERPC, Layla …`: a short word in capitals, on
+        // neither name list, right after a capitalised word, is a
+        // procedure, not the next patient's surname (`LAMB, Dorothy` is).
         let upper = self.is_word(i) == Some(Case::Upper);
+        if upper
+            && (self.abbreviation(i)
+                || (w.len() <= 4
+                    && i > 0
+                    && self.joined(i)
+                    && self.is_word(i - 1) == Some(Case::Title)
+                    && !SURNAME_LIST.contains(w)
+                    && !GIVEN_NAMES.contains(w)))
+        {
+            return None;
+        }
         // Surname first.
         let mut j = i + 1;
         let comma = self.is_punct(j, b',');
@@ -3231,7 +3385,7 @@ impl Ctx<'_> {
             j += 1;
         }
         if self.namey(j)
-            && self.is_word(j) == Some(Case::Title)
+            && self.plain_title(j)
             && GIVEN_NAMES.contains(self.str_of(j))
             && (upper || comma)
             && (!GIVEN_NAMES.contains(w) || SURNAME_LIST.contains(w) || upper)
@@ -3251,7 +3405,7 @@ impl Ctx<'_> {
         if upper
             && comma
             && self.namey(j)
-            && self.is_word(j) == Some(Case::Title)
+            && self.plain_title(j)
             && w.chars().count() >= 3
             && w.chars().any(|c| "AEIOUY".contains(c))
         {
@@ -3286,16 +3440,18 @@ impl Ctx<'_> {
             && GIVEN_NAMES.contains(self.str_of(k))
             && self.namey(k + 1)
             && self.joined(k + 1)
+            && !self.abbreviation(k + 1)
         {
             // A middle name: `Li Na Zhang`.
             k += 1;
         }
-        if !self.namey(k) || !self.joined(k) {
+        if !self.namey(k) || !self.joined(k) || self.abbreviation(k) {
             return None;
         }
         let mut z = k;
         if self.namey(z + 1)
             && self.joined(z + 1)
+            && !self.abbreviation(z + 1)
             && (self.is_word(z + 1) == Some(Case::Upper)
                 || SURNAME_LIST.contains(self.str_of(z + 1)))
             && !self.on_staff_list(z + 1)
@@ -3593,6 +3749,98 @@ mod tests {
         ] {
             assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
         }
+    }
+
+    #[test]
+    fn reference_numbers_of_things_are_not_identifiers() {
+        for t in [
+            "Vaccines fridge temp 9.2 at 07:30, Datix W271702, pharmacy advised",
+            "IT ticket INC0102993 raised for the broken terminal",
+            "wifi down again, raised INC0103114",
+            "stock order PO 4471208 still not in",
+            "PO 7721049 for PICC packs raised",
+            "asset tag AT-0099213 on the new fridge",
+            "resus trolley seal number RT 448213",
+            "syringe driver serial SD-448120",
+            "order BT44 9ZZ for cannulas received",
+        ] {
+            assert!(
+                spans(t, Kind::HospitalNumber).is_empty() && spans(t, Kind::Postcode).is_empty(),
+                "{t}"
+            );
+        }
+        // Still identifiers: after a hospital-number cue or `ref`, with no
+        // reference word, and a Portsmouth postcode.
+        assert_eq!(
+            spans("ref K123456 in notes", Kind::HospitalNumber),
+            ["K123456"]
+        );
+        assert_eq!(
+            spans("hosp ref K751753 seen", Kind::HospitalNumber),
+            ["K751753"]
+        );
+        assert_eq!(spans("Pt K751753 seen", Kind::HospitalNumber), ["K751753"]);
+        assert_eq!(
+            spans(
+                "Address: 56b Brunswick Place, Portsmouth, PO4 2ST",
+                Kind::Postcode
+            ),
+            ["PO4 2ST"]
+        );
+    }
+
+    #[test]
+    fn religious_titles_scores_and_colleagues_are_not_patients() {
+        let names = |t: &str| spans(t, Kind::PersonName);
+        // `Father Brendan`: a priest; a relation keeps its cue.
+        assert!(names("Wants the chaplain. Father Brendan on call").is_empty());
+        assert_eq!(names("her father John is NOK"), ["John"]);
+        assert_eq!(
+            names("Datix IR-40021. Brother Sami Al-Rashid on his way"),
+            ["Sami Al-Rashid"]
+        );
+        // A score after a name is not a surname in capitals.
+        assert_eq!(
+            names("Fionnuala Devlin MMSE 18/30, living alone"),
+            ["Fionnuala Devlin"]
+        );
+        assert_eq!(
+            names("Fionnuala Morgan DNA 27/11, rebook"),
+            ["Fionnuala Morgan"]
+        );
+        assert_eq!(names("Trevor Tolley SMITH seen"), ["Trevor Tolley SMITH"]);
+        // A procedure after a name does not start the next name.
+        let t = "list: Wiktoria Sadowska ERPC, Layla Ahmed LLETZ";
+        assert!(
+            !names(t).iter().any(|n| n.starts_with("ERPC")),
+            "{:?}",
+            names(t)
+        );
+        assert_eq!(
+            names("New admission: LAMB, Dorothy needs Hb"),
+            ["LAMB, Dorothy"]
+        );
+        // A name does not start inside a colleague's name.
+        assert!(names("Start edoxaban? Dr Rhodri Pugh, Meddygfa Tywi").is_empty());
+        // Theatre and laboratory roles.
+        assert!(names("PONV, ondansetron given. ODP Callum Rennie").is_empty());
+        assert!(names("side room needed. Hao Chen BMS").is_empty());
+        assert!(names("Gareth Pugh biochem: troponin 2847 phoned").is_empty());
+    }
+
+    #[test]
+    fn a_town_word_has_no_inner_capital() {
+        assert_eq!(
+            spans(
+                "CO poisoning at 91 Mafeking Street, COHb 22%",
+                Kind::Address
+            ),
+            ["91 Mafeking Street"]
+        );
+        assert_eq!(
+            spans("lives 4 Mill Road, Stoke-on-Trent", Kind::Address),
+            ["4 Mill Road, Stoke-on-Trent"]
+        );
     }
 
     #[test]
