@@ -791,6 +791,7 @@ const KEYWORDS: &[&str] = &[
     "ave",
     "avenue",
     "b",
+    "baby",
     "batch",
     "bay",
     "bd",
@@ -844,6 +845,7 @@ const KEYWORDS: &[&str] = &[
     "contact",
     "continue",
     "coordinator",
+    "cot",
     "cottage",
     "could",
     "counsellor",
@@ -861,6 +863,7 @@ const KEYWORDS: &[&str] = &[
     "ct",
     "ct1",
     "ct2",
+    "cubicle",
     "d.o.b",
     "datix",
     "daughter-in-law",
@@ -890,6 +893,7 @@ const KEYWORDS: &[&str] = &[
     "f",
     "f1",
     "f2",
+    "family",
     "father",
     "father-in-law",
     "feb",
@@ -1077,6 +1081,7 @@ const KEYWORDS: &[&str] = &[
     "palsy",
     "parade",
     "paramedic",
+    "parents",
     "park",
     "pas",
     "patient",
@@ -1323,6 +1328,7 @@ static KEYWORD_FLAGS: std::sync::LazyLock<KeywordTable> = std::sync::LazyLock::n
                         "lives" | "living" | "resides" | "address" | "dob" | "aged" | "chi"
                     )
                     || relation_or_form(w)
+                    || bed_word(w)
                 {
                     f |= STARTER;
                 }
@@ -1752,7 +1758,17 @@ fn is_relation(w: &str) -> bool {
             | "stepdaughter"
             | "grandmother"
             | "grandfather"
+            // `baby Nakamura born 03:47`, `Parents Ritu & Nikhil Mehta`.
+            | "baby"
+            | "parents"
+            | "family"
     )
+}
+
+/// A bed, bay, room or cubicle: a patient named next to one is where the
+/// patient is (`Adebayo in bay 4`, `Ethel rm 14`, `bed 12 Stanisław`).
+fn bed_word(w: &str) -> bool {
+    matches!(w, "bed" | "bay" | "cubicle" | "cot" | "rm" | "room")
 }
 
 /// Words before a name that make it a colleague's.
@@ -2278,7 +2294,9 @@ impl Ctx<'_> {
         if self.is_punct(n, b'(') || self.is_punct(n, b',') {
             n += 1;
         }
-        if self.is_word(n).is_some() && staff_after(self.lower(n)) {
+        // `Ethel rm 14`: `rm` before a number is a room, not a midwife.
+        let room = self.lower(n) == "rm" && self.tok(n + 1).is_some_and(|t| t.t == T::Num);
+        if self.is_word(n).is_some() && staff_after(self.lower(n)) && !room {
             return true;
         }
         // `Mohammed Iqbal (med reg)`, `(F1)`: a role in brackets.
@@ -3025,6 +3043,12 @@ impl Ctx<'_> {
                 continue;
             }
         }
+        // `Adebayo in bay 4`, `bed 12 Stanisław`: after the lexicon, which
+        // reads `Smith, Janet in bay 3` whole.
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
+            self.name_at_bed(i);
+        }
         // Numbers right after the names just found.
         self.bracketed_numbers();
     }
@@ -3096,7 +3120,14 @@ impl Ctx<'_> {
             return;
         }
         let mut z = j;
-        if !form && self.namey(z + 1) && self.joined(z + 1) {
+        // Not into a short unlisted word in capitals (`baby Eze TTN`).
+        let short_caps = |k: usize| {
+            self.is_word(k) == Some(Case::Upper)
+                && self.str_of(k).len() <= 4
+                && !SURNAME_LIST.contains(self.str_of(k))
+                && !GIVEN_NAMES.contains(self.str_of(k))
+        };
+        if !form && self.namey(z + 1) && self.joined(z + 1) && !short_caps(z + 1) {
             z += 1;
         }
         if self.staff_name(j, z) && !form {
@@ -3316,6 +3347,75 @@ impl Ctx<'_> {
     /// `43F Joao Obi`, `6yo Kayden Ndlovu`: one to three capitalised words
     /// right after an age and sex; two or more of them, or one on a name
     /// list. Staff guards as for the lexicon rule.
+    /// A name next to a bed, bay, room or cubicle number: one or two
+    /// capitalised words right before `[in|on] [the] bay 4`, `rm 14`, `(bay
+    /// 3)`, or a listed given name typed in lowercase there (`morag in bed
+    /// 5`); or one or two capitalised words right after `bed 12`, `bay 3:`.
+    /// Guard: the words are not stop, clinical, role or place words, the
+    /// name before starts the sentence or follows punctuation or a
+    /// lowercase word, and the staff guards hold.
+    fn name_at_bed(&mut self, i: usize) {
+        if !self.flag(i, STARTER) || !bed_word(self.lower(i)) {
+            return;
+        }
+        let numbered = self
+            .tok(i + 1)
+            .is_some_and(|t| matches!(t.t, T::Num | T::Mixed))
+            && self.str_of(i + 1).len() <= 3;
+        if !numbered {
+            return;
+        }
+        // After: `bed 12 Stanisław`, `bay 3: Nowak`.
+        let mut a = i + 2;
+        if self.is_punct(a, b':') || self.is_punct(a, b'-') {
+            a += 1;
+        }
+        if self.namey(a) && self.is_word(a) == Some(Case::Title) {
+            let mut z = a;
+            if self.namey(z + 1) && self.joined(z + 1) && self.is_word(z + 1) == Some(Case::Title) {
+                z += 1;
+            }
+            if !self.staff_name(a, z) && !self.staff_chatter(a, z) {
+                self.push(a, z, Kind::PersonName, Rule::NameFromLexicon);
+            }
+        }
+        // Before: `Adebayo in bay 4`, `Ethel rm 14`, `Malgorzata (bay 3)`.
+        // `Treatment Room 2` is a place.
+        if self.is_word(i) != Some(Case::Lower) && i >= 1 && self.is_word(i - 1).is_some() {
+            return;
+        }
+        let mut z = i;
+        if z >= 1 && self.lower(z - 1) == "the" {
+            z -= 1;
+        }
+        if z >= 1 && (matches!(self.lower(z - 1), "in" | "on") || self.is_punct(z - 1, b'(')) {
+            z -= 1;
+        }
+        let Some(z) = z.checked_sub(1) else { return };
+        let lower_given = self.is_word(z) == Some(Case::Lower)
+            && lowercase_given(self.str_of(z), self.tok(z).map_or(0, |t| t.fl));
+        if !(lower_given || (self.namey(z) && self.is_word(z) == Some(Case::Title))) {
+            return;
+        }
+        let mut a = z;
+        if !lower_given
+            && a >= 1
+            && self.namey(a - 1)
+            && self.joined(a)
+            && self.is_word(a - 1) == Some(Case::Title)
+        {
+            a -= 1;
+        }
+        let starts = a == 0
+            || matches!(
+                self.tok(a - 1).map(|t| t.t),
+                Some(T::Punct(_) | T::Word(Case::Lower))
+            );
+        if starts && !self.staff_name(a, z) && !self.staff_chatter(a, z) {
+            self.push(a, z, Kind::PersonName, Rule::NameFromLexicon);
+        }
+    }
+
     fn name_after_age(&mut self, i: usize) {
         if self.tok(i).map(|t| t.t) != Some(T::Mixed) {
             return;
@@ -3826,6 +3926,42 @@ mod tests {
         assert!(names("PONV, ondansetron given. ODP Callum Rennie").is_empty());
         assert!(names("side room needed. Hao Chen BMS").is_empty());
         assert!(names("Gareth Pugh biochem: troponin 2847 phoned").is_empty());
+    }
+
+    #[test]
+    fn names_at_a_bed_or_bay() {
+        let names = |t: &str| spans(t, Kind::PersonName);
+        assert_eq!(
+            names("Adebayo in bay 4 asking for his insulin pen"),
+            ["Adebayo"]
+        );
+        assert_eq!(names("Ethel rm 14 skin tear R forearm"), ["Ethel"]);
+        assert_eq!(
+            names("Malgorzata (bay 3) daughter visiting"),
+            ["Malgorzata"]
+        );
+        assert_eq!(
+            names("morag in bed 5 keeps asking for her tablets"),
+            ["morag"]
+        );
+        assert_eq!(
+            names("psych liaison pls: bed 12 Stanisław post OD"),
+            ["Stanisław"]
+        );
+        assert_eq!(names("bay 3: Nowak, all stable"), ["Nowak"]);
+        assert_eq!(names("baby Nakamura born 03:47 today"), ["Nakamura"]);
+        // Places, roles and words that are not names.
+        assert!(names("pls don't book Treatment Room 2 on 17th").is_empty());
+        assert!(
+            names("cot 2 baby Eze TTN weaning CPAP")
+                .iter()
+                .all(|n| !n.contains("TTN"))
+        );
+        assert!(names("Dr Okafor in bay 4 now").is_empty());
+        assert!(names("can someone check bay 4 please").is_empty());
+        assert!(names("The patient in bay 4 is delayed").is_empty());
+        // Known limit: a capitalised ordinary word opening a sentence is
+        // taken (`Discharge in bay 4 delayed`).
     }
 
     #[test]
