@@ -471,7 +471,7 @@ fn tokens(text: &str, found: &[Finding], arena: &mut String, full: bool) -> Vec<
     let mut gap_start = lx.p;
     // While replaying up to an anchor: the anchor's start.
     let mut replay: Option<usize> = None;
-    let mut prev: Option<(T, usize)> = None;
+    let mut prev: Option<(T, usize, u8)> = None;
     while lx.skip_space() {
         let keeping = need > 0 || replay.is_some();
         if !keeping {
@@ -484,7 +484,7 @@ fn tokens(text: &str, found: &[Finding], arena: &mut String, full: bool) -> Vec<
             rk += 1;
             let prev_num = prev.is_some_and(|p| matches!(p.0, T::Num | T::Mixed));
             if lx.dead_word(prev_num) {
-                prev = Some((T::Word(Case::Lower), 0));
+                prev = Some((T::Word(Case::Lower), 0, 0));
                 continue;
             }
         }
@@ -497,7 +497,7 @@ fn tokens(text: &str, found: &[Finding], arena: &mut String, full: bool) -> Vec<
             continue;
         }
         let a = anchor(text, &t, prev.as_ref());
-        prev = Some((t.t, t.e - t.s));
+        prev = Some((t.t, t.e - t.s, t.fl));
         if keeping {
             toks.push(t);
             if full {
@@ -555,14 +555,18 @@ fn tokens(text: &str, found: &[Finding], arena: &mut String, full: bool) -> Vec<
 /// `9AUG1983`; capitalised words on the name lexicons, in capitals, or
 /// after a house number; and the cue words rules start at (weekdays,
 /// months, relation and address cues, `dob`, `chi`, care-home words).
-fn anchor(text: &str, t: &Tok, prev: Option<&(T, usize)>) -> bool {
+fn anchor(text: &str, t: &Tok, prev: Option<&(T, usize, u8)>) -> bool {
     let prev_punct = |c: u8| prev.is_some_and(|p| p.0 == T::Punct(c));
     let w = text.get(t.s..t.e).unwrap_or("");
     match t.t {
         T::Found(..) => true,
         T::Num => {
             let n = w.len();
-            matches!(n, 7 | 8) || (n <= 3 && (prev_punct(b',') || prev_punct(b'(')))
+            matches!(n, 7 | 8)
+                || (n <= 3
+                    && (prev_punct(b',')
+                        || prev_punct(b'(')
+                        || prev.is_some_and(|p| p.2 & BED != 0)))
         }
         T::Mixed => {
             let b = w.as_bytes();
@@ -1297,6 +1301,8 @@ const STAFF_CUE: u8 = 16;
 const NAME_WORD: u8 = 32;
 /// A word a rule starts next to when capitalised (`Care`, `Home`).
 const ANCHOR: u8 = 64;
+/// A bed, bay, room or cubicle word: the number after it is an anchor.
+const BED: u8 = 128;
 
 /// What each keyword (and stop word) is, decided once by the word-list
 /// functions below, so a token costs one hash lookup instead of a walk
@@ -1328,9 +1334,11 @@ static KEYWORD_FLAGS: std::sync::LazyLock<KeywordTable> = std::sync::LazyLock::n
                         "lives" | "living" | "resides" | "address" | "dob" | "aged" | "chi"
                     )
                     || relation_or_form(w)
-                    || bed_word(w)
                 {
                     f |= STARTER;
+                }
+                if bed_word(w) {
+                    f |= BED;
                 }
                 if matches!(
                     w,
@@ -1344,12 +1352,12 @@ static KEYWORD_FLAGS: std::sync::LazyLock<KeywordTable> = std::sync::LazyLock::n
 });
 
 /// The keywords that can make a token an anchor or change the state of
-/// the tokeniser (`STARTER`, `ANCHOR`, `STAFF_CUE`), as a filter: a word
+/// the tokeniser (`STARTER`, `ANCHOR`, `STAFF_CUE`, `BED`), as a filter: a word
 /// outside it is skipped unless it is near an anchor.
 static LIVE_FILTER: std::sync::LazyLock<super::WordFilter> = std::sync::LazyLock::new(|| {
     let mut f = super::WordFilter::empty();
     for (w, fl) in KEYWORD_FLAGS.iter() {
-        if fl & (STARTER | ANCHOR | STAFF_CUE) != 0 {
+        if fl & (STARTER | ANCHOR | STAFF_CUE | BED) != 0 {
             f.insert(w.as_bytes());
         }
     }
@@ -3354,17 +3362,17 @@ impl Ctx<'_> {
     /// Guard: the words are not stop, clinical, role or place words, the
     /// name before starts the sentence or follows punctuation or a
     /// lowercase word, and the staff guards hold.
-    fn name_at_bed(&mut self, i: usize) {
-        if !self.flag(i, STARTER) || !bed_word(self.lower(i)) {
-            return;
-        }
+    fn name_at_bed(&mut self, n: usize) {
+        // Run from the number (an anchor), not the bed word (which is not,
+        // so that `every bed` in chatter costs nothing).
         let numbered = self
-            .tok(i + 1)
+            .tok(n)
             .is_some_and(|t| matches!(t.t, T::Num | T::Mixed))
-            && self.str_of(i + 1).len() <= 3;
-        if !numbered {
+            && self.str_of(n).len() <= 3;
+        if !numbered || n == 0 || !self.flag(n - 1, BED) {
             return;
         }
+        let i = n - 1;
         // After: `bed 12 Stanisław`, `bay 3: Nowak`.
         let mut a = i + 2;
         if self.is_punct(a, b':') || self.is_punct(a, b'-') {
