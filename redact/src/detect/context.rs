@@ -777,6 +777,8 @@ const KEYWORDS: &[&str] = &[
     "anp",
     "any",
     "apartment",
+    "apgar",
+    "apgars",
     "approach",
     "apr",
     "april",
@@ -869,6 +871,7 @@ const KEYWORDS: &[&str] = &[
     "ct2",
     "cubicle",
     "d.o.b",
+    "dated",
     "datix",
     "daughter-in-law",
     "dec",
@@ -893,6 +896,7 @@ const KEYWORDS: &[&str] = &[
     "educator",
     "embankment",
     "evening",
+    "every",
     "ext",
     "f",
     "f1",
@@ -1082,6 +1086,8 @@ const KEYWORDS: &[&str] = &[
     "order",
     "ot",
     "our",
+    "over",
+    "pain",
     "palsy",
     "parade",
     "paramedic",
@@ -1105,6 +1111,7 @@ const KEYWORDS: &[&str] = &[
     "podiatrist",
     "porter",
     "postcode",
+    "power",
     "practice",
     "present",
     "prn",
@@ -1178,6 +1185,7 @@ const KEYWORDS: &[&str] = &[
     "should",
     "side",
     "sign",
+    "since",
     "sister",
     "sister-in-law",
     "sn",
@@ -1245,6 +1253,7 @@ const KEYWORDS: &[&str] = &[
     "thurs",
     "thursday",
     "ticket",
+    "till",
     "to",
     "triad",
     "trust",
@@ -1258,6 +1267,7 @@ const KEYWORDS: &[&str] = &[
     "under",
     "unit",
     "university",
+    "until",
     "update",
     "upper",
     "urgent",
@@ -1280,9 +1290,11 @@ const KEYWORDS: &[&str] = &[
     "will",
     "wing",
     "with",
+    "within",
     "worker",
     "would",
     "wynd",
+    "x",
     "xray",
     "y",
     "yard",
@@ -3059,6 +3071,122 @@ impl Ctx<'_> {
         }
         // Numbers right after the names just found.
         self.bracketed_numbers();
+        self.bare_day_month();
+    }
+
+    /// `given 12/11`, `drained 28/11`, `Resent 26/11`: a day and month with
+    /// a slash and no year, with no cue, within 12 tokens of a patient
+    /// identifier in the same sentence (a first-pass finding or placeholder
+    /// other than a care date, or a name this pass found). Guard: not a score or a duration
+    /// (not after `in`, `for`, `x`, `over`, `within`, `every`, `pain`,
+    /// `power`, `score`, `apgar(s)`, a word in capitals or a number; not
+    /// before `pain`; not part of a longer group), not in staff chatter
+    /// (a staff word in the sentence).
+    fn bare_day_month(&mut self) {
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
+            if !self.free(i)
+                || self
+                    .tok(i)
+                    .is_some_and(|t| t.t != T::Num || t.staff_sentence)
+                || !self.is_punct(i + 1, b'/')
+                || self.str_of(i + 2).len() > 2
+                || self.is_punct(i + 3, b'/')
+                || self.is_punct(i + 3, b'.')
+                    && self
+                        .tok(i + 4)
+                        .is_some_and(|t| t.t == T::Num && self.joined(i + 4) && !t.spaced)
+            {
+                continue;
+            }
+            let Some(end) = self.day_month_at(i) else {
+                continue;
+            };
+            if end != i + 2 || !self.joined(i + 1) || !self.joined(i + 2) {
+                continue;
+            }
+            // Joined with no space: `12/11`, not `12 / 11`.
+            if self.tok(i).map(|t| t.e) != self.tok(i + 1).map(|t| t.s)
+                || self.tok(i + 1).map(|t| t.e) != self.tok(i + 2).map(|t| t.s)
+            {
+                continue;
+            }
+            if i > 0 {
+                let before = self.lower(i - 1);
+                if matches!(
+                    before,
+                    "in" | "for"
+                        | "x"
+                        | "over"
+                        | "within"
+                        | "every"
+                        | "pain"
+                        | "power"
+                        | "score"
+                        | "apgar"
+                        | "apgars"
+                ) || self.is_word(i - 1) == Some(Case::Upper)
+                    || self
+                        .tok(i - 1)
+                        .is_some_and(|t| matches!(t.t, T::Num | T::Mixed))
+                {
+                    continue;
+                }
+            }
+            if self.lower(i + 3) == "pain" || self.staff_ahead(end) {
+                continue;
+            }
+            // `10/7` (ten days), `3/12` (three months) read as durations:
+            // a month of 7 with a day up to 14, or of 12 with a day up to 6,
+            // counts only after `on`, `from`, `since`, `till`, `until`,
+            // `by`, `of`, `dated`.
+            let day: u32 = self.str_of(i).parse().unwrap_or(0);
+            let month: u32 = self.str_of(i + 2).parse().unwrap_or(0);
+            let duration = (month == 7 && day <= 14) || (month == 12 && day <= 6);
+            if duration
+                && !(i > 0
+                    && matches!(
+                        self.lower(i - 1),
+                        "on" | "from" | "since" | "till" | "until" | "by" | "of" | "dated"
+                    ))
+            {
+                continue;
+            }
+            let near = |j: usize| -> Option<bool> {
+                let t = self.tok(j)?;
+                Some(match t.t {
+                    T::Found(Some(k), _) => k != Kind::CareDate,
+                    _ => self.new.iter().any(|f| {
+                        f.kind() == Kind::PersonName && f.span().start <= t.s && t.s < f.span().end
+                    }),
+                })
+            };
+            let mut patient = false;
+            let stop = |t: &Tok| matches!(t.t, T::Gap | T::Punct(b'.' | b';' | b'!' | b'?'));
+            for j in (i.saturating_sub(12)..i).rev() {
+                if self.tok(j).is_some_and(stop) {
+                    break;
+                }
+                if near(j) == Some(true) {
+                    patient = true;
+                    break;
+                }
+            }
+            if !patient {
+                for j in end + 1..end + 13 {
+                    if self.tok(j).is_none_or(stop) {
+                        break;
+                    }
+                    if near(j) == Some(true) {
+                        patient = true;
+                        break;
+                    }
+                }
+            }
+            if patient {
+                self.push(i, end, Kind::CareDate, Rule::DateAfterEventCue);
+            }
+        }
     }
 
     /// A hospital number in brackets after a word (`Adwoa Adjei (2445032)`,
@@ -3970,6 +4098,27 @@ mod tests {
         assert!(names("The patient in bay 4 is delayed").is_empty());
         // Known limit: a capitalised ordinary word opening a sentence is
         // taken (`Discharge in bay 4 delayed`).
+    }
+
+    #[test]
+    fn day_and_month_near_a_patient() {
+        let dates = |t: &str| spans(t, Kind::CareDate);
+        assert_eq!(
+            dates("Depot clinic: Haris Begovic (MRN 4455667) given 12/11, due soon"),
+            ["12/11"]
+        );
+        assert_eq!(
+            dates("Mrs Kowalska had a fall, drained 28/11 by IR"),
+            ["28/11"]
+        );
+        // No patient, a score, a duration, a gestation.
+        assert!(dates("the fridge was fixed 27/11 apparently").is_empty());
+        assert!(dates("Mrs Lomax is fine. Fridge fixed 27/11").is_empty());
+        assert!(dates("Mrs Kowalska pain 3/10 after analgesia").is_empty());
+        assert!(dates("Mrs Kowalska on abx for 5/7").is_empty());
+        assert!(dates("Mrs Kowalska 10/7 baby, feeding well").is_empty());
+        assert!(dates("Mrs Kowalska needs bloods 3/12").is_empty());
+        assert_eq!(dates("Mrs Kowalska bloods from 3/12 fine"), ["3/12"]);
     }
 
     #[test]
