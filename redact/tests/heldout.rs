@@ -13,7 +13,11 @@
 //! `data/redact_heldout_dev4.txt` (round three) was written, like the
 //! held-out files, by someone who had not read the detector code, and
 //! committed unchanged before any rule was tuned on it; it may be read and
-//! tuned against.
+//! tuned against. `data/redact_heldout_dev5.txt` and
+//! `data/redact_heldout_dev6.txt` (round four) were written the same way,
+//! each message on its own, by two people independently, and committed
+//! unchanged before any rule was tuned on them; they may be read and tuned
+//! against.
 //! Set `REDACT_SHOW_MISSES=1` to list the misses and false hits of the
 //! development sets and of the original corpus.
 //!
@@ -45,6 +49,8 @@ const TEST: &str = include_str!("data/redact_heldout_test.txt");
 const DEV2: &str = include_str!("data/redact_dev2.txt");
 const DEV3: &str = include_str!("data/redact_dev3.txt");
 const DEV4: &str = include_str!("data/redact_heldout_dev4.txt");
+const DEV5: &str = include_str!("data/redact_heldout_dev5.txt");
+const DEV6: &str = include_str!("data/redact_heldout_dev6.txt");
 
 /// The kinds that must reach 0.99 each (issue 13's structured types).
 const STRUCTURED: [&str; 8] = [
@@ -342,15 +348,90 @@ fn dev4() {
     // names 0.780, care dates 0.829, hospital numbers 0.930, addresses
     // 0.888, 3.53% of clinical items destroyed, 3.24% of staff names.
     // After round three: 0.881, names 0.791, 1.00% destroyed, 0.25% staff.
+    // After round four: 0.889, names 0.806, care dates 0.837.
     assert!(f.overall() >= 0.88, "identifiers hidden {:.3}", f.overall());
-    assert!(f.recall("name") >= 0.79, "names {:.3}", f.recall("name"));
-    assert!(f.recall("date") >= 0.82, "dates {:.3}", f.recall("date"));
+    assert!(f.recall("name") >= 0.80, "names {:.3}", f.recall("name"));
+    assert!(f.recall("date") >= 0.83, "dates {:.3}", f.recall("date"));
     assert!(
         f.destroyed_rate() <= 0.011,
         "destroyed {:.4}",
         f.destroyed_rate()
     );
     assert!(f.staff_rate() <= 0.003, "staff {:.4}", f.staff_rate());
+}
+
+/// The fifth development set (issue 13, round four): written message by
+/// message by someone who had not read the detector code, and committed
+/// unchanged before any rule was tuned on it.
+#[test]
+fn dev5() {
+    let f = evaluate(DEV5, true);
+    f.print("fifth development set (tests/data/redact_heldout_dev5.txt)");
+    print_examples(&f);
+    // Before (the scanner at the commit that froze it): 0.740 overall,
+    // names 0.601, care dates 0.699, hospital numbers 0.943, addresses
+    // 0.924, 3.50% of clinical items destroyed, 0.46% of staff names.
+    // After round four: 0.786, names 0.665, care dates 0.777, 1.94%
+    // destroyed, no staff name.
+    assert!(f.overall() >= 0.78, "identifiers hidden {:.3}", f.overall());
+    assert!(f.recall("name") >= 0.66, "names {:.3}", f.recall("name"));
+    assert!(
+        f.recall("date") >= 0.77,
+        "care dates {:.3}",
+        f.recall("date")
+    );
+    assert!(f.recall("hosp") >= 0.94, "hosp {:.3}", f.recall("hosp"));
+    assert!(
+        f.recall("address") >= 0.92,
+        "addresses {:.3}",
+        f.recall("address")
+    );
+    for kind in ["nhs", "chi", "hc", "ni", "postcode", "phone", "email"] {
+        assert!(f.recall(kind) >= 0.99, "{kind} {:.3}", f.recall(kind));
+    }
+    assert!(
+        f.destroyed_rate() <= 0.020,
+        "destroyed {:.4}",
+        f.destroyed_rate()
+    );
+    assert!(f.staff_rate() <= 0.001, "staff {:.4}", f.staff_rate());
+}
+
+/// The sixth development set (issue 13, round four): written like the
+/// fifth, independently of it, and committed unchanged before any rule was
+/// tuned on it.
+#[test]
+fn dev6() {
+    let f = evaluate(DEV6, true);
+    f.print("sixth development set (tests/data/redact_heldout_dev6.txt)");
+    print_examples(&f);
+    // Before (the scanner at the commit that froze it): 0.677 overall,
+    // names 0.550, care dates 0.626, hospital numbers 0.925, addresses
+    // 0.857, 2.47% of clinical items destroyed, 0.65% of staff names.
+    // After round four: 0.709, names 0.595, care dates 0.673, 1.74%
+    // destroyed, 0.32% of staff names.
+    assert!(f.overall() >= 0.70, "identifiers hidden {:.3}", f.overall());
+    assert!(f.recall("name") >= 0.59, "names {:.3}", f.recall("name"));
+    assert!(
+        f.recall("date") >= 0.67,
+        "care dates {:.3}",
+        f.recall("date")
+    );
+    assert!(f.recall("hosp") >= 0.92, "hosp {:.3}", f.recall("hosp"));
+    assert!(
+        f.recall("address") >= 0.85,
+        "addresses {:.3}",
+        f.recall("address")
+    );
+    for kind in ["nhs", "chi", "hc", "ni", "postcode", "phone", "email"] {
+        assert!(f.recall(kind) >= 0.99, "{kind} {:.3}", f.recall(kind));
+    }
+    assert!(
+        f.destroyed_rate() <= 0.018,
+        "destroyed {:.4}",
+        f.destroyed_rate()
+    );
+    assert!(f.staff_rate() <= 0.004, "staff {:.4}", f.staff_rate());
 }
 
 /// The frozen test split: aggregate figures only, and the goal (or, where
@@ -378,19 +459,15 @@ fn heldout_test() {
         let r = f.recall(kind);
         assert!(r >= goal(kind), "{kind} hidden {r:.3} < {}", goal(kind));
     }
-    assert!(
-        f.overall() >= 0.915,
-        "identifiers hidden {:.3}",
-        f.overall()
-    );
+    assert!(f.overall() >= 0.92, "identifiers hidden {:.3}", f.overall());
     assert!(f.recall("name") >= 0.88, "names {:.3}", f.recall("name"));
     assert!(
-        f.recall("address") >= 0.94,
+        f.recall("address") >= 0.95,
         "addresses {:.3}",
         f.recall("address")
     );
     assert!(
-        f.recall("date") >= 0.85,
+        f.recall("date") >= 0.87,
         "care dates {:.3}",
         f.recall("date")
     );
@@ -399,12 +476,13 @@ fn heldout_test() {
         "dates of birth {:.3}",
         f.recall("dob")
     );
-    // Not reached: 2.6% of clinical items and 2.2% of staff names are hit
-    // (round three; 2.9% and 3.0% before it).
+    // Not reached: 2.7% of clinical items and 2.2% of staff names are hit
+    // (round four; 2.6% and 2.2% after round three, 2.9% and 3.0% before
+    // it).
     assert!(
         f.destroyed_rate() <= 0.027,
         "destroyed {:.4}",
         f.destroyed_rate()
     );
-    assert!(f.staff_rate() <= 0.023, "staff {:.4}", f.staff_rate());
+    assert!(f.staff_rate() <= 0.022, "staff {:.4}", f.staff_rate());
 }

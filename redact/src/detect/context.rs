@@ -178,7 +178,8 @@ fn extend_with(sc: &Scanner, text: &str, out: &mut Vec<Finding>, full: bool) {
 fn classify_word(text: &str, s: usize, e: usize, arena: &mut String) -> (u8, (u32, u32), bool) {
     let b = text.as_bytes();
     let none = (0, (0, 0), false);
-    if !KEYWORD_FILTER.may_contain(b, s, e) {
+    let slot = super::WordFilter::slot(b.get(s..e).unwrap_or(&[]));
+    if !KEYWORD_FILTER.has(slot) {
         return none;
     }
     let Some(w) = text.get(s..e) else { return none };
@@ -187,16 +188,71 @@ fn classify_word(text: &str, s: usize, e: usize, arena: &mut String) -> (u8, (u3
     }
     let r32 = |x: usize| u32::try_from(x).unwrap_or(0);
     if !w.bytes().any(|c| c.is_ascii_uppercase()) {
-        let fl = KEYWORD_FLAGS.get(w).copied().unwrap_or(0);
+        let fl = KEYWORD_FLAGS.get(slot, w);
         return (fl, (r32(s), r32(e)), false);
     }
     let a = arena.len();
     arena.push_str(w);
     let fl = arena.get_mut(a..).map_or(0, |x| {
         x.make_ascii_lowercase();
-        KEYWORD_FLAGS.get(&*x).copied().unwrap_or(0)
+        KEYWORD_FLAGS.get(slot, x)
     });
     (fl, (r32(a), r32(arena.len())), true)
+}
+
+/// The keyword flags by word, bucketed by the word's filter slot (which
+/// [`classify_word`] has already computed), so a lookup hashes nothing and
+/// compares the word with the one or two keywords of its bucket.
+struct KeywordTable {
+    /// `start[k]..start[k + 1]`: the entries of bucket `k`.
+    start: Vec<u16>,
+    entries: Vec<(&'static str, u8)>,
+}
+
+impl KeywordTable {
+    /// Buckets: the filter slot (below 16384) shifted right by this.
+    const SHIFT: usize = 3;
+
+    fn new(words: impl Iterator<Item = (&'static str, u8)>) -> Self {
+        let mut all: Vec<(usize, &'static str, u8)> = words
+            .map(|(w, f)| (super::WordFilter::slot(w.as_bytes()) >> Self::SHIFT, w, f))
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        let buckets = (16384 >> Self::SHIFT) + 1;
+        let mut start = vec![0u16; buckets + 1];
+        for &(k, _, _) in &all {
+            if let Some(x) = start.get_mut(k + 1) {
+                *x += 1;
+            }
+        }
+        for k in 1..start.len() {
+            let prev = start.get(k - 1).copied().unwrap_or(0);
+            if let Some(x) = start.get_mut(k) {
+                *x += prev;
+            }
+        }
+        let entries = all.into_iter().map(|(_, w, f)| (w, f)).collect();
+        KeywordTable { start, entries }
+    }
+
+    /// The flags of the lowercase word `w` whose filter slot is `slot`.
+    #[inline]
+    fn get(&self, slot: usize, w: &str) -> u8 {
+        let k = slot >> Self::SHIFT;
+        let a = usize::from(self.start.get(k).copied().unwrap_or(0));
+        let z = usize::from(self.start.get(k + 1).copied().unwrap_or(0));
+        self.entries
+            .get(a..z)
+            .unwrap_or(&[])
+            .iter()
+            .find(|(x, _)| *x == w)
+            .map_or(0, |&(_, f)| f)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&'static str, u8)> + '_ {
+        self.entries.iter().copied()
+    }
 }
 
 /// Tokens kept on each side of an anchor (a token some rule needs to
@@ -415,7 +471,7 @@ fn tokens(text: &str, found: &[Finding], arena: &mut String, full: bool) -> Vec<
     let mut gap_start = lx.p;
     // While replaying up to an anchor: the anchor's start.
     let mut replay: Option<usize> = None;
-    let mut prev: Option<(T, usize)> = None;
+    let mut prev: Option<(T, usize, u8)> = None;
     while lx.skip_space() {
         let keeping = need > 0 || replay.is_some();
         if !keeping {
@@ -428,7 +484,7 @@ fn tokens(text: &str, found: &[Finding], arena: &mut String, full: bool) -> Vec<
             rk += 1;
             let prev_num = prev.is_some_and(|p| matches!(p.0, T::Num | T::Mixed));
             if lx.dead_word(prev_num) {
-                prev = Some((T::Word(Case::Lower), 0));
+                prev = Some((T::Word(Case::Lower), 0, 0));
                 continue;
             }
         }
@@ -441,7 +497,7 @@ fn tokens(text: &str, found: &[Finding], arena: &mut String, full: bool) -> Vec<
             continue;
         }
         let a = anchor(text, &t, prev.as_ref());
-        prev = Some((t.t, t.e - t.s));
+        prev = Some((t.t, t.e - t.s, t.fl));
         if keeping {
             toks.push(t);
             if full {
@@ -499,14 +555,18 @@ fn tokens(text: &str, found: &[Finding], arena: &mut String, full: bool) -> Vec<
 /// `9AUG1983`; capitalised words on the name lexicons, in capitals, or
 /// after a house number; and the cue words rules start at (weekdays,
 /// months, relation and address cues, `dob`, `chi`, care-home words).
-fn anchor(text: &str, t: &Tok, prev: Option<&(T, usize)>) -> bool {
+fn anchor(text: &str, t: &Tok, prev: Option<&(T, usize, u8)>) -> bool {
     let prev_punct = |c: u8| prev.is_some_and(|p| p.0 == T::Punct(c));
     let w = text.get(t.s..t.e).unwrap_or("");
     match t.t {
         T::Found(..) => true,
         T::Num => {
             let n = w.len();
-            matches!(n, 7 | 8) || (n <= 3 && (prev_punct(b',') || prev_punct(b'(')))
+            matches!(n, 7 | 8)
+                || (n <= 3
+                    && (prev_punct(b',')
+                        || prev_punct(b'(')
+                        || prev.is_some_and(|p| p.2 & BED != 0)))
         }
         T::Mixed => {
             let b = w.as_bytes();
@@ -542,6 +602,15 @@ fn anchor(text: &str, t: &Tok, prev: Option<&(T, usize)>) -> bool {
     }
 }
 
+/// Does the finding's text start with the letters of a purchase order or an
+/// incident ticket (`PO 4471208`, `PO-7721049`, `INC0094432`)?
+fn reference_letters(w: &[u8]) -> bool {
+    (w.starts_with(b"PO")
+        && w.get(2)
+            .is_some_and(|c| matches!(c, b' ' | b'-' | b'0'..=b'9')))
+        || (w.starts_with(b"INC") && w.get(3).is_some_and(u8::is_ascii_digit))
+}
+
 /// Given names that are also ordinary words, not taken in lowercase (one
 /// string, so that it is not mistaken for keyword literals).
 const WORDLIKE_GIVEN_NAMES: &str = "amber rose grace hope faith joy holly ivy jade ruby dawn sky summer autumn bill pat sue mark will glen dale rich bob jack april june may august rowan hazel iris olive violet heather daisy poppy pearl crystal sandy guy gene ray art don van lee kim sam ali";
@@ -569,6 +638,41 @@ fn tight_initial_before(b: &[u8], s: usize) -> bool {
 
 /// A word (letters with internal `'`, `’` or `-`), a number, or both mixed.
 fn word_token(text: &str, s: usize) -> (usize, T) {
+    let b = text.as_bytes();
+    // Nearly every token is a run of ASCII letters or of ASCII digits
+    // ended by ASCII punctuation or a space: measure it in bulk, and take
+    // the general path below only for what follows it otherwise.
+    let c = byte(b, s);
+    if c.is_ascii_alphabetic() {
+        let e = super::letters_end(b, s + 1);
+        let n = byte(b, e);
+        if n < 0x80 && !n.is_ascii_alphanumeric() && n != b'\'' && n != b'-' {
+            let w = b.get(s..e).unwrap_or(&[]);
+            let case = if e - s >= 2 && w.iter().all(u8::is_ascii_uppercase) {
+                Case::Upper
+            } else if c.is_ascii_uppercase() {
+                Case::Title
+            } else {
+                Case::Lower
+            };
+            return (e, T::Word(case));
+        }
+    } else if c.is_ascii_digit() {
+        let e = s
+            + 1
+            + b.get(s + 1..)
+                .map_or(0, |r| r.iter().take_while(|x| x.is_ascii_digit()).count());
+        let n = byte(b, e);
+        if n < 0x80 && !n.is_ascii_alphanumeric() {
+            return (e, T::Num);
+        }
+    }
+    word_token_slow(text, s)
+}
+
+/// [`word_token`] for any token: letters and digits in any script, joined
+/// by `'`, `’` or `-` between letters.
+fn word_token_slow(text: &str, s: usize) -> (usize, T) {
     let b = text.as_bytes();
     let mut letters = false;
     let mut digits = false;
@@ -673,6 +777,8 @@ const KEYWORDS: &[&str] = &[
     "anp",
     "any",
     "apartment",
+    "apgar",
+    "apgars",
     "approach",
     "apr",
     "april",
@@ -681,6 +787,7 @@ const KEYWORDS: &[&str] = &[
     "arrange",
     "as",
     "ask",
+    "asset",
     "assistant",
     "at",
     "aug",
@@ -690,15 +797,19 @@ const KEYWORDS: &[&str] = &[
     "ave",
     "avenue",
     "b",
+    "baby",
     "batch",
     "bay",
     "bd",
     "bed",
+    "biochem",
+    "biochemistry",
     "birthday",
     "bleep",
     "block",
     "blood",
     "bloods",
+    "bms",
     "board",
     "book",
     "born",
@@ -706,6 +817,7 @@ const KEYWORDS: &[&str] = &[
     "boulevard",
     "boyfriend",
     "brae",
+    "brother",
     "brother-in-law",
     "building",
     "but",
@@ -739,6 +851,7 @@ const KEYWORDS: &[&str] = &[
     "contact",
     "continue",
     "coordinator",
+    "cot",
     "cottage",
     "could",
     "counsellor",
@@ -756,7 +869,10 @@ const KEYWORDS: &[&str] = &[
     "ct",
     "ct1",
     "ct2",
+    "cubicle",
     "d.o.b",
+    "dated",
+    "datix",
     "daughter-in-law",
     "dec",
     "december",
@@ -780,10 +896,13 @@ const KEYWORDS: &[&str] = &[
     "educator",
     "embankment",
     "evening",
+    "every",
     "ext",
     "f",
     "f1",
     "f2",
+    "family",
+    "father",
     "father-in-law",
     "feb",
     "february",
@@ -824,6 +943,8 @@ const KEYWORDS: &[&str] = &[
     "grove",
     "h",
     "had",
+    "haem",
+    "haematology",
     "hall",
     "handover",
     "has",
@@ -854,9 +975,11 @@ const KEYWORDS: &[&str] = &[
     "if",
     "im",
     "in",
+    "incident",
     "infirmary",
     "institute",
     "interpreter",
+    "invoice",
     "ipc",
     "is",
     "itu",
@@ -908,12 +1031,14 @@ const KEYWORDS: &[&str] = &[
     "memorial",
     "mental",
     "mews",
+    "microbiology",
     "midwife",
     "mom",
     "mon",
     "monday",
     "morning",
     "morning's",
+    "mother",
     "mother-in-law",
     "mrn",
     "mum",
@@ -933,6 +1058,7 @@ const KEYWORDS: &[&str] = &[
     "nic",
     "nights",
     "no",
+    "nok",
     "north",
     "not",
     "note",
@@ -946,6 +1072,7 @@ const KEYWORDS: &[&str] = &[
     "oct",
     "october",
     "od",
+    "odp",
     "of",
     "officer",
     "ok",
@@ -956,10 +1083,15 @@ const KEYWORDS: &[&str] = &[
     "only",
     "operation",
     "or",
+    "order",
     "ot",
+    "our",
+    "over",
+    "pain",
     "palsy",
     "parade",
     "paramedic",
+    "parents",
     "park",
     "pas",
     "patient",
@@ -979,6 +1111,7 @@ const KEYWORDS: &[&str] = &[
     "podiatrist",
     "porter",
     "postcode",
+    "power",
     "practice",
     "present",
     "prn",
@@ -1036,6 +1169,7 @@ const KEYWORDS: &[&str] = &[
     "scan",
     "school",
     "score",
+    "seal",
     "secretary",
     "see",
     "seen",
@@ -1043,6 +1177,7 @@ const KEYWORDS: &[&str] = &[
     "sep",
     "sept",
     "september",
+    "serial",
     "service",
     "services",
     "she",
@@ -1050,6 +1185,7 @@ const KEYWORDS: &[&str] = &[
     "should",
     "side",
     "sign",
+    "since",
     "sister",
     "sister-in-law",
     "sn",
@@ -1090,6 +1226,7 @@ const KEYWORDS: &[&str] = &[
     "sw",
     "syndrome",
     "ta",
+    "tag",
     "tds",
     "teach",
     "team",
@@ -1115,6 +1252,8 @@ const KEYWORDS: &[&str] = &[
     "thur",
     "thurs",
     "thursday",
+    "ticket",
+    "till",
     "to",
     "triad",
     "trust",
@@ -1128,6 +1267,7 @@ const KEYWORDS: &[&str] = &[
     "under",
     "unit",
     "university",
+    "until",
     "update",
     "upper",
     "urgent",
@@ -1150,14 +1290,17 @@ const KEYWORDS: &[&str] = &[
     "will",
     "wing",
     "with",
+    "within",
     "worker",
     "would",
     "wynd",
+    "x",
     "xray",
     "y",
     "yard",
     "yes",
     "yo",
+    "your",
 ];
 
 const NOT_NAME: u8 = 1;
@@ -1170,12 +1313,14 @@ const STAFF_CUE: u8 = 16;
 const NAME_WORD: u8 = 32;
 /// A word a rule starts next to when capitalised (`Care`, `Home`).
 const ANCHOR: u8 = 64;
+/// A bed, bay, room or cubicle word: the number after it is an anchor.
+const BED: u8 = 128;
 
 /// What each keyword (and stop word) is, decided once by the word-list
 /// functions below, so a token costs one hash lookup instead of a walk
 /// through every list.
-static KEYWORD_FLAGS: std::sync::LazyLock<std::collections::HashMap<&'static str, u8, name::Fnv>> =
-    std::sync::LazyLock::new(|| {
+static KEYWORD_FLAGS: std::sync::LazyLock<KeywordTable> = std::sync::LazyLock::new(|| {
+    KeywordTable::new(
         KEYWORDS
             .iter()
             .chain(name::STOP_WORDS)
@@ -1204,6 +1349,9 @@ static KEYWORD_FLAGS: std::sync::LazyLock<std::collections::HashMap<&'static str
                 {
                     f |= STARTER;
                 }
+                if bed_word(w) {
+                    f |= BED;
+                }
                 if matches!(
                     w,
                     "care" | "nursing" | "residential" | "home" | "house" | "centre"
@@ -1211,17 +1359,17 @@ static KEYWORD_FLAGS: std::sync::LazyLock<std::collections::HashMap<&'static str
                     f |= ANCHOR;
                 }
                 (w, f)
-            })
-            .collect()
-    });
+            }),
+    )
+});
 
 /// The keywords that can make a token an anchor or change the state of
-/// the tokeniser (`STARTER`, `ANCHOR`, `STAFF_CUE`), as a filter: a word
+/// the tokeniser (`STARTER`, `ANCHOR`, `STAFF_CUE`, `BED`), as a filter: a word
 /// outside it is skipped unless it is near an anchor.
 static LIVE_FILTER: std::sync::LazyLock<super::WordFilter> = std::sync::LazyLock::new(|| {
     let mut f = super::WordFilter::empty();
     for (w, fl) in KEYWORD_FLAGS.iter() {
-        if fl & (STARTER | ANCHOR | STAFF_CUE) != 0 {
+        if fl & (STARTER | ANCHOR | STAFF_CUE | BED) != 0 {
             f.insert(w.as_bytes());
         }
     }
@@ -1630,7 +1778,17 @@ fn is_relation(w: &str) -> bool {
             | "stepdaughter"
             | "grandmother"
             | "grandfather"
+            // `baby Nakamura born 03:47`, `Parents Ritu & Nikhil Mehta`.
+            | "baby"
+            | "parents"
+            | "family"
     )
+}
+
+/// A bed, bay, room or cubicle: a patient named next to one is where the
+/// patient is (`Adebayo in bay 4`, `Ethel rm 14`, `bed 12 Stanisław`).
+fn bed_word(w: &str) -> bool {
+    matches!(w, "bed" | "bay" | "cubicle" | "cot" | "rm" | "room")
 }
 
 /// Words before a name that make it a colleague's.
@@ -1638,6 +1796,8 @@ fn staff_before(w: &str) -> bool {
     matches!(
         w,
         "dr" | "doctor"
+            | "odp"
+            | "bms"
             | "prof"
             | "professor"
             | "sister"
@@ -1784,6 +1944,15 @@ fn staff_after(w: &str) -> bool {
     matches!(
         w,
         "rm" | "rn"
+            // Theatre and laboratory roles and departments: `ODP Callum
+            // Rennie`, `Hao Chen BMS`, `Gareth Pugh biochem`.
+            | "odp"
+            | "bms"
+            | "biochem"
+            | "biochemistry"
+            | "haem"
+            | "haematology"
+            | "microbiology"
             | "sn"
             | "rgn"
             | "rmn"
@@ -1953,6 +2122,76 @@ impl Ctx<'_> {
             && self.str_of(i).chars().nth(1).is_some()
     }
 
+    /// Is the finding at `i` a reference number for a thing, not a person:
+    /// within four tokens after `Datix`, `ticket`, `order`, `asset`, `tag`,
+    /// `serial`, `seal`, `invoice`, `incident`, `lot`, `batch`, across `no`,
+    /// `no.`, `number`, `and`, `recall`, `:`, `#` and other findings? (`PO`
+    /// before a number is also "by mouth": only a finding's own letters
+    /// count, see [`reference_letters`].)
+    /// (`ref` alone is not one: `ref K123456 in notes` is a patient's.)
+    fn reference_before(&self, i: usize) -> bool {
+        for j in (i.saturating_sub(4)..i).rev() {
+            let Some(t) = self.tok(j) else { return false };
+            match t.t {
+                T::Found(..) | T::Punct(b':' | b'#') => continue,
+                // `no.`: a full stop only after `no`.
+                T::Punct(b'.') if j > 0 && self.lower(j - 1) == "no" => continue,
+                T::Word(_) => {}
+                _ => return false,
+            }
+            match self.lower(j) {
+                "datix" | "ticket" | "order" | "asset" | "tag" | "serial" | "seal" | "invoice"
+                | "incident" | "lot" | "batch" | "lots" => return true,
+                "no" | "number" | "and" | "recall" => {}
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// Is the cue at token `c` `Father`, `Brother` or `Mother`,
+    /// capitalised, not after a possessive, an article, `and`, a colon or a
+    /// bracket, and followed by one name only (`single`): a religious title
+    /// (`Father Brendan on call`), not a relation (`her Father John`, `NOK:
+    /// Father John`, `Brother Sami Al-Rashid`)?
+    fn religious_title(&self, c: usize, single: bool) -> bool {
+        single
+            && matches!(self.lower(c), "father" | "brother" | "mother")
+            && self.is_word(c) == Some(Case::Title)
+            && !(c > 0
+                && (matches!(
+                    self.lower(c - 1),
+                    "his" | "her" | "their" | "the" | "my" | "your" | "our" | "nok" | "and"
+                ) || self.is_punct(c - 1, b':')
+                    || self.is_punct(c - 1, b'(')))
+    }
+
+    /// Is token `j` a score or measurement rather than a surname in
+    /// capitals: a word in capitals on neither name list, followed by a
+    /// number of at most three digits (`MMSE 18/30`, `BMI 14.9`; not
+    /// `DARWISH 4455667`, a surname and a hospital number)?
+    fn abbreviation(&self, j: usize) -> bool {
+        self.is_word(j) == Some(Case::Upper)
+            && self.joined(j + 1)
+            && self
+                .tok(j + 1)
+                .is_some_and(|t| t.t == T::Num && t.e - t.s <= 3)
+            && !SURNAME_LIST.contains(self.str_of(j))
+            && !GIVEN_NAMES.contains(self.str_of(j))
+    }
+
+    /// Is token `j` a capitalised word with no other capital but after `-`
+    /// or `'` (`Ifrah`, `Mary-Jane`, `O'Neil`; not `BMs`, `COHb`)?
+    fn plain_title(&self, j: usize) -> bool {
+        let mut prev = ' ';
+        self.is_word(j) == Some(Case::Title)
+            && self.str_of(j).chars().enumerate().all(|(n, c)| {
+                let ok = n == 0 || !c.is_uppercase() || matches!(prev, '-' | '\'' | '’');
+                prev = c;
+                ok
+            })
+    }
+
     /// A single capital, optionally with a full stop: a middle initial.
     fn initial(&self, i: usize) -> Option<usize> {
         let w = self.str_of(i);
@@ -2075,7 +2314,9 @@ impl Ctx<'_> {
         if self.is_punct(n, b'(') || self.is_punct(n, b',') {
             n += 1;
         }
-        if self.is_word(n).is_some() && staff_after(self.lower(n)) {
+        // `Ethel rm 14`: `rm` before a number is a room, not a midwife.
+        let room = self.lower(n) == "rm" && self.tok(n + 1).is_some_and(|t| t.t == T::Num);
+        if self.is_word(n).is_some() && staff_after(self.lower(n)) && !room {
             return true;
         }
         // `Mohammed Iqbal (med reg)`, `(F1)`: a role in brackets.
@@ -2170,9 +2411,23 @@ impl Ctx<'_> {
                 Kind::Postcode | Kind::HospitalNumber
                     if kind == &Kind::Postcode || f.rule() == Rule::HospitalPrefixDigits =>
                 {
-                    matches!(prev, "lot" | "batch" | "no" | "number" | "and" | "recall")
+                    let own = self.text.get(f.span()).unwrap_or("").as_bytes();
+                    (matches!(prev, "lot" | "batch" | "no" | "number" | "and" | "recall")
                         && (0..i.min(4))
-                            .any(|k| matches!(self.lower(i - 1 - k), "lot" | "batch" | "lots"))
+                            .any(|k| matches!(self.lower(i - 1 - k), "lot" | "batch" | "lots")))
+                        || self.reference_before(i)
+                        || (kind == &Kind::HospitalNumber && reference_letters(own))
+                }
+                // `Father Brendan`: a religious title, not a relation.
+                Kind::PersonName
+                    if f.rule() == Rule::NameAfterRelationCue
+                        && i > 0
+                        && self.religious_title(
+                            i - 1,
+                            !self.text.get(f.span()).unwrap_or("").trim().contains(' '),
+                        ) =>
+                {
+                    true
                 }
                 Kind::PersonName => {
                     let text = self.text.get(f.span()).unwrap_or("");
@@ -2349,6 +2604,13 @@ impl Ctx<'_> {
 
     /// A date starting at token `i`, returning its last token.
     fn date_at(&self, i: usize) -> Option<usize> {
+        // A date starts at a number or at a weekday or month, which carry
+        // `STARTER` (see `KEYWORD_FLAGS`).
+        match self.tok(i)?.t {
+            T::Num | T::Mixed => {}
+            T::Word(_) if self.flag(i, STARTER) => {}
+            _ => return None,
+        }
         let lw = self.lower(i);
         if lw.is_empty() && self.is_word(i).is_some() {
             return None;
@@ -2515,7 +2777,7 @@ impl Ctx<'_> {
     }
 
     fn town_word(&self, i: usize) -> bool {
-        self.is_word(i) == Some(Case::Title)
+        self.plain_title(i)
             && self.free(i)
             && self.str_of(i).chars().count() >= 3
             && !matches!(self.lower(i), "lot" | "batch" | "and" | "or" | "postcode")
@@ -2615,7 +2877,7 @@ impl Ctx<'_> {
     /// `Meadowbank Care Home`, `Lochside Nursing Home`, `Abbeyfield House`,
     /// with `, Town` or `, 14 Paisley Road` after it.
     fn home_at(&self, i: usize) -> Option<(usize, usize)> {
-        if self.is_word(i) != Some(Case::Title) || not_a_name(self.lower(i)) {
+        if self.is_word(i) != Some(Case::Title) {
             return None;
         }
         let mut j = i + 1;
@@ -2638,7 +2900,8 @@ impl Ctx<'_> {
             && self.joined(j)
             && (matches!(lw, "home" | "centre") && j == named + 1 && j > i + 1
                 || lw == "house" && j == i + 1);
-        if !ok {
+        // The word lists last: most capitalised words fail the shape above.
+        if !ok || not_a_name(self.lower(i)) {
             return None;
         }
         let mut z = j;
@@ -2654,6 +2917,10 @@ impl Ctx<'_> {
 
     /// `lives Hamilton`, `lives at Rose Cottage`, `address: Kirkton`.
     fn after_address_cue(&self, i: usize) -> Option<usize> {
+        // The address cues carry `STARTER` (see `KEYWORD_FLAGS`).
+        if !self.flag(i, STARTER) {
+            return None;
+        }
         let lw = self.lower(i);
         if !matches!(lw, "lives" | "living" | "resides" | "address") {
             return None;
@@ -2796,8 +3063,130 @@ impl Ctx<'_> {
                 continue;
             }
         }
+        // `Adebayo in bay 4`, `bed 12 Stanisław`: after the lexicon, which
+        // reads `Smith, Janet in bay 3` whole.
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
+            self.name_at_bed(i);
+        }
         // Numbers right after the names just found.
         self.bracketed_numbers();
+        self.bare_day_month();
+    }
+
+    /// `given 12/11`, `drained 28/11`, `Resent 26/11`: a day and month with
+    /// a slash and no year, with no cue, within 12 tokens of a patient
+    /// identifier in the same sentence (a first-pass finding or placeholder
+    /// other than a care date, or a name this pass found). Guard: not a score or a duration
+    /// (not after `in`, `for`, `x`, `over`, `within`, `every`, `pain`,
+    /// `power`, `score`, `apgar(s)`, a word in capitals or a number; not
+    /// before `pain`; not part of a longer group), not in staff chatter
+    /// (a staff word in the sentence).
+    fn bare_day_month(&mut self) {
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
+            if !self.free(i)
+                || self
+                    .tok(i)
+                    .is_some_and(|t| t.t != T::Num || t.staff_sentence)
+                || !self.is_punct(i + 1, b'/')
+                || self.str_of(i + 2).len() > 2
+                || self.is_punct(i + 3, b'/')
+                || self.is_punct(i + 3, b'.')
+                    && self
+                        .tok(i + 4)
+                        .is_some_and(|t| t.t == T::Num && self.joined(i + 4) && !t.spaced)
+            {
+                continue;
+            }
+            let Some(end) = self.day_month_at(i) else {
+                continue;
+            };
+            if end != i + 2 || !self.joined(i + 1) || !self.joined(i + 2) {
+                continue;
+            }
+            // Joined with no space: `12/11`, not `12 / 11`.
+            if self.tok(i).map(|t| t.e) != self.tok(i + 1).map(|t| t.s)
+                || self.tok(i + 1).map(|t| t.e) != self.tok(i + 2).map(|t| t.s)
+            {
+                continue;
+            }
+            if i > 0 {
+                let before = self.lower(i - 1);
+                if matches!(
+                    before,
+                    "in" | "for"
+                        | "x"
+                        | "over"
+                        | "within"
+                        | "every"
+                        | "pain"
+                        | "power"
+                        | "score"
+                        | "apgar"
+                        | "apgars"
+                ) || self.is_word(i - 1) == Some(Case::Upper)
+                    || self
+                        .tok(i - 1)
+                        .is_some_and(|t| matches!(t.t, T::Num | T::Mixed))
+                {
+                    continue;
+                }
+            }
+            if self.lower(i + 3) == "pain" || self.staff_ahead(end) {
+                continue;
+            }
+            // `10/7` (ten days), `3/12` (three months) read as durations:
+            // a month of 7 with a day up to 14, or of 12 with a day up to 6,
+            // counts only after `on`, `from`, `since`, `till`, `until`,
+            // `by`, `of`, `dated`.
+            let day: u32 = self.str_of(i).parse().unwrap_or(0);
+            let month: u32 = self.str_of(i + 2).parse().unwrap_or(0);
+            let duration = (month == 7 && day <= 14) || (month == 12 && day <= 6);
+            if duration
+                && !(i > 0
+                    && matches!(
+                        self.lower(i - 1),
+                        "on" | "from" | "since" | "till" | "until" | "by" | "of" | "dated"
+                    ))
+            {
+                continue;
+            }
+            let near = |j: usize| -> Option<bool> {
+                let t = self.tok(j)?;
+                Some(match t.t {
+                    T::Found(Some(k), _) => k != Kind::CareDate,
+                    _ => self.new.iter().any(|f| {
+                        f.kind() == Kind::PersonName && f.span().start <= t.s && t.s < f.span().end
+                    }),
+                })
+            };
+            let mut patient = false;
+            let stop = |t: &Tok| matches!(t.t, T::Gap | T::Punct(b'.' | b';' | b'!' | b'?'));
+            for j in (i.saturating_sub(12)..i).rev() {
+                if self.tok(j).is_some_and(stop) {
+                    break;
+                }
+                if near(j) == Some(true) {
+                    patient = true;
+                    break;
+                }
+            }
+            if !patient {
+                for j in end + 1..end + 13 {
+                    if self.tok(j).is_none_or(stop) {
+                        break;
+                    }
+                    if near(j) == Some(true) {
+                        patient = true;
+                        break;
+                    }
+                }
+            }
+            if patient {
+                self.push(i, end, Kind::CareDate, Rule::DateAfterEventCue);
+            }
+        }
     }
 
     /// A hospital number in brackets after a word (`Adwoa Adjei (2445032)`,
@@ -2840,6 +3229,11 @@ impl Ctx<'_> {
     /// `spouse Stephen`, `Mum (Jing)`, `son-in-law Callum`, `Surname:
     /// Gonçalves`, `Name Adaobi Achebe`.
     fn after_relation(&mut self, i: usize) {
+        // Every relation and form word carries `STARTER` (see
+        // `KEYWORD_FLAGS`): one bit test turns away every other token.
+        if !self.flag(i, STARTER) {
+            return;
+        }
         let lw = self.lower(i);
         let form = is_form(lw);
         let relation = is_relation(lw);
@@ -2847,6 +3241,11 @@ impl Ctx<'_> {
             return;
         }
         if form && lw == "name" && self.is_word(i) != Some(Case::Title) {
+            return;
+        }
+        let single =
+            !(self.joined(i + 2) && matches!(self.is_word(i + 2), Some(Case::Title | Case::Upper)));
+        if self.religious_title(i, single) {
             return;
         }
         let mut j = i + 1;
@@ -2857,7 +3256,14 @@ impl Ctx<'_> {
             return;
         }
         let mut z = j;
-        if !form && self.namey(z + 1) && self.joined(z + 1) {
+        // Not into a short unlisted word in capitals (`baby Eze TTN`).
+        let short_caps = |k: usize| {
+            self.is_word(k) == Some(Case::Upper)
+                && self.str_of(k).len() <= 4
+                && !SURNAME_LIST.contains(self.str_of(k))
+                && !GIVEN_NAMES.contains(self.str_of(k))
+        };
+        if !form && self.namey(z + 1) && self.joined(z + 1) && !short_caps(z + 1) {
             z += 1;
         }
         if self.staff_name(j, z) && !form {
@@ -3077,6 +3483,75 @@ impl Ctx<'_> {
     /// `43F Joao Obi`, `6yo Kayden Ndlovu`: one to three capitalised words
     /// right after an age and sex; two or more of them, or one on a name
     /// list. Staff guards as for the lexicon rule.
+    /// A name next to a bed, bay, room or cubicle number: one or two
+    /// capitalised words right before `[in|on] [the] bay 4`, `rm 14`, `(bay
+    /// 3)`, or a listed given name typed in lowercase there (`morag in bed
+    /// 5`); or one or two capitalised words right after `bed 12`, `bay 3:`.
+    /// Guard: the words are not stop, clinical, role or place words, the
+    /// name before starts the sentence or follows punctuation or a
+    /// lowercase word, and the staff guards hold.
+    fn name_at_bed(&mut self, n: usize) {
+        // Run from the number (an anchor), not the bed word (which is not,
+        // so that `every bed` in chatter costs nothing).
+        let numbered = self
+            .tok(n)
+            .is_some_and(|t| matches!(t.t, T::Num | T::Mixed))
+            && self.str_of(n).len() <= 3;
+        if !numbered || n == 0 || !self.flag(n - 1, BED) {
+            return;
+        }
+        let i = n - 1;
+        // After: `bed 12 Stanisław`, `bay 3: Nowak`.
+        let mut a = i + 2;
+        if self.is_punct(a, b':') || self.is_punct(a, b'-') {
+            a += 1;
+        }
+        if self.namey(a) && self.is_word(a) == Some(Case::Title) {
+            let mut z = a;
+            if self.namey(z + 1) && self.joined(z + 1) && self.is_word(z + 1) == Some(Case::Title) {
+                z += 1;
+            }
+            if !self.staff_name(a, z) && !self.staff_chatter(a, z) {
+                self.push(a, z, Kind::PersonName, Rule::NameFromLexicon);
+            }
+        }
+        // Before: `Adebayo in bay 4`, `Ethel rm 14`, `Malgorzata (bay 3)`.
+        // `Treatment Room 2` is a place.
+        if self.is_word(i) != Some(Case::Lower) && i >= 1 && self.is_word(i - 1).is_some() {
+            return;
+        }
+        let mut z = i;
+        if z >= 1 && self.lower(z - 1) == "the" {
+            z -= 1;
+        }
+        if z >= 1 && (matches!(self.lower(z - 1), "in" | "on") || self.is_punct(z - 1, b'(')) {
+            z -= 1;
+        }
+        let Some(z) = z.checked_sub(1) else { return };
+        let lower_given = self.is_word(z) == Some(Case::Lower)
+            && lowercase_given(self.str_of(z), self.tok(z).map_or(0, |t| t.fl));
+        if !(lower_given || (self.namey(z) && self.is_word(z) == Some(Case::Title))) {
+            return;
+        }
+        let mut a = z;
+        if !lower_given
+            && a >= 1
+            && self.namey(a - 1)
+            && self.joined(a)
+            && self.is_word(a - 1) == Some(Case::Title)
+        {
+            a -= 1;
+        }
+        let starts = a == 0
+            || matches!(
+                self.tok(a - 1).map(|t| t.t),
+                Some(T::Punct(_) | T::Word(Case::Lower))
+            );
+        if starts && !self.staff_name(a, z) && !self.staff_chatter(a, z) {
+            self.push(a, z, Kind::PersonName, Rule::NameFromLexicon);
+        }
+    }
+
     fn name_after_age(&mut self, i: usize) {
         if self.tok(i).map(|t| t.t) != Some(T::Mixed) {
             return;
@@ -3114,8 +3589,31 @@ impl Ctx<'_> {
         if !self.namey(i) {
             return None;
         }
+        // Not the second word of a colleague's name (`Dr Rhodri Pugh,
+        // Meddygfa Tywi`): a name does not start inside another.
+        if i >= 2
+            && self.joined(i)
+            && matches!(self.is_word(i - 1), Some(Case::Title | Case::Upper))
+            && self.flag(i - 2, STAFF_BEFORE)
+        {
+            return None;
+        }
         let w = self.str_of(i);
+        // `Wiktoria Sadowska ERPC, Layla …`: a short word in capitals, on
+        // neither name list, right after a capitalised word, is a
+        // procedure, not the next patient's surname (`LAMB, Dorothy` is).
         let upper = self.is_word(i) == Some(Case::Upper);
+        if upper
+            && (self.abbreviation(i)
+                || (w.len() <= 4
+                    && i > 0
+                    && self.joined(i)
+                    && self.is_word(i - 1) == Some(Case::Title)
+                    && !SURNAME_LIST.contains(w)
+                    && !GIVEN_NAMES.contains(w)))
+        {
+            return None;
+        }
         // Surname first.
         let mut j = i + 1;
         let comma = self.is_punct(j, b',');
@@ -3123,7 +3621,7 @@ impl Ctx<'_> {
             j += 1;
         }
         if self.namey(j)
-            && self.is_word(j) == Some(Case::Title)
+            && self.plain_title(j)
             && GIVEN_NAMES.contains(self.str_of(j))
             && (upper || comma)
             && (!GIVEN_NAMES.contains(w) || SURNAME_LIST.contains(w) || upper)
@@ -3143,7 +3641,7 @@ impl Ctx<'_> {
         if upper
             && comma
             && self.namey(j)
-            && self.is_word(j) == Some(Case::Title)
+            && self.plain_title(j)
             && w.chars().count() >= 3
             && w.chars().any(|c| "AEIOUY".contains(c))
         {
@@ -3178,16 +3676,18 @@ impl Ctx<'_> {
             && GIVEN_NAMES.contains(self.str_of(k))
             && self.namey(k + 1)
             && self.joined(k + 1)
+            && !self.abbreviation(k + 1)
         {
             // A middle name: `Li Na Zhang`.
             k += 1;
         }
-        if !self.namey(k) || !self.joined(k) {
+        if !self.namey(k) || !self.joined(k) || self.abbreviation(k) {
             return None;
         }
         let mut z = k;
         if self.namey(z + 1)
             && self.joined(z + 1)
+            && !self.abbreviation(z + 1)
             && (self.is_word(z + 1) == Some(Case::Upper)
                 || SURNAME_LIST.contains(self.str_of(z + 1)))
             && !self.on_staff_list(z + 1)
@@ -3202,6 +3702,30 @@ impl Ctx<'_> {
 mod tests {
     use crate::{Kind, Scanner};
     use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        /// The bulk path for ASCII words and numbers measures and classifies
+        /// every token exactly as the general path does.
+        #[test]
+        fn word_token_fast_path_is_only_a_shortcut(
+            text in "[a-zA-Z0-9 '\\-.,éÉ’2]{1,24}",
+        ) {
+            for s in 0..text.len() {
+                if !text.is_char_boundary(s) {
+                    continue;
+                }
+                let c = text[s..].chars().next().unwrap();
+                if !c.is_alphanumeric() {
+                    continue;
+                }
+                proptest::prop_assert_eq!(
+                    super::word_token(&text, s),
+                    super::word_token_slow(&text, s),
+                    "{:?} at {}", text, s
+                );
+            }
+        }
+    }
 
     fn spans(t: &str, kind: Kind) -> Vec<String> {
         Scanner::new()
@@ -3461,6 +3985,155 @@ mod tests {
         ] {
             assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
         }
+    }
+
+    #[test]
+    fn reference_numbers_of_things_are_not_identifiers() {
+        for t in [
+            "Vaccines fridge temp 9.2 at 07:30, Datix W271702, pharmacy advised",
+            "IT ticket INC0102993 raised for the broken terminal",
+            "wifi down again, raised INC0103114",
+            "stock order PO 4471208 still not in",
+            "PO 7721049 for PICC packs raised",
+            "asset tag AT-0099213 on the new fridge",
+            "resus trolley seal number RT 448213",
+            "syringe driver serial SD-448120",
+            "order BT44 9ZZ for cannulas received",
+        ] {
+            assert!(
+                spans(t, Kind::HospitalNumber).is_empty() && spans(t, Kind::Postcode).is_empty(),
+                "{t}"
+            );
+        }
+        // Still identifiers: after a hospital-number cue or `ref`, with no
+        // reference word, and a Portsmouth postcode.
+        assert_eq!(
+            spans("ref K123456 in notes", Kind::HospitalNumber),
+            ["K123456"]
+        );
+        assert_eq!(
+            spans("hosp ref K751753 seen", Kind::HospitalNumber),
+            ["K751753"]
+        );
+        assert_eq!(spans("Pt K751753 seen", Kind::HospitalNumber), ["K751753"]);
+        assert_eq!(
+            spans(
+                "Address: 56b Brunswick Place, Portsmouth, PO4 2ST",
+                Kind::Postcode
+            ),
+            ["PO4 2ST"]
+        );
+    }
+
+    #[test]
+    fn religious_titles_scores_and_colleagues_are_not_patients() {
+        let names = |t: &str| spans(t, Kind::PersonName);
+        // `Father Brendan`: a priest; a relation keeps its cue.
+        assert!(names("Wants the chaplain. Father Brendan on call").is_empty());
+        assert_eq!(names("her father John is NOK"), ["John"]);
+        assert_eq!(
+            names("Datix IR-40021. Brother Sami Al-Rashid on his way"),
+            ["Sami Al-Rashid"]
+        );
+        // A score after a name is not a surname in capitals.
+        assert_eq!(
+            names("Fionnuala Devlin MMSE 18/30, living alone"),
+            ["Fionnuala Devlin"]
+        );
+        assert_eq!(
+            names("Fionnuala Morgan DNA 27/11, rebook"),
+            ["Fionnuala Morgan"]
+        );
+        assert_eq!(names("Trevor Tolley SMITH seen"), ["Trevor Tolley SMITH"]);
+        // A procedure after a name does not start the next name.
+        let t = "list: Wiktoria Sadowska ERPC, Layla Ahmed LLETZ";
+        assert!(
+            !names(t).iter().any(|n| n.starts_with("ERPC")),
+            "{:?}",
+            names(t)
+        );
+        assert_eq!(
+            names("New admission: LAMB, Dorothy needs Hb"),
+            ["LAMB, Dorothy"]
+        );
+        // A name does not start inside a colleague's name.
+        assert!(names("Start edoxaban? Dr Rhodri Pugh, Meddygfa Tywi").is_empty());
+        // Theatre and laboratory roles.
+        assert!(names("PONV, ondansetron given. ODP Callum Rennie").is_empty());
+        assert!(names("side room needed. Hao Chen BMS").is_empty());
+        assert!(names("Gareth Pugh biochem: troponin 2847 phoned").is_empty());
+    }
+
+    #[test]
+    fn names_at_a_bed_or_bay() {
+        let names = |t: &str| spans(t, Kind::PersonName);
+        assert_eq!(
+            names("Adebayo in bay 4 asking for his insulin pen"),
+            ["Adebayo"]
+        );
+        assert_eq!(names("Ethel rm 14 skin tear R forearm"), ["Ethel"]);
+        assert_eq!(
+            names("Malgorzata (bay 3) daughter visiting"),
+            ["Malgorzata"]
+        );
+        assert_eq!(
+            names("morag in bed 5 keeps asking for her tablets"),
+            ["morag"]
+        );
+        assert_eq!(
+            names("psych liaison pls: bed 12 Stanisław post OD"),
+            ["Stanisław"]
+        );
+        assert_eq!(names("bay 3: Nowak, all stable"), ["Nowak"]);
+        assert_eq!(names("baby Nakamura born 03:47 today"), ["Nakamura"]);
+        // Places, roles and words that are not names.
+        assert!(names("pls don't book Treatment Room 2 on 17th").is_empty());
+        assert!(
+            names("cot 2 baby Eze TTN weaning CPAP")
+                .iter()
+                .all(|n| !n.contains("TTN"))
+        );
+        assert!(names("Dr Okafor in bay 4 now").is_empty());
+        assert!(names("can someone check bay 4 please").is_empty());
+        assert!(names("The patient in bay 4 is delayed").is_empty());
+        // Known limit: a capitalised ordinary word opening a sentence is
+        // taken (`Discharge in bay 4 delayed`).
+    }
+
+    #[test]
+    fn day_and_month_near_a_patient() {
+        let dates = |t: &str| spans(t, Kind::CareDate);
+        assert_eq!(
+            dates("Depot clinic: Haris Begovic (MRN 4455667) given 12/11, due soon"),
+            ["12/11"]
+        );
+        assert_eq!(
+            dates("Mrs Kowalska had a fall, drained 28/11 by IR"),
+            ["28/11"]
+        );
+        // No patient, a score, a duration, a gestation.
+        assert!(dates("the fridge was fixed 27/11 apparently").is_empty());
+        assert!(dates("Mrs Lomax is fine. Fridge fixed 27/11").is_empty());
+        assert!(dates("Mrs Kowalska pain 3/10 after analgesia").is_empty());
+        assert!(dates("Mrs Kowalska on abx for 5/7").is_empty());
+        assert!(dates("Mrs Kowalska 10/7 baby, feeding well").is_empty());
+        assert!(dates("Mrs Kowalska needs bloods 3/12").is_empty());
+        assert_eq!(dates("Mrs Kowalska bloods from 3/12 fine"), ["3/12"]);
+    }
+
+    #[test]
+    fn a_town_word_has_no_inner_capital() {
+        assert_eq!(
+            spans(
+                "CO poisoning at 91 Mafeking Street, COHb 22%",
+                Kind::Address
+            ),
+            ["91 Mafeking Street"]
+        );
+        assert_eq!(
+            spans("lives 4 Mill Road, Stoke-on-Trent", Kind::Address),
+            ["4 Mill Road, Stoke-on-Trent"]
+        );
     }
 
     #[test]

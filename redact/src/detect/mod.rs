@@ -554,11 +554,21 @@ impl WordFilter {
     /// Might the ASCII word `b[s..e]` be special?
     #[inline]
     pub(crate) fn may_contain(&self, b: &[u8], s: usize, e: usize) -> bool {
-        let w = b.get(s..e).unwrap_or(&[]);
+        self.has(Self::slot(b.get(s..e).unwrap_or(&[])))
+    }
+
+    /// The filter bit of a word (any ASCII case): below 16384.
+    #[inline]
+    pub(crate) fn slot(w: &[u8]) -> usize {
         let at = |i: usize| w.get(i).copied().unwrap_or(0);
         let n = w.len();
         let (second, penult) = if n > 1 { (at(1), at(n - 2)) } else { (0, 0) };
-        let k = Self::key(n, at(0), second, penult, at(n.wrapping_sub(1)));
+        Self::key(n, at(0), second, penult, at(n.wrapping_sub(1)))
+    }
+
+    /// Is bit `k` (a [`WordFilter::slot`]) set?
+    #[inline]
+    pub(crate) fn has(&self, k: usize) -> bool {
         self.0.get(k / 64).is_some_and(|x| x & (1 << (k % 64)) != 0)
     }
 }
