@@ -639,6 +639,32 @@ mod tests {
         assert_eq!(SEALED_STATE_VERSION, 1);
     }
 
+    /// Opens `sealed` directly with XChaCha20-Poly1305 under the documented
+    /// associated data `label || version_and_type || slot`, panicking if it
+    /// does not authenticate.
+    fn open_with_ad(
+        key: &StorageKey,
+        sealed: &[u8],
+        version_and_type: &[u8],
+        slot: &[u8],
+    ) -> Vec<u8> {
+        let aead = XChaCha20Poly1305::new(key.as_bytes().into());
+        let mut ad = b"bleep v1 sealed state".to_vec();
+        ad.extend_from_slice(version_and_type);
+        ad.extend_from_slice(slot);
+        let mut body = sealed[26..sealed.len() - 16].to_vec();
+        let nonce: [u8; 24] = sealed[2..26].try_into().unwrap();
+        let tag: [u8; 16] = sealed[sealed.len() - 16..].try_into().unwrap();
+        aead.decrypt_inout_detached(
+            (&nonce).into(),
+            &ad,
+            body.as_mut_slice().into(),
+            (&tag).into(),
+        )
+        .unwrap();
+        body
+    }
+
     #[test]
     fn layout_and_round_trip() {
         let (key, id, mut rng) = setup();
@@ -651,19 +677,7 @@ mod tests {
         let again = key.seal(&mut rng, &id);
         assert_ne!(sealed[2..26], again[2..26]);
         // The AEAD is XChaCha20-Poly1305 with the documented AD.
-        let aead = XChaCha20Poly1305::new(key.as_bytes().into());
-        let mut ad = b"bleep v1 sealed state".to_vec();
-        ad.extend_from_slice(&[1, 1]);
-        let mut body = sealed[26..sealed.len() - 16].to_vec();
-        let nonce: [u8; 24] = sealed[2..26].try_into().unwrap();
-        let tag: [u8; 16] = sealed[sealed.len() - 16..].try_into().unwrap();
-        aead.decrypt_inout_detached(
-            (&nonce).into(),
-            &ad,
-            body.as_mut_slice().into(),
-            (&tag).into(),
-        )
-        .unwrap();
+        let body = open_with_ad(&key, &sealed, &[1, 1], &[]);
         assert_eq!(body[0], 1);
         assert_eq!(&body[1..], id.seed().as_bytes());
     }
@@ -686,20 +700,7 @@ mod tests {
                 Error::State(StateError::Unseal),
                 "slot length {len}"
             );
-            let aead = XChaCha20Poly1305::new(key.as_bytes().into());
-            let mut ad = b"bleep v1 sealed state".to_vec();
-            ad.extend_from_slice(&[2, 1]);
-            ad.extend_from_slice(&slot);
-            let mut body = sealed[26..sealed.len() - 16].to_vec();
-            let nonce: [u8; 24] = sealed[2..26].try_into().unwrap();
-            let tag: [u8; 16] = sealed[sealed.len() - 16..].try_into().unwrap();
-            aead.decrypt_inout_detached(
-                (&nonce).into(),
-                &ad,
-                body.as_mut_slice().into(),
-                (&tag).into(),
-            )
-            .unwrap();
+            open_with_ad(&key, &sealed, &[2, 1], &slot);
         }
     }
 
