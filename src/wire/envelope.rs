@@ -262,3 +262,48 @@ impl fmt::Debug for Envelope<'_> {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::IdentityKeyPair;
+
+    /// The longest prekey part (a one-time prekey and a KEM part) writes
+    /// exactly `MAX_PREKEY_PART_LEN` bytes, so the bound neither cuts an
+    /// associated data short nor over-allocates, and reads back whole.
+    #[test]
+    fn longest_prekey_part_is_exactly_the_bound() {
+        let identity = IdentityKeyPair::from_seed_bytes([7; 32]).public().clone();
+        let longest = PreKeyPart {
+            identity,
+            base_key: [1; 32],
+            signed_prekey_id: 2,
+            one_time_prekey_id: Some(3),
+            kem: Some(KemPart {
+                id: 4,
+                ciphertext: Box::new([5; KEM_CIPHERTEXT_LEN]),
+            }),
+        };
+        let mut out = Vec::new();
+        longest.write(&mut out);
+        assert_eq!(out.len(), MAX_PREKEY_PART_LEN);
+        assert_eq!(MAX_PREFIX_LEN, 3 + out.len() + HEADER_LEN);
+
+        let mut r = Reader::new(&out);
+        assert_eq!(
+            PreKeyPart::read(&mut r, ENVELOPE_VERSION_SUITE).unwrap(),
+            longest
+        );
+        assert_eq!(r.remaining(), 0);
+
+        // Without the optional fields the part is shorter by exactly them.
+        let shortest = PreKeyPart {
+            one_time_prekey_id: None,
+            kem: None,
+            ..longest
+        };
+        let mut out = Vec::new();
+        shortest.write(&mut out);
+        assert_eq!(out.len(), MAX_PREKEY_PART_LEN - 4 - 4 - KEM_CIPHERTEXT_LEN);
+    }
+}
