@@ -6,9 +6,16 @@
 //! Each file is `[key length (4) || key || value length (4) || value]...`,
 //! big-endian lengths.
 //!
-//! `BLEEP_WRITE_STORE_FIXTURES=1 cargo test --test store_fixture` writes
-//! them again, with whatever layout the code then writes: only do that
-//! with the layout the files are named for.
+//! `tests/fixtures/device_store_sent_per_id_*.bin` are the rows of two
+//! devices as the layout with one `sent/` row per unconfirmed id wrote
+//! them (before one row per flush): Dr Okafor's device sent twelve texts
+//! with delivery receipts off on both sides, so nine of its unconfirmed
+//! ids have a row each and three sit in the peer record.
+//!
+//! `BLEEP_WRITE_STORE_FIXTURES=keyed-msg` (or `=sent-per-id`) `cargo test
+//! --test store_fixture` writes those files again, with whatever layout
+//! the code then writes: only do that with the layout the files are named
+//! for.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -30,9 +37,17 @@ const TEXTS: [&str; 3] = [
 ];
 
 fn fixture(name: &str) -> PathBuf {
+    fixture_of("keyed_msg", name)
+}
+
+fn fixture_of(layout: &str, name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
-        .join(format!("device_store_keyed_msg_{name}.bin"))
+        .join(format!("device_store_{layout}_{name}.bin"))
+}
+
+fn writing(layout: &str) -> bool {
+    std::env::var_os("BLEEP_WRITE_STORE_FIXTURES").is_some_and(|v| v == layout)
 }
 
 fn dump(store: &MemoryStore) -> Vec<u8> {
@@ -69,7 +84,7 @@ fn undump(bytes: &[u8]) -> MemoryStore {
 /// Writes the fixtures (only with `BLEEP_WRITE_STORE_FIXTURES=1`).
 #[test]
 fn write_fixtures() {
-    if std::env::var_os("BLEEP_WRITE_STORE_FIXTURES").is_none() {
+    if !writing("keyed-msg") {
         return;
     }
     let mut r = rng(41);
@@ -94,6 +109,42 @@ fn write_fixtures() {
     assert!(ds[1].erase(&mut r, &ids[1]).unwrap());
     std::fs::write(fixture("okafor"), dump(ds[0].store())).unwrap();
     std::fs::write(fixture("patel"), dump(ds[1].store())).unwrap();
+}
+
+/// Texts of the `sent_per_id` fixtures.
+const SENT_TEXTS: usize = 12;
+
+/// Writes the `sent_per_id` fixtures (only with
+/// `BLEEP_WRITE_STORE_FIXTURES=sent-per-id`).
+#[test]
+fn write_sent_per_id_fixtures() {
+    if !writing("sent-per-id") {
+        return;
+    }
+    let mut r = rng(43);
+    let mut ds = vec![
+        device(&mut r, MemoryStore::new(), "okafor", 1),
+        device(&mut r, MemoryStore::new(), "patel", 1),
+    ];
+    introduce(&mut r, &mut ds);
+    for d in &mut ds {
+        d.set_delivery_receipts(&mut r, false).unwrap();
+    }
+    let (aa, patel) = (ds[0].address().clone(), PeerId::new("patel").unwrap());
+    for i in 0..SENT_TEXTS {
+        let now = T0 + 10 * i as u64;
+        let text = format!("Bed {i}: obs stable");
+        let sent = ds[0]
+            .send(&mut r, &patel, Outgoing::text(&text), now)
+            .unwrap();
+        ds[1]
+            .receive(&mut r, &aa, &sent.envelopes[0].envelope, now + 1)
+            .unwrap();
+    }
+    let sent_rows = ds[0].store().scan(b"sent/").unwrap().len();
+    assert_eq!(sent_rows, 9, "one row per id once more than eight wait");
+    std::fs::write(fixture_of("sent_per_id", "okafor"), dump(ds[0].store())).unwrap();
+    std::fs::write(fixture_of("sent_per_id", "patel"), dump(ds[1].store())).unwrap();
 }
 
 #[test]

@@ -459,10 +459,10 @@ pub(super) struct Staged {
 impl Staged {
     /// Applies `cs` on top of what is staged.
     pub(super) fn apply(&mut self, cs: ChangeSet) {
-        for change in cs.changes() {
+        for change in cs.into_changes() {
             match change {
-                Change::Put { key, value } => self.rows.insert(key.clone(), Some(value.clone())),
-                Change::Delete { key } => self.rows.insert(key.clone(), None),
+                Change::Put { key, value } => self.rows.insert(key, Some(value)),
+                Change::Delete { key } => self.rows.insert(key, None),
             };
         }
     }

@@ -104,6 +104,12 @@ impl ChangeSet {
         self.changes.is_empty()
     }
 
+    /// The writes, in order, given up by the set (a store can then keep
+    /// the keys and values it is handed instead of copying them).
+    pub fn into_changes(self) -> Vec<Change> {
+        self.changes
+    }
+
     /// Appends every write of `other` after this set's.
     pub fn extend(&mut self, other: ChangeSet) {
         self.changes.extend(other.changes);
@@ -124,6 +130,14 @@ pub trait Store {
 
     /// Applies every change of `changes`, atomically and durably, or none.
     fn commit(&mut self, changes: &ChangeSet) -> Result<(), StoreError>;
+
+    /// [`Store::commit`], handed the change set to keep: a store that holds
+    /// rows in memory can move the keys and values in rather than copy
+    /// them. The same contract; the device commits through this method.
+    /// By default it calls [`Store::commit`].
+    fn commit_owned(&mut self, changes: ChangeSet) -> Result<(), StoreError> {
+        self.commit(&changes)
+    }
 }
 
 impl<S: Store + ?Sized> Store for &mut S {
@@ -138,6 +152,10 @@ impl<S: Store + ?Sized> Store for &mut S {
     fn commit(&mut self, changes: &ChangeSet) -> Result<(), StoreError> {
         (**self).commit(changes)
     }
+
+    fn commit_owned(&mut self, changes: ChangeSet) -> Result<(), StoreError> {
+        (**self).commit_owned(changes)
+    }
 }
 
 impl<S: Store + ?Sized> Store for Box<S> {
@@ -151,5 +169,9 @@ impl<S: Store + ?Sized> Store for Box<S> {
 
     fn commit(&mut self, changes: &ChangeSet) -> Result<(), StoreError> {
         (**self).commit(changes)
+    }
+
+    fn commit_owned(&mut self, changes: ChangeSet) -> Result<(), StoreError> {
+        (**self).commit_owned(changes)
     }
 }
