@@ -206,3 +206,59 @@ fn a_store_with_keyed_vault_rows_opens_and_carries_on() {
     assert_eq!(held(&b).len(), 2);
     assert!(held(&b).contains(&"Bed 4: new admission".to_string()));
 }
+
+#[test]
+fn a_store_with_one_sent_row_per_id_opens_and_carries_on() {
+    let load = |name: &str| undump(&std::fs::read(fixture_of("sent_per_id", name)).unwrap());
+    let (a_store, b_store) = (load("okafor"), load("patel"));
+    assert_eq!(a_store.scan(b"sent/").unwrap().len(), 9, "one row per id");
+    let mut a = Device::open(a_store, key_of("okafor", 1)).unwrap();
+    let mut b = Device::open(b_store, key_of("patel", 1)).unwrap();
+    let (aa, ba) = (a.address().clone(), b.address().clone());
+    let patel = PeerId::new("patel").unwrap();
+    let ids: Vec<MessageId> = a.unconfirmed(&ba).iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids.len(), SENT_TEXTS);
+    let times: Vec<u64> = a.unconfirmed(&ba).iter().map(|(_, at)| *at).collect();
+    let expected: Vec<u64> = (0..SENT_TEXTS as u64).map(|i| T0 + 10 * i).collect();
+    assert_eq!(times, expected, "oldest first, as sent");
+
+    // Confirming ids held in the old rows (the first in order, one from
+    // the middle) deletes their rows; the rest stay unconfirmed across a
+    // reopen.
+    let mut r = rng(44);
+    let now = T0 + 1_000;
+    let receipt = b
+        .send_to_device(&mut r, &aa, Outgoing::read(vec![ids[0], ids[4]]), now)
+        .unwrap();
+    a.receive(&mut r, &ba, &receipt.envelopes[0].envelope, now)
+        .unwrap();
+    assert_eq!(a.store().scan(b"sent/").unwrap().len(), 7);
+    let left: Vec<MessageId> = ids
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 0 && *i != 4)
+        .map(|(_, id)| *id)
+        .collect();
+    let unconfirmed = |a: &Device<MemoryStore>| -> Vec<MessageId> {
+        a.unconfirmed(&ba).iter().map(|(id, _)| *id).collect()
+    };
+    assert_eq!(unconfirmed(&a), left);
+    let mut a = Device::open(a.into_store(), key_of("okafor", 1)).unwrap();
+    assert_eq!(unconfirmed(&a), left);
+
+    // New sends beside the old rows: once more than eight ids wait
+    // outside rows, they move to one new row together.
+    let mut all = left.clone();
+    for i in 0..9 {
+        let sent = a
+            .send(&mut r, &patel, Outgoing::text("Bed 3: obs"), now + i)
+            .unwrap();
+        all.push(sent.envelopes[0].id);
+        b.receive(&mut r, &aa, &sent.envelopes[0].envelope, now + i)
+            .unwrap();
+    }
+    assert_eq!(a.store().scan(b"sent/").unwrap().len(), 8);
+    assert_eq!(unconfirmed(&a), all);
+    let a = Device::open(a.into_store(), key_of("okafor", 1)).unwrap();
+    assert_eq!(unconfirmed(&a), all);
+}
