@@ -140,24 +140,32 @@ impl PeerRecord {
     /// bundle, the archive and the unconfirmed ids are rows of their own
     /// ([`encode_bundle`], [`encode_archive`], [`encode_sent`]).
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let current = self.current.as_ref().map(Session::encode);
+        let inline = self.unconfirmed.len().saturating_sub(self.sent_rows.len());
+        // Sized once, the session's bound included: the session is encoded
+        // in place, and the buffer never grows (no stale copy of it).
         let len = 1
             + self.address.encoded_len()
             + 5
-            + current.as_ref().map_or(0, |s| s.len())
+            + self.current.as_ref().map_or(0, Session::encoded_len_bound)
             + 8
             + 2
-            + 18;
-        let inline: Vec<&(MessageId, u64)> =
-            self.unconfirmed.iter().skip(self.sent_rows.len()).collect();
-        let len = len + 1 + 24 * inline.len();
+            + 18
+            + 1
+            + 24 * inline;
         let mut out = Zeroizing::new(Vec::with_capacity(len));
         out.push(PEER_RECORD_VERSION);
         self.address.write(&mut out);
-        match &current {
+        match &self.current {
             Some(s) => {
                 out.push(1);
-                put_bytes_u32(&mut out, s);
+                // The length is filled in once the session is written.
+                let at = out.len();
+                out.extend_from_slice(&[0; 4]);
+                let n = s.encode_into(&mut out);
+                let n = u32::try_from(n).unwrap_or(u32::MAX).to_be_bytes();
+                if let Some(slot) = out.get_mut(at..at + 4) {
+                    slot.copy_from_slice(&n);
+                }
             }
             None => out.push(0),
         }
@@ -172,8 +180,8 @@ impl PeerRecord {
                 None => out.push(0),
             }
         }
-        out.push(u8::try_from(inline.len()).unwrap_or(u8::MAX));
-        for (id, at) in inline {
+        out.push(u8::try_from(inline).unwrap_or(u8::MAX));
+        for (id, at) in self.unconfirmed.iter().skip(self.sent_rows.len()) {
             out.extend_from_slice(&encode_sent(id, *at));
         }
         out
