@@ -4,9 +4,11 @@
 //! # The transaction contract
 //!
 //! Every call on a device gathers all its changes into one [`ChangeSet`] and
-//! hands it to [`Store::commit`] before anything leaves the device (an
-//! envelope to the transport, a message to the screen). An implementation
-//! must make `commit` **atomic and durable**:
+//! hands it to [`Store::commit_owned`] (which calls [`Store::commit`] unless
+//! the store overrides it) before anything leaves the device (an envelope
+//! to the transport, a message to the screen). An implementation must make
+//! `commit` (and `commit_owned`, if it overrides it) **atomic and
+//! durable**:
 //!
 //! - either every put and delete of the change set is applied, or none is
 //!   (a crash, a full disk or any error in the middle leaves the store
