@@ -536,8 +536,19 @@ impl Session {
 
     /// Encodes the whole state (secret: seal it before it leaves memory).
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let r = &self.ratchet;
         let mut out = Zeroizing::new(Vec::with_capacity(self.encoded_len_bound()));
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// Appends [`Session::encode`]'s bytes to `out`, which the caller has
+    /// sized (with [`Session::encoded_len_bound`]) so that it does not grow
+    /// and leave a copy of the state behind; returns how many were written.
+    /// Used to encode a session inside a larger record without a
+    /// buffer of its own.
+    pub(crate) fn encode_into(&self, out: &mut Vec<u8>) -> usize {
+        let r = &self.ratchet;
+        let start = out.len();
         out.push(STATE_VERSION);
         out.push(u8::from(self.initiator));
         out.push(u8::from(self.kind == HandshakeKind::PostQuantum));
@@ -547,7 +558,7 @@ impl Session {
         match &self.pending {
             Some(pk) => {
                 out.push(1);
-                pk.write(&mut out);
+                pk.write(out);
             }
             None => out.push(0),
         }
@@ -589,7 +600,7 @@ impl Session {
         if self.suite != CipherSuite::XChaCha20Poly1305 {
             out.push(self.suite.id());
         }
-        out
+        out.len() - start
     }
 
     /// An upper bound of the encoded length, so that [`Session::encode`]
@@ -598,7 +609,12 @@ impl Session {
     pub(crate) fn encoded_len_bound(&self) -> usize {
         let r = &self.ratchet;
         let fixed = 1 + 1 + 1 + AD_LEN + crate::identity::IDENTITY_KEY_LEN + 32;
-        let pending = 1 + crate::wire::envelope::MAX_PREKEY_PART_LEN;
+        // Room for the prekey part only while one is held: the buffer is
+        // wiped whole (spare capacity included) when dropped.
+        let pending = 1 + match self.pending {
+            Some(_) => crate::wire::envelope::MAX_PREKEY_PART_LEN,
+            None => 0,
+        };
         let ratchet = 32 + 32 + (1 + 36) + 4 + (1 + 68);
         let skipped = 2 + 34 * r.skipped.chains.len() + 36 * r.skipped.len();
         let retired = 1 + 32 * r.retired.len();

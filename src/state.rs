@@ -154,6 +154,9 @@ pub enum StateType {
     /// A group message a [`crate::Device`] received before its sender's
     /// key, kept until that key arrives.
     DeviceWaitingGroupMessage = 17,
+    /// The sent messages a [`crate::Device`] has no delivery receipt for
+    /// that one commit moved out of a peer device's record, together.
+    DeviceSentBatch = 18,
 }
 
 impl StateType {
@@ -571,13 +574,17 @@ pub fn fuzz_decode_state(ty: u8, bytes: &[u8]) -> bool {
 /// Decodes arbitrary bytes as one of the device layer's own row encodings
 /// (`docs/PROTOCOL.md` §12.4), without the AEAD. A fuzzing hook, not an
 /// API: `ty` picks peer record, settings, archive, kept bundle, sent id,
-/// vault message, handled id or received ratchet keys (`ty % 8`), or a
-/// waiting group message (`ty == 0xff`); returns whether the bytes decoded.
+/// vault message, handled id or received ratchet keys (`ty % 8`), a
+/// waiting group message (`ty == 0xff`) or a batch of sent ids (`ty ==
+/// 0xfe`); returns whether the bytes decoded.
 #[doc(hidden)]
 pub fn fuzz_decode_device_row(ty: u8, bytes: &[u8]) -> bool {
     use crate::device::record;
     if ty == 0xff {
         return crate::device::group_waiting::WaitingMessage::decode(bytes).is_ok();
+    }
+    if ty == 0xfe {
+        return record::decode_sent_batch(bytes).is_ok();
     }
     match ty % 8 {
         0 => record::PeerRecord::decode(bytes).is_ok(),

@@ -2,8 +2,8 @@
 //! device layer's row encodings, through the crate's hidden fuzzing hook.
 //! The first byte picks the row: peer record, settings, archive, kept
 //! bundle, sent id, vault message, handled id, received ratchet keys (first
-//! byte mod 8), or a waiting group message (first byte 0xff). Must return,
-//! never panic.
+//! byte mod 8), a waiting group message (first byte 0xff) or a batch of
+//! sent ids (first byte 0xfe). Must return, never panic.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -12,6 +12,7 @@ use crate::retention::{MessageRef, MessageVault};
 use crate::state::{StateType, StorageKey};
 use crate::store::{Change, ChangeSet, Row, Store};
 use crate::wire::codec::Reader;
+use crate::wire::payload::MessageId;
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use rand_core::CryptoRng;
@@ -329,32 +330,40 @@ pub(super) fn put_side_rows(
     put_sent(key, rng, cs, rec);
 }
 
-/// Adds to `cs` a deletion per id with a row that was confirmed or dropped
-/// since the last commit and, once more than [`record::MAX_INLINE_SENT`]
-/// ids have no row, a row for each of them (until then the peer record
-/// holds them). Ids are only ever appended and the others keep their
-/// order, so one pass over both lists finds the difference; the ids with
-/// rows stay a prefix of the unconfirmed ones.
+/// Adds to `cs` the `sent/` rows changed since the last commit: once more
+/// than [`record::MAX_INLINE_SENT`] ids have no row, one row holding all of
+/// them (until then the peer record holds them); and for each row that
+/// lost ids (confirmed, or dropped as the oldest), a deletion if it holds
+/// none any more, else the row again with the ids it still holds. The
+/// oldest row is not written again when it lost only ids from its start
+/// (an in-order confirmation, or the oldest id dropped by a new send):
+/// the record counts them instead (`sent_skip`), and it is sealed anyway.
 ///
-/// The pass is skipped when it cannot find anything: ids dropped from the
-/// front (the oldest, pushed out by a new send) are deleted first, and if
-/// the newest id with a row then still sits at its own index among the
+/// Ids are only ever appended and the others keep their order, so one pass
+/// over both lists finds the difference; the ids with rows stay a prefix
+/// of the unconfirmed ones. The pass is skipped when it cannot find
+/// anything: ids dropped from the front are taken first, and if the
+/// newest id with a row then still sits at its own index among the
 /// unconfirmed ids, every id before it is still there too (the ids are
-/// random and distinct, and the unconfirmed ones keep their order), so no
-/// row is stale. A send then costs no walk over a full list.
+/// random and distinct, and the unconfirmed ones keep their order). A send
+/// then costs no walk over a full list.
 fn put_sent(
     key: &StorageKey,
     rng: &mut (impl CryptoRng + ?Sized),
     cs: &mut ChangeSet,
     rec: &mut PeerRecord,
 ) {
+    let oldest_before = rec.sent_rows.front().map(|&(_, n)| n);
+    // Each id with a row that is gone: its row number, and whether an id
+    // of the same row that stays comes before it (a gap, not a prefix).
+    let mut gone: Vec<(u64, bool)> = Vec::new();
     // An id with a row that is no longer the oldest unconfirmed one was
     // confirmed or dropped: everything unconfirmed came after it.
     while let Some(&(id, n)) = rec.sent_rows.front() {
         if rec.unconfirmed.front().is_some_and(|(c, _)| *c == id) {
             break;
         }
-        cs.delete(sent_row(&rec.row, n));
+        gone.push((n, false));
         rec.sent_rows.pop_front();
     }
     let k = rec.sent_rows.len();
@@ -364,30 +373,72 @@ fn put_sent(
     };
     if !intact {
         let mut now = rec.unconfirmed.iter().peekable();
-        let mut kept = VecDeque::with_capacity(rec.unconfirmed.len());
+        let mut kept: VecDeque<(MessageId, u64)> = VecDeque::with_capacity(rec.unconfirmed.len());
         for &(id, n) in &rec.sent_rows {
             if now.peek().is_some_and(|(c, _)| *c == id) {
                 now.next();
                 kept.push_back((id, n));
             } else {
-                cs.delete(sent_row(&rec.row, n));
+                gone.push((n, kept.back().is_some_and(|&(_, m)| m == n)));
             }
         }
         rec.sent_rows = kept;
     }
+    let oldest = rec.sent_rows.front().map(|&(_, n)| n);
+    let mut skip = match oldest == oldest_before {
+        true => rec.sent_skip,
+        false => 0,
+    };
+    // `gone` is in row order: handle each row that lost ids once.
+    let mut i = 0;
+    while let Some(&(n, _)) = gone.get(i) {
+        let run = gone.get(i..).unwrap_or_default();
+        let count = run.iter().take_while(|&&(m, _)| m == n).count();
+        let gap = run.iter().take(count).any(|&(_, g)| g);
+        i += count;
+        let from = rec.sent_rows.partition_point(|&(_, m)| m < n);
+        let to = rec.sent_rows.partition_point(|&(_, m)| m <= n);
+        let row = sent_row(&rec.row, n);
+        if from == to {
+            cs.delete(row);
+        } else if Some(n) == oldest && !gap {
+            skip = skip.saturating_add(u16::try_from(count).unwrap_or(u16::MAX));
+        } else {
+            // The ids with rows are a prefix of the unconfirmed ones, at
+            // the same indices.
+            let left: Vec<(MessageId, u64)> = rec.unconfirmed.range(from..to).copied().collect();
+            seal_sent(key, rng, cs, row, &left);
+            if Some(n) == oldest {
+                skip = 0;
+            }
+        }
+    }
+    rec.sent_skip = skip;
     let k = rec.sent_rows.len();
     if rec.unconfirmed.len().saturating_sub(k) <= record::MAX_INLINE_SENT {
         return;
     }
-    for &(id, at) in rec.unconfirmed.iter().skip(k) {
-        let n = rec.sent_seq;
-        rec.sent_seq = n.wrapping_add(1);
-        let row = sent_row(&rec.row, n);
-        let plain = Zeroizing::new(record::encode_sent(&id, at));
-        let sealed = key.seal_encoded_for(rng, StateType::DeviceSent, &row, &*plain);
-        cs.put(row, sealed);
-        rec.sent_rows.push_back((id, n));
+    let n = rec.sent_seq;
+    rec.sent_seq = n.wrapping_add(1);
+    let new: Vec<(MessageId, u64)> = rec.unconfirmed.range(k..).copied().collect();
+    seal_sent(key, rng, cs, sent_row(&rec.row, n), &new);
+    if k == 0 {
+        rec.sent_skip = 0;
     }
+    rec.sent_rows.extend(new.iter().map(|&(id, _)| (id, n)));
+}
+
+/// Seals one `sent/` row holding `ids` (oldest first).
+fn seal_sent(
+    key: &StorageKey,
+    rng: &mut (impl CryptoRng + ?Sized),
+    cs: &mut ChangeSet,
+    row: Vec<u8>,
+    ids: &[(MessageId, u64)],
+) {
+    let plain = record::encode_sent_batch(ids.iter());
+    let sealed = key.seal_encoded_for(rng, StateType::DeviceSentBatch, &row, &plain);
+    cs.put(row, sealed);
 }
 
 /// Attaches each archive, bundle, sent and received-keys row to its peer
@@ -422,18 +473,39 @@ pub(super) fn load_side_rows(
             if prefix == SENT_PREFIX {
                 // Rows come in order of their numbers, all below the next.
                 let last = rec.sent_rows.back().map(|(_, n)| *n);
-                if number >= rec.sent_seq
-                    || last.is_some_and(|l| number <= l)
-                    || rec.unconfirmed.len() >= crate::limits::MAX_UNCONFIRMED_SENT
+                if number >= rec.sent_seq || last.is_some_and(|l| number <= l) {
+                    return Err(StoreError::Corrupt.into());
+                }
+                // A row the earlier layout wrote holds one id.
+                let ids = match sealed.get(1) == Some(&StateType::DeviceSent.tag()) {
+                    true => {
+                        let plain = key.unseal_encoded_for(StateType::DeviceSent, &row, &sealed)?;
+                        vec![record::decode_sent(&plain)?]
+                    }
+                    false => {
+                        let ty = StateType::DeviceSentBatch;
+                        let plain = key.unseal_encoded_for(ty, &row, &sealed)?;
+                        record::decode_sent_batch(&plain)?
+                    }
+                };
+                // The oldest row's first ids may be confirmed already; at
+                // least one must remain.
+                let skip = match last {
+                    None => usize::from(rec.sent_skip),
+                    Some(_) => 0,
+                };
+                let left = ids.get(skip..).unwrap_or_default();
+                if left.is_empty()
+                    || rec.unconfirmed.len() + left.len() > crate::limits::MAX_UNCONFIRMED_SENT
                 {
                     return Err(StoreError::Corrupt.into());
                 }
-                let plain = key.unseal_encoded_for(StateType::DeviceSent, &row, &sealed)?;
-                let (id, at) = record::decode_sent(&plain)?;
                 // Before the ids the record holds itself (newer than any
                 // with a row).
-                rec.unconfirmed.insert(rec.sent_rows.len(), (id, at));
-                rec.sent_rows.push_back((id, number));
+                for &(id, at) in left {
+                    rec.unconfirmed.insert(rec.sent_rows.len(), (id, at));
+                    rec.sent_rows.push_back((id, number));
+                }
             } else if prefix == RECEIVED_PREFIX {
                 let plain = key.unseal_encoded_for(StateType::DeviceReceivedKeys, &row, &sealed)?;
                 rec.received = super::ReceivedKeys::decode(&plain)?;
@@ -445,6 +517,13 @@ pub(super) fn load_side_rows(
                 rec.bundle = Some(record::decode_bundle(&plain)?);
             }
         }
+    }
+    // Confirmed ids counted in a row that is not there.
+    if peers
+        .values()
+        .any(|rec| rec.sent_skip > 0 && rec.sent_rows.is_empty())
+    {
+        return Err(StoreError::Corrupt.into());
     }
     Ok(())
 }
@@ -459,10 +538,10 @@ pub(super) struct Staged {
 impl Staged {
     /// Applies `cs` on top of what is staged.
     pub(super) fn apply(&mut self, cs: ChangeSet) {
-        for change in cs.changes() {
+        for change in cs.into_changes() {
             match change {
-                Change::Put { key, value } => self.rows.insert(key.clone(), Some(value.clone())),
-                Change::Delete { key } => self.rows.insert(key.clone(), None),
+                Change::Put { key, value } => self.rows.insert(key, Some(value)),
+                Change::Delete { key } => self.rows.insert(key, None),
             };
         }
     }

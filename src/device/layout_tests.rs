@@ -147,12 +147,11 @@ fn each_call_writes_only_the_rows_it_changed() {
     for i in 0..300 {
         let env = text(&mut rng, &mut a, &b, &body);
         let (names, _) = a.store().last();
+        // All the ids the record held move to one row at once; a row
+        // whose last id is dropped (the list is full) is deleted.
+        assert!(names.iter().filter(|n| *n == "+sent/").count() <= 1);
+        assert!(names.iter().filter(|n| *n == "-sent/").count() <= 1);
         if names.iter().any(|n| n == "+sent/") {
-            // All the ids the record held move to rows at once.
-            assert_eq!(
-                names.iter().filter(|n| *n == "+sent/").count(),
-                record::MAX_INLINE_SENT + 1
-            );
             sends_with_rows += 1;
         }
         let got = b.receive(&mut rng, &aa, &env, NOW).unwrap();
@@ -169,11 +168,12 @@ fn each_call_writes_only_the_rows_it_changed() {
     // One send in MAX_INLINE_SENT + 1 seals the sent rows.
     assert_eq!(sends_with_rows, 302 / (record::MAX_INLINE_SENT + 1));
     // The sender's list of unconfirmed ids is full (no receipts): a send
-    // deletes the oldest id's row.
-    let (names, _) = a.store().last();
-    assert_eq!(names.first().map(String::as_str), Some("-sent/"));
+    // drops the oldest id, counted in the record, and the oldest row goes
+    // once all its ids are dropped.
     let with_rows = a.store().inner.scan(layout::SENT_PREFIX).unwrap().len();
-    assert!(with_rows + record::MAX_INLINE_SENT >= crate::limits::MAX_UNCONFIRMED_SENT);
+    let per_row = record::MAX_INLINE_SENT + 1;
+    assert!(with_rows * per_row + record::MAX_INLINE_SENT >= crate::limits::MAX_UNCONFIRMED_SENT);
+    assert!(with_rows <= crate::limits::MAX_UNCONFIRMED_SENT / per_row + 1);
     assert_eq!(
         a.unconfirmed(b.address()).len(),
         crate::limits::MAX_UNCONFIRMED_SENT
@@ -228,6 +228,120 @@ fn each_call_writes_only_the_rows_it_changed() {
     let rec = b2.state.peers.get(&aa).unwrap();
     assert!(rec.current.is_some());
     assert_eq!(rec.archive.len(), 0);
+}
+
+/// Sends `b` a read receipt for `ids` and has `a` receive it; returns the
+/// prefixes `a` wrote.
+fn confirm_on<S: Store>(
+    rng: &mut ChaCha20Rng,
+    a: &mut Device<Recording>,
+    b: &mut Device<S>,
+    ids: &[MessageId],
+) -> Vec<String> {
+    let to = a.address().clone();
+    let sent = b
+        .send_to_device(rng, &to, Outgoing::read(ids.to_vec()), NOW)
+        .unwrap();
+    let from = b.address().clone();
+    a.receive(rng, &from, &sent.envelopes[0].envelope, NOW)
+        .unwrap();
+    let mut names = a.store().last().0;
+    // The first receipt also arrives on a new ratchet key of `b`'s.
+    names.retain(|n| n != "+rkey/");
+    names.sort();
+    names
+}
+
+#[test]
+fn sent_rows_hold_a_flush_each_and_confirmations_rewrite_only_what_they_must() {
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let (mut a, mut b) = pair(&mut rng, Recording::default(), Recording::default());
+    let (aa, ba) = addrs();
+    let ka = || StorageKey::from_bytes([1; 32]);
+    let per_row = record::MAX_INLINE_SENT + 1;
+    // Two flushes: two rows of nine ids each; the record holds none.
+    for i in 0..2 * per_row {
+        let env = text(&mut rng, &mut a, &b, "obs");
+        b.receive(&mut rng, &aa, &env, NOW).unwrap();
+        let writes = a.store().last().0;
+        let rows = writes.iter().filter(|n| *n == "+sent/").count();
+        assert_eq!(rows, usize::from((i + 1) % per_row == 0), "send {i}");
+    }
+    assert_eq!(a.store().inner.scan(layout::SENT_PREFIX).unwrap().len(), 2);
+    let ids: Vec<MessageId> = a.unconfirmed(&ba).iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids.len(), 2 * per_row);
+    let reopened = |a: &Device<Recording>| {
+        Device::open(a.store().inner.snapshot(), ka())
+            .unwrap()
+            .unconfirmed(&ba)
+    };
+
+    // In order: the oldest row's first ids are counted in the record; no
+    // row is sealed again.
+    let names = confirm_on(&mut rng, &mut a, &mut b, &ids[..3]);
+    assert_eq!(names, ["+peer/"]);
+    assert_eq!(a.state.peers[&ba].sent_skip, 3);
+    assert_eq!(reopened(&a), a.unconfirmed(&ba));
+    assert_eq!(a.unconfirmed(&ba).len(), 2 * per_row - 3);
+
+    // A gap in the newer row: that row is sealed again without the id.
+    let names = confirm_on(&mut rng, &mut a, &mut b, &ids[per_row + 4..per_row + 5]);
+    assert_eq!(names, ["+peer/", "+sent/"]);
+    assert_eq!(reopened(&a), a.unconfirmed(&ba));
+
+    // A gap in the oldest row: sealed again, the count starts over.
+    let names = confirm_on(&mut rng, &mut a, &mut b, &ids[5..6]);
+    assert_eq!(names, ["+peer/", "+sent/"]);
+    assert_eq!(a.state.peers[&ba].sent_skip, 0);
+    assert_eq!(reopened(&a), a.unconfirmed(&ba));
+
+    // The rest of the oldest row: deleted; the newer row, untouched, is
+    // now the oldest and nothing of it is confirmed.
+    let mut rest = ids[3..5].to_vec();
+    rest.extend_from_slice(&ids[6..per_row]);
+    let names = confirm_on(&mut rng, &mut a, &mut b, &rest);
+    assert_eq!(names, ["+peer/", "-sent/"]);
+    assert_eq!(a.state.peers[&ba].sent_skip, 0);
+    assert_eq!(reopened(&a), a.unconfirmed(&ba));
+    assert_eq!(a.unconfirmed(&ba).len(), per_row - 1);
+
+    // Everything: the last row goes.
+    let names = confirm_on(&mut rng, &mut a, &mut b, &ids);
+    assert_eq!(names, ["+peer/", "-sent/"]);
+    assert!(a.unconfirmed(&ba).is_empty());
+    assert!(reopened(&a).is_empty());
+
+    // A count of confirmed ids larger than the oldest row holds, or one
+    // without a row, is refused as corrupt.
+    for _ in 0..per_row {
+        let env = text(&mut rng, &mut a, &b, "obs");
+        b.receive(&mut rng, &aa, &env, NOW).unwrap();
+    }
+    let mut store = a.store().inner.snapshot();
+    let rec = &a.state.peers[&ba];
+    for (skip, drop_rows) in [(per_row as u16, false), (1, true)] {
+        let mut forged = PeerRecord::decode(&rec.encode()).unwrap();
+        forged.sent_skip = skip;
+        let mut cs = ChangeSet::new();
+        cs.put(rec.row.clone(), ka().seal_for(&mut rng, &rec.row, &forged));
+        if drop_rows {
+            for (k, _) in store.scan(layout::SENT_PREFIX).unwrap() {
+                cs.delete(k);
+            }
+        }
+        let mut s = store.snapshot();
+        s.commit(&cs).unwrap();
+        assert!(matches!(
+            Device::open(s, ka()),
+            Err(crate::Error::Store(StoreError::Corrupt))
+        ));
+    }
+    // The untouched store still opens.
+    store.commit(&ChangeSet::new()).unwrap();
+    assert_eq!(
+        Device::open(store, ka()).unwrap().unconfirmed(&ba).len(),
+        per_row
+    );
 }
 
 #[test]
@@ -559,6 +673,10 @@ fn row_decoders_refuse_every_cut_and_trailing_byte() {
             record::encode_bundle(rec.bundle.as_ref().unwrap()).to_vec(),
         ),
         (4, record::encode_sent(&id, at).to_vec()),
+        (
+            0xfe,
+            record::encode_sent_batch([(id, at), (id, at + 1)].iter()).to_vec(),
+        ),
         (5, b.state.vault.encode_message(&mref).unwrap().to_vec()),
         (6, mref.to_bytes().to_vec()),
         (7, b.state.peers.values().next().unwrap().received.encode()),

@@ -378,6 +378,14 @@ struct Dirty {
 }
 
 impl Dirty {
+    /// Marks `address`'s record changed (cloning the address only the
+    /// first time).
+    fn peer(&mut self, address: &DeviceAddress) {
+        if !self.peers.contains(address) {
+            self.peers.insert(address.clone());
+        }
+    }
+
     fn any(&self) -> bool {
         !self.peers.is_empty()
             || self.trust
@@ -591,7 +599,7 @@ impl<S: Store> Device<S> {
             return Ok(());
         }
         let cs = self.changes(rng, dirty);
-        if let Err(e) = self.store.commit(&cs) {
+        if let Err(e) = self.store.commit_owned(cs) {
             self.reload();
             return Err(e.into());
         }
@@ -966,11 +974,14 @@ impl<S: Store> Device<S> {
         let mut dirty = Dirty::default();
         let mut sent = Sent::default();
         for addr in to {
-            let Some(mut rec) = self.state.peers.remove(addr) else {
+            // The record is changed in place (no move out of the map and
+            // back): the other parts of the state are borrowed beside it.
+            let st = &mut self.state;
+            let Some(rec) = st.peers.get_mut(addr) else {
                 continue;
             };
-            let r = self.encrypt_for(rng, &mut rec, out, now, &mut dirty);
-            match r {
+            let parts = (&mut st.trust, &st.identity, &st.prekeys);
+            match Self::encrypt_with(parts, rng, rec, out, now, &mut dirty) {
                 Ok(env) => {
                     if track {
                         rec.remember_sent(env.id, now);
@@ -979,7 +990,6 @@ impl<S: Store> Device<S> {
                 }
                 Err(e) => sent.not_sent.push((addr.clone(), e)),
             }
-            self.state.peers.insert(addr.clone(), rec);
         }
         if sent.envelopes.is_empty() {
             // Keep what the trust store learnt (a key change to show).
@@ -1003,23 +1013,32 @@ impl<S: Store> Device<S> {
         now: u64,
         dirty: &mut Dirty,
     ) -> Result<OutgoingEnvelope> {
+        let st = &mut self.state;
+        let parts = (&mut st.trust, &st.identity, &st.prekeys);
+        Self::encrypt_with(parts, rng, rec, message, now, dirty)
+    }
+
+    /// [`Device::encrypt_for`] with the parts of the state it uses, so a
+    /// record can be encrypted for where it sits in the peer map.
+    fn encrypt_with(
+        (trust, identity, prekeys): (&mut TrustStore, &IdentityKeyPair, &PreKeyStore),
+        rng: &mut (impl CryptoRng + ?Sized),
+        rec: &mut PeerRecord,
+        message: OutgoingMessage<'_>,
+        now: u64,
+        dirty: &mut Dirty,
+    ) -> Result<OutgoingEnvelope> {
         let key = match (&rec.current, &rec.bundle) {
             (Some(s), _) => s.peer_identity().clone(),
             (None, Some(b)) => handshake::bundle_identity(b)?,
             (None, None) => return Err(DeviceError::NoSession.into()),
         };
-        let st = &mut self.state;
-        let proof = Self::check(&mut st.trust, &rec.address, &key, now, dirty)?;
+        let proof = Self::check(trust, &rec.address, &key, now, dirty)?;
         if rec.current.is_none()
             && let Some(bundle) = &rec.bundle
         {
-            let session = handshake::initiate(
-                rng,
-                &st.identity,
-                &proof,
-                bundle,
-                &st.prekeys.cipher_suites(),
-            )?;
+            let session =
+                handshake::initiate(rng, identity, &proof, bundle, &prekeys.cipher_suites())?;
             // Never offer the one-time prekey again (a reset uses the
             // signed prekey alone).
             rec.bundle = Some(handshake::bundle_to_keep(
@@ -1028,11 +1047,11 @@ impl<S: Store> Device<S> {
             )?);
             rec.bundle_changed = true;
             rec.install(session);
-            dirty.peers.insert(rec.address.clone());
+            dirty.peer(&rec.address);
         }
         let session = rec.current.as_mut().ok_or(DeviceError::NoSession)?;
         let enc = session.encrypt(rng, proof, message)?;
-        dirty.peers.insert(rec.address.clone());
+        dirty.peer(&rec.address);
         Ok(OutgoingEnvelope {
             to: rec.address.clone(),
             id: enc.id,
@@ -1128,7 +1147,7 @@ impl<S: Store> Device<S> {
         }
         let cs = staged.into_changes();
         if !cs.is_empty()
-            && let Err(e) = self.store.commit(&cs)
+            && let Err(e) = self.store.commit_owned(cs)
         {
             self.reload();
             return Err(e.into());
@@ -1150,16 +1169,18 @@ impl<S: Store> Device<S> {
             return Err(DeviceError::OwnAddress.into());
         }
         let env = Envelope::parse_known(envelope, self.state.trust.identity(from.trust_name()))?;
-        let mut rec = match self.state.peers.remove(from) {
+        // Moved out of the map with its key, and back with the same key
+        // (no copy of the address).
+        let (addr, mut rec) = match self.state.peers.remove_entry(from) {
             Some(r) => r,
             None if self.state.peers.len() >= MAX_DEVICE_PEERS => {
                 return Err(DeviceError::TooManyPeers.into());
             }
-            None => PeerRecord::new(from.clone()),
+            None => (from.clone(), PeerRecord::new(from.clone())),
         };
         let out = self.receive_with(rng, &mut rec, &env, envelope, now, dirty);
         if rec.current.is_some() || rec.bundle.is_some() || !rec.archive.is_empty() {
-            self.state.peers.insert(from.clone(), rec);
+            self.state.peers.insert(addr, rec);
         }
         out
     }
@@ -1308,7 +1329,7 @@ impl<S: Store> Device<S> {
             return self.undecryptable(rng, rec, now, dirty, reason);
         };
         rec.received.note(&self.state.ratchets, env);
-        dirty.peers.insert(from.clone());
+        dirty.peer(&from);
         self.handle_content(rng, rec, message, now, dirty)
     }
 

@@ -12,9 +12,12 @@ use zeroize::Zeroizing;
 
 /// Version 2 keeps the bundle and the archived sessions in rows of their
 /// own ([`encode_bundle`], [`encode_archive`]); version 3 adds the time of
-/// the last session check and is written; version 2 still opens (no check
-/// sent yet); version 1 (both inline) is refused.
-const PEER_RECORD_VERSION: u8 = 3;
+/// the last session check; version 4 adds how many ids of the oldest
+/// `sent/` row are confirmed, and is written. Versions 2 (no check sent
+/// yet) and 3 (nothing confirmed in a row, which held one id) still open;
+/// version 1 (both inline) is refused.
+const PEER_RECORD_VERSION: u8 = 4;
+const PEER_RECORD_VERSION_3: u8 = 3;
 const PEER_RECORD_VERSION_2: u8 = 2;
 const ARCHIVE_VERSION: u8 = 1;
 const BUNDLE_VERSION: u8 = 1;
@@ -47,14 +50,20 @@ pub(crate) struct PeerRecord {
     pub(crate) archive_changed: bool,
     /// The record's row name, once computed (not stored).
     pub(crate) row: Vec<u8>,
-    /// Sent messages without a delivery receipt yet, oldest first. Each
-    /// is a row of its own (`sent_rows`).
+    /// Sent messages without a delivery receipt yet, oldest first: the
+    /// oldest in `sent/` rows (`sent_rows`), the newest (at most
+    /// [`MAX_INLINE_SENT`]) in the record itself.
     pub(crate) unconfirmed: VecDeque<(MessageId, u64)>,
-    /// The unconfirmed ids as committed, with the number of each one's row
-    /// (not stored: rebuilt from the rows).
+    /// The unconfirmed ids with a row, as committed, with the number of
+    /// each one's row (several ids share a row; not stored: rebuilt from
+    /// the rows).
     pub(crate) sent_rows: VecDeque<(MessageId, u64)>,
-    /// The number the next unconfirmed id's row gets.
+    /// The number the next `sent/` row gets.
     pub(crate) sent_seq: u64,
+    /// How many of the ids the oldest `sent/` row holds, from its first,
+    /// are confirmed (or dropped) and so no longer in `sent_rows`: an
+    /// in-order confirmation counts here instead of sealing the row again.
+    pub(crate) sent_skip: u16,
     /// When this device last started a session reset towards the peer.
     pub(crate) last_reset_at: Option<u64>,
     /// When this device last sent the peer a session check (after a copy
@@ -78,6 +87,7 @@ impl PeerRecord {
             unconfirmed: VecDeque::new(),
             sent_rows: VecDeque::new(),
             sent_seq: 0,
+            sent_skip: 0,
             last_reset_at: None,
             last_check_at: None,
             received: super::ReceivedKeys::default(),
@@ -120,8 +130,9 @@ impl PeerRecord {
         before != self.unconfirmed.len()
     }
 
-    /// `0x03 || address || current flag (1) [|| len (4) || session] ||
-    /// next sent row number (8) || reset flag (1) [|| last reset (8)] ||
+    /// `0x04 || address || current flag (1) [|| len (4) || session] ||
+    /// next sent row number (8) || confirmed ids in the oldest sent row
+    /// (2) || reset flag (1) [|| last reset (8)] ||
     /// check flag (1) [|| last check (8)] || inline count (1, 0..=8) ||
     /// [id (16) || sent_at (8)]...`: the unconfirmed ids after those with
     /// rows (`sent_rows`, a prefix of `unconfirmed` once the rows are
@@ -129,23 +140,37 @@ impl PeerRecord {
     /// bundle, the archive and the unconfirmed ids are rows of their own
     /// ([`encode_bundle`], [`encode_archive`], [`encode_sent`]).
     pub(crate) fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let current = self.current.as_ref().map(Session::encode);
-        let len =
-            1 + self.address.encoded_len() + 5 + current.as_ref().map_or(0, |s| s.len()) + 8 + 18;
-        let inline: Vec<&(MessageId, u64)> =
-            self.unconfirmed.iter().skip(self.sent_rows.len()).collect();
-        let len = len + 1 + 24 * inline.len();
+        let inline = self.unconfirmed.len().saturating_sub(self.sent_rows.len());
+        // Sized once, the session's bound included: the session is encoded
+        // in place, and the buffer never grows (no stale copy of it).
+        let len = 1
+            + self.address.encoded_len()
+            + 5
+            + self.current.as_ref().map_or(0, Session::encoded_len_bound)
+            + 8
+            + 2
+            + 18
+            + 1
+            + 24 * inline;
         let mut out = Zeroizing::new(Vec::with_capacity(len));
         out.push(PEER_RECORD_VERSION);
         self.address.write(&mut out);
-        match &current {
+        match &self.current {
             Some(s) => {
                 out.push(1);
-                put_bytes_u32(&mut out, s);
+                // The length is filled in once the session is written.
+                let at = out.len();
+                out.extend_from_slice(&[0; 4]);
+                let n = s.encode_into(&mut out);
+                let n = u32::try_from(n).unwrap_or(u32::MAX).to_be_bytes();
+                if let Some(slot) = out.get_mut(at..at + 4) {
+                    slot.copy_from_slice(&n);
+                }
             }
             None => out.push(0),
         }
         out.extend_from_slice(&self.sent_seq.to_be_bytes());
+        out.extend_from_slice(&self.sent_skip.to_be_bytes());
         for t in [self.last_reset_at, self.last_check_at] {
             match t {
                 Some(at) => {
@@ -155,8 +180,8 @@ impl PeerRecord {
                 None => out.push(0),
             }
         }
-        out.push(u8::try_from(inline.len()).unwrap_or(u8::MAX));
-        for (id, at) in inline {
+        out.push(u8::try_from(inline).unwrap_or(u8::MAX));
+        for (id, at) in self.unconfirmed.iter().skip(self.sent_rows.len()) {
             out.extend_from_slice(&encode_sent(id, *at));
         }
         out
@@ -165,7 +190,7 @@ impl PeerRecord {
     pub(crate) fn decode(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes);
         let version = r.u8()?;
-        if version != PEER_RECORD_VERSION && version != PEER_RECORD_VERSION_2 {
+        if !(PEER_RECORD_VERSION_2..=PEER_RECORD_VERSION).contains(&version) {
             return Err(DecodeError::UnknownVersion.into());
         }
         let address = DeviceAddress::read(&mut r)?;
@@ -174,16 +199,20 @@ impl PeerRecord {
             false => None,
         };
         let sent_seq = r.u64()?;
+        let sent_skip = match version >= PEER_RECORD_VERSION {
+            true => r.u16()?,
+            false => 0,
+        };
         let last_reset_at = match flag(&mut r)? {
             true => Some(r.u64()?),
             false => None,
         };
-        let last_check_at = match version == PEER_RECORD_VERSION && flag(&mut r)? {
+        let last_check_at = match version >= PEER_RECORD_VERSION_3 && flag(&mut r)? {
             true => Some(r.u64()?),
             false => None,
         };
         let mut unconfirmed = VecDeque::new();
-        if version == PEER_RECORD_VERSION {
+        if version >= PEER_RECORD_VERSION_3 {
             let n = r.count_u8(MAX_INLINE_SENT)?;
             for _ in 0..n {
                 let id = MessageId(r.array()?);
@@ -202,6 +231,7 @@ impl PeerRecord {
             unconfirmed,
             sent_rows: VecDeque::new(),
             sent_seq,
+            sent_skip,
             last_reset_at,
             last_check_at,
             received: super::ReceivedKeys::default(),
@@ -218,6 +248,22 @@ pub(crate) fn encode_sent(id: &MessageId, sent_at: u64) -> [u8; 24] {
     out
 }
 
+/// `count (2, 1..=256) || [id (16) || sent_at (8)]...`: the unconfirmed
+/// ids one commit moved out of the peer record, oldest first (sealed as
+/// [`crate::StateType::DeviceSentBatch`]; a row sealed as
+/// [`crate::StateType::DeviceSent`] is one id, [`encode_sent`], as the
+/// earlier layout wrote each).
+pub(crate) fn encode_sent_batch<'a>(
+    ids: impl ExactSizeIterator<Item = &'a (MessageId, u64)>,
+) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(2 + 24 * ids.len()));
+    out.extend_from_slice(&u16::try_from(ids.len()).unwrap_or(u16::MAX).to_be_bytes());
+    for (id, at) in ids {
+        out.extend_from_slice(&encode_sent(id, *at));
+    }
+    out
+}
+
 /// Decodes [`encode_sent`] output.
 pub(crate) fn decode_sent(bytes: &[u8]) -> Result<(MessageId, u64)> {
     let mut r = Reader::new(bytes);
@@ -225,6 +271,23 @@ pub(crate) fn decode_sent(bytes: &[u8]) -> Result<(MessageId, u64)> {
     let at = r.u64()?;
     r.finish()?;
     Ok((id, at))
+}
+
+/// Decodes [`encode_sent_batch`] output: at least one id, at most
+/// [`MAX_UNCONFIRMED_SENT`].
+pub(crate) fn decode_sent_batch(bytes: &[u8]) -> Result<Vec<(MessageId, u64)>> {
+    let mut r = Reader::new(bytes);
+    let n = r.count_u16(MAX_UNCONFIRMED_SENT, 24)?;
+    if n == 0 {
+        return Err(DecodeError::InvalidLength.into());
+    }
+    let mut ids = Vec::with_capacity(n);
+    for _ in 0..n {
+        let id = MessageId(r.array()?);
+        ids.push((id, r.u64()?));
+    }
+    r.finish()?;
+    Ok(ids)
 }
 
 /// `0x01 || bundle (§3)`: the bundle kept for a peer device.
@@ -329,20 +392,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn version_2_records_still_open_and_version_3_keeps_the_check_time() {
+    fn earlier_record_versions_still_open_and_version_4_keeps_the_confirmed_count() {
         let address = DeviceAddress::new(&crate::PeerId::new("patel").unwrap(), 2).unwrap();
         let mut rec = PeerRecord::new(address);
         rec.sent_seq = 7;
+        rec.sent_skip = 3;
         rec.last_reset_at = Some(1_700_000_000);
         rec.last_check_at = Some(1_700_000_300);
-        let v3 = rec.encode();
-        assert_eq!(v3[0], 3);
-        let back = PeerRecord::decode(&v3).unwrap();
+        let v4 = rec.encode();
+        assert_eq!(v4[0], 4);
+        let back = PeerRecord::decode(&v4).unwrap();
+        assert_eq!(back.sent_skip, 3);
         assert_eq!(back.last_check_at, Some(1_700_000_300));
         assert_eq!(back.last_reset_at, Some(1_700_000_000));
-        assert_eq!(back.encode().as_slice(), v3.as_slice());
+        assert_eq!(back.encode().as_slice(), v4.as_slice());
         // Inline unconfirmed ids, oldest first, at most MAX_INLINE_SENT.
-        let mut with_ids = PeerRecord::decode(&v3).unwrap();
+        let mut with_ids = PeerRecord::decode(&v4).unwrap();
         for i in 0..MAX_INLINE_SENT {
             with_ids.remember_sent(MessageId([i as u8; 16]), 5);
         }
@@ -353,9 +418,26 @@ mod tests {
         with_ids.remember_sent(MessageId([99; 16]), 5);
         assert!(PeerRecord::decode(&with_ids.encode()).is_err());
 
+        // The same record as version 3 wrote it: no confirmed count (the
+        // earlier layout's rows held one id each, so none is counted).
+        rec.sent_skip = 0;
+        let mut v3 = rec.encode().to_vec();
+        let at = 1 + rec.address.encoded_len() + 1 + 8;
+        assert_eq!(v3.drain(at..at + 2).collect::<Vec<u8>>(), [0, 0]);
+        v3[0] = 3;
+        let back = PeerRecord::decode(&v3).unwrap();
+        assert_eq!(back.sent_skip, 0);
+        assert_eq!(back.sent_seq, 7);
+        assert_eq!(back.last_check_at, Some(1_700_000_300));
+        assert_eq!(back.encode()[0], 4);
+        let mut v3_long = v3.clone();
+        v3_long.push(0);
+        assert!(PeerRecord::decode(&v3_long).is_err());
+
         // The same record as version 2 wrote it: no check flag.
         rec.last_check_at = None;
         let mut v2 = rec.encode().to_vec();
+        assert_eq!(v2.drain(at..at + 2).collect::<Vec<u8>>(), [0, 0]);
         assert_eq!(v2.pop(), Some(0), "no inline ids");
         assert_eq!(v2.pop(), Some(0), "no check");
         v2[0] = 2;

@@ -55,16 +55,21 @@ impl Store for MemoryStore {
     }
 
     fn commit(&mut self, changes: &ChangeSet) -> Result<(), StoreError> {
-        // Nothing below can fail, so the set is applied whole.
-        for change in changes.changes() {
+        self.commit_owned(changes.clone())
+    }
+
+    fn commit_owned(&mut self, changes: ChangeSet) -> Result<(), StoreError> {
+        // Nothing below can fail, so the set is applied whole. The keys and
+        // values are moved in, not copied.
+        for change in changes.into_changes() {
             match change {
                 Change::Put { key, value } => {
-                    if let Some(mut old) = self.rows.insert(key.clone(), value.clone()) {
+                    if let Some(mut old) = self.rows.insert(key, value) {
                         zeroize::Zeroize::zeroize(&mut old);
                     }
                 }
                 Change::Delete { key } => {
-                    if let Some(mut old) = self.rows.remove(key) {
+                    if let Some(mut old) = self.rows.remove(&key) {
                         zeroize::Zeroize::zeroize(&mut old);
                     }
                 }

@@ -4,9 +4,11 @@
 //! # The transaction contract
 //!
 //! Every call on a device gathers all its changes into one [`ChangeSet`] and
-//! hands it to [`Store::commit`] before anything leaves the device (an
-//! envelope to the transport, a message to the screen). An implementation
-//! must make `commit` **atomic and durable**:
+//! hands it to [`Store::commit_owned`] (which calls [`Store::commit`] unless
+//! the store overrides it) before anything leaves the device (an envelope
+//! to the transport, a message to the screen). An implementation must make
+//! `commit` (and `commit_owned`, if it overrides it) **atomic and
+//! durable**:
 //!
 //! - either every put and delete of the change set is applied, or none is
 //!   (a crash, a full disk or any error in the middle leaves the store
@@ -104,6 +106,12 @@ impl ChangeSet {
         self.changes.is_empty()
     }
 
+    /// The writes, in order, given up by the set (a store can then keep
+    /// the keys and values it is handed instead of copying them).
+    pub fn into_changes(self) -> Vec<Change> {
+        self.changes
+    }
+
     /// Appends every write of `other` after this set's.
     pub fn extend(&mut self, other: ChangeSet) {
         self.changes.extend(other.changes);
@@ -124,6 +132,14 @@ pub trait Store {
 
     /// Applies every change of `changes`, atomically and durably, or none.
     fn commit(&mut self, changes: &ChangeSet) -> Result<(), StoreError>;
+
+    /// [`Store::commit`], handed the change set to keep: a store that holds
+    /// rows in memory can move the keys and values in rather than copy
+    /// them. The same contract; the device commits through this method.
+    /// By default it calls [`Store::commit`].
+    fn commit_owned(&mut self, changes: ChangeSet) -> Result<(), StoreError> {
+        self.commit(&changes)
+    }
 }
 
 impl<S: Store + ?Sized> Store for &mut S {
@@ -138,6 +154,10 @@ impl<S: Store + ?Sized> Store for &mut S {
     fn commit(&mut self, changes: &ChangeSet) -> Result<(), StoreError> {
         (**self).commit(changes)
     }
+
+    fn commit_owned(&mut self, changes: ChangeSet) -> Result<(), StoreError> {
+        (**self).commit_owned(changes)
+    }
 }
 
 impl<S: Store + ?Sized> Store for Box<S> {
@@ -151,5 +171,9 @@ impl<S: Store + ?Sized> Store for Box<S> {
 
     fn commit(&mut self, changes: &ChangeSet) -> Result<(), StoreError> {
         (**self).commit(changes)
+    }
+
+    fn commit_owned(&mut self, changes: ChangeSet) -> Result<(), StoreError> {
+        (**self).commit_owned(changes)
     }
 }
