@@ -17,7 +17,9 @@
 //! `data/redact_heldout_dev6.txt` (round four) were written the same way,
 //! each message on its own, by two people independently, and committed
 //! unchanged before any rule was tuned on them; they may be read and tuned
-//! against.
+//! against. `data/redact_heldout_dev7.txt` (round five) was written the
+//! same way and committed unchanged, alone, before any rule of round five
+//! was tuned on it.
 //! Set `REDACT_SHOW_MISSES=1` to list the misses and false hits of the
 //! development sets and of the original corpus.
 //!
@@ -51,6 +53,7 @@ const DEV3: &str = include_str!("data/redact_dev3.txt");
 const DEV4: &str = include_str!("data/redact_heldout_dev4.txt");
 const DEV5: &str = include_str!("data/redact_heldout_dev5.txt");
 const DEV6: &str = include_str!("data/redact_heldout_dev6.txt");
+const DEV7: &str = include_str!("data/redact_heldout_dev7.txt");
 
 /// The kinds that must reach 0.99 each (issue 13's structured types).
 const STRUCTURED: [&str; 8] = [
@@ -432,6 +435,44 @@ fn dev6() {
         f.destroyed_rate()
     );
     assert!(f.staff_rate() <= 0.004, "staff {:.4}", f.staff_rate());
+}
+
+/// The seventh development set (issue 13, round five): written message by
+/// message by someone who had not read the detector code, and committed
+/// unchanged before any rule of round five was tuned on it.
+#[test]
+fn dev7() {
+    let f = evaluate(DEV7, true);
+    f.print("seventh development set (tests/data/redact_heldout_dev7.txt)");
+    print_examples(&f);
+    // Before (the scanner at the commit that froze it): 0.750 overall,
+    // names 0.662, care dates 0.699, dates of birth 0.891, hospital numbers
+    // 0.704, addresses 0.872, phones 0.980, 1.95% of clinical items
+    // destroyed, no staff name.
+    assert!(f.overall() >= 0.75, "identifiers hidden {:.3}", f.overall());
+    assert!(f.recall("name") >= 0.66, "names {:.3}", f.recall("name"));
+    assert!(
+        f.recall("date") >= 0.69,
+        "care dates {:.3}",
+        f.recall("date")
+    );
+    assert!(f.recall("dob") >= 0.89, "dob {:.3}", f.recall("dob"));
+    assert!(f.recall("hosp") >= 0.70, "hosp {:.3}", f.recall("hosp"));
+    assert!(
+        f.recall("address") >= 0.87,
+        "addresses {:.3}",
+        f.recall("address")
+    );
+    assert!(f.recall("phone") >= 0.98, "phone {:.3}", f.recall("phone"));
+    for kind in ["nhs", "chi", "hc", "ni", "postcode", "email"] {
+        assert!(f.recall(kind) >= 0.99, "{kind} {:.3}", f.recall(kind));
+    }
+    assert!(
+        f.destroyed_rate() <= 0.020,
+        "destroyed {:.4}",
+        f.destroyed_rate()
+    );
+    assert!(f.staff_rate() <= 0.001, "staff {:.4}", f.staff_rate());
 }
 
 /// The frozen test split: aggregate figures only, and the goal (or, where
