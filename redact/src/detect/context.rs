@@ -483,8 +483,16 @@ fn tokens(text: &str, found: &[Finding], arena: &mut String, full: bool) -> Vec<
             }
             rk += 1;
             let prev_num = prev.is_some_and(|p| matches!(p.0, T::Num | T::Mixed));
+            let s0 = lx.p.i;
             if lx.dead_word(prev_num) {
-                prev = Some((T::Word(Case::Lower), 0, 0));
+                // A skipped word has no keyword flags; a capitalised one
+                // is `Title` (the age rule's anchor looks at it).
+                let case = if byte(text.as_bytes(), s0).is_ascii_uppercase() {
+                    Case::Title
+                } else {
+                    Case::Lower
+                };
+                prev = Some((T::Word(case), lx.p.i - s0, 0));
                 continue;
             }
         }
@@ -566,7 +574,12 @@ fn anchor(text: &str, t: &Tok, prev: Option<&(T, usize, u8)>) -> bool {
                 || (n <= 3
                     && (prev_punct(b',')
                         || prev_punct(b'(')
-                        || prev.is_some_and(|p| p.2 & BED != 0)))
+                        || prev.is_some_and(|p| p.2 & BED != 0)
+                        // `Mildred Okwuosa 84`: an age after a name word.
+                        || prev.is_some_and(|p| {
+                            p.0 == T::Word(Case::Title)
+                                && p.2 & (NOT_NAME | STAFF_BEFORE | STAFF_AFTER) == 0
+                        })))
         }
         T::Mixed => {
             let b = w.as_bytes();
@@ -610,6 +623,10 @@ fn reference_letters(w: &[u8]) -> bool {
             .is_some_and(|c| matches!(c, b' ' | b'-' | b'0'..=b'9')))
         || (w.starts_with(b"INC") && w.get(3).is_some_and(u8::is_ascii_digit))
 }
+
+/// Words that may follow an age (one string, so that they are not taken
+/// for keyword literals; see [`Ctx::bare_age`]).
+const AGE_WORDS: &str = "f m y yo yr yrs year years";
 
 /// Given names that are also ordinary words, not taken in lowercase (one
 /// string, so that it is not mistaken for keyword literals).
@@ -3288,6 +3305,7 @@ impl Ctx<'_> {
                     && fi.is_some_and(|f| self.full_date.get(f) == Some(&true)))
             }
             T::Word(_) => matches!(self.lower(i), "dob" | "aged" | "d.o.b"),
+            T::Num => self.bare_age(i),
             T::Mixed => {
                 // `28f`, `84M`, `6yo`.
                 let w = self.str_of(i).to_ascii_lowercase();
@@ -3306,6 +3324,47 @@ impl Ctx<'_> {
                     && self.str_of(i + 1).len() <= 2
                     && self.is_punct(i + 2, b')'))
                     || self.identity_anchor(i + 1)
+            }
+            _ => false,
+        }
+    }
+
+    /// `Mildred Okwuosa 84 - acute SDH`, `Lindani Moyo 52 ED`: an age with
+    /// no comma or bracket, right after a capitalised word on the same line:
+    /// one to three digits, 1 to 110, followed by the end of the text, a
+    /// comma, dash, bracket or semicolon, a full stop ending the sentence,
+    /// a sex or age word (`F`, `m`, `yo`, `yrs`, `years`) or a word in
+    /// capitals (a clinical abbreviation). Guard: a decimal, a score or a
+    /// dose (`2.6`, `18/30`, `10 mg`) is not followed so; the words before
+    /// must be name words (not stop, clinical, place or role words), and a
+    /// single word must be listed or in capitals ([`Ctx::name_before`]).
+    fn bare_age(&self, i: usize) -> bool {
+        let w = self.str_of(i);
+        if w.is_empty()
+            || w.len() > 3
+            || w.starts_with('0')
+            || !w.bytes().all(|c| c.is_ascii_digit())
+            || i == 0
+            || !self.joined(i)
+            || self.is_word(i - 1) != Some(Case::Title)
+            || !self.namey(i - 1)
+        {
+            return false;
+        }
+        if w.parse::<u32>().map_or(true, |n| n > 110) {
+            return false;
+        }
+        let Some(t) = self.tok(i + 1) else {
+            return true;
+        };
+        match t.t {
+            T::Punct(b',' | b'-' | b')' | b';' | b'~') => true,
+            T::Punct(b'.') => matches!(byte(self.text.as_bytes(), t.e), 0 | b' ' | b'\n' | b'\r'),
+            T::Word(Case::Upper) => true,
+            T::Word(Case::Title) => self.str_of(i + 1).len() == 1,
+            T::Word(Case::Lower) => {
+                let n = self.str_of(i + 1);
+                AGE_WORDS.split(' ').any(|x| x == n)
             }
             _ => false,
         }
@@ -4246,6 +4305,41 @@ mod tests {
             spans("Rosario Bautista (6) DKA", Kind::PersonName),
             ["Rosario Bautista"]
         );
+    }
+
+    #[test]
+    fn names_before_a_bare_age() {
+        for (t, want) in [
+            ("CT head Mildred Okwuosa 84 - acute SDH", "Mildred Okwuosa"),
+            ("Lindani Moyo 52 ED - collapse at work", "Lindani Moyo"),
+            ("ED: Hartmut Vogel 72, GI bleed", "Hartmut Vogel"),
+            (
+                "walk in Kieron Blackwood 16 SUFE? L hip",
+                "Kieron Blackwood",
+            ),
+            (
+                "seen Demetrius Charalambous 19 F today",
+                "Demetrius Charalambous",
+            ),
+            (
+                "ortho: Jamie Fairweather 45 years, NOF",
+                "Jamie Fairweather",
+            ),
+        ] {
+            assert_eq!(spans(t, Kind::PersonName), [want], "{t}");
+        }
+        // Not an age: a decimal, a score, a dose, a room; a single unlisted
+        // word.
+        for t in [
+            "INR log: Humbert Fallowfield 2.6, stable",
+            "Mepilex Border 10 mg daily",
+            "Treatment Room 2, then home",
+            "MMSE 18/30 today",
+            "Sando-K 2 tabs BD",
+            "Quorvath 45, delirium",
+        ] {
+            assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
+        }
     }
 
     #[test]
