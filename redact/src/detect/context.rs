@@ -3744,11 +3744,20 @@ impl Ctx<'_> {
             return None;
         }
         let mut z = k;
+        // `Obinna Nwosu EUA`, `Eoin Gallagher TKR`: a short unlisted word in
+        // capitals after a surname in title case is a procedure or a test,
+        // as at the start of a name above (`Amal DARWISH` is one word in
+        // capitals after a given name).
+        let short_caps =
+            |w: &str| w.len() <= 4 && !SURNAME_LIST.contains(w) && !GIVEN_NAMES.contains(w);
         if self.namey(z + 1)
             && self.joined(z + 1)
             && !self.abbreviation(z + 1)
             && (self.is_word(z + 1) == Some(Case::Upper)
                 || SURNAME_LIST.contains(self.str_of(z + 1)))
+            && !(self.is_word(z + 1) == Some(Case::Upper)
+                && self.is_word(z) == Some(Case::Title)
+                && short_caps(self.str_of(z + 1)))
             && !self.on_staff_list(z + 1)
         {
             z += 1;
@@ -3910,6 +3919,19 @@ mod tests {
         assert!(spans("Mairead Lynch RM", Kind::PersonName).is_empty());
         // Places named after people.
         assert!(spans("Victoria Street", Kind::PersonName).is_empty());
+        // A procedure in capitals after the name is not part of it.
+        assert_eq!(
+            spans("list: 3. Obinna Nwosu EUA", Kind::PersonName),
+            ["Obinna Nwosu"]
+        );
+        assert_eq!(
+            spans("CT for Trevor Smith TKR today", Kind::PersonName),
+            ["Trevor Smith"]
+        );
+        assert_eq!(
+            spans("Med rec for Amal Tariq DARWISH pls", Kind::PersonName),
+            ["Amal Tariq DARWISH"]
+        );
     }
 
     #[test]
