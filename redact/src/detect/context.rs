@@ -3086,9 +3086,158 @@ impl Ctx<'_> {
             let i = self.starter(k);
             self.name_at_bed(i);
         }
+        // `Bridget Maguire, Harpreet Sandhu and Sunday Okafor`: the other
+        // items of a list with a name in it.
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
+            self.listed_with(i);
+        }
         // Numbers right after the names just found.
         self.bracketed_numbers();
         self.bare_day_month();
+    }
+
+    /// The token after a list separator starting at `j`: `,`, `;`, `&`,
+    /// `+`, `and`, then an optional item number (`2.`, `4:`, `3)`); or an
+    /// item number alone. `None` if there is no separator at `j`.
+    fn list_item_after(&self, j: usize) -> Option<usize> {
+        let mut k = j;
+        if matches!(
+            self.tok(k).map(|t| t.t),
+            Some(T::Punct(b',' | b';' | b'&' | b'+'))
+        ) || (self.is_word(k) == Some(Case::Lower) && self.lower(k) == "and")
+        {
+            k += 1;
+        }
+        if self.tok(k).is_some_and(|t| t.t == T::Num)
+            && self.str_of(k).len() <= 2
+            && matches!(
+                self.tok(k + 1).map(|t| t.t),
+                Some(T::Punct(b'.' | b':' | b')'))
+            )
+        {
+            k += 2;
+        }
+        (k > j).then_some(k)
+    }
+
+    /// Does a list item end at token `z`: followed by a separator, a
+    /// bracket, a dash, the end of a sentence or of the text, a number or
+    /// a lowercase word?
+    fn item_ends(&self, z: usize) -> bool {
+        let w = self.str_of(z);
+        if w.ends_with("'s") || w.ends_with("’s") || self.is_punct(z + 1, b'\'') {
+            // `Addison's`, `Graves'`: an eponym.
+            return false;
+        }
+        match self.tok(z + 1).map(|t| t.t) {
+            None | Some(T::Gap | T::Word(Case::Lower | Case::Upper)) => true,
+            Some(T::Punct(c)) => b",;&+().-~:!?".contains(&c),
+            _ => false,
+        }
+    }
+
+    /// One to three name words in title case from `a`, on one line, ending
+    /// a list item: the last token, or `None`.
+    fn list_item_at(&self, a: usize) -> Option<usize> {
+        let title = |k: usize| self.namey(k) && self.is_word(k) == Some(Case::Title);
+        if !title(a) {
+            return None;
+        }
+        let mut z = a;
+        while z < a + 2 && title(z + 1) && self.joined(z + 1) {
+            z += 1;
+        }
+        (self.item_ends(z) && !self.staff_name(a, z) && !self.staff_chatter(a, z)).then_some(z)
+    }
+
+    /// May an item of `words` words join a name of `seed` words across the
+    /// separator at `j`? Lists are alike: after `,`, `;` or an item number
+    /// the same number of words (`Precious Pickering, Addison's, Doppler`
+    /// is a name and conditions); after `&`, `+`, `and` also one word
+    /// (`Stefan, Ana & Luka Marković`).
+    /// A name of the first pass (after a title or from the patient list)
+    /// joins only across `&`, `+`, `and` (`Ms Begum, Mallory-Weiss`: after
+    /// a title, a comma list is of other things).
+    fn alike(&self, j: usize, seed: usize, words: usize, first_pass: bool) -> bool {
+        let and = matches!(self.tok(j).map(|t| t.t), Some(T::Punct(b'&' | b'+')))
+            || self.lower(j) == "and";
+        if first_pass {
+            return and;
+        }
+        words == seed || (words == 1 && and)
+    }
+
+    /// The number of words of the name found ending or starting at `i`.
+    fn name_words(&self, i: usize) -> usize {
+        let Some(t) = self.tok(i) else { return 0 };
+        let text = match t.t {
+            T::Found(..) => self.text.get(t.s..t.e).unwrap_or(""),
+            _ => self
+                .new
+                .iter()
+                .find(|f| f.span().end == t.e || f.span().start == t.s)
+                .and_then(|f| self.text.get(f.span()))
+                .unwrap_or(""),
+        };
+        text.split_whitespace().count()
+    }
+
+    /// `1. Bridget Maguire 2. Harpreet Sandhu 3. Sunday Okafor`, `Stefan,
+    /// Ana & Luka Marković`, `bay 3: Nowak, 4: Adeyemi`: from a name found
+    /// (by either pass) ending or starting at `i`, up to two more items of
+    /// the same list each way, each one to three capitalised name words
+    /// joined to it by `,`, `;`, `&`, `+`, `and` or an item number. Guard:
+    /// the words are name words (not stop, clinical, place or role words),
+    /// in title case, end an item (a separator, bracket, dash, number,
+    /// lowercase word or the end follows), and the staff guards and staff
+    /// chatter hold; the list must already hold a name.
+    fn listed_with(&mut self, i: usize) {
+        let first_pass = self.found_kind(i) == Some(Kind::PersonName);
+        let Some(t) = self.tok(i).copied() else {
+            return;
+        };
+        let ends = first_pass || self.new_name_ends_at(i);
+        let starts = first_pass
+            || self
+                .new
+                .iter()
+                .any(|f| f.kind() == Kind::PersonName && f.span().start == t.s);
+        let seed = self.name_words(i);
+        if ends {
+            let mut z = i;
+            for _ in 0..2 {
+                let Some(a) = self.list_item_after(z + 1) else {
+                    break;
+                };
+                let Some(e) = self.list_item_at(a) else { break };
+                if !self.alike(z + 1, seed, e + 1 - a, first_pass) {
+                    break;
+                }
+                self.push(a, e, Kind::PersonName, Rule::NameFromLexicon);
+                z = e;
+            }
+        }
+        if starts {
+            let mut a = i;
+            for _ in 0..2 {
+                // A separator of one token (`,`, `&`, `and`) before `a`.
+                let Some(z) = a.checked_sub(2) else { break };
+                if self.list_item_after(z + 1) != Some(a) {
+                    break;
+                }
+                let mut b = z;
+                while b + 2 > z && b > 0 && self.namey(b - 1) && self.joined(b) {
+                    b -= 1;
+                }
+                let Some(e) = self.list_item_at(b) else { break };
+                if e != z || !self.alike(z + 1, seed, z + 1 - b, first_pass) {
+                    break;
+                }
+                self.push(b, z, Kind::PersonName, Rule::NameFromLexicon);
+                a = b;
+            }
+        }
     }
 
     /// `given 12/11`, `drained 28/11`, `Resent 26/11`: a day and month with
@@ -4361,6 +4510,40 @@ mod tests {
             "Quorvath 45, delirium",
         ] {
             assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
+        }
+    }
+
+    #[test]
+    fn the_other_items_of_a_list_with_a_name() {
+        assert_eq!(
+            spans(
+                "Med review: 1. Trevor Smith 2. Harpreet Sandhu 3. Femi Okafor. Helen booking",
+                Kind::PersonName
+            ),
+            ["Trevor Smith", "Harpreet Sandhu", "Femi Okafor"]
+        );
+        assert_eq!(
+            spans("siblings Ondine & Trevor Smith (twins)", Kind::PersonName),
+            ["Ondine", "Trevor Smith"]
+        );
+        // Conditions and scores after a name are not list items; nor are
+        // the things after a title's name.
+        for (t, want) in [
+            (
+                "pre-alert: 44yo Trevor Smith, Stevens-Johnson, Graves', ETA 10",
+                "Trevor Smith",
+            ),
+            (
+                "pre-alert: Trevor Smith, Wells score 5, BP 92/60",
+                "Trevor Smith",
+            ),
+            (
+                "pre-alert: Trevor Smith, Gram negative rods",
+                "Trevor Smith",
+            ),
+            ("for ambulance, Ms Begum, Mallory-Weiss.", "Begum"),
+        ] {
+            assert_eq!(spans(t, Kind::PersonName), [want], "{t}");
         }
     }
 
