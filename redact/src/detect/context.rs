@@ -1805,7 +1805,10 @@ fn is_relation(w: &str) -> bool {
 /// A bed, bay, room or cubicle: a patient named next to one is where the
 /// patient is (`Adebayo in bay 4`, `Ethel rm 14`, `bed 12 Stanisław`).
 fn bed_word(w: &str) -> bool {
-    matches!(w, "bed" | "bay" | "cubicle" | "cot" | "rm" | "room")
+    matches!(
+        w,
+        "bed" | "bay" | "cubicle" | "cot" | "rm" | "room" | "ward"
+    )
 }
 
 /// Words before a name that make it a colleague's.
@@ -3088,10 +3091,7 @@ impl Ctx<'_> {
         }
         // `Bridget Maguire, Harpreet Sandhu and Sunday Okafor`: the other
         // items of a list with a name in it.
-        for k in 0..self.starters.len() {
-            let i = self.starter(k);
-            self.listed_with(i);
-        }
+        self.lists();
         // Numbers right after the names just found.
         self.bracketed_numbers();
         self.bare_day_month();
@@ -3168,44 +3168,51 @@ impl Ctx<'_> {
         words == seed || (words == 1 && and)
     }
 
-    /// The number of words of the name found ending or starting at `i`.
-    fn name_words(&self, i: usize) -> usize {
-        let Some(t) = self.tok(i) else { return 0 };
-        let text = match t.t {
-            T::Found(..) => self.text.get(t.s..t.e).unwrap_or(""),
-            _ => self
-                .new
-                .iter()
-                .find(|f| f.span().end == t.e || f.span().start == t.s)
-                .and_then(|f| self.text.get(f.span()))
-                .unwrap_or(""),
-        };
-        text.split_whitespace().count()
+    /// [`Ctx::listed_with`] from every name found so far, in order: the
+    /// first pass's (one token each) and this pass's (found by token
+    /// position, so the cost is the number of names, not of tokens).
+    fn lists(&mut self) {
+        let mut seeds: Vec<(usize, usize, bool)> = Vec::new();
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
+            if self.found_kind(i) == Some(Kind::PersonName) {
+                seeds.push((i, i, true));
+            }
+        }
+        for f in &self.new {
+            if f.kind() != Kind::PersonName {
+                continue;
+            }
+            let (s, e) = (f.span().start, f.span().end);
+            let a = self.toks.partition_point(|t| t.s < s);
+            let z = self.toks.partition_point(|t| t.s < e);
+            if z > a {
+                seeds.push((a, z - 1, false));
+            }
+        }
+        seeds.sort_unstable();
+        for (a, z, first_pass) in seeds {
+            self.listed_with(a, z, first_pass);
+        }
     }
 
     /// `1. Bridget Maguire 2. Harpreet Sandhu 3. Sunday Okafor`, `Stefan,
     /// Ana & Luka Marković`, `bay 3: Nowak, 4: Adeyemi`: from a name found
-    /// (by either pass) ending or starting at `i`, up to two more items of
+    /// (by either pass) at `start..=end`, up to two more items of
     /// the same list each way, each one to three capitalised name words
     /// joined to it by `,`, `;`, `&`, `+`, `and` or an item number. Guard:
     /// the words are name words (not stop, clinical, place or role words),
     /// in title case, end an item (a separator, bracket, dash, number,
     /// lowercase word or the end follows), and the staff guards and staff
     /// chatter hold; the list must already hold a name.
-    fn listed_with(&mut self, i: usize) {
-        let first_pass = self.found_kind(i) == Some(Kind::PersonName);
-        let Some(t) = self.tok(i).copied() else {
-            return;
+    fn listed_with(&mut self, start: usize, end: usize, first_pass: bool) {
+        let seed = if first_pass {
+            self.str_of(start).split_whitespace().count()
+        } else {
+            (start..=end).filter(|&k| self.is_word(k).is_some()).count()
         };
-        let ends = first_pass || self.new_name_ends_at(i);
-        let starts = first_pass
-            || self
-                .new
-                .iter()
-                .any(|f| f.kind() == Kind::PersonName && f.span().start == t.s);
-        let seed = self.name_words(i);
-        if ends {
-            let mut z = i;
+        {
+            let mut z = end;
             for _ in 0..2 {
                 let Some(a) = self.list_item_after(z + 1) else {
                     break;
@@ -3218,8 +3225,8 @@ impl Ctx<'_> {
                 z = e;
             }
         }
-        if starts {
-            let mut a = i;
+        {
+            let mut a = start;
             for _ in 0..2 {
                 // A separator of one token (`,`, `&`, `and`) before `a`.
                 let Some(z) = a.checked_sub(2) else { break };
@@ -3709,8 +3716,14 @@ impl Ctx<'_> {
             return;
         }
         let i = n - 1;
-        // After: `bed 12 Stanisław`, `bay 3: Nowak`.
-        let mut a = i + 2;
+        // After: `bed 12 Stanisław`, `bay 3: Nowak`; not after a ward
+        // (`Ward 11 Elderly`, `ward 9 - Estates`: a ward's name or a
+        // department).
+        let mut a = if self.lower(i) == "ward" {
+            usize::MAX - 1
+        } else {
+            i + 2
+        };
         if self.is_punct(a, b':') || self.is_punct(a, b'-') {
             a += 1;
         }
@@ -4326,6 +4339,13 @@ mod tests {
         assert!(names("Dr Okafor in bay 4 now").is_empty());
         assert!(names("can someone check bay 4 please").is_empty());
         assert!(names("The patient in bay 4 is delayed").is_empty());
+        // A ward, before the name only: `Hamza on ward 5`, `Fraser (ward
+        // 24)`; not `Ward 11 Elderly`, `ward 9 - Estates informed`.
+        assert_eq!(names("Hamza on ward 5 needs Creon"), ["Hamza"]);
+        assert_eq!(names("CHI query for Fraser (ward 24)"), ["Fraser"]);
+        assert!(names("3 cases from Ward 11 Elderly today").is_empty());
+        assert!(names("fridge alarm ward 9 - Estates informed").is_empty());
+        assert!(names("Mary Seacole Ward 3 is closed").is_empty());
         // Known limit: a capitalised ordinary word opening a sentence is
         // taken (`Discharge in bay 4 delayed`).
     }
