@@ -375,9 +375,9 @@ fn dev5() {
     // names 0.601, care dates 0.699, hospital numbers 0.943, addresses
     // 0.924, 3.50% of clinical items destroyed, 0.46% of staff names.
     // After round four: 0.786, names 0.665, care dates 0.777, 1.94%
-    // destroyed, no staff name.
-    assert!(f.overall() >= 0.78, "identifiers hidden {:.3}", f.overall());
-    assert!(f.recall("name") >= 0.66, "names {:.3}", f.recall("name"));
+    // destroyed, no staff name. After round five: 0.793, names 0.680.
+    assert!(f.overall() >= 0.79, "identifiers hidden {:.3}", f.overall());
+    assert!(f.recall("name") >= 0.68, "names {:.3}", f.recall("name"));
     assert!(
         f.recall("date") >= 0.77,
         "care dates {:.3}",
@@ -412,9 +412,10 @@ fn dev6() {
     // names 0.550, care dates 0.626, hospital numbers 0.925, addresses
     // 0.857, 2.47% of clinical items destroyed, 0.65% of staff names.
     // After round four: 0.709, names 0.595, care dates 0.673, 1.74%
-    // destroyed, 0.32% of staff names.
-    assert!(f.overall() >= 0.70, "identifiers hidden {:.3}", f.overall());
-    assert!(f.recall("name") >= 0.59, "names {:.3}", f.recall("name"));
+    // destroyed, 0.32% of staff names. After round five: 0.716, names
+    // 0.606, 1.60% destroyed.
+    assert!(f.overall() >= 0.71, "identifiers hidden {:.3}", f.overall());
+    assert!(f.recall("name") >= 0.60, "names {:.3}", f.recall("name"));
     assert!(
         f.recall("date") >= 0.67,
         "care dates {:.3}",
@@ -430,7 +431,7 @@ fn dev6() {
         assert!(f.recall(kind) >= 0.99, "{kind} {:.3}", f.recall(kind));
     }
     assert!(
-        f.destroyed_rate() <= 0.018,
+        f.destroyed_rate() <= 0.016,
         "destroyed {:.4}",
         f.destroyed_rate()
     );
@@ -448,9 +449,10 @@ fn dev7() {
     // Before (the scanner at the commit that froze it): 0.750 overall,
     // names 0.662, care dates 0.699, dates of birth 0.891, hospital numbers
     // 0.704, addresses 0.872, phones 0.980, 1.95% of clinical items
-    // destroyed, no staff name.
+    // destroyed, no staff name. After round five: 0.755, names 0.671,
+    // 1.69% destroyed.
     assert!(f.overall() >= 0.75, "identifiers hidden {:.3}", f.overall());
-    assert!(f.recall("name") >= 0.66, "names {:.3}", f.recall("name"));
+    assert!(f.recall("name") >= 0.67, "names {:.3}", f.recall("name"));
     assert!(
         f.recall("date") >= 0.69,
         "care dates {:.3}",
@@ -468,7 +470,7 @@ fn dev7() {
         assert!(f.recall(kind) >= 0.99, "{kind} {:.3}", f.recall(kind));
     }
     assert!(
-        f.destroyed_rate() <= 0.020,
+        f.destroyed_rate() <= 0.017,
         "destroyed {:.4}",
         f.destroyed_rate()
     );
@@ -518,8 +520,8 @@ fn heldout_test() {
         f.recall("dob")
     );
     // Not reached: 2.7% of clinical items and 2.2% of staff names are hit
-    // (round four; 2.6% and 2.2% after round three, 2.9% and 3.0% before
-    // it).
+    // (rounds four and five; 2.6% and 2.2% after round three, 2.9% and
+    // 3.0% before it).
     assert!(
         f.destroyed_rate() <= 0.027,
         "destroyed {:.4}",

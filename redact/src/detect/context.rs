@@ -3195,6 +3195,14 @@ impl Ctx<'_> {
     /// lowercase word or the end follows), and the staff guards and staff
     /// chatter hold; the list must already hold a name.
     fn listed_with(&mut self, start: usize, end: usize, first_pass: bool) {
+        // Most names are in no list: test for a separator on either side
+        // before anything else.
+        if self.list_item_after(end + 1).is_none()
+            && !(start >= 2 && self.list_item_after(start - 1) == Some(start))
+            && !(start >= 3 && self.list_item_after(start - 2) == Some(start))
+        {
+            return;
+        }
         let seed = if first_pass {
             self.str_of(start).split_whitespace().count()
         } else {
