@@ -3157,18 +3157,20 @@ impl Ctx<'_> {
         words == seed || (words == 1 && and)
     }
 
-    /// [`Ctx::listed_with`] from every name found so far, in order: the
-    /// first pass's (one token each) and this pass's (found by token
-    /// position, so the cost is the number of names, not of tokens).
+    /// [`Ctx::listed_with`] from every name found so far: the first pass's
+    /// (one token each), then this pass's (found by token position, so the
+    /// cost is the number of names, not of tokens).
     fn lists(&mut self) {
-        let mut seeds: Vec<(usize, usize, bool)> = Vec::new();
         for k in 0..self.starters.len() {
             let i = self.starter(k);
             if self.found_kind(i) == Some(Kind::PersonName) {
-                seeds.push((i, i, true));
+                self.listed_with(i, i, true);
             }
         }
-        for f in &self.new {
+        // This pass's names, as they stood before the list rule.
+        let before = self.new.len();
+        for n in 0..before {
+            let Some(f) = self.new.get(n) else { break };
             if f.kind() != Kind::PersonName {
                 continue;
             }
@@ -3176,12 +3178,8 @@ impl Ctx<'_> {
             let a = self.toks.partition_point(|t| t.s < s);
             let z = self.toks.partition_point(|t| t.s < e);
             if z > a {
-                seeds.push((a, z - 1, false));
+                self.listed_with(a, z - 1, false);
             }
-        }
-        seeds.sort_unstable();
-        for (a, z, first_pass) in seeds {
-            self.listed_with(a, z, first_pass);
         }
     }
 
