@@ -4464,6 +4464,40 @@ mod tests {
     }
 
     #[test]
+    fn the_other_items_of_a_list_with_a_name() {
+        assert_eq!(
+            spans(
+                "Med review: 1. Trevor Smith 2. Harpreet Sandhu 3. Femi Okafor. Helen booking",
+                Kind::PersonName
+            ),
+            ["Trevor Smith", "Harpreet Sandhu", "Femi Okafor"]
+        );
+        assert_eq!(
+            spans("siblings Ondine & Trevor Smith (twins)", Kind::PersonName),
+            ["Ondine", "Trevor Smith"]
+        );
+        // Conditions and scores after a name are not list items; nor are
+        // the things after a title's name.
+        for (t, want) in [
+            (
+                "pre-alert: 44yo Trevor Smith, Stevens-Johnson, Graves', ETA 10",
+                "Trevor Smith",
+            ),
+            (
+                "pre-alert: Trevor Smith, Wells score 5, BP 92/60",
+                "Trevor Smith",
+            ),
+            (
+                "pre-alert: Trevor Smith, Gram negative rods",
+                "Trevor Smith",
+            ),
+            ("for ambulance, Ms Begum, Mallory-Weiss.", "Begum"),
+        ] {
+            assert_eq!(spans(t, Kind::PersonName), [want], "{t}");
+        }
+    }
+
+    #[test]
     fn weekday_and_month_first_dates() {
         for (t, want) in [
             ("CT booked Thurs 21st am", "Thurs 21st"),
