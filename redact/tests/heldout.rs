@@ -17,7 +17,9 @@
 //! `data/redact_heldout_dev6.txt` (round four) were written the same way,
 //! each message on its own, by two people independently, and committed
 //! unchanged before any rule was tuned on them; they may be read and tuned
-//! against.
+//! against. `data/redact_heldout_dev7.txt` (round five) was written the
+//! same way and committed unchanged, alone, before any rule of round five
+//! was tuned on it.
 //! Set `REDACT_SHOW_MISSES=1` to list the misses and false hits of the
 //! development sets and of the original corpus.
 //!
@@ -51,6 +53,7 @@ const DEV3: &str = include_str!("data/redact_dev3.txt");
 const DEV4: &str = include_str!("data/redact_heldout_dev4.txt");
 const DEV5: &str = include_str!("data/redact_heldout_dev5.txt");
 const DEV6: &str = include_str!("data/redact_heldout_dev6.txt");
+const DEV7: &str = include_str!("data/redact_heldout_dev7.txt");
 
 /// The kinds that must reach 0.99 each (issue 13's structured types).
 const STRUCTURED: [&str; 8] = [
@@ -372,9 +375,9 @@ fn dev5() {
     // names 0.601, care dates 0.699, hospital numbers 0.943, addresses
     // 0.924, 3.50% of clinical items destroyed, 0.46% of staff names.
     // After round four: 0.786, names 0.665, care dates 0.777, 1.94%
-    // destroyed, no staff name.
-    assert!(f.overall() >= 0.78, "identifiers hidden {:.3}", f.overall());
-    assert!(f.recall("name") >= 0.66, "names {:.3}", f.recall("name"));
+    // destroyed, no staff name. After round five: 0.793, names 0.680.
+    assert!(f.overall() >= 0.79, "identifiers hidden {:.3}", f.overall());
+    assert!(f.recall("name") >= 0.68, "names {:.3}", f.recall("name"));
     assert!(
         f.recall("date") >= 0.77,
         "care dates {:.3}",
@@ -409,9 +412,10 @@ fn dev6() {
     // names 0.550, care dates 0.626, hospital numbers 0.925, addresses
     // 0.857, 2.47% of clinical items destroyed, 0.65% of staff names.
     // After round four: 0.709, names 0.595, care dates 0.673, 1.74%
-    // destroyed, 0.32% of staff names.
-    assert!(f.overall() >= 0.70, "identifiers hidden {:.3}", f.overall());
-    assert!(f.recall("name") >= 0.59, "names {:.3}", f.recall("name"));
+    // destroyed, 0.32% of staff names. After round five: 0.716, names
+    // 0.606, 1.60% destroyed.
+    assert!(f.overall() >= 0.71, "identifiers hidden {:.3}", f.overall());
+    assert!(f.recall("name") >= 0.60, "names {:.3}", f.recall("name"));
     assert!(
         f.recall("date") >= 0.67,
         "care dates {:.3}",
@@ -427,11 +431,50 @@ fn dev6() {
         assert!(f.recall(kind) >= 0.99, "{kind} {:.3}", f.recall(kind));
     }
     assert!(
-        f.destroyed_rate() <= 0.018,
+        f.destroyed_rate() <= 0.016,
         "destroyed {:.4}",
         f.destroyed_rate()
     );
     assert!(f.staff_rate() <= 0.004, "staff {:.4}", f.staff_rate());
+}
+
+/// The seventh development set (issue 13, round five): written message by
+/// message by someone who had not read the detector code, and committed
+/// unchanged before any rule of round five was tuned on it.
+#[test]
+fn dev7() {
+    let f = evaluate(DEV7, true);
+    f.print("seventh development set (tests/data/redact_heldout_dev7.txt)");
+    print_examples(&f);
+    // Before (the scanner at the commit that froze it): 0.750 overall,
+    // names 0.662, care dates 0.699, dates of birth 0.891, hospital numbers
+    // 0.704, addresses 0.872, phones 0.980, 1.95% of clinical items
+    // destroyed, no staff name. After round five: 0.755, names 0.671,
+    // 1.69% destroyed.
+    assert!(f.overall() >= 0.75, "identifiers hidden {:.3}", f.overall());
+    assert!(f.recall("name") >= 0.67, "names {:.3}", f.recall("name"));
+    assert!(
+        f.recall("date") >= 0.69,
+        "care dates {:.3}",
+        f.recall("date")
+    );
+    assert!(f.recall("dob") >= 0.89, "dob {:.3}", f.recall("dob"));
+    assert!(f.recall("hosp") >= 0.70, "hosp {:.3}", f.recall("hosp"));
+    assert!(
+        f.recall("address") >= 0.87,
+        "addresses {:.3}",
+        f.recall("address")
+    );
+    assert!(f.recall("phone") >= 0.98, "phone {:.3}", f.recall("phone"));
+    for kind in ["nhs", "chi", "hc", "ni", "postcode", "email"] {
+        assert!(f.recall(kind) >= 0.99, "{kind} {:.3}", f.recall(kind));
+    }
+    assert!(
+        f.destroyed_rate() <= 0.017,
+        "destroyed {:.4}",
+        f.destroyed_rate()
+    );
+    assert!(f.staff_rate() <= 0.001, "staff {:.4}", f.staff_rate());
 }
 
 /// The frozen test split: aggregate figures only, and the goal (or, where
@@ -477,8 +520,8 @@ fn heldout_test() {
         f.recall("dob")
     );
     // Not reached: 2.7% of clinical items and 2.2% of staff names are hit
-    // (round four; 2.6% and 2.2% after round three, 2.9% and 3.0% before
-    // it).
+    // (rounds four and five; 2.6% and 2.2% after round three, 2.9% and
+    // 3.0% before it).
     assert!(
         f.destroyed_rate() <= 0.027,
         "destroyed {:.4}",

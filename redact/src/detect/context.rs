@@ -1788,7 +1788,10 @@ fn is_relation(w: &str) -> bool {
 /// A bed, bay, room or cubicle: a patient named next to one is where the
 /// patient is (`Adebayo in bay 4`, `Ethel rm 14`, `bed 12 Stanisław`).
 fn bed_word(w: &str) -> bool {
-    matches!(w, "bed" | "bay" | "cubicle" | "cot" | "rm" | "room")
+    matches!(
+        w,
+        "bed" | "bay" | "cubicle" | "cot" | "rm" | "room" | "ward"
+    )
 }
 
 /// Words before a name that make it a colleague's.
@@ -3056,6 +3059,12 @@ impl Ctx<'_> {
             }
             if let Some((a, z, rule)) = self.lexicon_name(i)
                 && !self.staff_name(a, z)
+                // A name that ends before a short word in capitals is judged
+                // with it too (`… thanks, Jo Bloggs ANP`: a sign-off and a
+                // role still mark a colleague).
+                && !(self.is_word(z + 1) == Some(Case::Upper)
+                    && self.str_of(z + 1).len() <= 4
+                    && self.staff_name(a, z + 1))
                 && !self.staff_chatter(a, z)
             {
                 self.push(a, z, Kind::PersonName, rule);
@@ -3069,9 +3078,168 @@ impl Ctx<'_> {
             let i = self.starter(k);
             self.name_at_bed(i);
         }
+        // `Bridget Maguire, Harpreet Sandhu and Sunday Okafor`: the other
+        // items of a list with a name in it.
+        self.lists();
         // Numbers right after the names just found.
         self.bracketed_numbers();
         self.bare_day_month();
+    }
+
+    /// The token after a list separator starting at `j`: `,`, `;`, `&`,
+    /// `+`, `and`, then an optional item number (`2.`, `4:`, `3)`); or an
+    /// item number alone. `None` if there is no separator at `j`.
+    fn list_item_after(&self, j: usize) -> Option<usize> {
+        let mut k = j;
+        if matches!(
+            self.tok(k).map(|t| t.t),
+            Some(T::Punct(b',' | b';' | b'&' | b'+'))
+        ) || (self.is_word(k) == Some(Case::Lower) && self.lower(k) == "and")
+        {
+            k += 1;
+        }
+        if self.tok(k).is_some_and(|t| t.t == T::Num)
+            && self.str_of(k).len() <= 2
+            && matches!(
+                self.tok(k + 1).map(|t| t.t),
+                Some(T::Punct(b'.' | b':' | b')'))
+            )
+        {
+            k += 2;
+        }
+        (k > j).then_some(k)
+    }
+
+    /// Does a list item end at token `z`: followed by a separator, a
+    /// bracket, a dash, the end of a sentence or of the text, a number or
+    /// a lowercase word?
+    fn item_ends(&self, z: usize) -> bool {
+        let w = self.str_of(z);
+        if w.ends_with("'s") || w.ends_with("’s") || self.is_punct(z + 1, b'\'') {
+            // `Addison's`, `Graves'`: an eponym.
+            return false;
+        }
+        match self.tok(z + 1).map(|t| t.t) {
+            None | Some(T::Gap | T::Word(Case::Lower | Case::Upper)) => true,
+            Some(T::Punct(c)) => b",;&+().-~:!?".contains(&c),
+            _ => false,
+        }
+    }
+
+    /// One to three name words in title case from `a`, on one line, ending
+    /// a list item: the last token, or `None`.
+    fn list_item_at(&self, a: usize) -> Option<usize> {
+        let title = |k: usize| self.namey(k) && self.is_word(k) == Some(Case::Title);
+        if !title(a) {
+            return None;
+        }
+        let mut z = a;
+        while z < a + 2 && title(z + 1) && self.joined(z + 1) {
+            z += 1;
+        }
+        (self.item_ends(z) && !self.staff_name(a, z) && !self.staff_chatter(a, z)).then_some(z)
+    }
+
+    /// May an item of `words` words join a name of `seed` words across the
+    /// separator at `j`? Lists are alike: after `,`, `;` or an item number
+    /// the same number of words (`Precious Pickering, Addison's, Doppler`
+    /// is a name and conditions); after `&`, `+`, `and` also one word
+    /// (`Stefan, Ana & Luka Marković`).
+    /// A name of the first pass (after a title or from the patient list)
+    /// joins only across `&`, `+`, `and` (`Ms Begum, Mallory-Weiss`: after
+    /// a title, a comma list is of other things).
+    fn alike(&self, j: usize, seed: usize, words: usize, first_pass: bool) -> bool {
+        let and = matches!(self.tok(j).map(|t| t.t), Some(T::Punct(b'&' | b'+')))
+            || self.lower(j) == "and";
+        if first_pass {
+            return and;
+        }
+        words == seed || (words == 1 && and)
+    }
+
+    /// [`Ctx::listed_with`] from every name found so far: the first pass's
+    /// (one token each), then this pass's (found by token position, so the
+    /// cost is the number of names, not of tokens).
+    fn lists(&mut self) {
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
+            if self.found_kind(i) == Some(Kind::PersonName) {
+                self.listed_with(i, i, true);
+            }
+        }
+        // This pass's names, as they stood before the list rule.
+        let before = self.new.len();
+        for n in 0..before {
+            let Some(f) = self.new.get(n) else { break };
+            if f.kind() != Kind::PersonName {
+                continue;
+            }
+            let (s, e) = (f.span().start, f.span().end);
+            let a = self.toks.partition_point(|t| t.s < s);
+            let z = self.toks.partition_point(|t| t.s < e);
+            if z > a {
+                self.listed_with(a, z - 1, false);
+            }
+        }
+    }
+
+    /// `1. Bridget Maguire 2. Harpreet Sandhu 3. Sunday Okafor`, `Stefan,
+    /// Ana & Luka Marković`, `bay 3: Nowak, 4: Adeyemi`: from a name found
+    /// (by either pass) at `start..=end`, up to two more items of
+    /// the same list each way, each one to three capitalised name words
+    /// joined to it by `,`, `;`, `&`, `+`, `and` or an item number. Guard:
+    /// the words are name words (not stop, clinical, place or role words),
+    /// in title case, end an item (a separator, bracket, dash, number,
+    /// lowercase word or the end follows), and the staff guards and staff
+    /// chatter hold; the list must already hold a name.
+    fn listed_with(&mut self, start: usize, end: usize, first_pass: bool) {
+        // Most names are in no list: test for a separator on either side
+        // before anything else.
+        if self.list_item_after(end + 1).is_none()
+            && !(start >= 2 && self.list_item_after(start - 1) == Some(start))
+            && !(start >= 3 && self.list_item_after(start - 2) == Some(start))
+        {
+            return;
+        }
+        let seed = if first_pass {
+            self.str_of(start).split_whitespace().count()
+        } else {
+            (start..=end).filter(|&k| self.is_word(k).is_some()).count()
+        };
+        {
+            let mut z = end;
+            for _ in 0..2 {
+                let Some(a) = self.list_item_after(z + 1) else {
+                    break;
+                };
+                let Some(e) = self.list_item_at(a) else { break };
+                if !self.alike(z + 1, seed, e + 1 - a, first_pass) {
+                    break;
+                }
+                self.push(a, e, Kind::PersonName, Rule::NameFromLexicon);
+                z = e;
+            }
+        }
+        {
+            let mut a = start;
+            for _ in 0..2 {
+                // A separator of one token (`,`, `&`, `and`) before `a`.
+                let Some(z) = a.checked_sub(2) else { break };
+                if self.list_item_after(z + 1) != Some(a) {
+                    break;
+                }
+                let mut b = z;
+                while b + 2 > z && b > 0 && self.namey(b - 1) && self.joined(b) {
+                    b -= 1;
+                }
+                let Some(e) = self.list_item_at(b) else { break };
+                if e != z || !self.alike(z + 1, seed, z + 1 - b, first_pass) {
+                    break;
+                }
+                self.push(b, z, Kind::PersonName, Rule::NameFromLexicon);
+                a = b;
+            }
+        }
     }
 
     /// `given 12/11`, `drained 28/11`, `Resent 26/11`: a day and month with
@@ -3501,8 +3669,14 @@ impl Ctx<'_> {
             return;
         }
         let i = n - 1;
-        // After: `bed 12 Stanisław`, `bay 3: Nowak`.
-        let mut a = i + 2;
+        // After: `bed 12 Stanisław`, `bay 3: Nowak`; not after a ward
+        // (`Ward 11 Elderly`, `ward 9 - Estates`: a ward's name or a
+        // department).
+        let mut a = if self.lower(i) == "ward" {
+            usize::MAX - 1
+        } else {
+            i + 2
+        };
         if self.is_punct(a, b':') || self.is_punct(a, b'-') {
             a += 1;
         }
@@ -3520,12 +3694,16 @@ impl Ctx<'_> {
         if self.is_word(i) != Some(Case::Lower) && i >= 1 && self.is_word(i - 1).is_some() {
             return;
         }
+        let ward = self.lower(i) == "ward";
         let mut z = i;
         if z >= 1 && self.lower(z - 1) == "the" {
             z -= 1;
         }
         if z >= 1 && (matches!(self.lower(z - 1), "in" | "on") || self.is_punct(z - 1, b'(')) {
             z -= 1;
+        } else if ward {
+            // `Surgical ward 7`, `Beech ward 3`: a ward's name.
+            return;
         }
         let Some(z) = z.checked_sub(1) else { return };
         let lower_given = self.is_word(z) == Some(Case::Lower)
@@ -3547,6 +3725,12 @@ impl Ctx<'_> {
                 self.tok(a - 1).map(|t| t.t),
                 Some(T::Punct(_) | T::Word(Case::Lower))
             );
+        // Before a ward, a single word must be on the lexicon
+        // (`Outreach on ward 5` is a team).
+        let listed = |w: &str| GIVEN_NAMES.contains(w) || SURNAME_LIST.contains(w);
+        if ward && a == z && !lower_given && !listed(self.str_of(z)) {
+            return;
+        }
         if starts && !self.staff_name(a, z) && !self.staff_chatter(a, z) {
             self.push(a, z, Kind::PersonName, Rule::NameFromLexicon);
         }
@@ -3685,11 +3869,20 @@ impl Ctx<'_> {
             return None;
         }
         let mut z = k;
+        // `Obinna Nwosu EUA`, `Eoin Gallagher TKR`: a short unlisted word in
+        // capitals after a surname in title case is a procedure or a test,
+        // as at the start of a name above (`Amal DARWISH` is one word in
+        // capitals after a given name).
+        let short_caps =
+            |w: &str| w.len() <= 4 && !SURNAME_LIST.contains(w) && !GIVEN_NAMES.contains(w);
         if self.namey(z + 1)
             && self.joined(z + 1)
             && !self.abbreviation(z + 1)
             && (self.is_word(z + 1) == Some(Case::Upper)
                 || SURNAME_LIST.contains(self.str_of(z + 1)))
+            && !(self.is_word(z + 1) == Some(Case::Upper)
+                && self.is_word(z) == Some(Case::Title)
+                && short_caps(self.str_of(z + 1)))
             && !self.on_staff_list(z + 1)
         {
             z += 1;
@@ -3851,6 +4044,19 @@ mod tests {
         assert!(spans("Mairead Lynch RM", Kind::PersonName).is_empty());
         // Places named after people.
         assert!(spans("Victoria Street", Kind::PersonName).is_empty());
+        // A procedure in capitals after the name is not part of it.
+        assert_eq!(
+            spans("list: 3. Obinna Nwosu EUA, 4. next", Kind::PersonName),
+            ["Obinna Nwosu"]
+        );
+        assert_eq!(
+            spans("CT for Trevor Smith TKR today", Kind::PersonName),
+            ["Trevor Smith"]
+        );
+        assert_eq!(
+            spans("Med rec for Amal Tariq DARWISH pls", Kind::PersonName),
+            ["Amal Tariq DARWISH"]
+        );
     }
 
     #[test]
@@ -4096,6 +4302,15 @@ mod tests {
         assert!(names("Dr Okafor in bay 4 now").is_empty());
         assert!(names("can someone check bay 4 please").is_empty());
         assert!(names("The patient in bay 4 is delayed").is_empty());
+        // A ward, before the name only: `Hamza on ward 5`, `Fraser (ward
+        // 24)`; not `Ward 11 Elderly`, `ward 9 - Estates informed`.
+        assert_eq!(names("Hamza on ward 5 needs Creon"), ["Hamza"]);
+        assert_eq!(names("CHI query for Fraser (ward 24)"), ["Fraser"]);
+        assert!(names("3 cases from Ward 11 Elderly today").is_empty());
+        assert!(names("fridge alarm ward 9 - Estates informed").is_empty());
+        assert!(names("Mary Seacole Ward 3 is closed").is_empty());
+        assert!(names("moved to the Surgical ward 7").is_empty());
+        assert!(names("Outreach on ward 5 again").is_empty());
         // Known limit: a capitalised ordinary word opening a sentence is
         // taken (`Discharge in bay 4 delayed`).
     }
@@ -4246,6 +4461,40 @@ mod tests {
             spans("Rosario Bautista (6) DKA", Kind::PersonName),
             ["Rosario Bautista"]
         );
+    }
+
+    #[test]
+    fn the_other_items_of_a_list_with_a_name() {
+        assert_eq!(
+            spans(
+                "Med review: 1. Trevor Smith 2. Harpreet Sandhu 3. Femi Okafor. Helen booking",
+                Kind::PersonName
+            ),
+            ["Trevor Smith", "Harpreet Sandhu", "Femi Okafor"]
+        );
+        assert_eq!(
+            spans("siblings Ondine & Trevor Smith (twins)", Kind::PersonName),
+            ["Ondine", "Trevor Smith"]
+        );
+        // Conditions and scores after a name are not list items; nor are
+        // the things after a title's name.
+        for (t, want) in [
+            (
+                "pre-alert: 44yo Trevor Smith, Stevens-Johnson, Graves', ETA 10",
+                "Trevor Smith",
+            ),
+            (
+                "pre-alert: Trevor Smith, Wells score 5, BP 92/60",
+                "Trevor Smith",
+            ),
+            (
+                "pre-alert: Trevor Smith, Gram negative rods",
+                "Trevor Smith",
+            ),
+            ("for ambulance, Ms Begum, Mallory-Weiss.", "Begum"),
+        ] {
+            assert_eq!(spans(t, Kind::PersonName), [want], "{t}");
+        }
     }
 
     #[test]
