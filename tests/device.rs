@@ -779,3 +779,101 @@ fn a_reset_stays_without_the_used_one_time_prekey_after_a_restart() {
         .unwrap();
     assert_eq!(text_of(&a, &got, t + 6), "seen");
 }
+
+/// Every call that changes a device commits the change before it returns:
+/// reopened from its store at once, the device shows it. Filing, erasing,
+/// purging expired messages, refilling prekeys and rotating the signed
+/// prekey each name the rows they change; a change left unnamed would be
+/// lost at the next restart (a filed message shown again, a used
+/// one-time prekey offered again, a rotation forgotten).
+#[test]
+fn filing_purging_refills_and_rotation_survive_a_restart() {
+    let mut rng = rng(21);
+    let mut ds = vec![
+        device(&mut rng, MemoryStore::new(), "okafor", 1),
+        device(&mut rng, MemoryStore::new(), "patel", 1),
+    ];
+    introduce(&mut rng, &mut ds);
+    let mut b = ds.pop().unwrap();
+    let mut a = ds.pop().unwrap();
+    let a_addr = a.address().clone();
+    let patel = PeerId::new("patel").unwrap();
+    let reopen = |d: Device<MemoryStore>| Device::open(d.into_store(), key_of("patel", 1)).unwrap();
+
+    // Three messages: one to file, one to erase, one that expires.
+    let mut refs = Vec::new();
+    let outgoing = [
+        Outgoing::text("file me"),
+        Outgoing::text("erase me"),
+        Outgoing::text("expires").expires_at(T0 + 100),
+    ];
+    for (i, out) in outgoing.into_iter().enumerate() {
+        let now = T0 + i as u64;
+        let s = a.send(&mut rng, &patel, out, now).unwrap();
+        let got = b
+            .receive(&mut rng, &a_addr, &s.envelopes[0].envelope, now)
+            .unwrap();
+        match got.event {
+            Event::Message { message, .. } => refs.push(message),
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+    let mut b = reopen(b);
+    for r in &refs {
+        assert!(b.message(r, T0 + 10).is_some());
+    }
+
+    let filed = b
+        .file_to_record(&mut rng, &refs[0], |_, _| Ok::<_, ()>(()))
+        .unwrap();
+    assert!(filed.is_ok());
+    let mut b = reopen(b);
+    assert!(
+        b.message(&refs[0], T0 + 10).is_none(),
+        "filed, then shown again"
+    );
+    assert!(b.message(&refs[1], T0 + 10).is_some());
+
+    assert!(b.erase(&mut rng, &refs[1]).unwrap());
+    let mut b = reopen(b);
+    assert!(
+        b.message(&refs[1], T0 + 10).is_none(),
+        "erased, then shown again"
+    );
+
+    assert_eq!(
+        b.purge_expired(&mut rng, T0 + 200).unwrap(),
+        vec![refs[2].clone()]
+    );
+    let mut b = reopen(b);
+    // Asked before its expiry, a purged message is still gone.
+    assert!(b.message(&refs[2], T0 + 10).is_none(), "purged, then back");
+    assert!(b.awaiting_filing(T0 + 10).is_empty());
+
+    // Okafor's first message used one of Patel's one-time prekeys; the
+    // refill replaces it, and the new one is there after a restart.
+    let used = b.one_time_prekey_ids();
+    let refilled = b.refill_prekeys(&mut rng).unwrap();
+    let after = b.one_time_prekey_ids();
+    assert_eq!(after.len(), used.len() + 1);
+    let mut b = reopen(b);
+    assert_eq!(b.one_time_prekey_ids(), after);
+    assert_eq!(b.prekey_bundle().to_bytes(), refilled.to_bytes());
+
+    // A rotation is kept, and so is when it happened: not due again.
+    let at = T0 + limits::SIGNED_PREKEY_ROTATION_SECS;
+    let rotated = b
+        .rotate_signed_prekey_if_due(&mut rng, at)
+        .unwrap()
+        .unwrap();
+    let mut b = reopen(b);
+    assert_eq!(
+        b.prekey_bundle().signed_prekey_id(),
+        rotated.signed_prekey_id()
+    );
+    assert!(
+        b.rotate_signed_prekey_if_due(&mut rng, at + 1)
+            .unwrap()
+            .is_none()
+    );
+}
