@@ -841,10 +841,7 @@ fn filing_purging_refills_and_rotation_survive_a_restart() {
         "erased, then shown again"
     );
 
-    assert_eq!(
-        b.purge_expired(&mut rng, T0 + 200).unwrap(),
-        vec![refs[2].clone()]
-    );
+    assert_eq!(b.purge_expired(&mut rng, T0 + 200).unwrap(), vec![refs[2]]);
     let mut b = reopen(b);
     // Asked before its expiry, a purged message is still gone.
     assert!(b.message(&refs[2], T0 + 10).is_none(), "purged, then back");
