@@ -5,7 +5,9 @@
 //! drop, flip a bit, truncate or extend, deliver to the wrong device or
 //! under the wrong sender, restart a device from its store, take a backup
 //! of a store and restore it later, erase or file a message, send a read or
-//! filed receipt, turn delivery receipts off and on. Shared by
+//! filed receipt, turn delivery receipts off and on, refill one-time
+//! prekeys, rotate the signed prekey when due, purge expired messages, let
+//! days pass (a text may be sent to expire an hour later). Shared by
 //! `fuzz/fuzz_targets/device_ops.rs` and `tests/fuzz_corpus.rs`, which
 //! replays the committed corpus. Public API only.
 //!
@@ -19,6 +21,8 @@
 //! - every shown message comes from the device that sent it, under the id
 //!   the sender was given, with the text that was sent, and the vault
 //!   returns that text;
+//! - no expired message is returned by the vault, and after a purge none
+//!   is held;
 //! - a restarted device (`into_store`, `Device::open`) shows exactly what
 //!   it showed before: messages held and their text, unconfirmed sends,
 //!   peer keys and key changes, prekeys.
@@ -114,7 +118,8 @@ fn template() -> &'static [MemoryStore; DEVICES] {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Op {
     /// Device `from` sends a text of `len` extra bytes to clinician `to`
-    /// (0 = Dr Okafor, 1 = Dr Patel: every device of theirs but the sender).
+    /// (0 = Dr Okafor, 1 = Dr Patel: every device of theirs but the sender),
+    /// expiring an hour later if bit 6 of `len` is set.
     Send { from: u8, to: u8, len: u8 },
     /// Deliver the queued envelope at `at` (modulo) and remove it.
     Deliver { at: u8 },
@@ -141,6 +146,10 @@ pub(crate) enum Op {
     /// Send a read receipt for a shown message (even `how`), or turn the
     /// device's delivery receipts off or on (odd).
     Receipt { who: u8, at: u8, how: u8 },
+    /// Upkeep on device `who`: refill its one-time prekeys (`how % 4 ==
+    /// 0`), rotate its signed prekey if due (1), purge expired messages
+    /// (2), or let `how / 4` days pass (3).
+    Upkeep { who: u8, how: u8 },
 }
 
 impl Op {
@@ -152,7 +161,7 @@ impl Op {
             b
         };
         let tag = byte();
-        match tag % 12 {
+        match tag % 13 {
             0 => Op::Send {
                 from: byte(),
                 to: byte(),
@@ -183,9 +192,13 @@ impl Op {
                 at: byte(),
                 how: byte(),
             },
-            _ => Op::Receipt {
+            11 => Op::Receipt {
                 who: byte(),
                 at: byte(),
+                how: byte(),
+            },
+            _ => Op::Upkeep {
+                who: byte(),
                 how: byte(),
             },
         }
@@ -210,6 +223,7 @@ impl Op {
             Op::Restore { who } => out.extend([9, who]),
             Op::Dispose { who, at, how } => out.extend([10, who, at, how]),
             Op::Receipt { who, at, how } => out.extend([11, who, at, how]),
+            Op::Upkeep { who, how } => out.extend([12, who, how]),
         }
     }
 }
@@ -381,12 +395,13 @@ impl World {
                 let clinician = address(if to % 2 == 0 { 0 } else { 1 }).clinician().clone();
                 let mut text = format!("#{} from {from}: ", self.sends);
                 text.extend((0..usize::from(len % 64)).map(|i| char::from(b'a' + (i % 26) as u8)));
-                let sent = self.nodes[from].device.send(
-                    &mut self.rng,
-                    &clinician,
-                    Outgoing::text(&text),
-                    now,
-                );
+                let mut outgoing = Outgoing::text(&text);
+                if len & 0x40 != 0 {
+                    outgoing = outgoing.expires_at(now + 3_600);
+                }
+                let sent = self.nodes[from]
+                    .device
+                    .send(&mut self.rng, &clinician, outgoing, now);
                 if let Ok(sent) = sent {
                     self.queue(from, sent.envelopes, Some(text.as_bytes()));
                 }
@@ -493,6 +508,62 @@ impl World {
                             .send_to_device(&mut self.rng, &address(sender), notice, now)
                     {
                         self.queue(who, sent.envelopes, None);
+                    }
+                }
+            }
+            Op::Upkeep { who, how } => {
+                let who = usize::from(who) % DEVICES;
+                let node = &mut self.nodes[who];
+                match how % 4 {
+                    0 => {
+                        let held = node.device.one_time_prekey_ids().len();
+                        if let Ok(bundle) = node.device.refill_prekeys(&mut self.rng) {
+                            assert!(node.device.one_time_prekey_ids().len() >= held);
+                            assert!(!node.device.needs_prekey_refill(), "refilled, still low");
+                            assert_eq!(bundle.to_bytes(), node.device.prekey_bundle().to_bytes());
+                        }
+                    }
+                    1 => {
+                        let before = node.device.prekey_bundle().signed_prekey_id();
+                        if let Ok(Some(bundle)) =
+                            node.device.rotate_signed_prekey_if_due(&mut self.rng, now)
+                        {
+                            assert_ne!(
+                                bundle.signed_prekey_id(),
+                                before,
+                                "rotated to the same key"
+                            );
+                            // Not due again at once.
+                            assert!(matches!(
+                                node.device.rotate_signed_prekey_if_due(&mut self.rng, now),
+                                Ok(None)
+                            ));
+                        }
+                    }
+                    2 => {
+                        if let Ok(gone) = node.device.purge_expired(&mut self.rng, now) {
+                            for r in &gone {
+                                assert!(node.device.message(r, 0).is_none(), "purged, still held");
+                            }
+                            assert!(
+                                node.device
+                                    .awaiting_filing(now)
+                                    .iter()
+                                    .all(|a| a.expires_at.is_none_or(|at| at > now)),
+                                "an expired message survived the purge"
+                            );
+                        }
+                    }
+                    _ => self.now += u64::from(how / 4) * 86_400,
+                }
+                // The vault never returns an expired message.
+                let now = self.now;
+                for a in node.device.awaiting_filing(now) {
+                    if a.expires_at.is_some_and(|at| at <= now) {
+                        assert!(
+                            node.device.message(&a.message, now).is_none(),
+                            "expired, shown"
+                        );
                     }
                 }
             }
@@ -694,6 +765,43 @@ pub(crate) fn seed_programs() -> Vec<(&'static str, Vec<u8>)> {
                 },
                 Deliver { at: 0 },
                 Deliver { at: 0 },
+                Deliver { at: 0 },
+            ],
+        ),
+        (
+            "expiry-prekeys-rotation",
+            vec![
+                // A text that expires in an hour, shown, then two days pass.
+                Send {
+                    from: 0,
+                    to: 1,
+                    len: 0x40 | 3,
+                },
+                Send {
+                    from: 0,
+                    to: 1,
+                    len: 4,
+                },
+                Deliver { at: 0 },
+                Deliver { at: 0 },
+                Upkeep {
+                    who: 1,
+                    how: 2 * 4 + 3,
+                },
+                Upkeep { who: 1, how: 2 },
+                Restart { who: 1 },
+                // The one-time prekey Dr Okafor's first message used is
+                // replaced; Dr Okafor's signed prekey is rotated; both
+                // survive a restart.
+                Upkeep { who: 1, how: 0 },
+                Upkeep { who: 0, how: 1 },
+                Restart { who: 1 },
+                Restart { who: 0 },
+                Send {
+                    from: 1,
+                    to: 0,
+                    len: 5,
+                },
                 Deliver { at: 0 },
             ],
         ),

@@ -187,7 +187,7 @@ fn device_ops_programs_show_messages() {
 #[test]
 fn device_ops_survives_degenerate_programs() {
     device_ops::device_ops(&[]);
-    for tag in 0..12u8 {
+    for tag in 0..13u8 {
         device_ops::device_ops(&[tag; 4 * device_ops::MAX_OPS]);
     }
 }
