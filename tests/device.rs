@@ -46,13 +46,7 @@ fn reinstalled_and_announced(
 #[test]
 fn conversation_with_receipts_filing_and_restart() {
     let mut rng = rng(1);
-    let mut ds = vec![
-        device(&mut rng, MemoryStore::new(), "okafor", 1),
-        device(&mut rng, MemoryStore::new(), "patel", 1),
-    ];
-    introduce(&mut rng, &mut ds);
-    let mut b = ds.pop().unwrap();
-    let mut a = ds.pop().unwrap();
+    let (mut a, mut b) = okafor_and_patel(&mut rng);
     let (a_addr, b_addr) = (a.address().clone(), b.address().clone());
     let patel = PeerId::new("patel").unwrap();
     let okafor = PeerId::new("okafor").unwrap();
@@ -351,13 +345,7 @@ fn key_change_is_an_event_and_stops_sending() {
 #[test]
 fn a_peer_that_lost_its_state_is_repaired_and_told_what_was_unread() {
     let mut rng = rng(4);
-    let mut ds = vec![
-        device(&mut rng, MemoryStore::new(), "okafor", 1),
-        device(&mut rng, MemoryStore::new(), "patel", 1),
-    ];
-    introduce(&mut rng, &mut ds);
-    let mut b = ds.pop().unwrap();
-    let mut a = ds.pop().unwrap();
+    let (mut a, mut b) = okafor_and_patel(&mut rng);
     let (a_addr, b_addr) = (a.address().clone(), b.address().clone());
     let (okafor, patel) = (
         PeerId::new("okafor").unwrap(),
@@ -432,13 +420,7 @@ fn a_peer_that_lost_its_state_is_repaired_and_told_what_was_unread() {
 #[test]
 fn hostile_input_is_an_error_and_changes_nothing() {
     let mut rng = rng(5);
-    let mut ds = vec![
-        device(&mut rng, MemoryStore::new(), "okafor", 1),
-        device(&mut rng, MemoryStore::new(), "patel", 1),
-    ];
-    introduce(&mut rng, &mut ds);
-    let mut b = ds.pop().unwrap();
-    let mut a = ds.pop().unwrap();
+    let (mut a, mut b) = okafor_and_patel(&mut rng);
     let a_addr = a.address().clone();
     let patel = PeerId::new("patel").unwrap();
     let x = a
@@ -676,13 +658,7 @@ fn a_reset_stays_without_the_used_one_time_prekey_after_a_restart() {
     // after a restart (or a backup taken then) every later reset offered
     // the used prekey again, was refused, and the conversation wedged.
     let mut rng = rng(12);
-    let mut ds = vec![
-        device(&mut rng, MemoryStore::new(), "okafor", 1),
-        device(&mut rng, MemoryStore::new(), "patel", 1),
-    ];
-    introduce(&mut rng, &mut ds);
-    let mut b = ds.pop().unwrap();
-    let mut a = ds.pop().unwrap();
+    let (mut a, mut b) = okafor_and_patel(&mut rng);
     let (a_addr, b_addr) = (a.address().clone(), b.address().clone());
     let (okafor, patel) = (
         PeerId::new("okafor").unwrap(),
@@ -789,13 +765,7 @@ fn a_reset_stays_without_the_used_one_time_prekey_after_a_restart() {
 #[test]
 fn filing_purging_refills_and_rotation_survive_a_restart() {
     let mut rng = rng(21);
-    let mut ds = vec![
-        device(&mut rng, MemoryStore::new(), "okafor", 1),
-        device(&mut rng, MemoryStore::new(), "patel", 1),
-    ];
-    introduce(&mut rng, &mut ds);
-    let mut b = ds.pop().unwrap();
-    let mut a = ds.pop().unwrap();
+    let (mut a, mut b) = okafor_and_patel(&mut rng);
     let a_addr = a.address().clone();
     let patel = PeerId::new("patel").unwrap();
     let reopen = |d: Device<MemoryStore>| Device::open(d.into_store(), key_of("patel", 1)).unwrap();

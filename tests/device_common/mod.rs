@@ -102,6 +102,19 @@ pub fn reinstalled(
     d
 }
 
+/// Dr Okafor's and Dr Patel's first devices, each on a memory store,
+/// introduced and verified to each other.
+pub fn okafor_and_patel(rng: &mut ChaCha20Rng) -> (Device<MemoryStore>, Device<MemoryStore>) {
+    let mut ds = vec![
+        device(rng, MemoryStore::new(), "okafor", 1),
+        device(rng, MemoryStore::new(), "patel", 1),
+    ];
+    introduce(rng, &mut ds);
+    let b = ds.pop().unwrap();
+    let a = ds.pop().unwrap();
+    (a, b)
+}
+
 /// Every device learns every other's bundle (one one-time prekey each,
 /// as a server hands them out) and verifies it.
 pub fn introduce<S: Store>(rng: &mut ChaCha20Rng, devices: &mut [Device<S>]) {
