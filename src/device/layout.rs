@@ -406,8 +406,12 @@ fn put_sent(
         } else {
             // The ids with rows are a prefix of the unconfirmed ones, at
             // the same indices.
-            let left: Vec<(MessageId, u64)> = rec.unconfirmed.range(from..to).copied().collect();
-            seal_sent(key, rng, cs, row, &left);
+            let left = rec
+                .unconfirmed
+                .iter()
+                .skip(from)
+                .take(to.saturating_sub(from));
+            seal_sent(key, rng, cs, row, left);
             if Some(n) == oldest {
                 skip = 0;
             }
@@ -420,23 +424,30 @@ fn put_sent(
     }
     let n = rec.sent_seq;
     rec.sent_seq = n.wrapping_add(1);
-    let new: Vec<(MessageId, u64)> = rec.unconfirmed.range(k..).copied().collect();
-    seal_sent(key, rng, cs, sent_row(&rec.row, n), &new);
+    seal_sent(
+        key,
+        rng,
+        cs,
+        sent_row(&rec.row, n),
+        rec.unconfirmed.iter().skip(k),
+    );
     if k == 0 {
         rec.sent_skip = 0;
     }
-    rec.sent_rows.extend(new.iter().map(|&(id, _)| (id, n)));
+    let new = rec.unconfirmed.iter().skip(k).map(|&(id, _)| (id, n));
+    rec.sent_rows.extend(new);
 }
 
-/// Seals one `sent/` row holding `ids` (oldest first).
-fn seal_sent(
+/// Seals one `sent/` row holding `ids` (oldest first), read straight from
+/// the record (no copy of them outside the zeroized encoding).
+fn seal_sent<'a>(
     key: &StorageKey,
     rng: &mut (impl CryptoRng + ?Sized),
     cs: &mut ChangeSet,
     row: Vec<u8>,
-    ids: &[(MessageId, u64)],
+    ids: impl ExactSizeIterator<Item = &'a (MessageId, u64)>,
 ) {
-    let plain = record::encode_sent_batch(ids.iter());
+    let plain = record::encode_sent_batch(ids);
     let sealed = key.seal_encoded_for(rng, StateType::DeviceSentBatch, &row, &plain);
     cs.put(row, sealed);
 }
