@@ -3648,9 +3648,24 @@ impl Ctx<'_> {
         self.push(i, z, Kind::PersonName, Rule::NameFromLexicon);
     }
 
-    /// `43F Joao Obi`, `6yo Kayden Ndlovu`: one to three capitalised words
-    /// right after an age and sex; two or more of them, or one on a name
-    /// list. Staff guards as for the lexicon rule.
+    /// One or two capitalised words from token `a` (after an optional `:`
+    /// or `-`), right after a bed number (`bed 12 Stanisław`, `bay 3:
+    /// Nowak`), with the staff guards.
+    fn name_after_bed(&mut self, mut a: usize) {
+        if self.is_punct(a, b':') || self.is_punct(a, b'-') {
+            a += 1;
+        }
+        if self.namey(a) && self.is_word(a) == Some(Case::Title) {
+            let mut z = a;
+            if self.namey(z + 1) && self.joined(z + 1) && self.is_word(z + 1) == Some(Case::Title) {
+                z += 1;
+            }
+            if !self.staff_name(a, z) && !self.staff_chatter(a, z) {
+                self.push(a, z, Kind::PersonName, Rule::NameFromLexicon);
+            }
+        }
+    }
+
     /// A name next to a bed, bay, room or cubicle number: one or two
     /// capitalised words right before `[in|on] [the] bay 4`, `rm 14`, `(bay
     /// 3)`, or a listed given name typed in lowercase there (`morag in bed
@@ -3672,29 +3687,15 @@ impl Ctx<'_> {
         // After: `bed 12 Stanisław`, `bay 3: Nowak`; not after a ward
         // (`Ward 11 Elderly`, `ward 9 - Estates`: a ward's name or a
         // department).
-        let mut a = if self.lower(i) == "ward" {
-            usize::MAX - 1
-        } else {
-            i + 2
-        };
-        if self.is_punct(a, b':') || self.is_punct(a, b'-') {
-            a += 1;
-        }
-        if self.namey(a) && self.is_word(a) == Some(Case::Title) {
-            let mut z = a;
-            if self.namey(z + 1) && self.joined(z + 1) && self.is_word(z + 1) == Some(Case::Title) {
-                z += 1;
-            }
-            if !self.staff_name(a, z) && !self.staff_chatter(a, z) {
-                self.push(a, z, Kind::PersonName, Rule::NameFromLexicon);
-            }
+        let ward = self.lower(i) == "ward";
+        if !ward {
+            self.name_after_bed(i + 2);
         }
         // Before: `Adebayo in bay 4`, `Ethel rm 14`, `Malgorzata (bay 3)`.
         // `Treatment Room 2` is a place.
         if self.is_word(i) != Some(Case::Lower) && i >= 1 && self.is_word(i - 1).is_some() {
             return;
         }
-        let ward = self.lower(i) == "ward";
         let mut z = i;
         if z >= 1 && self.lower(z - 1) == "the" {
             z -= 1;
@@ -3736,6 +3737,9 @@ impl Ctx<'_> {
         }
     }
 
+    /// `43F Joao Obi`, `6yo Kayden Ndlovu`: one to three capitalised words
+    /// right after an age and sex; two or more of them, or one on a name
+    /// list. Staff guards as for the lexicon rule.
     fn name_after_age(&mut self, i: usize) {
         if self.tok(i).map(|t| t.t) != Some(T::Mixed) {
             return;
