@@ -1,7 +1,10 @@
 //! The device layer's cost beside the bare session step, in the same run.
 //!
 //! `bare session` is what the layer must do anyway: a trust check, one
-//! symmetric-step encrypt and one decrypt of a 1 KiB text. `memory
+//! symmetric-step encrypt and one decrypt of a 1 KiB text; `bare session
+//! sealed` also seals each side's session after its step
+//! ([`Session::encrypt_and_seal`], [`Session::decrypt_and_seal`]), the
+//! least an app on the session API must do to keep its state. `memory
 //! send+receive` is the same message through [`Device::send`] and
 //! [`Device::receive`] (sealing the rows each changed, one commit per
 //! call); `…+erase` adds [`Device::erase`], as an app files each message:
@@ -221,6 +224,27 @@ fn bench(c: &mut Criterion) {
                     .unwrap();
                 let p = tb.check_at(&aid, alice.public(), NOW).unwrap();
                 black_box(s_b.decrypt(p, &m.envelope, NOW).unwrap());
+            })
+        });
+        // The same step with each side's session sealed after it: the
+        // least an app on the session API does to keep its state.
+        let (ka, kb) = (
+            StorageKey::from_bytes([1; 32]),
+            StorageKey::from_bytes([2; 32]),
+        );
+        g.bench_function("bare session sealed send+receive 1KiB", |bch| {
+            bch.iter(|| {
+                let p = ta.check_at(&bid, bob.public(), NOW).unwrap();
+                let pending = s_a
+                    .encrypt_and_seal(&mut rng, &ka, p, OutgoingMessage::new(body.as_bytes(), NOW))
+                    .unwrap();
+                black_box(pending.sealed_state());
+                let m = pending.state_saved();
+                let p = tb.check_at(&aid, alice.public(), NOW).unwrap();
+                black_box(
+                    s_b.decrypt_and_seal(&mut rng, &kb, p, &m.envelope, NOW)
+                        .unwrap(),
+                );
             })
         });
     }

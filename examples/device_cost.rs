@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo build --release --example device_cost
-//! for mode in bare layer layer+erase layer+receipt; do for n in 0 200; do
+//! for mode in bare bare+seal layer layer+erase layer+receipt; do for n in 0 200; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$mode.$n \
 //!     target/release/examples/device_cost $mode $n
 //! done; done
@@ -11,6 +11,9 @@
 //!
 //! `bare`: `n` 1 KiB texts through the bare session step (trust check,
 //! encrypt, trust check, decrypt), as `benches/device.rs` measures it.
+//! `bare+seal`: the same step with each side's session sealed after it
+//! (`Session::encrypt_and_seal`, `Session::decrypt_and_seal`): the least an
+//! app on the session API must do to keep its state.
 //! `layer`: the same texts through `Device::send` and `Device::receive` on
 //! the memory store; `layer+erase` also erases each (three commits per
 //! message); `layer+receipt` turns delivery receipts on and hands each
@@ -33,7 +36,7 @@ use std::hint::black_box;
 
 const NOW: u64 = 1_700_000_000;
 
-fn bare(rng: &mut ChaCha20Rng, n: usize, body: &[u8]) {
+fn bare(rng: &mut ChaCha20Rng, n: usize, body: &[u8], sealed: bool) {
     let alice = IdentityKeyPair::generate(rng);
     let bob = IdentityKeyPair::generate(rng);
     let mut prekeys = PreKeyStore::new(rng, &bob);
@@ -53,13 +56,28 @@ fn bare(rng: &mut ChaCha20Rng, n: usize, body: &[u8]) {
         .unwrap();
     let p = ta.check_at(&bid, bob.public(), NOW).unwrap();
     s_a.decrypt(p, &r.envelope, NOW).unwrap();
+    let (ka, kb) = (
+        StorageKey::from_bytes([1; 32]),
+        StorageKey::from_bytes([2; 32]),
+    );
     for _ in 0..n {
         let p = ta.check_at(&bid, bob.public(), NOW).unwrap();
-        let m = s_a
-            .encrypt(rng, p, OutgoingMessage::new(body, NOW))
-            .unwrap();
+        let m = if sealed {
+            let pending = s_a
+                .encrypt_and_seal(rng, &ka, p, OutgoingMessage::new(body, NOW))
+                .unwrap();
+            black_box(pending.sealed_state());
+            pending.state_saved()
+        } else {
+            s_a.encrypt(rng, p, OutgoingMessage::new(body, NOW))
+                .unwrap()
+        };
         let p = tb.check_at(&aid, alice.public(), NOW).unwrap();
-        black_box(s_b.decrypt(p, &m.envelope, NOW).unwrap());
+        if sealed {
+            black_box(s_b.decrypt_and_seal(rng, &kb, p, &m.envelope, NOW).unwrap());
+        } else {
+            black_box(s_b.decrypt(p, &m.envelope, NOW).unwrap());
+        }
     }
 }
 
@@ -117,10 +135,13 @@ fn main() {
     let body = "a".repeat(1024);
     let mut rng = ChaCha20Rng::seed_from_u64(1);
     match mode.as_str() {
-        "bare" => bare(&mut rng, n, body.as_bytes()),
+        "bare" => bare(&mut rng, n, body.as_bytes(), false),
+        "bare+seal" => bare(&mut rng, n, body.as_bytes(), true),
         "layer" => layer(&mut rng, n, &body, false, false),
         "layer+erase" => layer(&mut rng, n, &body, true, false),
         "layer+receipt" => layer(&mut rng, n, &body, false, true),
-        other => panic!("unknown mode {other}: bare, layer, layer+erase or layer+receipt"),
+        other => {
+            panic!("unknown mode {other}: bare, bare+seal, layer, layer+erase or layer+receipt")
+        }
     }
 }
