@@ -20,6 +20,11 @@
 //! against. `data/redact_heldout_dev7.txt` (round five) was written the
 //! same way and committed unchanged, alone, before any rule of round five
 //! was tuned on it.
+//! `data/redact_heldout_test2_{a,b,c,d}.txt` (test set 2, 1,889
+//! messages) were written the same way by four writers, each part on its
+//! own specialties with its own staff directory, and committed unchanged,
+//! alone, before anything was scored on them; like the first test split,
+//! only their aggregate figures are ever printed.
 //! Set `REDACT_SHOW_MISSES=1` to list the misses and false hits of the
 //! development sets and of the original corpus.
 //!
@@ -54,6 +59,14 @@ const DEV4: &str = include_str!("data/redact_heldout_dev4.txt");
 const DEV5: &str = include_str!("data/redact_heldout_dev5.txt");
 const DEV6: &str = include_str!("data/redact_heldout_dev6.txt");
 const DEV7: &str = include_str!("data/redact_heldout_dev7.txt");
+/// Test set 2, in four parts written separately, each with its own staff
+/// directory (a part's staff are not the others').
+const TEST2: [&str; 4] = [
+    include_str!("data/redact_heldout_test2_a.txt"),
+    include_str!("data/redact_heldout_test2_b.txt"),
+    include_str!("data/redact_heldout_test2_c.txt"),
+    include_str!("data/redact_heldout_test2_d.txt"),
+];
 
 /// The kinds that must reach 0.99 each (issue 13's structured types).
 const STRUCTURED: [&str; 8] = [
@@ -129,6 +142,26 @@ impl Figures {
             .values()
             .fold((0, 0), |(l, h), (a, b, _)| (l + a, h + b));
         hid as f64 / lab.max(1) as f64
+    }
+
+    /// Adds another file's counts (the examples are not kept).
+    fn add(&mut self, other: Figures) {
+        self.messages += other.messages;
+        for (kind, (lab, hid, same)) in other.per_kind {
+            let e = self.per_kind.entry(kind).or_default();
+            e.0 += lab;
+            e.1 += hid;
+            e.2 += same;
+        }
+        self.with_labels += other.with_labels;
+        self.leaking += other.leaking;
+        self.clinical += other.clinical;
+        self.destroyed += other.destroyed;
+        self.staff += other.staff;
+        self.staff_redacted += other.staff_redacted;
+        for (kind, n) in other.destroyed_by {
+            *self.destroyed_by.entry(kind).or_default() += n;
+        }
     }
 
     fn destroyed_rate(&self) -> f64 {
@@ -528,4 +561,63 @@ fn heldout_test() {
         f.destroyed_rate()
     );
     assert!(f.staff_rate() <= 0.022, "staff {:.4}", f.staff_rate());
+}
+
+/// Test set 2: 1,889 messages in four parts, each written message by
+/// message by someone who had not read the detector code, and committed
+/// unchanged, alone, before this test or any rule saw them. It replaces the
+/// first test split as the honest figure: that split was looked at, pass or
+/// fail, while rules were chosen (docs/REDACTION.md). Aggregate figures
+/// only; no message from it is ever printed. The floors are the figures
+/// the scanner reached when the set was frozen, rounded down, so a change
+/// that loses ground fails; issue 13's goal is far above them.
+#[test]
+fn heldout_test2() {
+    let mut f = Figures::default();
+    for part in TEST2 {
+        f.add(evaluate(part, false));
+    }
+    f.print("held-out TEST set 2 (aggregate only)");
+    assert_eq!(f.messages, 1889, "test set 2 is frozen");
+    // At the freeze: 0.755 (3,142 of 4,162) identifiers hidden; names
+    // 0.672, care dates 0.638, dates of birth 0.902, addresses 0.887,
+    // hospital numbers 0.891, CHI 0.972, NHS 0.982, H&C, NI, phone and
+    // email 1.000, postcodes 0.995; 2.18% of clinical items destroyed,
+    // 0.90% of staff names redacted.
+    let floor = |kind: &str| -> f64 {
+        match kind {
+            "hc" | "ni" | "phone" | "email" | "postcode" => 0.99,
+            "nhs" => 0.98,
+            "chi" => 0.97,
+            "hosp" => 0.89,
+            _ => 0.0,
+        }
+    };
+    for kind in STRUCTURED {
+        let r = f.recall(kind);
+        assert!(r >= floor(kind), "{kind} hidden {r:.3} < {}", floor(kind));
+    }
+    assert!(
+        f.overall() >= 0.754,
+        "identifiers hidden {:.3}",
+        f.overall()
+    );
+    assert!(f.recall("name") >= 0.67, "names {:.3}", f.recall("name"));
+    assert!(
+        f.recall("date") >= 0.63,
+        "care dates {:.3}",
+        f.recall("date")
+    );
+    assert!(f.recall("dob") >= 0.90, "dob {:.3}", f.recall("dob"));
+    assert!(
+        f.recall("address") >= 0.88,
+        "addresses {:.3}",
+        f.recall("address")
+    );
+    assert!(
+        f.destroyed_rate() <= 0.022,
+        "destroyed {:.4}",
+        f.destroyed_rate()
+    );
+    assert!(f.staff_rate() <= 0.009, "staff {:.4}", f.staff_rate());
 }
