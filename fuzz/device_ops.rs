@@ -43,7 +43,7 @@
 use bleep::store::MemoryStore;
 use bleep::{
     AwaitingFiling, Device, DeviceAddress, Event, IdentityKey, MessageId, MessageInfo, MessageRef,
-    Outgoing, PeerId, PreKeyDispenser, StorageKey, TrustPolicy, VerificationMethod,
+    Outgoing, PeerId, PreKeyDispenser, Received, StorageKey, TrustPolicy, VerificationMethod,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -150,6 +150,11 @@ pub(crate) enum Op {
     /// 0`), rotate its signed prekey if due (1), purge expired messages
     /// (2), or let `how / 4` days pass (3).
     Upkeep { who: u8, how: u8 },
+    /// Deliver up to `n % 8 + 1` queued envelopes addressed to device
+    /// `who`, taken from the queue from `at` on, in one `receive_batch`
+    /// (one commit); with bit 7 of `n` set, the middle one is delivered
+    /// with a bit flipped, so the batch must forget its changes alone.
+    Batch { who: u8, at: u8, n: u8 },
 }
 
 impl Op {
@@ -161,7 +166,7 @@ impl Op {
             b
         };
         let tag = byte();
-        match tag % 13 {
+        match tag % 14 {
             0 => Op::Send {
                 from: byte(),
                 to: byte(),
@@ -197,9 +202,14 @@ impl Op {
                 at: byte(),
                 how: byte(),
             },
-            _ => Op::Upkeep {
+            12 => Op::Upkeep {
                 who: byte(),
                 how: byte(),
+            },
+            _ => Op::Batch {
+                who: byte(),
+                at: byte(),
+                n: byte(),
             },
         }
     }
@@ -224,6 +234,7 @@ impl Op {
             Op::Dispose { who, at, how } => out.extend([10, who, at, how]),
             Op::Receipt { who, at, how } => out.extend([11, who, at, how]),
             Op::Upkeep { who, how } => out.extend([12, who, how]),
+            Op::Batch { who, at, n } => out.extend([13, who, at, n]),
         }
     }
 }
@@ -348,13 +359,19 @@ impl World {
     /// the flight when these are its true bytes on its true route.
     fn receive(&mut self, to: usize, claim: usize, bytes: &[u8], genuine: Option<&Flight>) {
         let now = self.now;
-        let node = &mut self.nodes[to];
-        let Ok(got) = node
+        let Ok(got) = self.nodes[to]
             .device
             .receive(&mut self.rng, &address(claim), bytes, now)
         else {
             return;
         };
+        self.handle(to, got, genuine);
+    }
+
+    /// Checks what device `to` made of an envelope and queues its replies.
+    fn handle(&mut self, to: usize, got: Received, genuine: Option<&Flight>) {
+        let now = self.now;
+        let node = &mut self.nodes[to];
         if let Event::Message {
             from,
             message,
@@ -380,6 +397,51 @@ impl World {
             self.shown_total += 1;
         }
         self.queue(to, got.replies, None);
+    }
+
+    /// [`Op::Batch`].
+    fn batch(&mut self, who: u8, at: u8, n: u8) {
+        let Some(start) = self.pick(at) else { return };
+        let to = usize::from(who) % DEVICES;
+        let want = usize::from(n % 8) + 1;
+        let len = self.wire.len();
+        let mut picked: Vec<usize> = (0..len)
+            .map(|k| (start + k) % len)
+            .filter(|&i| self.wire[i].to == to)
+            .take(want)
+            .collect();
+        let flights: Vec<Flight> = picked.iter().map(|&i| self.wire[i].clone()).collect();
+        picked.sort_unstable();
+        for i in picked.into_iter().rev() {
+            self.wire.remove(i);
+        }
+        let tampered = (n & 0x80 != 0 && !flights.is_empty()).then_some(flights.len() / 2);
+        let envelopes: Vec<(DeviceAddress, Vec<u8>)> = flights
+            .iter()
+            .enumerate()
+            .map(|(k, f)| {
+                let mut bytes = f.bytes.clone();
+                if Some(k) == tampered {
+                    let pos = usize::from(n) % bytes.len();
+                    bytes[pos] ^= 1;
+                }
+                (address(f.from), bytes)
+            })
+            .collect();
+        let now = self.now;
+        let Ok(results) = self.nodes[to]
+            .device
+            .receive_batch(&mut self.rng, &envelopes, now)
+        else {
+            return;
+        };
+        assert_eq!(results.len(), flights.len(), "one result per envelope");
+        for (k, (got, f)) in results.into_iter().zip(&flights).enumerate() {
+            if let Ok(got) = got {
+                let genuine = (Some(k) != tampered).then_some(f);
+                self.handle(to, got, genuine);
+            }
+        }
     }
 
     fn step(&mut self, op: Op) {
@@ -511,6 +573,7 @@ impl World {
                     }
                 }
             }
+            Op::Batch { who, at, n } => self.batch(who, at, n),
             Op::Upkeep { who, how } => {
                 let who = usize::from(who) % DEVICES;
                 let node = &mut self.nodes[who];
@@ -803,6 +866,41 @@ pub(crate) fn seed_programs() -> Vec<(&'static str, Vec<u8>)> {
                     len: 5,
                 },
                 Deliver { at: 0 },
+            ],
+        ),
+        (
+            "batch-catch-up",
+            vec![
+                // Three texts to both of Dr Patel's devices, caught up in
+                // one batch each; the second device's middle envelope
+                // arrives damaged, so it shows the other two.
+                Send {
+                    from: 0,
+                    to: 1,
+                    len: 1,
+                },
+                Send {
+                    from: 0,
+                    to: 1,
+                    len: 2,
+                },
+                Send {
+                    from: 0,
+                    to: 1,
+                    len: 3,
+                },
+                Batch {
+                    who: 1,
+                    at: 0,
+                    n: 7,
+                },
+                Batch {
+                    who: 2,
+                    at: 0,
+                    n: 0x80 | 7,
+                },
+                Restart { who: 1 },
+                Restart { who: 2 },
             ],
         ),
     ];

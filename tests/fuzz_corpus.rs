@@ -185,9 +185,20 @@ fn device_ops_programs_show_messages() {
 }
 
 #[test]
+fn device_ops_batch_shows_what_arrived_whole() {
+    // Three texts to each of Dr Patel's two devices, one batch per device;
+    // the second batch's middle envelope is damaged: 3 + 2 shown.
+    let (_, bytes) = device_ops::seed_programs()
+        .into_iter()
+        .find(|(name, _)| *name == "batch-catch-up")
+        .unwrap();
+    assert_eq!(device_ops::device_ops(&bytes), 5);
+}
+
+#[test]
 fn device_ops_survives_degenerate_programs() {
     device_ops::device_ops(&[]);
-    for tag in 0..13u8 {
+    for tag in 0..14u8 {
         device_ops::device_ops(&[tag; 4 * device_ops::MAX_OPS]);
     }
 }
