@@ -205,6 +205,48 @@ fn a_ward_group_forms_and_talks_in_every_direction() {
 }
 
 #[test]
+fn missing_keys_name_the_members_not_heard_from_yet() {
+    let mut rng = rng(40);
+    let mut ds = ward(&mut rng);
+    let members: Vec<DeviceAddress> = ds[1..].iter().map(|d| d.address().clone()).collect();
+    let (group, sent) = ds[0].create_group(&mut rng, &members, T0).unwrap();
+    // Each member gets its roster and Dr Okafor's key; what they send back
+    // (their own keys) is held.
+    let creator = ds[0].address().clone();
+    let mut replies = Vec::new();
+    for env in sent.envelopes {
+        let i = at(&mut ds, &env.to);
+        let got = ds[i]
+            .receive(&mut rng, &creator, &env.envelope, T0)
+            .unwrap();
+        let me = ds[i].address().clone();
+        replies.extend(got.replies.into_iter().map(|r| (me.clone(), r)));
+    }
+    let keys: Vec<IdentityKey> = ds.iter().map(|d| d.identity_key().clone()).collect();
+    let missing = |d: &Device<MemoryStore>, expected: &[usize]| {
+        let got = d.group_missing_keys(&group);
+        assert_eq!(got.len(), expected.len(), "{:?}: {got:?}", d.address());
+        for &k in expected {
+            assert!(got.contains(&keys[k]), "{:?} lacks {k}", d.address());
+        }
+    };
+    // The creator holds no member's key; each member holds the creator's
+    // only.
+    missing(&ds[0], &[1, 2, 3]);
+    missing(&ds[1], &[2, 3]);
+    missing(&ds[2], &[1, 3]);
+    missing(&ds[3], &[1, 2]);
+    // A group this device is not in has no missing keys to report.
+    assert!(ds[0].group_missing_keys(&GroupId([7; 16])).is_empty());
+    for (from, env) in replies {
+        pump(&mut rng, &mut ds, &from, vec![env], T0 + 1);
+    }
+    for d in &ds {
+        missing(d, &[]);
+    }
+}
+
+#[test]
 fn a_key_before_its_roster_waits_in_the_store_across_a_restart() {
     let mut rng = rng(2);
     let mut ds = ward(&mut rng);
