@@ -173,6 +173,17 @@ mod tests {
     }
 
     #[test]
+    fn plaintexts_are_equal_only_with_the_same_body() {
+        let a = Plaintext::from_slice(b"ward 7");
+        assert_eq!(a, Plaintext::from_slice(b"ward 7"));
+        assert_ne!(a, Plaintext::from_slice(b"ward 8"));
+        assert_ne!(a, Plaintext::from_slice(b"ward"));
+        assert_ne!(a, Plaintext::from_slice(b""));
+        // The metadata before the body is not compared.
+        assert_eq!(Plaintext::from_vec_at(b"xxward 7".to_vec(), 2), a);
+    }
+
+    #[test]
     fn ct_eq_compares() {
         assert!(ct_eq(b"abc", b"abc"));
         assert!(!ct_eq(b"abc", b"abd"));
