@@ -104,6 +104,12 @@ fn replay(target: &str) -> Option<Replay> {
         "device_group" => |d| {
             device_group::device_group(d);
         },
+        // `fuzz/fuzz_targets/device_rows.rs`: the first byte picks the row.
+        "device_rows" => |d| {
+            if let Some((ty, rest)) = d.split_first() {
+                let _ = bleep::fuzz_decode_device_row(*ty, rest);
+            }
+        },
         _ => return None,
     };
     Some(Box::new(f))
