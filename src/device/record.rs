@@ -26,9 +26,19 @@ const SETTINGS_VERSION: u8 = 1;
 /// `sent/` rows of their own: a send then seals no row but the record it
 /// writes anyway, and the record stays small.
 pub(crate) const MAX_INLINE_SENT: usize = 8;
-/// Largest encoded bundle kept for a peer (one with the most one-time
-/// prekeys a bundle may carry).
-const MAX_BUNDLE_BYTES: usize = 1 + 129 + 100 + 2 + 36 * crate::limits::MAX_BUNDLE_ONE_TIME_PREKEYS;
+/// Largest bundle kept for a peer (§3): version 3 listing every
+/// implemented cipher suite, with the one one-time prekey of each kind that
+/// a bundle from `add_peer_device` may keep (`handshake::bundle_to_keep`).
+/// Exactly the length of such a bundle (tested).
+const MAX_BUNDLE_BYTES: usize = 1
+    + 129
+    + 100
+    + 2
+    + 36
+    + 2
+    + 2 * crate::handshake::bundle::KEM_PREKEY_ENTRY_LEN
+    + 1
+    + crate::CipherSuite::ALL.len();
 /// Largest encoded session: every skipped key on its own chain.
 pub(crate) const MAX_SESSION_BYTES: usize = 1024 + 70 * crate::limits::MAX_SKIPPED_TOTAL;
 
@@ -390,6 +400,42 @@ fn flag(r: &mut Reader<'_>) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_largest_kept_bundle_is_exactly_the_bound() {
+        use crate::store::MemoryStore;
+        let mut rng = rand::rng();
+        let address = DeviceAddress::new(&crate::PeerId::new("patel").unwrap(), 1).unwrap();
+        let key = crate::StorageKey::generate(&mut rng);
+        let mut d = crate::Device::create(
+            &mut rng,
+            MemoryStore::new(),
+            key,
+            address,
+            crate::TrustPolicy::TrustOnFirstUse,
+            1_700_000_000,
+        )
+        .unwrap();
+        d.set_cipher_suites(&mut rng, &crate::CipherSuite::ALL)
+            .unwrap();
+        let bundle = d.prekey_bundle();
+        assert!(!bundle.one_time_prekeys().is_empty());
+        let kept = crate::device::handshake::bundle_to_keep(&bundle, true).unwrap();
+        assert_eq!(kept.len(), MAX_BUNDLE_BYTES);
+        assert_eq!(decode_bundle(&encode_bundle(&kept)).unwrap(), kept);
+        let mut longer = kept.clone();
+        longer.push(0);
+        assert!(matches!(
+            decode_bundle(&encode_bundle(&longer)),
+            Err(crate::Error::Decode(DecodeError::InvalidLength))
+        ));
+        // Without its one-time prekeys the kept bundle is shorter still.
+        let bare = crate::device::handshake::bundle_to_keep(&bundle, false).unwrap();
+        assert_eq!(
+            bare.len(),
+            MAX_BUNDLE_BYTES - 36 - crate::handshake::bundle::KEM_PREKEY_ENTRY_LEN
+        );
+    }
 
     #[test]
     fn earlier_record_versions_still_open_and_version_4_keeps_the_confirmed_count() {
