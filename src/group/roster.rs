@@ -462,6 +462,7 @@ mod tests {
         let others: Vec<_> = p[1..].iter().map(|k| k.public().clone()).collect();
         let r = Roster::create(&p[0], GroupId([9; 16]), &others).unwrap();
         assert_eq!(r.len(), 4);
+        assert!(!r.is_empty());
         assert_eq!(r.coordinator(), p[0].public());
         let bytes = r.to_bytes();
         assert_eq!(Roster::from_bytes(&bytes).unwrap(), r);

@@ -893,6 +893,48 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_check_counts_only_under_the_key_held_now() {
+        let mut f = group(3);
+        let m = f.sessions[0]
+            .encrypt(&mut f.rng, OutgoingMessage::new(b"hello", 1))
+            .unwrap();
+        let c = f.sessions[1].check_signatures(&[&m.bytes])[0].unwrap();
+        assert!(c.valid);
+        // A check made under the chain's key is what decides: one that
+        // found the signature bad refuses even the genuine message.
+        let before = f.sessions[1].state_digest();
+        let refused = Checked {
+            key: c.key,
+            valid: false,
+        };
+        assert_eq!(
+            f.sessions[1]
+                .decrypt_checked(&m.bytes, 1, Some(refused))
+                .unwrap_err(),
+            Error::Crypto(CryptoError::BadSignature)
+        );
+        assert_eq!(before, f.sessions[1].state_digest());
+        // A check made under another key is ignored: a bad signature is
+        // checked again, and refused.
+        let mut bad = m.bytes.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        let elsewhere = Checked {
+            key: [9; 32],
+            valid: true,
+        };
+        assert_eq!(
+            f.sessions[1]
+                .decrypt_checked(&bad, 1, Some(elsewhere))
+                .unwrap_err(),
+            Error::Crypto(CryptoError::BadSignature)
+        );
+        assert_eq!(before, f.sessions[1].state_digest());
+        let got = f.sessions[1].decrypt_checked(&m.bytes, 1, Some(c)).unwrap();
+        assert_eq!(got.message.body.expose(), b"hello");
+    }
+
+    #[test]
     fn forged_and_tampered_messages_leave_state_unchanged() {
         let mut f = group(3);
         let m = f.sessions[0]
