@@ -3247,7 +3247,8 @@ impl Ctx<'_> {
     /// identifier in the same sentence (a first-pass finding or placeholder
     /// other than a care date, or a name this pass found). Guard: not a score or a duration
     /// (not after `in`, `for`, `x`, `over`, `within`, `every`, `pain`,
-    /// `power`, `score`, `apgar(s)`, a word in capitals or a number; not
+    /// `power`, `score`, `apgar(s)`, a word in capitals, a number or a
+    /// found date, so that `7/4 7/4` and its masked `[date] 7/4` agree; not
     /// before `pain`; not part of a longer group), not in staff chatter
     /// (a staff word in the sentence).
     fn bare_day_month(&mut self) {
@@ -3294,9 +3295,14 @@ impl Ctx<'_> {
                         | "apgar"
                         | "apgars"
                 ) || self.is_word(i - 1) == Some(Case::Upper)
-                    || self
-                        .tok(i - 1)
-                        .is_some_and(|t| matches!(t.t, T::Num | T::Mixed))
+                    || self.tok(i - 1).is_some_and(|t| {
+                        matches!(
+                            t.t,
+                            T::Num
+                                | T::Mixed
+                                | T::Found(Some(Kind::CareDate | Kind::DateOfBirth), _)
+                        )
+                    })
                 {
                     continue;
                 }
@@ -4338,6 +4344,11 @@ mod tests {
         assert!(dates("Mrs Kowalska 10/7 baby, feeding well").is_empty());
         assert!(dates("Mrs Kowalska needs bloods 3/12").is_empty());
         assert_eq!(dates("Mrs Kowalska bloods from 3/12 fine"), ["3/12"]);
+        // A day and month right after another is part of a group, whether
+        // the first is still there or already masked (redacting twice
+        // must equal redacting once).
+        assert_eq!(dates("H Hu 7/4 7/4"), ["7/4"]);
+        assert!(dates("[name] [date] 7/4").is_empty());
     }
 
     #[test]
