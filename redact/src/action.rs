@@ -121,6 +121,16 @@ impl Redacted {
         &self.findings
     }
 
+    /// Rewrites what a later scan of the redacted text found, keeping the
+    /// first scan's findings; the previous text is wiped on drop.
+    pub(crate) fn rewrite(self, sc: &Scanner, more: Vec<Finding>, action: &Action<'_>) -> Redacted {
+        let next = apply(sc, &self.text, more, action);
+        Redacted {
+            text: next.text,
+            findings: self.findings,
+        }
+    }
+
     /// Take the text and findings apart.
     pub fn into_parts(self) -> (Zeroizing<String>, Vec<Finding>) {
         let Redacted { text, findings } = self;

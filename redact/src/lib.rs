@@ -355,9 +355,25 @@ impl Scanner {
     /// assert_eq!(r.expose(), "NOK: [name] [phone ending 123]");
     /// assert_eq!(r.findings().len(), 2);
     /// ```
+    ///
+    /// Redacting twice equals redacting once, and nothing the scanner
+    /// finds survives: a few rules read their neighbours, and a
+    /// placeholder is a different neighbour from the text it replaced, so
+    /// the result is scanned again and what masking revealed is rewritten
+    /// too, until a scan finds nothing (at most [`MAX_REDACT_ROUNDS`]
+    /// scans in all; one more than a plain scan when nothing is revealed).
+    /// [`Redacted::findings`] are the first scan's, in the original text.
     pub fn redact(&self, text: &str, action: &Action<'_>) -> Redacted {
         let findings = self.scan(text);
-        action::apply(self, text, findings, action)
+        let mut out = action::apply(self, text, findings, action);
+        for _ in 1..MAX_REDACT_ROUNDS {
+            let more = self.scan(out.expose());
+            if more.is_empty() {
+                break;
+            }
+            out = out.rewrite(self, more, action);
+        }
+        out
     }
 
     pub(crate) fn patients(&self) -> &NameList {
@@ -383,6 +399,10 @@ impl Default for Scanner {
         }
     }
 }
+
+/// The most scans [`Scanner::redact`] makes of one text: the first, and
+/// then one after each rewrite that found something masking revealed.
+pub const MAX_REDACT_ROUNDS: usize = 8;
 
 /// Configures a [`Scanner`].
 #[derive(Default)]

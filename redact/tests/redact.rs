@@ -51,6 +51,36 @@ fn handover_findings() {
     assert_eq!(f, want);
 }
 
+/// Inputs the fuzz target found where a placeholder revealed what the
+/// text it replaced had hidden (a name or date found on a second pass):
+/// redacting twice must equal redacting once, and nothing found survives.
+#[test]
+fn masking_reveals_nothing_on_a_second_pass() {
+    let sc = scanner();
+    let key = PseudonymKey::from_bytes([3; 32]);
+    for text in [
+        "H Hu 7/4 7/4",
+        "ada bt@H Hu",
+        "Q Hu//6/4/6/4'//6/4",
+        "ss\0ada bfteo irthS@H Hu@",
+    ] {
+        for action in [
+            Action::Mask,
+            Action::PartialMask,
+            Action::Pseudonymise {
+                key: &key,
+                conversation: b"t",
+            },
+        ] {
+            let once = sc.redact(text, &action);
+            let twice = sc.redact(once.expose(), &action);
+            assert_eq!(once.expose(), twice.expose(), "{text:?}");
+        }
+        let masked = sc.redact(text, &Action::Mask);
+        assert!(sc.scan(masked.expose()).is_empty(), "{text:?}");
+    }
+}
+
 #[test]
 fn mask_keeps_clinical_content() {
     let r = scanner().redact(HANDOVER, &Action::Mask);
