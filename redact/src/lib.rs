@@ -361,12 +361,20 @@ impl Scanner {
     /// placeholder is a different neighbour from the text it replaced, so
     /// the result is scanned again and what masking revealed is rewritten
     /// too, until a scan finds nothing (at most [`MAX_REDACT_ROUNDS`]
-    /// scans in all; one more than a plain scan when nothing is revealed).
+    /// scans in all; a text with no finding is scanned once, one with
+    /// findings whose masking reveals nothing twice).
     /// [`Redacted::findings`] are the first scan's, in the original text.
     pub fn redact(&self, text: &str, action: &Action<'_>) -> Redacted {
         let findings = self.scan(text);
+        // Nothing found, nothing rewritten: a second scan would read the
+        // same text again.
+        let rounds = if findings.is_empty() {
+            1
+        } else {
+            MAX_REDACT_ROUNDS
+        };
         let mut out = action::apply(self, text, findings, action);
-        for _ in 1..MAX_REDACT_ROUNDS {
+        for _ in 1..rounds {
             let more = self.scan(out.expose());
             if more.is_empty() {
                 break;
