@@ -165,6 +165,9 @@ pub enum Rule {
     NameAfterRelationCue,
     /// A given name from the built-in lexicon followed by a surname.
     NameFromLexicon,
+    /// A capitalised word that no vocabulary knows, standing alone
+    /// (`Abdirahman in the corridor`).
+    NameUnknownWord,
     /// `SURNAME, Firstname`, `SURNAME Firstname`, `Surname, Firstname`.
     NameSurnameFirst,
     /// Capitalised words right before a date of birth, health or hospital
@@ -206,6 +209,7 @@ impl Rule {
             Rule::NameAfterPatientCue => "name.patient-cue",
             Rule::NameAfterRelationCue => "name.relation-cue",
             Rule::NameFromLexicon => "name.lexicon",
+            Rule::NameUnknownWord => "name.unknown",
             Rule::NameSurnameFirst => "name.surname-first",
             Rule::NameBeforeIdentity => "name.before-identity",
             Rule::DateWeekday => "date.weekday",

@@ -45,7 +45,10 @@
 //! lowercase `sister` that is a single surname (a ward sister), and a name
 //! after a title followed by a bracketed role (`Mr Gilchrist (ortho reg)`).
 
-use super::lexicon::{GIVEN_NAMES, SURNAME_LIST};
+use super::lexicon::{
+    GIVEN_NAMES, SURNAME_LIST, eponym_after, lone_shape, place_before, two_words,
+    unknown_capitalised,
+};
 use super::{byte, date, name, placeholder};
 use crate::{Finding, Kind, Rule, Scanner};
 
@@ -2207,6 +2210,63 @@ impl Ctx<'_> {
         None
     }
 
+    /// `Abdirahman in the corridor`, `Cartwright, Obuya`: a word no
+    /// vocabulary knows ([`unknown_capitalised`]), alone, in title case,
+    /// not a possessive (`Hartmann's`: an eponym) and with no capital inside
+    /// but after `Mc`, `Mac`, `O'` or a hyphen (`QTc`, `FibroScan`); not
+    /// before a number (`Barthel 8/20`, `Evorel 50`: a score or a dose) or a
+    /// word that makes it an eponym, a device or a place (`Lyme disease`,
+    /// `Foley catheter`, `Morriston Hospital`); not after `at`, `in`,
+    /// `from`, `via`, `near` (a place); not two ordinary words run together
+    /// (`Oakhurst`, `Crosshouse`: a place or a home).
+    fn lone_unknown(&self, i: usize) -> bool {
+        let w = self.str_of(i);
+        if self.is_word(i) != Some(Case::Title) || !lone_shape(w) || !unknown_capitalised(w) {
+            return false;
+        }
+        match self.tok(i + 1).map(|t| t.t) {
+            Some(T::Num | T::Mixed | T::Punct(b'\'')) => return false,
+            Some(T::Word(c))
+                if self.joined(i + 1)
+                    && (place_after(self.lower(i + 1))
+                        || eponym_after(self.str_of(i + 1))
+                        // Not alone: the rules for names of two or more
+                        // words have judged it (`43F Joao Obi (med reg)`).
+                        || (c == Case::Title && self.namey(i + 1))) =>
+            {
+                return false;
+            }
+            _ => {}
+        }
+        if i > 0 && place_before(self.str_of(i - 1)) {
+            return false;
+        }
+        // After a title the title's rule decides (`Surgeon: Mr Okoye`).
+        if i >= 1
+            && matches!(
+                self.str_of(i - 1),
+                "Mr" | "Mrs"
+                    | "Ms"
+                    | "Miss"
+                    | "Mx"
+                    | "Master"
+                    | "Dr"
+                    | "Prof"
+                    | "MR"
+                    | "MRS"
+                    | "MS"
+                    | "DR"
+            )
+        {
+            return false;
+        }
+        // `S. Costa-Reid`: after an initial the initial's rule decides.
+        if i >= 1 && (self.initial(i - 1).is_some() || (i >= 2 && self.initial(i - 2) == Some(i))) {
+            return false;
+        }
+        !two_words(w)
+    }
+
     /// Does the token follow the previous one with spaces only?
     fn joined(&self, i: usize) -> bool {
         self.tok(i).is_some_and(|t| t.spaced)
@@ -3032,7 +3092,7 @@ impl Ctx<'_> {
                 if !prev_initial
                     && self.namey(k)
                     && self.is_word(k) == Some(Case::Title)
-                    && (tight || SURNAME_LIST.contains(self.str_of(k)))
+                    && (tight || SURNAME_LIST.listed(self.str_of(k)))
                     && !self.staff_name(i, k)
                 {
                     self.push(i, k, Kind::PersonName, Rule::NameFromLexicon);
@@ -3057,17 +3117,20 @@ impl Ctx<'_> {
             if i < next {
                 continue;
             }
-            if let Some((a, z, rule)) = self.lexicon_name(i)
-                && !self.staff_name(a, z)
+            if let Some((a, z, rule)) = self.lexicon_name(i) {
                 // A name that ends before a short word in capitals is judged
                 // with it too (`… thanks, Jo Bloggs ANP`: a sign-off and a
                 // role still mark a colleague).
-                && !(self.is_word(z + 1) == Some(Case::Upper)
-                    && self.str_of(z + 1).len() <= 4
-                    && self.staff_name(a, z + 1))
-                && !self.staff_chatter(a, z)
-            {
-                self.push(a, z, Kind::PersonName, rule);
+                let colleague = self.staff_name(a, z)
+                    || (self.is_word(z + 1) == Some(Case::Upper)
+                        && self.str_of(z + 1).len() <= 4
+                        && self.staff_name(a, z + 1))
+                    || self.staff_chatter(a, z);
+                if !colleague {
+                    self.push(a, z, Kind::PersonName, rule);
+                }
+                // Either way its words are not read again one by one (`…
+                // Beth Lowther` signing off: not `Lowther` alone).
                 next = z + 1;
                 continue;
             }
@@ -3822,12 +3885,14 @@ impl Ctx<'_> {
         {
             return Some((i, j, Rule::NameSurnameFirst));
         }
-        // `Quinn, Clodagh`: a listed surname, a comma, a capitalised word.
+        // `Quinn, Clodagh`: a listed surname, a comma, a capitalised word
+        // (not a possessive: `Stevens-Johnson, Graves'`).
         if comma
             && self.is_word(i) == Some(Case::Title)
             && SURNAME_LIST.contains(w)
             && self.namey(j)
             && self.is_word(j) == Some(Case::Title)
+            && !self.is_punct(j + 1, b'\'')
         {
             return Some((i, j, Rule::NameSurnameFirst));
         }
@@ -3858,6 +3923,9 @@ impl Ctx<'_> {
                 && !GIVEN_NAMES.contains(self.str_of(i + 1))
             {
                 return Some((i, i + 1, Rule::NameFromLexicon));
+            }
+            if self.lone_unknown(i) {
+                return Some((i, i, Rule::NameUnknownWord));
             }
             return None;
         }
