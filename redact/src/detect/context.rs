@@ -46,7 +46,7 @@
 //! after a title followed by a bracketed role (`Mr Gilchrist (ortho reg)`).
 
 use super::lexicon::{
-    GIVEN_NAMES, SURNAME_LIST, eponym_after, lone_shape, place_before, two_words,
+    GIVEN_NAMES, SURNAME_LIST, eponym_after, listed_not_name, lone_shape, place_before, two_words,
     unknown_capitalised,
 };
 use super::{byte, date, name, placeholder};
@@ -768,11 +768,13 @@ const KEYWORDS: &[&str] = &[
     "advice",
     "advocate",
     "ae",
+    "after",
     "afternoon",
     "aged",
     "al",
     "all",
     "also",
+    "am",
     "amhp",
     "amu",
     "anaesthetist",
@@ -805,6 +807,7 @@ const KEYWORDS: &[&str] = &[
     "bay",
     "bd",
     "bed",
+    "before",
     "biochem",
     "biochemistry",
     "birthday",
@@ -1031,6 +1034,7 @@ const KEYWORDS: &[&str] = &[
     "meadow",
     "meadows",
     "medical",
+    "meeting",
     "memorial",
     "mental",
     "mews",
@@ -1044,6 +1048,7 @@ const KEYWORDS: &[&str] = &[
     "mother",
     "mother-in-law",
     "mrn",
+    "mtg",
     "mum",
     "mw",
     "my",
@@ -1110,6 +1115,7 @@ const KEYWORDS: &[&str] = &[
     "plan",
     "please",
     "pls",
+    "pm",
     "po",
     "podiatrist",
     "porter",
@@ -1183,6 +1189,7 @@ const KEYWORDS: &[&str] = &[
     "serial",
     "service",
     "services",
+    "session",
     "she",
     "sho",
     "should",
@@ -3306,7 +3313,7 @@ impl Ctx<'_> {
     }
 
     /// `given 12/11`, `drained 28/11`, `Resent 26/11`: a day and month with
-    /// a slash and no year, with no cue, within 12 tokens of a patient
+    /// a slash and no year, with no cue, within 14 tokens before (12 after) of a patient
     /// identifier in the same sentence (a first-pass finding or placeholder
     /// other than a care date, or a name this pass found). Guard: not a score or a duration
     /// (not after `in`, `for`, `x`, `over`, `within`, `every`, `pain`,
@@ -3317,6 +3324,12 @@ impl Ctx<'_> {
     fn bare_day_month(&mut self) {
         for k in 0..self.starters.len() {
             let i = self.starter(k);
+            if let Some(end) = self.bare_day_or_weekday(i) {
+                if self.patient_near(i, end) {
+                    self.push(i, end, Kind::CareDate, Rule::DateAfterEventCue);
+                }
+                continue;
+            }
             if !self.free(i)
                 || self
                     .tok(i)
@@ -3389,19 +3402,98 @@ impl Ctx<'_> {
             {
                 continue;
             }
-            let near = |j: usize| -> Option<bool> {
-                let t = self.tok(j)?;
-                Some(match t.t {
-                    T::Found(Some(k), _) => k != Kind::CareDate,
-                    _ => self.new.iter().any(|f| {
-                        f.kind() == Kind::PersonName && f.span().start <= t.s && t.s < f.span().end
-                    }),
-                })
-            };
-            let mut patient = false;
-            let stop = |t: &Tok| matches!(t.t, T::Gap | T::Punct(b'.' | b';' | b'!' | b'?'));
-            for j in (i.saturating_sub(12)..i).rev() {
-                if self.tok(j).is_some_and(stop) {
+            if self.patient_near(i, end) {
+                self.push(i, end, Kind::CareDate, Rule::DateAfterEventCue);
+            }
+        }
+    }
+
+    /// `on the 9th`, `since the 14th`, `Review 23rd`, `since Sunday`: an
+    /// ordinal day after `the`, `on`, `since`, `from`, `until`, `till`,
+    /// `by`, `before`, `after` or a capitalised word, not followed by a
+    /// lowercase word other than `at`, `and`, `or`, `for`, `with`, `to`
+    /// (`3rd attendance`, `2nd dose` are counts); or a weekday alone (not
+    /// followed by a day, which the weekday rule reads). Its end, for
+    /// [`Ctx::patient_near`] to decide.
+    fn bare_day_or_weekday(&self, i: usize) -> Option<usize> {
+        let t = self.tok(i)?;
+        if !self.free(i) || t.staff_sentence || i == 0 {
+            return None;
+        }
+        if matches!(t.t, T::Word(Case::Title | Case::Lower)) {
+            let w = self.lower(i);
+            if !is_weekday(w) || w.len() < 3 || self.day_at(i + 1).is_some() || self.staff_ahead(i)
+            {
+                return None;
+            }
+            // A session or a schedule, not an event: `list Tue am`,
+            // `mtg Tues`, `dialysis Mon/Wed/Fri`, `10:00 Weds`.
+            if self.is_punct(i + 1, b'/')
+                || self.is_punct(i - 1, b'/')
+                || matches!(self.lower(i + 1), "am" | "pm")
+                || matches!(
+                    self.lower(i - 1),
+                    "list" | "mtg" | "meeting" | "clinic" | "theatre" | "session" | "every"
+                )
+                || matches!(self.tok(i - 1).map(|t| t.t), Some(T::Num | T::Mixed))
+            {
+                return None;
+            }
+            // `Sat` and `Sun` only capitalised.
+            if matches!(w, "sat" | "sun") && t.t != T::Word(Case::Title) {
+                return None;
+            }
+            return Some(i);
+        }
+        if t.t != T::Mixed || self.day_at(i).is_none() {
+            return None;
+        }
+        let before = match self.tok(i - 1).map(|t| t.t) {
+            Some(T::Word(Case::Lower)) => matches!(
+                self.lower(i - 1),
+                "the" | "on" | "since" | "from" | "until" | "till" | "by" | "before" | "after"
+            ),
+            Some(T::Word(Case::Title)) => true,
+            _ => false,
+        };
+        let after = match self.tok(i + 1).map(|t| t.t) {
+            Some(T::Word(Case::Lower)) => matches!(
+                self.lower(i + 1),
+                "at" | "and" | "or" | "for" | "with" | "to"
+            ),
+            Some(T::Word(_)) | Some(T::Num) | Some(T::Mixed) => false,
+            _ => true,
+        };
+        (before && after && !self.staff_ahead(i)).then_some(i)
+    }
+
+    /// Is there a patient identifier (a first-pass finding other than a
+    /// care date, or a name found by this pass) within 14 tokens before `i`
+    /// or 12 after `end`, in the same sentence?
+    fn patient_near(&self, i: usize, end: usize) -> bool {
+        let near = |j: usize| -> Option<bool> {
+            let t = self.tok(j)?;
+            Some(match t.t {
+                T::Found(Some(k), _) => k != Kind::CareDate,
+                _ => self.new.iter().any(|f| {
+                    f.kind() == Kind::PersonName && f.span().start <= t.s && t.s < f.span().end
+                }),
+            })
+        };
+        let mut patient = false;
+        let stop = |t: &Tok| matches!(t.t, T::Gap | T::Punct(b'.' | b';' | b'!' | b'?'));
+        for j in (i.saturating_sub(14)..i).rev() {
+            if self.tok(j).is_some_and(stop) {
+                break;
+            }
+            if near(j) == Some(true) {
+                patient = true;
+                break;
+            }
+        }
+        if !patient {
+            for j in end + 1..end + 13 {
+                if self.tok(j).is_none_or(stop) {
                     break;
                 }
                 if near(j) == Some(true) {
@@ -3409,21 +3501,8 @@ impl Ctx<'_> {
                     break;
                 }
             }
-            if !patient {
-                for j in end + 1..end + 13 {
-                    if self.tok(j).is_none_or(stop) {
-                        break;
-                    }
-                    if near(j) == Some(true) {
-                        patient = true;
-                        break;
-                    }
-                }
-            }
-            if patient {
-                self.push(i, end, Kind::CareDate, Rule::DateAfterEventCue);
-            }
         }
+        patient
     }
 
     /// A hospital number in brackets after a word (`Adwoa Adjei (2445032)`,
@@ -3451,6 +3530,22 @@ impl Ctx<'_> {
                 {
                     self.push(i + 1, i + 2, Kind::HospitalNumber, Rule::HospitalAfterName);
                 }
+            }
+            // `Ahmed, Mohammed B 449120`, `05/05/1993 M 2209183`: one
+            // capital and six to eight digits right after a name or a date
+            // of birth.
+            if self.is_word(i) == Some(Case::Title)
+                && self.str_of(i).len() == 1
+                && self.free(i)
+                && num(self, i + 1, &[6, 7, 8])
+                && self.joined(i + 1)
+                && !(self.tok(i + 2).is_some_and(|t| t.t == T::Num) && self.joined(i + 2))
+                && (matches!(
+                    self.found_kind(i - 1),
+                    Some(Kind::PersonName | Kind::DateOfBirth)
+                ) || self.new_name_ends_at(i - 1))
+            {
+                self.push(i, i + 1, Kind::HospitalNumber, Rule::HospitalAfterName);
             }
             // The number first: `new_name_ends_at` walks the new findings.
             if num(self, i, &[7, 8])
@@ -3921,6 +4016,26 @@ impl Ctx<'_> {
                 && self.joined(i + 1)
                 && SURNAME_LIST.contains(self.str_of(i + 1))
                 && !GIVEN_NAMES.contains(self.str_of(i + 1))
+            {
+                return Some((i, i + 1, Rule::NameFromLexicon));
+            }
+            // A word no vocabulary knows before a listed given name or
+            // another capitalised name word: `Hina Farooq`, `Thaddeus
+            // Morrow`.
+            if self.is_word(i) == Some(Case::Title)
+                && lone_shape(w)
+                && unknown_capitalised(w)
+                && self.namey(i + 1)
+                && self.joined(i + 1)
+                && self.is_word(i + 1) == Some(Case::Title)
+                && lone_shape(self.str_of(i + 1))
+                && !two_words(w)
+                && !eponym_after(self.str_of(i + 1))
+                && !place_after(self.lower(i + 1))
+                && !listed_not_name(self.str_of(i + 1))
+                && !eponym_after(self.str_of(i + 2))
+                && !place_after(self.lower(i + 2))
+                && !(i > 0 && place_before(self.str_of(i - 1)))
             {
                 return Some((i, i + 1, Rule::NameFromLexicon));
             }

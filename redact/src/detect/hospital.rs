@@ -106,9 +106,16 @@ pub(crate) fn prefix_digits(b: &[u8], s: usize) -> Option<usize> {
 /// `SF 012259`, `RTH-417098`), as whole tokens at `s`. Clinical shorthand before a number
 /// (`BP 120`, `HR 110`, `RR 22`) has fewer digits; ten-digit health numbers
 /// after `NHS` or `CHI` have more.
+///
+/// The letters may also be an NHS trust's organisation code, `R`, a capital
+/// and a digit (`RX1 0044531`, `RQ6 4410098`), with six to eight digits
+/// after one space.
 pub(crate) fn letters_space_digits(b: &[u8], s: usize) -> Option<usize> {
     let mut p = s;
     while byte(b, p).is_ascii_uppercase() && p - s < 4 {
+        p += 1;
+    }
+    if p == s + 2 && byte(b, s) == b'R' && byte(b, p).is_ascii_digit() && byte(b, p + 1) == b' ' {
         p += 1;
     }
     if !(2..=3).contains(&(p - s)) || !matches!(byte(b, p), b' ' | b'-') {

@@ -414,11 +414,20 @@ const DRUG_ENDINGS: [&str; 40] = [
 ];
 
 static ENGLISH: LazyLock<HashSet<&'static str, Fnv>> = LazyLock::new(|| {
-    ENGLISH_WORDS
-        .split_whitespace()
-        .chain(NOT_NAMES.split_whitespace())
-        .collect()
+    // Sized once (no rehashing) and split on newlines, not on any
+    // whitespace: building it is a one-off cost of the first scan.
+    let mut set = HashSet::with_capacity_and_hasher(64 * 1024, Fnv);
+    set.extend(ENGLISH_WORDS.lines().filter(|w| !w.is_empty()));
+    set.extend(NOT_NAMES.split_whitespace());
+    set
 });
+
+/// Is the word (any case) on the hand list of places, languages, devices
+/// and drugs ([`NOT_NAMES`])?
+pub(crate) fn listed_not_name(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    NOT_NAMES.split_whitespace().any(|w| w == lower)
+}
 
 /// Is the word capitalised (a capital, then at least one lowercase letter),
 /// at least three letters long, and unknown to ordinary English, to the
@@ -577,6 +586,15 @@ pub(crate) fn eponym_after(w: &str) -> bool {
             | "results"
             | "fellow"
             | "interviews"
+            | "healthcare"
+            | "council"
+            | "services"
+            | "service"
+            | "partnership"
+            | "foundation"
+            | "hub"
+            | "ltd"
+            | "limited"
     )
 }
 
@@ -612,6 +630,27 @@ pub(crate) fn place_before(w: &str) -> bool {
             | "NHS"
             | "Ysbyty"
             | "Ysgol"
+            // A drug after a prescribing verb (`started Jardiance`).
+            | "started"
+            | "start"
+            | "restart"
+            | "restarted"
+            | "stop"
+            | "stopped"
+            | "given"
+            | "prescribed"
+            | "dispensed"
+            | "increase"
+            | "increased"
+            | "reduce"
+            | "reduced"
+            | "withhold"
+            | "withheld"
+            | "switch"
+            | "switched"
+            | "commenced"
+            | "taking"
+            | "using"
     )
 }
 
