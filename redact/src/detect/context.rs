@@ -46,8 +46,8 @@
 //! after a title followed by a bracketed role (`Mr Gilchrist (ortho reg)`).
 
 use super::lexicon::{
-    GIVEN_NAMES, SURNAME_LIST, eponym_after, listed_not_name, lone_shape, place_before, two_words,
-    unknown_capitalised,
+    GIVEN_NAMES, SURNAME_LIST, eponym_after, listed_not_name, lone_shape, patients_own,
+    place_before, two_words, unknown_capitalised,
 };
 use super::{byte, date, name, placeholder};
 use crate::{Finding, Kind, Rule, Scanner};
@@ -3142,6 +3142,12 @@ impl Ctx<'_> {
                 continue;
             }
         }
+        // `Ifeoma's mum`, `Goran Petrović's summary`: a name word in the
+        // possessive before a relative or the patient's own things.
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
+            self.possessive_name(i);
+        }
         // `Adebayo in bay 4`, `bed 12 Stanisław`: after the lexicon, which
         // reads `Smith, Janet in bay 3` whole.
         for k in 0..self.starters.len() {
@@ -3810,6 +3816,54 @@ impl Ctx<'_> {
             return;
         }
         self.push(i, z, Kind::PersonName, Rule::NameFromLexicon);
+    }
+
+    /// `Ifeoma's mum`, `Noor's school`, `Teodora's bloods`: a capitalised
+    /// word in the possessive, listed or unknown ([`unknown_capitalised`]),
+    /// right before a relative or something of a patient's (`mum`, `baby`,
+    /// `bloods`, `meds`, `discharge`, …). Guards: not after a title (the
+    /// title's rule decides) or a word that makes it a place; staff guards.
+    fn possessive_name(&mut self, i: usize) {
+        if self.is_word(i) != Some(Case::Title) || !self.free(i) {
+            return;
+        }
+        let w = self.str_of(i);
+        let Some(base) = w.strip_suffix("'s").or_else(|| w.strip_suffix("’s")) else {
+            return;
+        };
+        if !self.joined(i + 1)
+            || self.is_word(i + 1) != Some(Case::Lower)
+            || !patients_own(self.str_of(i + 1))
+            || !lone_shape(base)
+            || listed_not_name(base)
+            || !(GIVEN_NAMES.listed(base) || SURNAME_LIST.listed(base) || unknown_capitalised(base))
+        {
+            return;
+        }
+        if i > 0
+            && (place_before(self.str_of(i - 1))
+                || matches!(
+                    self.str_of(i - 1),
+                    "Mr" | "Mrs" | "Ms" | "Miss" | "Mx" | "Master" | "Dr" | "Prof"
+                ))
+        {
+            return;
+        }
+        // A first name before it makes one name (`Goran Petrović's`).
+        let a = if i > 0
+            && self.namey(i - 1)
+            && self.joined(i)
+            && self.is_word(i - 1) == Some(Case::Title)
+            && GIVEN_NAMES.contains(self.str_of(i - 1))
+        {
+            i - 1
+        } else {
+            i
+        };
+        if self.staff_name(a, i) || self.staff_chatter(a, i) {
+            return;
+        }
+        self.push(a, i, Kind::PersonName, Rule::NameFromLexicon);
     }
 
     /// One or two capitalised words from token `a` (after an optional `:`

@@ -608,6 +608,46 @@ pub(crate) fn two_words(w: &str) -> bool {
     (3..=l.len() - 3).any(|k| l.get(..k).is_some_and(english) && l.get(k..).is_some_and(english))
 }
 
+/// Relatives and a patient's own things, after a name in the possessive
+/// (`Ifeoma's mum`, `Teodora's bloods`); the word as written, lowercase.
+pub(crate) fn patients_own(w: &str) -> bool {
+    matches!(
+        w,
+        "mum"
+            | "mother"
+            | "dad"
+            | "father"
+            | "baby"
+            | "son"
+            | "daughter"
+            | "wife"
+            | "husband"
+            | "partner"
+            | "carer"
+            | "family"
+            | "parents"
+            | "school"
+            | "bloods"
+            | "obs"
+            | "results"
+            | "meds"
+            | "medication"
+            | "notes"
+            | "scan"
+            | "referral"
+            | "discharge"
+            | "summary"
+            | "record"
+            | "records"
+            | "feeds"
+            | "cannula"
+            | "catheter"
+            | "wound"
+            | "dressing"
+            | "bed"
+    )
+}
+
 /// Words before a capitalised word that make it a place or a thing (`at
 /// Kamsons`, `her Mirena`, `Royal Gwent`, `Ysbyty Gwynedd`).
 pub(crate) fn place_before(w: &str) -> bool {
