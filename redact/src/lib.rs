@@ -166,7 +166,7 @@ pub enum Rule {
     /// A given name from the built-in lexicon followed by a surname.
     NameFromLexicon,
     /// A capitalised word that no vocabulary knows, standing alone
-    /// (`Abdirahman in the corridor`).
+    /// (`Otieno in the corridor`).
     NameUnknownWord,
     /// `SURNAME, Firstname`, `SURNAME Firstname`, `Surname, Firstname`.
     NameSurnameFirst,

@@ -186,6 +186,30 @@ fn scan_does_not_rewrite_and_reports_rules() {
 }
 
 #[test]
+fn names_no_vocabulary_knows_are_masked_and_drugs_are_not() {
+    let sc = Scanner::new();
+    let t = "Otieno in cubicle 4, Humira due. Karimi and Nowak on ward 9, started Jardiance";
+    let f = sc.scan(t);
+    let names: Vec<&str> = f
+        .iter()
+        .filter(|f| f.kind() == Kind::PersonName)
+        .map(|f| &t[f.span()])
+        .collect();
+    assert_eq!(names, ["Otieno", "Karimi", "Nowak"]);
+    assert_eq!(f[0].rule(), Rule::NameUnknownWord);
+    assert_eq!(f[0].rule().id(), "name.unknown");
+    let once = sc.redact(t, &Action::Mask);
+    assert_eq!(
+        once.expose(),
+        "[name] in cubicle 4, Humira due. [name] and [name] on ward 9, started Jardiance"
+    );
+    assert_eq!(
+        sc.redact(once.expose(), &Action::Mask).expose(),
+        once.expose()
+    );
+}
+
+#[test]
 fn staff_and_clinical_content_survive() {
     let sc = scanner();
     for t in [

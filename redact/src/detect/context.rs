@@ -2217,7 +2217,7 @@ impl Ctx<'_> {
         None
     }
 
-    /// `Abdirahman in the corridor`, `Cartwright, Obuya`: a word no
+    /// `Otieno in the corridor`, `Cartwright, Obuya`: a word no
     /// vocabulary knows ([`unknown_capitalised`]), alone, in title case,
     /// not a possessive (`Hartmann's`: an eponym) and with no capital inside
     /// but after `Mc`, `Mac`, `O'` or a hyphen (`QTc`, `FibroScan`); not
@@ -3854,7 +3854,7 @@ impl Ctx<'_> {
             && self.namey(i - 1)
             && self.joined(i)
             && self.is_word(i - 1) == Some(Case::Title)
-            && GIVEN_NAMES.contains(self.str_of(i - 1))
+            && (GIVEN_NAMES.contains(self.str_of(i - 1)) || unknown_capitalised(self.str_of(i - 1)))
         {
             i - 1
         } else {
@@ -4830,6 +4830,98 @@ mod tests {
                 assert!(super::KEYWORDS.contains(&lit), "{lit} is not in KEYWORDS");
             }
         }
+    }
+
+    #[test]
+    fn unknown_words_alone_and_in_pairs() {
+        for (t, want) in [
+            ("Otieno in the corridor on a trolley since 0340", "Otieno"),
+            (
+                "tonight's bloods: bed 9 (Karimi), phleb missed them",
+                "Karimi",
+            ),
+            (
+                "Referral for Hina Farooq: polycystic ovaries",
+                "Hina Farooq",
+            ),
+            (
+                "Please can someone visit Thaddeus Morrow re constipation",
+                "Thaddeus Morrow",
+            ),
+            (
+                "Please remind Ifeoma's mum that clinic 3 has moved",
+                "Ifeoma's",
+            ),
+            (
+                "Can the practice send Goran Petrović's summary care record?",
+                "Goran Petrović's",
+            ),
+        ] {
+            assert_eq!(spans(t, Kind::PersonName), [want], "{t}");
+        }
+        for t in [
+            "Barthel 8/20 on discharge",                 // a score
+            "Evorel 50 patch changed",                   // a dose
+            "Legionella antigen sent",                   // an eponym word after
+            "Morriston Hospital has no beds",            // a place word after
+            "dispensed at Kamsons this morning",         // a place before
+            "started Jardiance last week",               // a drug after a verb
+            "Surgeon: Mr Okoye",                         // the title's rule decides
+            "visit booked by S. Penhaligon",             // the initial's rule decides
+            "Colles' fracture, MUA planned",             // a possessive eponym
+            "the Oakhurst home rang",                    // two English words
+            "QTc prolonged, stop citalopram",            // a capital inside
+            "I'm off, Trevor Smith has my bleep",        // a contraction; chatter
+            "audit results are in. thanks Beth Lowther", // a sign-off, not re-read
+            "Hirschsprung's case at M&M",                // not a patient's own thing
+        ] {
+            assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
+        }
+        let f = Scanner::new().scan("Otieno in the corridor");
+        assert_eq!(f.first().map(|f| f.rule().id()), Some("name.unknown"));
+    }
+
+    #[test]
+    fn ordinal_days_and_weekdays_near_a_patient() {
+        let dates = |t: &str| spans(t, Kind::CareDate);
+        assert_eq!(
+            dates("Mrs Lomax started amlodipine on the 9th, BP better"),
+            ["9th"]
+        );
+        assert_eq!(
+            dates("Mrs Lomax had chest pain since Sunday evening"),
+            ["Sunday"]
+        );
+        for t in [
+            "Mrs Lomax 3rd attendance this month",       // a count
+            "started amlodipine on the 9th",             // no patient
+            "Mrs Lomax for Mr Devlin's list Tue am",     // a session
+            "Mrs Lomax dialysis Mon/Wed/Fri",            // a schedule
+            "Mrs Lomax is fine. Rota for Sunday is out", // another sentence
+        ] {
+            assert!(dates(t).is_empty(), "{t}");
+        }
+    }
+
+    #[test]
+    fn trust_codes_and_one_letter_hospital_numbers() {
+        let hosp = |t: &str| spans(t, Kind::HospitalNumber);
+        assert_eq!(
+            hosp("Eszter Kovacs, RX1 0044531 - thyroid US"),
+            ["RX1 0044531"]
+        );
+        assert_eq!(
+            hosp("Ahmed, Mohammed B 449120 - PE on rivaroxaban"),
+            ["B 449120"]
+        );
+        assert_eq!(
+            hosp("Shabnam Akhtar 05/05/1993 M 2209183 G1P0"),
+            ["M 2209183"]
+        );
+        // Not a trust code (not `R`), not after a name, a longer group.
+        assert!(hosp("tray XX1 0044531 missing").is_empty());
+        assert!(hosp("the ward B 449120 clamp").is_empty());
+        assert!(hosp("Ahmed, Mohammed B 449120 2 copies").is_empty());
     }
 
     #[test]

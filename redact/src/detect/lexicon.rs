@@ -434,7 +434,7 @@ pub(crate) fn listed_not_name(word: &str) -> bool {
 /// places, languages and drugs above, and (hyphenated) in every part of
 /// three or more letters (`Anna-Liisa`, but not `Pre-alert`, `Child-Pugh`)?
 /// Such a word in a clinical message is most often a name: `Nowak`,
-/// `Abdirahman`, `Karimi`.
+/// `Otieno`, `Karimi`.
 pub(crate) fn unknown_capitalised(word: &str) -> bool {
     let mut chars = word.chars();
     if !chars.next().is_some_and(char::is_uppercase) || !chars.any(char::is_lowercase) {
@@ -708,5 +708,72 @@ mod tests {
         assert!(SURNAME_LIST.contains("Thompson"));
         assert!(!SURNAME_LIST.contains("Paracetamol"));
         assert!(GIVEN_NAMES.len() > 1000 && SURNAME_LIST.len() > 400);
+    }
+
+    #[test]
+    fn unknown_words_are_capitalised_and_in_no_vocabulary() {
+        for w in [
+            "Nowak",
+            "Ahmadzai",
+            "Karimi",
+            "Anna-Liisa",
+            "Owusu-Ansah",
+            "Żółć",
+        ] {
+            assert!(unknown_capitalised(w), "{w}");
+        }
+        for w in [
+            "nowak",       // lowercase
+            "NOWAK",       // capitals: an acronym as often as a name
+            "Al",          // too short
+            "Paracetamol", // a drug on the hand list
+            "Omeprazole",  // a drug stem
+            "Ramipril",
+            "Ysbyty",    // a place
+            "Tigrinya",  // a language
+            "Pre-alert", // an English part
+            "Child-Pugh",
+            "I'm", // a contraction
+            "Couldn't",
+            "Welsh",    // SCOWL's capitalised words
+            "Handover", // hand list
+            "Table",    // ordinary English
+        ] {
+            assert!(!unknown_capitalised(w), "{w}");
+        }
+        // The byte path agrees with the char path on ASCII words.
+        for w in ["Nowak", "Table", "Omeprazole", "Ab", "NOWAK", "Karimi"] {
+            assert_eq!(
+                unknown_ascii(w.as_bytes(), 0, w.len()),
+                unknown_capitalised(w),
+                "{w}"
+            );
+        }
+        // Listed names win over the vocabulary: `Hope` is not unknown, but a
+        // listed surname that is also English is still a surname.
+        assert!(SURNAME_LIST.contains("Smith") && !unknown_capitalised("Smith"));
+        assert!(SURNAME_LIST.contains("Nowak") && !SURNAME_LIST.listed("Nowak"));
+        assert!(!SURNAME_LIST.contains("Nowak's"));
+    }
+
+    #[test]
+    fn lone_word_shapes_and_compounds() {
+        for w in ["McKeown", "MacIntyre", "O'Driscoll", "Mbeki-Lyons", "Nowak"] {
+            assert!(lone_shape(w), "{w}");
+        }
+        for w in [
+            "QTc",
+            "FibroScan",
+            "HbS",
+            "Hartmann's",
+            "Colles'",
+            "CHA2DS2",
+            "Nowak-",
+        ] {
+            assert!(!lone_shape(w), "{w}");
+        }
+        assert!(two_words("Oakfield") && two_words("Willowbrook") && two_words("Crosshouse"));
+        assert!(!two_words("Nowak") && !two_words("Karimi") && !two_words("Oak"));
+        assert!(english("the") && english("fracture") && !english("nowak"));
     }
 }
