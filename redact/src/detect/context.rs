@@ -2340,8 +2340,15 @@ impl Ctx<'_> {
         if a > 0 && self.is_word(a - 1).is_some() && staff_before(self.lower(a - 1)) {
             return true;
         }
-        // `Staff Nurse Hannah Birtwistle`, `Dr. Carmichael`.
-        if a > 1 && self.is_punct(a - 1, b'.') && staff_before(self.lower(a - 2)) {
+        // `Staff Nurse Hannah Birtwistle`, `Dr. Carmichael`: an abbreviated
+        // title (four letters at most) and its full stop; after a longer
+        // word the full stop ends a sentence (`Raigmore pharmacy. Xinyi
+        // Cheung CHI …` is a patient).
+        if a > 1
+            && self.is_punct(a - 1, b'.')
+            && self.str_of(a - 2).len() <= 4
+            && staff_before(self.lower(a - 2))
+        {
             return true;
         }
         // `Bell's palsy`, `Addison's disease`: an eponym.
@@ -4879,6 +4886,18 @@ mod tests {
         }
         let f = Scanner::new().scan("Otieno in the corridor");
         assert_eq!(f.first().map(|f| f.rule().id()), Some("name.unknown"));
+    }
+
+    #[test]
+    fn a_full_stop_after_a_long_word_ends_a_sentence_not_a_title() {
+        assert_eq!(
+            spans(
+                "Hiya, Raigmore pharmacy. Xinyi Cheung CHI 1009422863 - dose?",
+                Kind::PersonName
+            ),
+            ["Xinyi Cheung"]
+        );
+        assert!(spans("Sr. Xinyi Cheung CHI 1009422863 rang", Kind::PersonName).is_empty());
     }
 
     #[test]
