@@ -46,8 +46,8 @@
 //! after a title followed by a bracketed role (`Mr Gilchrist (ortho reg)`).
 
 use super::lexicon::{
-    GIVEN_NAMES, SURNAME_LIST, eponym_after, listed_not_name, lone_shape, patients_own,
-    place_before, two_words, unknown_capitalised,
+    GIVEN_NAMES, SURNAME_LIST, english_words, eponym_after, listed_not_name, lone_shape,
+    patients_own, place_before, two_words, unknown_capitalised,
 };
 use super::{byte, date, name, placeholder};
 use crate::{Finding, Kind, Rule, Scanner};
@@ -349,6 +349,11 @@ impl Lexer<'_> {
         {
             return false;
         }
+        // A given name typed in lowercase may start a name (see
+        // [`Ctx::lowercase_pair`]): one filter bit for most words.
+        if c.is_ascii_lowercase() && GIVEN_NAMES.may_contain(b, i, e) {
+            return false;
+        }
         self.p.i = e;
         self.p.spaced = true;
         true
@@ -583,7 +588,7 @@ fn anchor(text: &str, t: &Tok, prev: Option<&(T, usize, u8)>) -> bool {
                 return case != Case::Lower || t.fl & STARTER != 0;
             }
             if case == Case::Lower {
-                return false;
+                return lowercase_given(w, t.fl);
             }
             // After a house number (`34a Kirk`, `12 Mill`).
             if prev.is_some_and(|p| match p.0 {
@@ -2058,7 +2063,12 @@ impl Ctx<'_> {
     /// punctuation other than `(` and `,`.
     fn starter_at(&self, i: usize) -> bool {
         match self.tok(i).map(|t| t.t) {
-            Some(T::Word(Case::Lower)) => self.flag(i, STARTER),
+            Some(T::Word(Case::Lower)) => {
+                self.flag(i, STARTER)
+                    || self
+                        .tok(i)
+                        .is_some_and(|t| lowercase_given(self.str_of(i), t.fl))
+            }
             Some(T::Punct(c)) => c == b'(' || c == b',',
             Some(T::Gap) | None => false,
             Some(_) => true,
@@ -3095,6 +3105,7 @@ impl Ctx<'_> {
         let mut lower_done = 0;
         for k in 0..self.starters.len() {
             let i = self.starter(k);
+            self.lowercase_pair(i);
             // `S. Dhillon`, `G Baker`: an initial and a listed surname;
             // `K.Bramwell`: an initial, a full stop and a capitalised word
             // with no space between.
@@ -3871,6 +3882,52 @@ impl Ctx<'_> {
             return;
         }
         self.push(a, i, Kind::PersonName, Rule::NameFromLexicon);
+    }
+
+    /// `farzana chaudhry`, `olga petrenko`, `hui min cheung`: a listed
+    /// given name typed in lowercase (not one that is also a word: see
+    /// [`lowercase_given`]), an optional second listed given name, then a
+    /// lowercase word that is a listed surname or in no vocabulary (letters
+    /// only, three or more). Guards: the last word is not a stop, cue,
+    /// staff or role word; not after a staff title or role; not in staff
+    /// chatter.
+    fn lowercase_pair(&mut self, i: usize) {
+        if self.is_word(i) != Some(Case::Lower)
+            || !self.free(i)
+            || !self
+                .tok(i)
+                .is_some_and(|t| lowercase_given(self.str_of(i), t.fl))
+        {
+            return;
+        }
+        let plain = |cx: &Self, k: usize| {
+            cx.is_word(k) == Some(Case::Lower)
+                && cx.joined(k)
+                && cx.free(k)
+                && !cx.flag(
+                    k,
+                    NOT_NAME | STAFF_BEFORE | STAFF_AFTER | STAFF_CUE | STARTER,
+                )
+                && date::cue_word(cx.lower(k).as_bytes()).is_none()
+        };
+        let surname = |cx: &Self, k: usize| {
+            let w = cx.str_of(k);
+            plain(cx, k)
+                && w.len() >= 3
+                && w.chars().all(|c| c.is_alphabetic() || c == '-')
+                && (SURNAME_LIST.listed(w) || !english_words(w))
+        };
+        let mut z = i + 1;
+        if plain(self, z)
+            && (GIVEN_NAMES.contains(self.str_of(z)) || self.str_of(z).len() <= 3)
+            && surname(self, z + 1)
+        {
+            z += 1;
+        }
+        if !surname(self, z) || self.staff_name(i, z) || self.staff_chatter(i, z) {
+            return;
+        }
+        self.push(i, z, Kind::PersonName, Rule::NameFromLexicon);
     }
 
     /// One or two capitalised words from token `a` (after an optional `:`
@@ -4886,6 +4943,32 @@ mod tests {
         }
         let f = Scanner::new().scan("Otieno in the corridor");
         assert_eq!(f.first().map(|f| f.rule().id()), Some("name.unknown"));
+    }
+
+    #[test]
+    fn lowercase_given_name_and_surname_anywhere() {
+        for (t, want) in [
+            (
+                "anyone seen farzana chaudhry? was in discharge lounge",
+                "farzana chaudhry",
+            ),
+            (
+                "olga petrenko rang about her levothyroxine",
+                "olga petrenko",
+            ),
+            ("booking for hui min cheung next week", "hui min cheung"),
+        ] {
+            assert_eq!(spans(t, Kind::PersonName), [want], "{t}");
+        }
+        for t in [
+            "will review tomorrow",                // a given name that is a word
+            "ask amanda to cover the bay",         // a stop word after
+            "rota: amanda thompson on nights sat", // staff chatter
+            "spoke to olga about the rota swap",   // not a surname after
+            "please ask david first",              // English after
+        ] {
+            assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
+        }
     }
 
     #[test]

@@ -453,6 +453,12 @@ pub(crate) fn english(lower: &str) -> bool {
     ENGLISH.contains(lower)
 }
 
+/// Is the word (any case) ordinary English, or, hyphenated, is a part of
+/// three or more letters? (`unknown_capitalised` without the case tests.)
+pub(crate) fn english_words(word: &str) -> bool {
+    !unknown_lowercase(&word.to_lowercase())
+}
+
 /// [`unknown_capitalised`] after the case tests, on the lowercased word.
 fn unknown_lowercase(lower: &str) -> bool {
     if ENGLISH.contains(lower) || DRUG_ENDINGS.iter().any(|d| lower.ends_with(d)) {
