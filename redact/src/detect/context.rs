@@ -47,7 +47,7 @@
 
 use super::lexicon::{
     GIVEN_NAMES, SURNAME_LIST, english_words, eponym_after, listed_not_name, lone_shape,
-    patients_own, place_before, two_words, unknown_capitalised,
+    patient_doing, patients_own, place_before, two_words, unknown_capitalised,
 };
 use super::{byte, date, name, placeholder};
 use crate::{Finding, Kind, Rule, Scanner};
@@ -2241,6 +2241,13 @@ impl Ctx<'_> {
         if self.is_word(i) != Some(Case::Title) || !lone_shape(w) || !unknown_capitalised(w) {
             return false;
         }
+        // `Weber B ankle`: a classification's letter after it.
+        if self.is_word(i + 1).is_some()
+            && self.str_of(i + 1).len() == 1
+            && self.is_word(i + 2) == Some(Case::Lower)
+        {
+            return false;
+        }
         match self.tok(i + 1).map(|t| t.t) {
             Some(T::Num | T::Mixed | T::Punct(b'\'')) => return false,
             Some(T::Word(c))
@@ -2282,6 +2289,26 @@ impl Ctx<'_> {
             return false;
         }
         !two_words(w)
+    }
+
+    /// Is what follows the word at `i` (after an optional bracketed aside)
+    /// something a patient does: `wants`, `needs`, `asking`, `refusing`,
+    /// `declined`, `pulled`, `kicking`, `going home`, …?
+    fn patient_doing_after(&self, i: usize) -> bool {
+        let mut j = i + 1;
+        // An aside in lowercase words (`(informal)`, `(the pt)`); not a
+        // role (`Sarah (MHLT) asking`).
+        if self.is_punct(j, b'(') {
+            j += 1;
+            while j < i + 6 && !self.is_punct(j, b')') {
+                if self.is_word(j) != Some(Case::Lower) {
+                    return false;
+                }
+                j += 1;
+            }
+            j += 1;
+        }
+        self.is_word(j) == Some(Case::Lower) && patient_doing(self.str_of(j))
     }
 
     /// Does the token follow the previous one with spaces only?
@@ -4162,6 +4189,12 @@ impl Ctx<'_> {
             }
             return None;
         }
+        // `Kirsty (informal) wants to self discharge`, `Precious needs iron`:
+        // a listed given name alone before what a patient does.
+        if self.is_word(i) == Some(Case::Title) && !self.namey(i + 1) && self.patient_doing_after(i)
+        {
+            return Some((i, i, Rule::NameFromLexicon));
+        }
         // Given name first.
         let mut k = i + 1;
         if let Some(after) = self.initial(k).filter(|_| self.joined(k)) {
@@ -4969,6 +5002,23 @@ mod tests {
         ] {
             assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
         }
+    }
+
+    #[test]
+    fn a_given_name_alone_before_what_a_patient_does() {
+        assert_eq!(
+            spans(
+                "Kirsty (informal) wants to self discharge",
+                Kind::PersonName
+            ),
+            ["Kirsty"]
+        );
+        assert_eq!(
+            spans("Precious needs iron infusion today", Kind::PersonName),
+            ["Precious"]
+        );
+        assert!(spans("Sarah (MHLT) asking for an update", Kind::PersonName).is_empty());
+        assert!(spans("Kirsty to review at 5", Kind::PersonName).is_empty());
     }
 
     #[test]

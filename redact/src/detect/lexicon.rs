@@ -654,6 +654,38 @@ pub(crate) fn patients_own(w: &str) -> bool {
     )
 }
 
+/// What a patient does, after a given name alone (`Precious needs iron`,
+/// `Kirsty (informal) wants to self discharge`).
+pub(crate) fn patient_doing(w: &str) -> bool {
+    matches!(
+        w,
+        "wants"
+            | "needs"
+            | "asks"
+            | "asking"
+            | "refusing"
+            | "refused"
+            | "declined"
+            | "declining"
+            | "pulled"
+            | "kicking"
+            | "crying"
+            | "complaining"
+            | "vomiting"
+            | "agitated"
+            | "confused"
+            | "wandering"
+            | "absconded"
+            | "awol"
+            | "desatting"
+            | "spiking"
+            | "febrile"
+            | "tachy"
+            | "collapsed"
+            | "fell"
+    )
+}
+
 /// Words before a capitalised word that make it a place or a thing (`at
 /// Kamsons`, `her Mirena`, `Royal Gwent`, `Ysbyty Gwynedd`).
 pub(crate) fn place_before(w: &str) -> bool {
