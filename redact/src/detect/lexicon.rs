@@ -417,7 +417,11 @@ static ENGLISH: LazyLock<HashSet<&'static str, Fnv>> = LazyLock::new(|| {
     // Sized once (no rehashing) and split on newlines, not on any
     // whitespace: building it is a one-off cost of the first scan.
     let mut set = HashSet::with_capacity_and_hasher(64 * 1024, Fnv);
-    set.extend(ENGLISH_WORDS.lines().filter(|w| !w.is_empty()));
+    set.extend(
+        ENGLISH_WORDS
+            .lines()
+            .filter(|w| !w.is_empty() && !w.starts_with('#')),
+    );
     set.extend(NOT_NAMES.split_whitespace());
     set
 });
