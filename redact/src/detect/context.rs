@@ -4191,7 +4191,10 @@ impl Ctx<'_> {
         }
         // `Kirsty (informal) wants to self discharge`, `Precious needs iron`:
         // a listed given name alone before what a patient does.
-        if self.is_word(i) == Some(Case::Title) && !self.namey(i + 1) && self.patient_doing_after(i)
+        if self.is_word(i) == Some(Case::Title)
+            && !self.namey(i + 1)
+            && !self.tok(i).is_some_and(|t| t.staff_sentence)
+            && self.patient_doing_after(i)
         {
             return Some((i, i, Rule::NameFromLexicon));
         }
@@ -5019,6 +5022,13 @@ mod tests {
         );
         assert!(spans("Sarah (MHLT) asking for an update", Kind::PersonName).is_empty());
         assert!(spans("Kirsty to review at 5", Kind::PersonName).is_empty());
+        assert!(
+            spans(
+                "Christmas rota: Aoife wants 4.4.26 off, Daniel wants 25/9",
+                Kind::PersonName
+            )
+            .is_empty()
+        );
     }
 
     #[test]
