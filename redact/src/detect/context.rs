@@ -1027,6 +1027,7 @@ const KEYWORDS: &[&str] = &[
     "lpa",
     "lymphoma",
     "m",
+    "majors",
     "mam",
     "manager",
     "manoeuvre",
@@ -1045,6 +1046,7 @@ const KEYWORDS: &[&str] = &[
     "mews",
     "microbiology",
     "midwife",
+    "minors",
     "mom",
     "mon",
     "monday",
@@ -1158,6 +1160,7 @@ const KEYWORDS: &[&str] = &[
     "respect",
     "result",
     "results",
+    "resus",
     "review",
     "rgn",
     "right",
@@ -1805,7 +1808,7 @@ fn is_relation(w: &str) -> bool {
 fn bed_word(w: &str) -> bool {
     matches!(
         w,
-        "bed" | "bay" | "cubicle" | "cot" | "rm" | "room" | "ward"
+        "bed" | "bay" | "cubicle" | "cot" | "rm" | "room" | "ward" | "majors" | "minors" | "resus"
     )
 }
 
