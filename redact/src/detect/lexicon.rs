@@ -368,9 +368,11 @@ stevens-johnson guillain-barre guillain-barré ehlers-danlos wolff-parkinson-whi
 creutzfeldt-jakob mallory-weiss budd-chiari osgood-schlatter charcot-marie-tooth \
 henoch-schonlein henoch-schönlein zollinger-ellison";
 
-/// Endings of drug names (generic stems): a capitalised word ending in one
-/// is a drug, not a name.
-const DRUG_ENDINGS: [&str; 40] = [
+/// Endings of drug names (generic stems) and of medical terms (conditions,
+/// procedures, tests, specialties, lab values): a capitalised word ending in
+/// one is not a name (`Omeprazole`, `Pyelonephritis`, `Cholecystectomy`,
+/// `Troponin`, `Haematology`).
+const DRUG_ENDINGS: [&str; 70] = [
     "azole",
     "prazole",
     "pril",
@@ -411,6 +413,36 @@ const DRUG_ENDINGS: [&str; 40] = [
     "taxel",
     "tinib",
     "penem",
+    "ocaine",
+    "amine",
+    "azine",
+    "idine",
+    "afil",
+    "itis",
+    "osis",
+    "ectomy",
+    "otomy",
+    "ostomy",
+    "plasty",
+    "scopy",
+    "graphy",
+    "aemia",
+    "emia",
+    "uria",
+    "algia",
+    "pathy",
+    "ology",
+    "ologist",
+    "plegia",
+    "penia",
+    "lysis",
+    "rrhage",
+    "rrhoea",
+    "globin",
+    "rubin",
+    "onin",
+    "umin",
+    "ase",
 ];
 
 static ENGLISH: LazyLock<HashSet<&'static str, Fnv>> = LazyLock::new(|| {
@@ -771,6 +803,10 @@ mod tests {
             "Paracetamol", // a drug on the hand list
             "Omeprazole",  // a drug stem
             "Ramipril",
+            "Pyelonephritis", // a medical term's ending
+            "Cholecystectomy",
+            "Troponin",
+            "Haematology",
             "Ysbyty",    // a place
             "Tigrinya",  // a language
             "Pre-alert", // an English part
