@@ -561,12 +561,12 @@ fn heldout_test() {
         "dates of birth {:.3}",
         f.recall("dob")
     );
-    // Not reached: 3.7% of clinical items and 2.2% of staff names are hit
+    // Not reached: 3.6% of clinical items and 2.2% of staff names are hit
     // after round six (2.7% and 2.2% after rounds four and five; 2.6% and
     // 2.2% after round three, 2.9% and 3.0% before it). Round six's words
     // no vocabulary knows lifted names from 0.887 to 0.907 here.
     assert!(
-        f.destroyed_rate() <= 0.0366,
+        f.destroyed_rate() <= 0.0357,
         "destroyed {:.4}",
         f.destroyed_rate()
     );

@@ -2244,6 +2244,10 @@ impl Ctx<'_> {
         if self.is_word(i) != Some(Case::Title) || !lone_shape(w) || !unknown_capitalised(w) {
             return false;
         }
+        // `Belfast: …`, `Paeds: …`: a heading at the start of the message.
+        if std::env::var_os("HDR").is_some() && i == 0 && self.is_punct(1, b':') {
+            return false;
+        }
         // `Weber B ankle`: a classification's letter after it.
         if self.is_word(i + 1).is_some()
             && self.str_of(i + 1).len() == 1
