@@ -2245,7 +2245,7 @@ impl Ctx<'_> {
             return false;
         }
         // `Belfast: …`, `Paeds: …`: a heading at the start of the message.
-        if std::env::var_os("HDR").is_some() && i == 0 && self.is_punct(1, b':') {
+        if i == 0 && self.is_punct(1, b':') {
             return false;
         }
         // `Weber B ankle`: a classification's letter after it.
@@ -4975,6 +4975,7 @@ mod tests {
             "started Jardiance last week",               // a drug after a verb
             "Surgeon: Mr Okoye",                         // the title's rule decides
             "visit booked by S. Penhaligon",             // the initial's rule decides
+            "Morriston: no beds, divert to Singleton",   // a heading
             "Colles' fracture, MUA planned",             // a possessive eponym
             "the Oakhurst home rang",                    // two English words
             "QTc prolonged, stop citalopram",            // a capital inside
