@@ -461,8 +461,26 @@ static ENGLISH: LazyLock<HashSet<&'static str, Fnv>> = LazyLock::new(|| {
 /// Is the word (any case) on the hand list of places, languages, devices
 /// and drugs ([`NOT_NAMES`])?
 pub(crate) fn listed_not_name(word: &str) -> bool {
-    let lower = word.to_lowercase();
-    NOT_NAMES.split_whitespace().any(|w| w == lower)
+    static SET: LazyLock<HashSet<&'static str, Fnv>> =
+        LazyLock::new(|| NOT_NAMES.split_whitespace().collect());
+    with_lowercase(word, |lower| SET.contains(lower))
+}
+
+/// Call `f` with the word in lowercase: on the stack for an ASCII word of
+/// up to 32 bytes, else in a new string.
+fn with_lowercase<T>(word: &str, f: impl FnOnce(&str) -> T) -> T {
+    let b = word.as_bytes();
+    let mut buf = [0u8; 32];
+    if b.is_ascii()
+        && let Some(dst) = buf.get_mut(..b.len())
+    {
+        dst.copy_from_slice(b);
+        dst.make_ascii_lowercase();
+        if let Ok(lower) = core::str::from_utf8(dst) {
+            return f(lower);
+        }
+    }
+    f(&word.to_lowercase())
 }
 
 /// Is the word capitalised (a capital, then at least one lowercase letter),
@@ -479,8 +497,7 @@ pub(crate) fn unknown_capitalised(word: &str) -> bool {
     if word.chars().count() < 3 {
         return false;
     }
-    let lower = word.to_lowercase();
-    unknown_lowercase(&lower)
+    with_lowercase(word, unknown_lowercase)
 }
 
 /// Is the lowercase word ordinary English (or a place, language or drug
@@ -492,7 +509,7 @@ pub(crate) fn english(lower: &str) -> bool {
 /// Is the word (any case) ordinary English, or, hyphenated, is a part of
 /// three or more letters? (`unknown_capitalised` without the case tests.)
 pub(crate) fn english_words(word: &str) -> bool {
-    !unknown_lowercase(&word.to_lowercase())
+    !with_lowercase(word, unknown_lowercase)
 }
 
 /// [`unknown_capitalised`] after the case tests, on the lowercased word.
@@ -538,22 +555,16 @@ pub(crate) fn lone_shape(w: &str) -> bool {
     if w.ends_with("'s") || w.ends_with("’s") || w.ends_with(['\'', '’', '-']) {
         return false;
     }
-    let mut prev = ' ';
-    let mut run = String::new();
-    for (n, c) in w.chars().enumerate() {
-        if c.is_uppercase() && n > 0 && !matches!(prev, '\'' | '’' | '-') {
-            if !(run == "Mc" || run == "Mac") {
-                return false;
-            }
-        } else if !(c.is_alphabetic() || matches!(c, '\'' | '’' | '-')) {
+    // The part since the last apostrophe or hyphen, as a byte range.
+    let mut part = 0;
+    for (i, c) in w.char_indices() {
+        if matches!(c, '\'' | '’' | '-') {
+            part = i + c.len_utf8();
+        } else if !c.is_alphabetic() {
+            return false;
+        } else if c.is_uppercase() && i > part && !matches!(w.get(part..i), Some("Mc" | "Mac")) {
             return false;
         }
-        if matches!(c, '\'' | '’' | '-') {
-            run.clear();
-        } else {
-            run.push(c);
-        }
-        prev = c;
     }
     true
 }
