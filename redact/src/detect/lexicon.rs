@@ -560,9 +560,9 @@ pub(crate) fn lone_shape(w: &str) -> bool {
     for (i, c) in w.char_indices() {
         if matches!(c, '\'' | '’' | '-') {
             part = i + c.len_utf8();
-        } else if !c.is_alphabetic() {
-            return false;
-        } else if c.is_uppercase() && i > part && !matches!(w.get(part..i), Some("Mc" | "Mac")) {
+        } else if !c.is_alphabetic()
+            || (c.is_uppercase() && i > part && !matches!(w.get(part..i), Some("Mc" | "Mac")))
+        {
             return false;
         }
     }
