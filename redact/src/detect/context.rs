@@ -3725,7 +3725,7 @@ impl Ctx<'_> {
             return i;
         }
         match self.lower(k - 1) {
-            "mrn" | "crn" | "nhs" | "nhsno" => k - 1,
+            "mrn" | "crn" | "nhs" | "nhsno" | "chi" | "hosp" => k - 1,
             "no" | "number" | "id" | "num" | "nr" => {
                 let mut c = k - 2;
                 if self.is_punct(c, b'.') && c > 0 {
@@ -5036,6 +5036,24 @@ mod tests {
                 Kind::PersonName
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn names_before_a_chi_or_hosp_cue() {
+        assert_eq!(
+            spans(
+                "Raigmore AMU: S. Sutherland CHI 2406564398, COPD",
+                Kind::PersonName
+            ),
+            ["S. Sutherland"]
+        );
+        assert_eq!(
+            spans(
+                "XR rejected: H Bains hosp # 0872040 - no details",
+                Kind::PersonName
+            ),
+            ["H Bains"]
         );
     }
 
