@@ -1161,6 +1161,7 @@ const KEYWORDS: &[&str] = &[
     "result",
     "results",
     "resus",
+    "retired",
     "review",
     "rgn",
     "right",
@@ -3194,6 +3195,12 @@ impl Ctx<'_> {
                 continue;
             }
         }
+        // `Dr Ravi Anand (patient, retired GP)`, `pt is Dr Bevan, retired
+        // GP`: a doctor who is the patient.
+        for k in 0..self.starters.len() {
+            let i = self.starter(k);
+            self.doctor_as_patient(i);
+        }
         // `Ifeoma's mum`, `Goran Petrović's summary`: a name word in the
         // possessive before a relative or the patient's own things.
         for k in 0..self.starters.len() {
@@ -3868,6 +3875,35 @@ impl Ctx<'_> {
             return;
         }
         self.push(i, z, Kind::PersonName, Rule::NameFromLexicon);
+    }
+
+    /// `Dr Ravi Anand (patient, retired GP)`, `Prof Aldous Whitcombe (pt,
+    /// …)`, `pt is Dr Bevan, retired GP`: one to three name words after
+    /// `Dr`, `Doctor` or `Prof`, followed by `(patient` or `(pt`, or after
+    /// `pt is` / `patient is`, or followed by `, retired` or `— retired`.
+    fn doctor_as_patient(&mut self, i: usize) {
+        if !matches!(self.lower(i), "dr" | "doctor" | "prof") || self.is_word(i).is_none() {
+            return;
+        }
+        let mut a = i + 1;
+        if self.is_punct(a, b'.') {
+            a += 1;
+        }
+        if !self.namey(a) {
+            return;
+        }
+        let mut z = a;
+        while z < a + 2 && self.namey(z + 1) && self.joined(z + 1) {
+            z += 1;
+        }
+        let bracket = self.is_punct(z + 1, b'(') && matches!(self.lower(z + 2), "patient" | "pt");
+        let retired = (self.is_punct(z + 1, b',') || self.is_punct(z + 1, b'-'))
+            && self.lower(z + 2) == "retired";
+        let is =
+            i >= 2 && self.lower(i - 1) == "is" && matches!(self.lower(i - 2), "pt" | "patient");
+        if bracket || retired || is {
+            self.push(a, z, Kind::PersonName, Rule::NameFromLexicon);
+        }
     }
 
     /// `Ifeoma's mum`, `Noor's school`, `Teodora's bloods`: a capitalised
@@ -5037,6 +5073,27 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_doctor_who_is_the_patient() {
+        for (t, want) in [
+            (
+                "Dr Ravi Anand (patient, retired GP) in majors 12",
+                "Ravi Anand",
+            ),
+            ("pt is Dr Bevan, retired GP, 95M, ?UTI", "Bevan"),
+            (
+                "Prof Aldous Whitcombe (pt, 12.01.1938) at home",
+                "Aldous Whitcombe",
+            ),
+        ] {
+            assert!(
+                spans(t, Kind::PersonName).contains(&want.to_string()),
+                "{t}"
+            );
+        }
+        assert!(spans("Dr Ravi Anand (med reg) to review", Kind::PersonName).is_empty());
     }
 
     #[test]
