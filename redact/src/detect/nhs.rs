@@ -1,8 +1,8 @@
 //! NHS numbers, CHI numbers and Health and Care numbers.
 //!
 //! # Rules
-//! * Ten digits, written plain (`9434765919`) or grouped 3-3-4, 4-3-3, 5-5,
-//!   6-4 or 3-7 with a space-like or dash-like separator between groups (space,
+//! * Ten digits, written plain (`9434765919`) or grouped 3-3-4, 4-3-3, 3-4-3, 5-5,
+//!   6-4, 3-7 or 2-2-2-4 with a space-like or dash-like separator between groups (space,
 //!   no-break space, narrow no-break space, thin space, `-`, en dash, em
 //!   dash, minus sign; also two spaces or a dash between spaces, as dictated
 //!   and copied numbers are written), e.g. `943 476 5919`, `943-476-5919`,
@@ -91,7 +91,9 @@ pub(crate) fn at(b: &[u8], run: &Run) -> Option<(usize, Kind, Rule)> {
         // 3-3-4 also with dots, as phone numbers are sometimes written
         // (`943.476.5919`); 4-3-3 as some forms group it.
         (3, 3, 4) if (joined(0) && joined(1)) || (dotted(0) && dotted(1)) => run.group(2).1,
-        (4, 3, 3) if joined(0) && joined(1) => run.group(2).1,
+        (4, 3, 3) | (3, 4, 3) if joined(0) && joined(1) => run.group(2).1,
+        // `24 06 56 4398`: a CHI number's date written day, month, year.
+        (2, 2, 2) if joined(0) && joined(1) && joined(2) && run.glen(3) == 4 => run.group(3).1,
         // 6-4 (CHI is often written `DDMMYY NNNN`), 3-7 and 5-5.
         (6, 4, _) | (3, 7, _) | (5, 5, _) if joined(0) => run.group(1).1,
         _ => return None,
@@ -127,6 +129,15 @@ mod tests {
 
     fn kinds(t: &str) -> Vec<Kind> {
         Scanner::new().scan(t).iter().map(|f| f.kind()).collect()
+    }
+
+    #[test]
+    fn three_four_three_and_a_spaced_chi_date() {
+        assert_eq!(kinds("NHS 943 4765 919 ok"), [Kind::NhsNumber]);
+        assert_eq!(kinds("CHI 24 06 56 4398"), [Kind::ChiNumber]);
+        // The check digit still decides.
+        assert!(kinds("ref 943 4765 918 ok").is_empty());
+        assert!(kinds("ref 24 06 56 4399").is_empty());
     }
 
     #[test]
