@@ -3761,7 +3761,11 @@ impl Ctx<'_> {
         let mut z = i;
         if self.found_kind(i).is_some() {
             let c = self.id_cue_before(i);
-            if c < i && c > 0 {
+            // A cue at the start has no name before it (`Hosp Num 765…`).
+            if c == 0 {
+                return;
+            }
+            if c < i {
                 z = c;
                 if self.is_punct(z - 1, b'(') && z > 1 {
                     z -= 1;
@@ -5003,21 +5007,23 @@ mod tests {
             assert_eq!(spans(t, Kind::PersonName), [want], "{t}");
         }
         for t in [
-            "Barthel 8/20 on discharge",                 // a score
-            "Evorel 50 patch changed",                   // a dose
-            "Legionella antigen sent",                   // an eponym word after
-            "Morriston Hospital has no beds",            // a place word after
-            "dispensed at Kamsons this morning",         // a place before
-            "started Jardiance last week",               // a drug after a verb
-            "Surgeon: Mr Okoye",                         // the title's rule decides
-            "visit booked by S. Penhaligon",             // the initial's rule decides
-            "Morriston: no beds, divert to Singleton",   // a heading
-            "Colles' fracture, MUA planned",             // a possessive eponym
-            "the Oakhurst home rang",                    // two English words
-            "QTc prolonged, stop citalopram",            // a capital inside
-            "I'm off, Trevor Smith has my bleep",        // a contraction; chatter
+            "Barthel 8/20 on discharge",               // a score
+            "Evorel 50 patch changed",                 // a dose
+            "Legionella antigen sent",                 // an eponym word after
+            "Morriston Hospital has no beds",          // a place word after
+            "dispensed at Kamsons this morning",       // a place before
+            "started Jardiance last week",             // a drug after a verb
+            "Surgeon: Mr Okoye",                       // the title's rule decides
+            "visit booked by S. Penhaligon",           // the initial's rule decides
+            "Morriston: no beds, divert to Singleton", // a heading
+            "seen Tel 07700 900123 today",             // an abbreviation
+            "seen Hosp Num 7654321 today",
+            "Colles' fracture, MUA planned",  // a possessive eponym
+            "the Oakhurst home rang",         // two English words
+            "QTc prolonged, stop citalopram", // a capital inside
+            "I'm off, Trevor Smith has my bleep", // a contraction; chatter
             "audit results are in. thanks Beth Lowther", // a sign-off, not re-read
-            "Hirschsprung's case at M&M",                // not a patient's own thing
+            "Hirschsprung's case at M&M",     // not a patient's own thing
         ] {
             assert!(spans(t, Kind::PersonName).is_empty(), "{t}");
         }

@@ -366,7 +366,9 @@ sats bloods ecg echo obs mobilising mobilise rehab reablement physio physios sal
 dietetics ot ots hca hcas dn dns pharm tbc tba nbm ttas \
 stevens-johnson guillain-barre guillain-barré ehlers-danlos wolff-parkinson-white \
 creutzfeldt-jakob mallory-weiss budd-chiari osgood-schlatter charcot-marie-tooth \
-henoch-schonlein henoch-schönlein zollinger-ellison";
+henoch-schonlein henoch-schönlein zollinger-ellison \
+tel num nr ext addr hosp pmh hpc ddx fhx shx sats abdo resp neuro cvs bibs imp \
+hiya pls plz thx tmrw tmw tonite msg ppl wknd appt appts apols asap fyi btw obvs tbh";
 
 /// Endings of drug names (generic stems) and of medical terms (conditions,
 /// procedures, tests, specialties, lab values): a capitalised word ending in
