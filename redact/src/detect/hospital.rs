@@ -161,6 +161,10 @@ pub(crate) fn cue_end(w: &[u8], b: &[u8], e: usize) -> Option<usize> {
                     (w == b"hosp").then_some(e)
                 })
         }
+        // `casenote 7654321`, `casenotes no. K123456`.
+        b"casenote" | b"casenotes" => Some(no_after(b, e).unwrap_or(e)),
+        // `record no 1234567`, `records number 1234567`.
+        b"record" | b"records" => no_after(b, e),
         // `H/No 1234567`, `H No 1234567`.
         b"h" if matches!(byte(b, e), b'/' | b' ')
             && byte(b, e + 1).eq_ignore_ascii_case(&b'n')
@@ -266,10 +270,11 @@ fn grouped_after_cue(b: &[u8], s: usize) -> Option<usize> {
         p += 1;
     }
     let second = p - d;
+    // Seven digits 3-4 or 4-3, or six 3-3 (`Unit No. 123 456`).
     let ok = if letters > 0 {
         (6..=8).contains(&second)
     } else {
-        first + second == 7 && second >= 3
+        (first + second == 7 && second >= 3) || (first == 3 && second == 3)
     };
     (ok && !byte(b, p).is_ascii_alphanumeric() && super::join_at(b, p).is_none()).then_some(p)
 }
@@ -285,6 +290,23 @@ mod tests {
             .filter(|f| f.kind() == Kind::HospitalNumber)
             .map(|f| (f.rule(), t[f.span()].to_string()))
             .collect()
+    }
+
+    #[test]
+    fn casenote_record_and_six_digit_cues() {
+        let sc = Scanner::new();
+        for (t, want) in [
+            ("Unit No. 123 456 ok", "123 456"),
+            ("record no 1234567 ok", "1234567"),
+            ("casenote 7654321 ok", "7654321"),
+        ] {
+            let f = found(&sc, t);
+            assert_eq!(f.len(), 1, "{t}");
+            assert_eq!(f[0].1, want, "{t}");
+        }
+        // `record` needs `no`/`number`; 3-3 only after a cue.
+        assert!(found(&sc, "the record shows 1234567 ok").is_empty());
+        assert!(found(&sc, "unit 123 456").is_empty());
     }
 
     #[test]

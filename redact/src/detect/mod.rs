@@ -442,6 +442,10 @@ pub(crate) const SPECIAL_WORDS: &[&str] = &[
     "pas",
     "trust",
     "h",
+    "casenote",
+    "casenotes",
+    "record",
+    "records",
     // titles and name cues (name.rs)
     "mr",
     "mrs",
