@@ -38,6 +38,7 @@ pub mod nhs;
 pub mod ni;
 pub mod phone;
 pub mod postcode;
+mod spoken;
 
 use super::{Finding, Kind, Rule, Scanner};
 
@@ -432,6 +433,21 @@ pub(crate) const SPECIAL_WORDS: &[&str] = &[
     "starters",
     "al",
     "d",
+    // numbers read out digit by digit (spoken.rs)
+    "zero",
+    "oh",
+    "nought",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "double",
+    "triple",
     // hospital-number cues (hospital.rs)
     "mrn",
     "crn",
@@ -845,6 +861,14 @@ fn digits(sc: &Scanner, text: &str, i: usize, st: &mut State, out: &mut Vec<Find
             st,
             Finding::new(Kind::Phone, i - 1, end, Rule::PhoneNational),
         );
+        return end;
+    }
+    // `9 4 3 4 7 6 5 9 1 9`: one digit, a space, a digit.
+    if byte(b, i + 1) == b' '
+        && byte(b, i + 2).is_ascii_digit()
+        && let Some((end, kind, rule)) = spoken::at(b, i)
+    {
+        push(out, st, Finding::new(kind, i, end, rule));
         return end;
     }
     if let Some(end) = quiet_digits(b, i) {

@@ -986,6 +986,13 @@ pub(crate) fn word(
 ) -> usize {
     let b = text.as_bytes();
     let e = word_end(text, s);
+    // `nine four three four …`: a number read out digit by digit.
+    if super::spoken::starts_spoken(b, s, e)
+        && let Some((end, kind, rule)) = super::spoken::at(b, s)
+    {
+        push(out, st, Finding::new(kind, s, end, rule));
+        return end;
+    }
     if byte(b, s).is_ascii_alphabetic() {
         let digit_early = (s + 1..s + 4).any(|k| k < e && byte(b, k).is_ascii_digit());
         let spaced_ni =
