@@ -808,6 +808,7 @@ const KEYWORDS: &[&str] = &[
     "avenue",
     "b",
     "baby",
+    "bank",
     "batch",
     "bay",
     "bd",
@@ -919,6 +920,7 @@ const KEYWORDS: &[&str] = &[
     "february",
     "fiance",
     "fiancee",
+    "fields",
     "firm",
     "firstname",
     "flat",
@@ -1007,6 +1009,7 @@ const KEYWORDS: &[&str] = &[
     "lab",
     "labs",
     "lane",
+    "lanes",
     "lates",
     "law",
     "lead",
@@ -1513,8 +1516,23 @@ fn street_type(w: &str) -> bool {
                 | "approach"
                 | "loke"
                 | "kingsway"
+                | "side"
+                | "lanes"
+                | "bank"
+                | "fields"
         )
         || (w.len() > 5 && (w.ends_with("way") || w.ends_with("gate")))
+}
+
+/// Street types taken in lowercase (`28 kings rd`): spelled-out types that
+/// are not also everyday words (not `close`, `drive`, `way`: `2 units
+/// close to 5pm`), and `rd`; not `st`, `ct`, `pl` (a saint, a scan, a
+/// place).
+fn lowercase_street_type(w: &str) -> bool {
+    matches!(
+        w,
+        "road" | "rd" | "street" | "lane" | "avenue" | "crescent" | "gardens" | "grove" | "terrace"
+    )
 }
 
 fn direction(w: &str) -> bool {
@@ -2924,15 +2942,46 @@ impl Ctx<'_> {
         if !house {
             return None;
         }
-        // One to three capitalised words, the last a street type.
+        // One to three capitalised words, the last a street type; or, all
+        // in lowercase, one or two words and a spelled-out street type
+        // (`28 kings rd`, `5 holly bank`). After a flat's number and a
+        // comma the building's name may come first (`Flat 11, Kestrel
+        // Court`).
         let mut j = i + 1;
+        let flat_first = self.is_punct(j, b',')
+            && i >= 1
+            && matches!(self.lower(i - 1), "flat" | "apt" | "apartment" | "room");
+        if flat_first {
+            j += 1;
+        }
+        let first = j;
+        let lower = self.is_word(j) == Some(Case::Lower);
         let mut last = None;
-        while j <= i + 4 {
-            if !self.joined(j) || !matches!(self.is_word(j), Some(Case::Title | Case::Upper)) {
+        while j <= first + 3 {
+            let case_ok = if lower {
+                self.is_word(j) == Some(Case::Lower)
+            } else {
+                matches!(self.is_word(j), Some(Case::Title | Case::Upper))
+            };
+            if !self.joined(j) || !case_ok {
                 break;
             }
+            if lower && j > first && lowercase_street_type(self.lower(j)) {
+                last = Some(j);
+                break;
+            }
+            if lower {
+                if j > first + 1 || !self.str_of(j).bytes().all(|c| c.is_ascii_lowercase()) {
+                    break;
+                }
+                if name::stop_word(self.str_of(j).as_bytes()) {
+                    break;
+                }
+                j += 1;
+                continue;
+            }
             let lw = self.lower(j);
-            if street_type(lw) && j > i + 1 {
+            if street_type(lw) && j > first {
                 last = Some(j);
                 if self.is_word(j + 1).is_some() && direction(self.lower(j + 1)) {
                     last = Some(j + 1);
@@ -2957,7 +3006,7 @@ impl Ctx<'_> {
                 z += 1;
             }
         }
-        let mut a = i;
+        let mut a = if flat_first { i - 1 } else { i };
         // `Flat 5,`, `Flat 0/2,`.
         let mut k = a;
         if k >= 1 && self.is_punct(k - 1, b',') {
@@ -5079,6 +5128,31 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn streets_in_lowercase_after_a_flat_and_new_street_types() {
+        for (t, want) in [
+            ("mr iwu at 28 kings rd wants to cancel", "28 kings rd"),
+            (
+                "Lives alone Flat 11, Kestrel Court, Moss Lane",
+                "Flat 11, Kestrel Court, Moss Lane",
+            ),
+            (
+                "lives alone 73 Canal Side, Hull today",
+                "73 Canal Side, Hull",
+            ),
+            ("Home 5 Holly Bank, Barnsley", "5 Holly Bank, Barnsley"),
+        ] {
+            assert_eq!(spans(t, Kind::Address), [want], "{t}");
+        }
+        for t in [
+            "took 2 paracetamol at the road",
+            "gave 2 units close to 5pm",
+            "bay 4 st john",
+        ] {
+            assert!(spans(t, Kind::Address).is_empty(), "{t}");
+        }
     }
 
     #[test]
