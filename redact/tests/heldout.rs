@@ -388,10 +388,10 @@ fn dev4() {
     // 0.888, 3.53% of clinical items destroyed, 3.24% of staff names.
     // After round three: 0.881, names 0.791, 1.00% destroyed, 0.25% staff.
     // After round four: 0.889, names 0.806, care dates 0.837. After round
-    // six: 0.915, names 0.845, care dates 0.861, addresses 0.967, 1.13%
+    // six: 0.935, names 0.898, care dates 0.861, addresses 0.971, 1.13%
     // destroyed.
-    assert!(f.overall() >= 0.91, "identifiers hidden {:.3}", f.overall());
-    assert!(f.recall("name") >= 0.84, "names {:.3}", f.recall("name"));
+    assert!(f.overall() >= 0.93, "identifiers hidden {:.3}", f.overall());
+    assert!(f.recall("name") >= 0.89, "names {:.3}", f.recall("name"));
     assert!(f.recall("date") >= 0.86, "dates {:.3}", f.recall("date"));
     assert!(
         f.destroyed_rate() <= 0.0114,
@@ -414,10 +414,10 @@ fn dev5() {
     // 0.924, 3.50% of clinical items destroyed, 0.46% of staff names.
     // After round four: 0.786, names 0.665, care dates 0.777, 1.94%
     // destroyed, no staff name. After round five: 0.793, names 0.680.
-    // After round six: 0.909, names 0.885, care dates 0.839, addresses
-    // 0.957, 2.12% destroyed.
-    assert!(f.overall() >= 0.90, "identifiers hidden {:.3}", f.overall());
-    assert!(f.recall("name") >= 0.88, "names {:.3}", f.recall("name"));
+    // After round six: 0.919, names 0.899, care dates 0.839, addresses
+    // 0.989, 2.12% destroyed.
+    assert!(f.overall() >= 0.91, "identifiers hidden {:.3}", f.overall());
+    assert!(f.recall("name") >= 0.89, "names {:.3}", f.recall("name"));
     assert!(
         f.recall("date") >= 0.83,
         "care dates {:.3}",
@@ -425,7 +425,7 @@ fn dev5() {
     );
     assert!(f.recall("hosp") >= 0.94, "hosp {:.3}", f.recall("hosp"));
     assert!(
-        f.recall("address") >= 0.95,
+        f.recall("address") >= 0.98,
         "addresses {:.3}",
         f.recall("address")
     );
@@ -453,10 +453,10 @@ fn dev6() {
     // 0.857, 2.47% of clinical items destroyed, 0.65% of staff names.
     // After round four: 0.709, names 0.595, care dates 0.673, 1.74%
     // destroyed, 0.32% of staff names. After round five: 0.716, names
-    // 0.606, 1.60% destroyed. After round six: 0.881, names 0.857, care
-    // dates 0.816, 1.89% destroyed.
+    // 0.606, 1.60% destroyed. After round six: 0.889, names 0.867, care
+    // dates 0.816, addresses 0.914, 1.82% destroyed.
     assert!(f.overall() >= 0.88, "identifiers hidden {:.3}", f.overall());
-    assert!(f.recall("name") >= 0.85, "names {:.3}", f.recall("name"));
+    assert!(f.recall("name") >= 0.86, "names {:.3}", f.recall("name"));
     assert!(
         f.recall("date") >= 0.81,
         "care dates {:.3}",
@@ -464,7 +464,7 @@ fn dev6() {
     );
     assert!(f.recall("hosp") >= 0.92, "hosp {:.3}", f.recall("hosp"));
     assert!(
-        f.recall("address") >= 0.85,
+        f.recall("address") >= 0.91,
         "addresses {:.3}",
         f.recall("address")
     );
@@ -472,7 +472,7 @@ fn dev6() {
         assert!(f.recall(kind) >= 0.99, "{kind} {:.3}", f.recall(kind));
     }
     assert!(
-        f.destroyed_rate() <= 0.019,
+        f.destroyed_rate() <= 0.0182,
         "destroyed {:.4}",
         f.destroyed_rate()
     );
@@ -491,8 +491,8 @@ fn dev7() {
     // names 0.662, care dates 0.699, dates of birth 0.891, hospital numbers
     // 0.704, addresses 0.872, phones 0.980, 1.95% of clinical items
     // destroyed, no staff name. After round five: 0.755, names 0.671,
-    // 1.69% destroyed. After round six: 0.865, names 0.850, care dates
-    // 0.728, hospital numbers 0.852, addresses 0.894, 1.76% destroyed.
+    // 1.69% destroyed. After round six: 0.868, names 0.853, care dates
+    // 0.728, hospital numbers 0.852, addresses 0.904, 1.69% destroyed.
     assert!(f.overall() >= 0.86, "identifiers hidden {:.3}", f.overall());
     assert!(f.recall("name") >= 0.849, "names {:.3}", f.recall("name"));
     assert!(
@@ -503,7 +503,7 @@ fn dev7() {
     assert!(f.recall("dob") >= 0.89, "dob {:.3}", f.recall("dob"));
     assert!(f.recall("hosp") >= 0.85, "hosp {:.3}", f.recall("hosp"));
     assert!(
-        f.recall("address") >= 0.89,
+        f.recall("address") >= 0.90,
         "addresses {:.3}",
         f.recall("address")
     );
@@ -512,7 +512,7 @@ fn dev7() {
         assert!(f.recall(kind) >= 0.99, "{kind} {:.3}", f.recall(kind));
     }
     assert!(
-        f.destroyed_rate() <= 0.0176,
+        f.destroyed_rate() <= 0.0170,
         "destroyed {:.4}",
         f.destroyed_rate()
     );
@@ -545,9 +545,9 @@ fn heldout_test() {
         assert!(r >= goal(kind), "{kind} hidden {r:.3} < {}", goal(kind));
     }
     assert!(f.overall() >= 0.92, "identifiers hidden {:.3}", f.overall());
-    assert!(f.recall("name") >= 0.88, "names {:.3}", f.recall("name"));
+    assert!(f.recall("name") >= 0.91, "names {:.3}", f.recall("name"));
     assert!(
-        f.recall("address") >= 0.95,
+        f.recall("address") >= 0.98,
         "addresses {:.3}",
         f.recall("address")
     );
@@ -564,7 +564,8 @@ fn heldout_test() {
     // Not reached: 3.6% of clinical items and 2.2% of staff names are hit
     // after round six (2.7% and 2.2% after rounds four and five; 2.6% and
     // 2.2% after round three, 2.9% and 3.0% before it). Round six's words
-    // no vocabulary knows lifted names from 0.887 to 0.907 here.
+    // no vocabulary knows and its other rules lifted names from 0.887 to
+    // 0.913 and addresses from 0.956 to 0.989 here.
     assert!(
         f.destroyed_rate() <= 0.0357,
         "destroyed {:.4}",
