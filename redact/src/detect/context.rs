@@ -629,6 +629,7 @@ fn lowercase_given(w: &str, fl: u8) -> bool {
     // Cheapest tests first: most lowercase words fail the lexicon's filter.
     fl & (NOT_NAME | STAFF_BEFORE | STAFF_AFTER) == 0
         && w.len() >= 3
+        && (!w.is_ascii() || GIVEN_NAMES.may_contain(w.as_bytes(), 0, w.len()))
         && GIVEN_NAMES.contains(w)
         && month_of(w).is_none()
         && !is_weekday(w)

@@ -516,7 +516,12 @@ pub(crate) fn english_words(word: &str) -> bool {
 
 /// [`unknown_capitalised`] after the case tests, on the lowercased word.
 fn unknown_lowercase(lower: &str) -> bool {
-    if ENGLISH.contains(lower) || DRUG_ENDINGS.iter().any(|d| lower.ends_with(d)) {
+    let last = lower.as_bytes().last();
+    if ENGLISH.contains(lower)
+        || DRUG_ENDINGS
+            .iter()
+            .any(|d| d.as_bytes().last() == last && lower.ends_with(d))
+    {
         return false;
     }
     // A contraction (`I'm`, `We'll`, `Didn't`) is not a name.
