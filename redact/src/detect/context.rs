@@ -2264,6 +2264,17 @@ impl Ctx<'_> {
         if self.is_word(i) != Some(Case::Title) || !lone_shape(w) || !unknown_capitalised(w) {
             return false;
         }
+        // A cue word (`Adm 12/03` is admitted).
+        let mut buf = [0u8; 16];
+        if w.is_ascii()
+            && let Some(dst) = buf.get_mut(..w.len())
+        {
+            dst.copy_from_slice(w.as_bytes());
+            dst.make_ascii_lowercase();
+            if date::cue_word(dst).is_some() {
+                return false;
+            }
+        }
         // `Belfast: …`, `Paeds: …`: a heading at the start of the message.
         if i == 0 && self.is_punct(1, b':') {
             return false;
@@ -5067,6 +5078,7 @@ mod tests {
             "visit booked by S. Penhaligon",           // the initial's rule decides
             "Morriston: no beds, divert to Singleton", // a heading
             "seen Tel 07700 900123 today",             // an abbreviation
+            "Adm 12/03/2026 with CAP",                 // a date cue
             "seen Hosp Num 7654321 today",
             "Colles' fracture, MUA planned",  // a possessive eponym
             "the Oakhurst home rang",         // two English words
