@@ -46,8 +46,8 @@
 //! after a title followed by a bracketed role (`Mr Gilchrist (ortho reg)`).
 
 use super::lexicon::{
-    GIVEN_NAMES, SURNAME_LIST, english_words, eponym_after, listed_not_name, lone_shape,
-    patient_doing, patients_own, place_before, two_words, unknown_capitalised,
+    GIVEN_NAMES, SURNAME_LIST, english_words, eponym_after, eponym_noun, listed_not_name,
+    lone_shape, patient_doing, patients_own, place_before, two_words, unknown_capitalised,
 };
 use super::{byte, date, name, placeholder};
 use crate::{Finding, Kind, Rule, Scanner};
@@ -2428,30 +2428,7 @@ impl Ctx<'_> {
         }
         // `Bell's palsy`, `Addison's disease`: an eponym.
         let last = self.str_of(z);
-        if (last.ends_with("'s") || last.ends_with("’s"))
-            && matches!(
-                self.lower(z + 1),
-                "disease"
-                    | "syndrome"
-                    | "sign"
-                    | "palsy"
-                    | "law"
-                    | "test"
-                    | "score"
-                    | "scale"
-                    | "criteria"
-                    | "phenomenon"
-                    | "manoeuvre"
-                    | "fracture"
-                    | "ulcer"
-                    | "lymphoma"
-                    | "sarcoma"
-                    | "tumour"
-                    | "triad"
-                    | "procedure"
-                    | "operation"
-            )
-        {
+        if (last.ends_with("'s") || last.ends_with("’s")) && eponym_noun(self.lower(z + 1)) {
             return true;
         }
         // `Mary Seacole Ward`, `Florence Nightingale Hospice`: a place.
