@@ -369,16 +369,13 @@ impl Scanner {
     /// findings whose masking reveals nothing twice).
     /// [`Redacted::findings`] are the first scan's, in the original text.
     pub fn redact(&self, text: &str, action: &Action<'_>) -> Redacted {
-        let findings = self.scan(text);
+        let mut out = action::apply(self, text, self.scan(text), action);
         // Nothing found, nothing rewritten: a second scan would read the
         // same text again.
-        let rounds = if findings.is_empty() {
-            1
-        } else {
-            MAX_REDACT_ROUNDS
-        };
-        let mut out = action::apply(self, text, findings, action);
-        for _ in 1..rounds {
+        if out.findings().is_empty() {
+            return out;
+        }
+        for _ in 1..MAX_REDACT_ROUNDS {
             let more = self.scan(out.expose());
             if more.is_empty() {
                 break;

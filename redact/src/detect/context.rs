@@ -48,6 +48,7 @@
 use super::lexicon::{
     GIVEN_NAMES, SURNAME_LIST, english_words, eponym_after, eponym_noun, listed_not_name,
     lone_shape, patient_doing, patients_own, place_before, two_words, unknown_capitalised,
+    with_lowercase,
 };
 use super::{byte, date, name, placeholder};
 use crate::{Finding, Kind, Rule, Scanner};
@@ -2265,15 +2266,8 @@ impl Ctx<'_> {
             return false;
         }
         // A cue word (`Adm 12/03` is admitted).
-        let mut buf = [0u8; 16];
-        if w.is_ascii()
-            && let Some(dst) = buf.get_mut(..w.len())
-        {
-            dst.copy_from_slice(w.as_bytes());
-            dst.make_ascii_lowercase();
-            if date::cue_word(dst).is_some() {
-                return false;
-            }
+        if with_lowercase(w, |l| date::cue_word(l.as_bytes()).is_some()) {
+            return false;
         }
         // `Belfast: …`, `Paeds: …`: a heading at the start of the message.
         if i == 0 && self.is_punct(1, b':') {

@@ -228,12 +228,9 @@ impl Lexicon {
     /// [`SURNAME_LIST`] also: is it a capitalised word that no vocabulary
     /// knows ([`unknown_capitalised`]; never a possessive)?
     pub(crate) fn contains(&self, word: &str) -> bool {
-        let w = word
-            .strip_suffix("'s")
-            .or_else(|| word.strip_suffix("’s"))
-            .or_else(|| word.strip_suffix("'S"))
-            .unwrap_or(word);
-        self.contains_exact(w) || (self.unknown && w.len() == word.len() && unknown_capitalised(w))
+        // A possessive is never unknown: `unknown_capitalised` refuses
+        // contractions, `'s` among them.
+        self.listed(word) || (self.unknown && unknown_capitalised(word))
     }
 
     /// Is the word (any case, a possessive `'s` ignored) on the list itself,
@@ -470,7 +467,7 @@ pub(crate) fn listed_not_name(word: &str) -> bool {
 
 /// Call `f` with the word in lowercase: on the stack for an ASCII word of
 /// up to 32 bytes, else in a new string.
-fn with_lowercase<T>(word: &str, f: impl FnOnce(&str) -> T) -> T {
+pub(crate) fn with_lowercase<T>(word: &str, f: impl FnOnce(&str) -> T) -> T {
     let b = word.as_bytes();
     let mut buf = [0u8; 32];
     if b.is_ascii()
@@ -537,23 +534,11 @@ fn unknown_lowercase(lower: &str) -> bool {
 
 /// [`unknown_capitalised`] for the ASCII word `b[s..e]`, without allocating.
 fn unknown_ascii(b: &[u8], s: usize, e: usize) -> bool {
-    let Some(w) = b.get(s..e) else {
-        return false;
-    };
-    if w.len() < 3
-        || w.len() > 32
-        || !w.first().is_some_and(u8::is_ascii_uppercase)
-        || !w.iter().skip(1).any(u8::is_ascii_lowercase)
-    {
-        return false;
-    }
-    let mut buf = [0u8; 32];
-    let Some(dst) = buf.get_mut(..w.len()) else {
-        return false;
-    };
-    dst.copy_from_slice(w);
-    dst.make_ascii_lowercase();
-    core::str::from_utf8(dst).is_ok_and(unknown_lowercase)
+    // The same test as the tokens' (`Lexicon::contains`), so that a word the
+    // second pass skips as dead is never one it would keep as an anchor.
+    b.get(s..e)
+        .and_then(|w| core::str::from_utf8(w).ok())
+        .is_some_and(unknown_capitalised)
 }
 
 /// Letters only (hyphens and apostrophes inside), not a possessive, and no
@@ -607,15 +592,11 @@ pub(crate) fn eponym_noun(w: &str) -> bool {
 /// Words after a capitalised word that make it an eponym, a test, a device
 /// or a place (`Lyme disease`, `Ottawa rules`, `Foley catheter`).
 pub(crate) fn eponym_after(w: &str) -> bool {
-    let mut buf = [0u8; 16];
-    let Some(dst) = buf.get_mut(..w.len()) else {
-        return false;
-    };
-    dst.copy_from_slice(w.as_bytes());
-    dst.make_ascii_lowercase();
-    let Ok(w) = core::str::from_utf8(dst) else {
-        return false;
-    };
+    with_lowercase(w, eponym_after_lowercase)
+}
+
+/// [`eponym_after`] on the word in lowercase.
+fn eponym_after_lowercase(w: &str) -> bool {
     eponym_noun(w)
         || matches!(
             w,
